@@ -1,0 +1,338 @@
+// runq/store.hpp — the one interface every storage backend implements.
+//
+// A Store holds queued tasks, their leases, results, dead letters, worker heartbeats and
+// periodic-schedule state. Producers, workers, schedulers and admin tools all talk to it only
+// through this interface; `sqlite:` and `redis://` are two implementations (see
+// `open_store()`), and `tests/conformance/` checks that each keeps every promise below.
+//
+// Delivery guarantee: AT LEAST ONCE, by fenced leases. `reserve` hands a task out with a lease
+// that lapses at `lease_expires` and a `token` that is larger than every token handed out
+// before for the same task. Only the current holder (same id and token, lease not yet taken
+// over by another delivery) may `extend`, `settle` or `set_progress`; a stale holder is refused
+// and nothing it sent is written. A task whose lease lapsed goes back to its queue on the next
+// `reserve` by anyone, with `deliveries + 1`; when `deliveries` reached `max_deliveries` it is
+// dead-lettered with a reason instead. A task accepted by `enqueue` is never dropped: it ends
+// settled, dead-lettered, or purged by an explicit admin call.
+//
+// Task bodies and result records are opaque strings to a store (runq's codec writes JSON); a
+// store indexes only the fields given next to them (queue, priority, eta...).
+//
+// Time: a store never reads a clock. Every call that depends on time takes `now` (ms since
+// the Unix epoch) from the caller. Ordering within a queue: higher `priority` first, then
+// earlier enqueue (FIFO). A worker passes its queues in order of preference: a task in an
+// earlier queue is handed out before any task of a later one.
+//
+// Thread safety: every method may be called concurrently from any number of threads and
+// processes; each call is atomic (all-or-nothing) with respect to every other call.
+// Errors: `Unavailable` means a transient fault (database busy, connection lost) after which
+// nothing was changed, and the call may be retried. Every call may return `Internal` on an
+// unexpected backend reply.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runq/clock.hpp"
+#include "runq/status.hpp"
+
+namespace runq {
+
+// The lifecycle of a task (VISION §4). Stored as the fixed lowercase names of
+// `task_state_name` ("pending", "scheduled", ...), never as integers.
+enum class TaskState {
+  kPending,    // in its queue, ready to run
+  kScheduled,  // waiting for its eta (countdown, eta, or a retry's next run)
+  kReserved,   // handed to a worker under a lease (running or about to run)
+  kStarted,    // the task body is running (reported in result records; stores report kReserved)
+  kSuccess,    // finished; the result holds the value
+  kFailure,    // finished with an error and no retries left
+  kRetry,      // failed and waits (as kScheduled) for another attempt
+  kRevoked,    // cancelled before or while running
+  kExpired,    // its `expires` passed before it started; it never ran
+  kDead,       // in the dead-letter list, with a reason
+};
+
+// "pending", "scheduled", "reserved", "started", "success", "failure", "retry", "revoked",
+// "expired", "dead".
+std::string_view task_state_name(TaskState state);
+// Parses a name produced by task_state_name (case-insensitive). nullopt for anything else.
+std::optional<TaskState> parse_task_state(std::string_view name);
+// True for SUCCESS, FAILURE, REVOKED, EXPIRED and DEAD: no further transition will happen
+// unless an admin requeues the task.
+bool is_final(TaskState state);
+
+// Task priorities: 0 (lowest, the default) to 9 (highest). Higher runs first within a queue.
+inline constexpr int kMinPriority = 0;
+inline constexpr int kMaxPriority = 9;
+inline constexpr int kDefaultPriority = 0;
+inline constexpr std::string_view kDefaultQueue = "default";
+
+// A task to add. All fields are copied into the store.
+struct NewTask {
+  std::string id;         // unique; an id already present makes enqueue skip that task
+  std::string queue{kDefaultQueue};
+  int priority = kDefaultPriority;  // kMinPriority..kMaxPriority
+  Millis eta = 0;         // run at or after this time; <= now means ready at once
+  int max_deliveries = 5; // lease lapses tolerated before the task is dead-lettered (>= 1)
+  std::string body;       // the encoded task message (opaque to the store)
+};
+
+// One task handed out by `reserve`.
+struct Delivery {
+  std::string id;
+  std::string queue;
+  std::string body;
+  std::uint64_t token = 0;  // fencing token of this delivery
+  int deliveries = 0;       // 1 for the first delivery of the current attempt
+  Millis lease_expires = 0;
+};
+
+// What to reserve.
+struct ReserveRequest {
+  std::vector<std::string> queues;  // in order of preference; must not be empty
+  std::string worker_id;            // recorded on the task (diagnostics, `status`)
+  int max = 1;                      // hand out at most this many (>= 1)
+  Millis lease_ms = 30'000;         // each lease lasts this long from `now`
+  Millis now = 0;
+};
+
+// The current holder of a task: (id, token) as received in a Delivery.
+struct LeaseRef {
+  std::string id;
+  std::uint64_t token = 0;
+};
+
+// How a delivery ends. A batch of these is applied by `settle`.
+enum class Outcome {
+  kAck,         // final: state is SUCCESS, FAILURE, EXPIRED or REVOKED; the task leaves the queue
+  kRetry,       // run again at `retry_at` (state RETRY); `body` replaces the stored body if set
+  kDeadLetter,  // move to the dead-letter list with `reason` (state DEAD)
+  kRelease,     // give back unstarted (shutdown): ready again at once, deliveries not counted
+};
+
+struct Settlement {
+  Outcome outcome = Outcome::kAck;
+  std::string id;
+  std::uint64_t token = 0;
+  TaskState state = TaskState::kSuccess;  // the state recorded in the result (see Outcome)
+  std::string result;         // encoded result record to store; empty stores no result
+  Millis result_ttl = 86'400'000;  // how long the result is kept
+  Millis retry_at = 0;        // kRetry only
+  std::string body;           // kRetry only: new task body (attempt + 1); empty keeps the old
+  std::string reason;         // kDeadLetter only
+};
+
+// Everything a store knows about one task id.
+struct TaskInfo {
+  std::string id;
+  TaskState state = TaskState::kPending;
+  std::string queue;          // empty once the task left its queue
+  int priority = 0;
+  Millis eta = 0;             // scheduled/retry: when it becomes ready
+  int deliveries = 0;
+  std::string worker_id;      // reserved: the holder
+  Millis lease_expires = 0;   // reserved: when the lease lapses
+  double progress = 0;        // last value passed to set_progress (0..1)
+  std::string result;         // the stored result record, if any
+  std::string dead_reason;    // dead: why
+  std::string body;           // the task body while the task is queued, reserved or dead
+};
+
+// A dead-lettered task.
+struct DeadTask {
+  std::string id;
+  std::string queue;
+  std::string reason;
+  Millis died_at = 0;
+  std::string body;
+};
+
+// A worker's heartbeat. Workers whose `expires` passed are not listed as alive.
+struct WorkerInfo {
+  std::string id;
+  std::string host;
+  int pid = 0;
+  std::vector<std::string> queues;
+  int concurrency = 0;
+  int running = 0;
+  std::uint64_t processed = 0;  // tasks settled since start
+  std::uint64_t failed = 0;
+  Millis started = 0;
+  Millis last_seen = 0;
+  Millis expires = 0;
+};
+
+struct QueueStats {
+  std::string queue;
+  std::int64_t pending = 0;
+  std::int64_t scheduled = 0;  // includes RETRY
+  std::int64_t running = 0;    // reserved
+  std::int64_t dead = 0;
+};
+
+struct StoreStats {
+  std::vector<QueueStats> queues;      // every queue that has tasks or dead letters
+  std::vector<WorkerInfo> workers;     // alive workers only
+  std::uint64_t completed = 0;         // settled with kAck since the store was created
+  std::uint64_t failed = 0;            // of which FAILURE
+  std::uint64_t duplicates = 0;        // settlements refused because the lease was stale
+};
+
+// Persistent state of one periodic schedule.
+struct ScheduleState {
+  std::string name;
+  Millis last_tick = 0;       // the latest tick claimed (0 = never)
+  bool paused = false;
+  std::string info;           // opaque JSON written by the scheduler (expression, zone, next...)
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // ---- producers ----------------------------------------------------------------------
+
+  // Adds `tasks` atomically: all of them or none. A task whose id already exists in the
+  // store (queued, scheduled, running, finished with a result, or dead) is skipped silently,
+  // which makes enqueue idempotent per id. eta <= now → PENDING, else SCHEDULED.
+  // Errors: InvalidArgument (empty id or queue, priority out of range, max_deliveries < 1);
+  // Unavailable. On error nothing was added.
+  virtual Status enqueue(std::span<const NewTask> tasks, Millis now) = 0;
+
+  // ---- workers ------------------------------------------------------------------------
+
+  // First makes due SCHEDULED tasks PENDING and returns lapsed leases to their queues (or
+  // dead-letters them past max_deliveries, reason "lease lapsed N times..."), then hands out
+  // up to `req.max` PENDING tasks from `req.queues` under fresh leases. Returns an empty
+  // vector when nothing is ready. A task is never handed to two holders at once.
+  // Errors: InvalidArgument (no queues, max < 1); Unavailable.
+  virtual Result<std::vector<Delivery>> reserve(const ReserveRequest& req) = 0;
+
+  // Blocks until work may be ready on one of `queues` (a task enqueued, released or retried,
+  // or a scheduled task becoming due) or until `timeout_ms` passed. Spurious returns are
+  // allowed; callers loop on reserve(). Idle waiting must not burn CPU.
+  // Errors: Unavailable (then the caller backs off).
+  virtual Status wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) = 0;
+
+  // Moves the lease of each current holder in `leases` to now + lease_ms. Returns one flag per
+  // input: false when that holder is stale (its lease was taken over, or the task settled).
+  // Errors: Unavailable.
+  virtual Result<std::vector<bool>> extend(std::span<const LeaseRef> leases, Millis lease_ms,
+                                           Millis now) = 0;
+
+  // Applies each settlement if its (id, token) is the current holder, atomically per batch.
+  // Returns one flag per input: false = refused as stale (counted in StoreStats::duplicates,
+  // and its result is NOT written). Errors: InvalidArgument; Unavailable (nothing applied).
+  virtual Result<std::vector<bool>> settle(std::span<const Settlement> settlements,
+                                           Millis now) = 0;
+
+  // Records progress (0..1) of a running task for its current holder.
+  // Errors: FailedPrecondition (stale holder); NotFound; Unavailable.
+  virtual Status set_progress(const LeaseRef& lease, double fraction) = 0;
+
+  // Writes a heartbeat; the worker is listed as alive until `info.expires`.
+  virtual Status heartbeat(const WorkerInfo& info) = 0;
+  // Removes a worker from the registry (clean shutdown). NotFound if absent.
+  virtual Status remove_worker(std::string_view worker_id) = 0;
+
+  // ---- results and inspection ---------------------------------------------------------
+
+  // Everything known about `id`. Errors: NotFound (never enqueued, or its result expired).
+  virtual Result<TaskInfo> get_task(std::string_view id, Millis now) = 0;
+
+  // Blocks until `id` is in a final state or has a result record, or `timeout_ms` passed, and
+  // returns get_task(id). Errors: DeadlineExceeded; NotFound; Unavailable. Implementations
+  // wait on a notification, not a sleep loop, where the backend allows.
+  virtual Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) = 0;
+
+  // ---- admin --------------------------------------------------------------------------
+
+  virtual Result<StoreStats> stats(Millis now) = 0;
+  // Dead letters, oldest first, at most `limit`.
+  virtual Result<std::vector<DeadTask>> list_dead(std::size_t limit) = 0;
+  // Puts dead tasks back in their queues as PENDING with deliveries reset. `ids` empty = all.
+  // Returns how many were requeued.
+  virtual Result<std::int64_t> retry_dead(std::span<const std::string> ids, Millis now) = 0;
+  // Deletes dead letters. Returns how many.
+  virtual Result<std::int64_t> purge_dead() = 0;
+  // Deletes PENDING and SCHEDULED tasks of `queue` (not running ones). Returns how many.
+  virtual Result<std::int64_t> purge_queue(std::string_view queue) = 0;
+  // Deletes expired results and trims finished history / dead letters beyond retention.
+  // Called periodically by workers. Returns how many records were removed.
+  virtual Result<std::int64_t> cleanup(Millis now) = 0;
+
+  // ---- periodic schedules -------------------------------------------------------------
+
+  // Atomically: if the schedule's last_tick < `tick` and it is not paused, sets last_tick =
+  // `tick` and enqueues `task` (skipped if its id exists), and returns true; otherwise changes
+  // nothing and returns false. Creates the schedule state on first use. This is what makes a
+  // tick fire exactly once however many schedulers race.
+  virtual Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
+                                  Millis now) = 0;
+  // All known schedules, by name. Errors: Unavailable.
+  virtual Result<std::vector<ScheduleState>> list_schedules() = 0;
+  // Creates the schedule if absent; replaces its `info`. Leaves last_tick and paused alone.
+  virtual Status put_schedule_info(std::string_view schedule, std::string_view info) = 0;
+  // Pauses or resumes a schedule. NotFound if it was never registered.
+  virtual Status set_schedule_paused(std::string_view schedule, bool paused) = 0;
+};
+
+// Opens a store by URL: "sqlite:PATH", "redis://[:password@]host[:port][/db]", "memory:".
+// Errors: InvalidArgument (unknown scheme or malformed URL); Unavailable (cannot connect or
+// open, with the cause); FailedPrecondition (e.g. unwritable database path).
+Result<std::unique_ptr<Store>> open_store(std::string_view url);
+
+// The store URL from the RUNQ_STORE environment variable, or "sqlite:runq.db".
+std::string default_store_url();
+
+// Forwards every call to another store; decorators override only what they need.
+class StoreWrapper : public Store {
+ public:
+  explicit StoreWrapper(Store* target) : target_(target) {}
+  Store* target() const { return target_; }
+
+  Status enqueue(std::span<const NewTask> t, Millis now) override { return target_->enqueue(t, now); }
+  Result<std::vector<Delivery>> reserve(const ReserveRequest& r) override { return target_->reserve(r); }
+  Status wait_for_work(const std::vector<std::string>& q, Millis t) override {
+    return target_->wait_for_work(q, t);
+  }
+  Result<std::vector<bool>> extend(std::span<const LeaseRef> l, Millis ms, Millis now) override {
+    return target_->extend(l, ms, now);
+  }
+  Result<std::vector<bool>> settle(std::span<const Settlement> s, Millis now) override {
+    return target_->settle(s, now);
+  }
+  Status set_progress(const LeaseRef& l, double f) override { return target_->set_progress(l, f); }
+  Status heartbeat(const WorkerInfo& i) override { return target_->heartbeat(i); }
+  Status remove_worker(std::string_view id) override { return target_->remove_worker(id); }
+  Result<TaskInfo> get_task(std::string_view id, Millis now) override { return target_->get_task(id, now); }
+  Result<TaskInfo> wait_task(std::string_view id, Millis t) override { return target_->wait_task(id, t); }
+  Result<StoreStats> stats(Millis now) override { return target_->stats(now); }
+  Result<std::vector<DeadTask>> list_dead(std::size_t n) override { return target_->list_dead(n); }
+  Result<std::int64_t> retry_dead(std::span<const std::string> ids, Millis now) override {
+    return target_->retry_dead(ids, now);
+  }
+  Result<std::int64_t> purge_dead() override { return target_->purge_dead(); }
+  Result<std::int64_t> purge_queue(std::string_view q) override { return target_->purge_queue(q); }
+  Result<std::int64_t> cleanup(Millis now) override { return target_->cleanup(now); }
+  Result<bool> claim_tick(std::string_view s, Millis tick, const NewTask& t, Millis now) override {
+    return target_->claim_tick(s, tick, t, now);
+  }
+  Result<std::vector<ScheduleState>> list_schedules() override { return target_->list_schedules(); }
+  Status put_schedule_info(std::string_view s, std::string_view info) override {
+    return target_->put_schedule_info(s, info);
+  }
+  Status set_schedule_paused(std::string_view s, bool p) override {
+    return target_->set_schedule_paused(s, p);
+  }
+
+ private:
+  Store* target_;
+};
+
+}  // namespace runq

@@ -1,0 +1,62 @@
+// RedisServer: starts a private redis-server for one test (binary, free 127.0.0.1 port, temp
+// dir) and stops it on destruction. Never uses a fixed port or an already running server.
+//
+// When redis-server is missing: start() returns false and skip_or_fail() makes the test
+// GTEST_SKIP() outside CI, or fail when CI=true.
+#pragma once
+
+#include <string>
+
+#include "support/temp_dir.hpp"
+
+namespace runq::testing {
+
+struct RedisServerOptions {
+  bool appendonly = false;        // appendonly yes + appendfsync always
+  std::string requirepass;        // empty = no password
+};
+
+class RedisServer {
+ public:
+  explicit RedisServer(RedisServerOptions opts = {});
+  ~RedisServer();  // stops the server (SIGTERM, then SIGKILL)
+
+  // Starts the server and waits until it answers PING. False if redis-server is not installed
+  // or did not come up (error() says why).
+  bool start();
+  // kill -9 the server (data survives only if appendonly).
+  void kill9();
+  // Starts it again on the same port and data dir.
+  bool restart();
+  void stop();
+
+  int port() const { return port_; }
+  // "redis://127.0.0.1:PORT/0" (with ":password@" when requirepass is set).
+  std::string url() const;
+  const std::string& error() const { return error_; }
+  const std::string& dir() const { return dir_.path(); }
+
+ private:
+  RedisServerOptions opts_;
+  TempDir dir_;
+  int port_ = 0;
+  int pid_ = -1;
+  std::string error_;
+};
+
+// True when the environment variable CI is "true" or "1".
+bool running_under_ci();
+
+}  // namespace runq::testing
+
+// Use at the top of a test body: starts `server` or skips (fails under CI).
+#define RUNQ_START_REDIS_OR_SKIP(server)                                       \
+  do {                                                                         \
+    if (!(server).start()) {                                                   \
+      if (::runq::testing::running_under_ci()) {                               \
+        FAIL() << "redis-server is required under CI: " << (server).error();  \
+      } else {                                                                 \
+        GTEST_SKIP() << "redis-server not available: " << (server).error();    \
+      }                                                                        \
+    }                                                                          \
+  } while (0)
