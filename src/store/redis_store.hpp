@@ -1,0 +1,37 @@
+// The distributed store: one Redis server shared by producers and workers on any number of
+// machines. Multi-key changes are Lua scripts (src/store/redis/*.lua) called by SHA.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "runq/status.hpp"
+#include "runq/store.hpp"
+
+namespace runq {
+
+struct RedisStoreOptions {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int db = 0;
+  std::string password;  // empty = no AUTH
+  // Prefix of every key this store writes. Default "runq:".
+  std::string key_prefix = "runq:";
+  // Connect/command timeout for non-blocking commands. Default 5 s.
+  Millis io_timeout_ms = 5000;
+  // When the server is unreachable: false (default) = calls return Unavailable at once;
+  // true = calls retry with backoff for up to `retry_for_ms` before returning Unavailable.
+  bool block_and_retry = false;
+  Millis retry_for_ms = 30'000;
+  // Largest task body accepted by enqueue (ResourceExhausted above it). Default 1 MiB.
+  std::size_t max_body_bytes = 1 << 20;
+  // How long dead letters are kept before cleanup() removes them. Default 7 days.
+  Millis dead_retention_ms = 7LL * 24 * 3600 * 1000;
+};
+
+// Parses "redis://[:password@]host[:port][/db]" into options (other fields default).
+Result<RedisStoreOptions> parse_redis_url(std::string_view url);
+
+Result<std::unique_ptr<Store>> new_redis_store(const RedisStoreOptions& options);
+
+}  // namespace runq
