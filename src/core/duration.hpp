@@ -1,0 +1,20 @@
+// Human durations as the CLI and options accept them: "250ms", "10s", "5m", "2h", "1d",
+// "1h30m", or a bare number of seconds ("30").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "runq/clock.hpp"
+#include "runq/status.hpp"
+
+namespace runq::internal {
+
+// Errors: InvalidArgument naming the input and the accepted forms.
+Result<Millis> parse_duration(std::string_view text);
+// "250ms", "10s", "1m30s"...
+std::string format_duration(Millis ms);
+// ISO 8601 UTC with milliseconds, e.g. "2026-11-29T17:48:00.000Z". 0 -> "-".
+std::string format_time(Millis ms);
+
+}  // namespace runq::internal

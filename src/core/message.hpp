@@ -1,0 +1,73 @@
+// The task message and result record: what runq stores as a task body and as a result, and
+// their JSON codec (docs/wire-format.md specifies the format).
+//
+// Thread safety: plain values and pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runq/clock.hpp"
+#include "runq/status.hpp"
+#include "runq/store.hpp"
+
+namespace runq::internal {
+
+// One failed attempt, kept in the message (for retries) and in the final result.
+struct ErrorRecord {
+  int attempt = 0;
+  std::string type;     // exception type, e.g. "std::runtime_error"
+  std::string message;  // truncated to kMaxErrorMessage bytes
+  Millis at = 0;
+};
+
+inline constexpr std::size_t kMaxErrorMessage = 4096;
+
+// The body of a task in the store.
+struct TaskMessage {
+  std::string id;
+  std::string name;               // registered task name
+  std::string args = "[]";        // JSON array text, one element per argument
+  std::string queue{kDefaultQueue};
+  int priority = kDefaultPriority;
+  Millis created = 0;
+  Millis eta = 0;                 // 0 = run now
+  Millis expires = 0;             // 0 = never; a task starting after this ends EXPIRED
+  int attempt = 1;                // 1-based number of the attempt this delivery runs
+  int max_retries = -1;           // -1 = the registered task's option
+  bool ignore_result = false;
+  Millis result_ttl = 86'400'000;
+  std::string schedule;           // periodic schedule that produced it, if any
+  std::vector<ErrorRecord> errors;  // earlier failed attempts, oldest first
+};
+
+// What a result key holds.
+struct ResultRecord {
+  std::string id;
+  std::string task;               // task name
+  TaskState state = TaskState::kPending;
+  std::string value;              // JSON text of the return value; empty if none
+  std::string error_type;         // last error
+  std::string error;
+  std::vector<ErrorRecord> errors;  // every failed attempt, oldest first
+  int attempts = 0;
+  Millis enqueued = 0;
+  Millis started = 0;
+  Millis finished = 0;
+  Millis next_run = 0;            // RETRY: when the next attempt runs
+  std::string worker;
+};
+
+std::string encode_message(const TaskMessage& m);
+// Errors: DataLoss "decoding task message: <parse error>" for malformed or truncated input,
+// or a missing/mistyped required field (id, name, args).
+Result<TaskMessage> decode_message(std::string_view body);
+
+std::string encode_result(const ResultRecord& r);
+Result<ResultRecord> decode_result(std::string_view text);
+
+// JSON object text of an error history (used by `runq result --json`).
+std::string encode_errors(const std::vector<ErrorRecord>& errors);
+
+}  // namespace runq::internal
