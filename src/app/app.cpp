@@ -1,1 +1,176 @@
-// placeholder
+#include "runq/app.hpp"
+
+#include <algorithm>
+
+#include "cli/cli.hpp"
+#include "core/ids.hpp"
+#include "core/message.hpp"
+#include "runq/error.hpp"
+#include "runq/schedule.hpp"
+#include "store/memory_store.hpp"
+#include "worker/task_runner.hpp"
+
+namespace runq {
+
+App::App(AppOptions options)
+    : options_(std::move(options)),
+      store_url_(options_.store_url.empty() ? default_store_url() : options_.store_url),
+      eager_(options_.eager),
+      clock_(options_.clock ? options_.clock : &Clock::system()) {}
+
+App::~App() = default;
+
+std::shared_ptr<Store> App::store() {
+  std::lock_guard lock(store_mu_);
+  if (!store_) {
+    if (eager_) {
+      store_ = new_memory_store();
+    } else {
+      Result<std::unique_ptr<Store>> opened = open_store(store_url_);
+      if (!opened.ok()) throw Error(opened.status());
+      store_ = std::move(opened).value();
+    }
+  }
+  return store_;
+}
+
+void App::set_store_url(std::string url) {
+  std::lock_guard lock(store_mu_);
+  store_url_ = std::move(url);
+  store_.reset();
+}
+
+void App::register_task(TaskDefinition def) {
+  if (def.name.empty()) throw Error(invalid_argument_error("registering a task: empty name"));
+  if (tasks_.count(def.name)) {
+    throw Error(already_exists_error("registering task '" + def.name + "': name already registered"));
+  }
+  std::string name = def.name;
+  tasks_.emplace(std::move(name), std::move(def));
+}
+
+const TaskDefinition* App::find_task(std::string_view name) const {
+  auto it = tasks_.find(name);
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> App::task_names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, def] : tasks_) out.push_back(name);
+  return out;
+}
+
+void App::add_periodic(std::string name, const Schedule& schedule, std::string task,
+                       std::string args_json, TaskOptions task_options, int misfire) {
+  if (std::any_of(periodic_.begin(), periodic_.end(), [&](auto& p) { return p.name == name; })) {
+    throw Error(already_exists_error("registering periodic schedule '" + name + "': name already registered"));
+  }
+  periodic_.push_back({std::move(name), std::make_shared<Schedule>(schedule), std::move(task),
+                       std::move(args_json), std::move(task_options), misfire});
+}
+
+namespace {
+
+// Builds the stored form of one call. Throws runq::Error on invalid options or size.
+NewTask build_task(const std::string& name, std::string args_json, const TaskOptions& topts,
+                   const EnqueueOptions& opts, Millis now, std::size_t max_bytes, bool eager) {
+  internal::TaskMessage m;
+  m.id = opts.id().empty() ? internal::new_task_id() : opts.id();
+  m.name = name;
+  m.args = std::move(args_json);
+  m.queue = opts.queue().value_or(topts.queue());
+  m.priority = opts.priority().value_or(topts.priority());
+  m.created = now;
+  if (!eager) {
+    if (opts.eta() > 0) m.eta = opts.eta();
+    if (opts.countdown() > 0) m.eta = std::max(m.eta, now + opts.countdown());
+  }
+  if (opts.expires_in() > 0) m.expires = now + opts.expires_in();
+  m.ignore_result = topts.ignore_result();
+  m.result_ttl = topts.result_ttl();
+  if (m.priority < kMinPriority || m.priority > kMaxPriority) {
+    throw Error(invalid_argument_error("enqueueing task '" + name + "': priority " +
+                                       std::to_string(m.priority) + " is outside 0..9"));
+  }
+  if (m.queue.empty()) throw Error(invalid_argument_error("enqueueing task '" + name + "': empty queue name"));
+  NewTask t;
+  t.id = m.id;
+  t.queue = m.queue;
+  t.priority = m.priority;
+  t.eta = m.eta;
+  t.max_deliveries = std::max(1, topts.max_deliveries());
+  t.body = internal::encode_message(m);
+  if (t.body.size() > max_bytes) {
+    throw Error(resource_exhausted_error(
+        "enqueueing task '" + name + "': message is " + std::to_string(t.body.size()) +
+        " bytes, over the limit of " + std::to_string(max_bytes) +
+        " bytes (AppOptions::max_payload_bytes); pass large data by reference (a path or a key)"));
+  }
+  return t;
+}
+
+}  // namespace
+
+std::string App::enqueue_json(const std::string& name, std::string args_json,
+                              const TaskOptions& task_opts, const EnqueueOptions& opts) {
+  std::vector<std::string> one;
+  one.push_back(std::move(args_json));
+  return enqueue_json_many(name, std::move(one), task_opts, opts).front();
+}
+
+std::vector<std::string> App::enqueue_json_many(const std::string& name,
+                                                std::vector<std::string> args_json,
+                                                const TaskOptions& task_opts,
+                                                const EnqueueOptions& opts) {
+  if (args_json.size() > 1 && !opts.id().empty()) {
+    throw Error(invalid_argument_error("enqueueing a batch of '" + name + "': one id for many tasks"));
+  }
+  Millis now = clock_->now_ms();
+  std::vector<NewTask> tasks;
+  tasks.reserve(args_json.size());
+  for (auto& a : args_json) {
+    tasks.push_back(build_task(name, std::move(a), task_opts, opts, now, options_.max_payload_bytes, eager_));
+  }
+  std::shared_ptr<Store> s = store();
+  Status st = s->enqueue(tasks, now);
+  if (!st.ok()) throw Error(st.with_context("enqueueing task '" + name + "'"));
+  std::vector<std::string> ids;
+  ids.reserve(tasks.size());
+  for (auto& t : tasks) ids.push_back(std::move(t.id));
+  if (eager_) run_eager(ids);
+  return ids;
+}
+
+AsyncResult<nlohmann::json> App::send(const std::string& name, const nlohmann::json& args,
+                                      const EnqueueOptions& options) {
+  if (!args.is_array()) throw Error(invalid_argument_error("sending task '" + name + "': args must be a JSON array"));
+  const TaskDefinition* def = find_task(name);
+  std::string id = enqueue_json(name, args.dump(), def ? def->options : TaskOptions{}, options);
+  return AsyncResult<nlohmann::json>(store(), std::move(id));
+}
+
+// Eager mode: each task runs inline, retries immediately (ignoring backoff), and its final
+// settlement is written to the private memory store so AsyncResult reads it as usual.
+void App::run_eager(const std::vector<std::string>& ids) {
+  std::shared_ptr<Store> s = store();
+  internal::TaskRunner runner(*this, "eager");
+  for (const std::string& id : ids) {
+    Result<TaskInfo> info = s->get_task(id, clock_->now_ms());
+    if (!info.ok() || info->state != TaskState::kPending) continue;
+    ReserveRequest req{{info->queue}, "eager", 1, 3'600'000, clock_->now_ms()};
+    Result<std::vector<Delivery>> got = s->reserve(req);
+    if (!got.ok() || got->empty()) continue;
+    Delivery d = std::move(got->front());
+    internal::RunOutcome out = runner.run(d, {}, {});
+    for (int i = 0; i < 100 && out.settlement.outcome == Outcome::kRetry; ++i) {
+      d.body = out.settlement.body;
+      out = runner.run(d, {}, {});
+    }
+    std::vector<Settlement> one{std::move(out.settlement)};
+    (void)s->settle(one, clock_->now_ms());
+  }
+}
+
+int App::main(int argc, char** argv) { return internal::run_cli(*this, argc, argv); }
+
+}  // namespace runq

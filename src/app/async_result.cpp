@@ -1,1 +1,56 @@
-// placeholder
+#include "core/message.hpp"
+#include "runq/result.hpp"
+
+namespace runq {
+namespace {
+
+TaskStatus to_status(const TaskInfo& info) {
+  TaskStatus st;
+  st.id = info.id;
+  st.state = info.state;
+  st.queue = info.queue;
+  st.progress = info.progress;
+  st.dead_reason = info.dead_reason;
+  st.next_run = info.eta;
+  st.worker = info.worker_id;
+  if (!info.result.empty()) {
+    Result<internal::ResultRecord> rec = internal::decode_result(info.result);
+    if (rec.ok()) {
+      st.task = rec->task;
+      st.value = rec->value;
+      st.error_type = rec->error_type;
+      st.error = rec->error;
+      for (const auto& e : rec->errors) st.errors.push_back({e.attempt, e.type, e.message, e.at});
+      st.attempts = rec->attempts;
+      st.enqueued = rec->enqueued;
+      st.started = rec->started;
+      st.finished = rec->finished;
+      if (rec->next_run) st.next_run = rec->next_run;
+      if (!rec->worker.empty() && st.worker.empty()) st.worker = rec->worker;
+    }
+  }
+  if (st.task.empty() && !info.body.empty()) {
+    Result<internal::TaskMessage> m = internal::decode_message(info.body);
+    if (m.ok()) {
+      st.task = m->name;
+      st.enqueued = m->created;
+      st.attempts = std::max(st.attempts, m->attempt - 1);
+    }
+  }
+  if (st.state == TaskState::kDead && st.error.empty()) st.error = info.dead_reason;
+  return st;
+}
+
+}  // namespace
+
+Result<TaskStatus> read_task_status(Store& store, std::string_view id) {
+  RUNQ_ASSIGN_OR_RETURN(TaskInfo info, store.get_task(id, Clock::system().now_ms()));
+  return to_status(info);
+}
+
+Result<TaskStatus> wait_task_status(Store& store, std::string_view id, Millis timeout_ms) {
+  RUNQ_ASSIGN_OR_RETURN(TaskInfo info, store.wait_task(id, timeout_ms));
+  return to_status(info);
+}
+
+}  // namespace runq

@@ -1,0 +1,156 @@
+#include "worker/task_runner.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <typeinfo>
+
+#include <nlohmann/json.hpp>
+
+#include "core/message.hpp"
+#include "runq/app.hpp"
+
+namespace runq::internal {
+namespace {
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
+                                             std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+
+std::string truncate(std::string s) {
+  if (s.size() > kMaxErrorMessage) s.resize(kMaxErrorMessage);
+  return s;
+}
+
+double jitter01() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
+}
+
+// Identifies the in-flight exception: its demangled type and message.
+void describe_current_exception(std::string* type, std::string* message) {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    *type = demangle(typeid(e).name());
+    *message = truncate(e.what());
+  } catch (...) {
+    std::type_info* ti = abi::__cxa_current_exception_type();
+    *type = ti ? demangle(ti->name()) : "unknown";
+    *message = "non-standard exception of type " + *type;
+  }
+}
+
+Settlement dead_letter(const Delivery& d, std::string reason, ResultRecord rec) {
+  Settlement s;
+  s.outcome = Outcome::kDeadLetter;
+  s.id = d.id;
+  s.token = d.token;
+  s.state = TaskState::kDead;
+  rec.state = TaskState::kDead;
+  rec.error_type = "runq::DeadLetter";
+  rec.error = reason;
+  s.reason = std::move(reason);
+  s.result = encode_result(rec);
+  return s;
+}
+
+}  // namespace
+
+RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
+                           const std::function<void(double)>& progress) const {
+  Millis now = app_.clock().now_ms();
+  ResultRecord rec;
+  rec.id = d.id;
+  rec.worker = worker_id_;
+  rec.started = now;
+
+  Result<TaskMessage> decoded = decode_message(d.body);
+  if (!decoded.ok()) {
+    rec.finished = now;
+    return {dead_letter(d, decoded.status().message(), std::move(rec))};
+  }
+  TaskMessage& msg = *decoded;
+  rec.task = msg.name;
+  rec.enqueued = msg.created;
+  rec.attempts = msg.attempt;
+  rec.errors = msg.errors;
+
+  Settlement s;
+  s.id = d.id;
+  s.token = d.token;
+  s.result_ttl = msg.result_ttl;
+
+  if (msg.expires > 0 && now > msg.expires) {
+    rec.state = s.state = TaskState::kExpired;
+    rec.error_type = "runq::Expired";
+    rec.error = "expired at " + std::to_string(msg.expires) + " before it started";
+    rec.finished = now;
+    s.result = encode_result(rec);
+    return {std::move(s)};
+  }
+  const TaskDefinition* def = app_.find_task(msg.name);
+  if (def == nullptr) {
+    rec.finished = now;
+    return {dead_letter(d, "unknown task '" + msg.name + "'", std::move(rec))};
+  }
+  int max_retries = msg.max_retries >= 0 ? msg.max_retries : def->options.max_retries();
+
+  std::string value, err_type, err_msg;
+  Millis retry_delay = -1;  // >= 0: the body asked for a retry
+  bool bad_args = false;
+  std::exception_ptr error;
+  try {
+    Context ctx(msg.id, msg.name, msg.attempt, max_retries, progress, stop);
+    nlohmann::json args = nlohmann::json::parse(msg.args);
+    value = def->invoke(ctx, args);
+  } catch (const RetryRequest& r) {
+    retry_delay = r.delay_ms;
+    err_type = "runq::RetryRequest";
+    err_msg = "retry requested by the task";
+  } catch (const BadArguments& e) {
+    bad_args = true;
+    err_type = "runq::BadArguments";
+    err_msg = truncate(e.what());
+  } catch (...) {
+    error = std::current_exception();
+    describe_current_exception(&err_type, &err_msg);
+  }
+  now = app_.clock().now_ms();
+  rec.finished = now;
+
+  if (err_type.empty()) {
+    rec.state = s.state = TaskState::kSuccess;
+    if (!msg.ignore_result && !def->options.ignore_result()) {
+      rec.value = std::move(value);
+      s.result = encode_result(rec);
+    }
+    return {std::move(s)};
+  }
+
+  rec.error_type = err_type;
+  rec.error = err_msg;
+  rec.errors.push_back({msg.attempt, err_type, err_msg, now});
+  bool retryable = !bad_args && (retry_delay >= 0 || def->options.should_retry(error));
+  if (retryable && msg.attempt <= max_retries) {
+    if (retry_delay < 0) retry_delay = def->options.backoff().delay_ms(msg.attempt, jitter01());
+    s.outcome = Outcome::kRetry;
+    rec.state = s.state = TaskState::kRetry;
+    s.retry_at = rec.next_run = now + retry_delay;
+    msg.attempt += 1;
+    msg.errors = rec.errors;
+    s.body = encode_message(msg);
+    s.result = encode_result(rec);
+    return {std::move(s)};
+  }
+  rec.state = s.state = TaskState::kFailure;
+  s.result = encode_result(rec);
+  return {std::move(s), true};
+}
+
+}  // namespace runq::internal
