@@ -13,7 +13,7 @@ function(runq_embed_files target name)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAME=${name} "-DFILES=${abs_files}"
             -P ${PROJECT_SOURCE_DIR}/cmake/EmbedFilesScript.cmake
     DEPENDS ${abs_files} ${PROJECT_SOURCE_DIR}/cmake/EmbedFilesScript.cmake
-    COMMENT "Embedding ${name}")
+    COMMENT "Embedding ${name}" VERBATIM)
   add_custom_target(runq_embed_${name} DEPENDS ${out})
   add_dependencies(${target} runq_embed_${name})
 endfunction()
