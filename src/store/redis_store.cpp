@@ -1,8 +1,716 @@
-// placeholder
+// The redis:// store. Every state change that touches more than one key is one Lua script
+// (src/store/redis/*.lua, each prefixed with common.lua) run by EVALSHA, so each call is
+// atomic; a batch (enqueue, reserve, settle, extend) is one round trip.
+//
+// Key layout (P = key prefix, "runq:" by default):
+//   P t:<id>       HASH  one task: q queue, p priority, b body, s state name, sc ready score,
+//                        eta, tok fencing token, d deliveries, md max deliveries, w worker,
+//                        le lease expiry, pr progress, r result record, why/died dead letter,
+//                        fin finish time. A finished task keeps its hash (without body) until
+//                        its result ttl (PEXPIRE), which is what makes enqueue skip its id.
+//   P q:<queue>    ZSET  ready ids; score (9 - priority) * 2^42 + sequence (priority, FIFO)
+//   P s:<queue>    ZSET  scheduled and retry ids by eta
+//   P l:<queue>    ZSET  reserved ids by lease expiry
+//   P w:<queue>    LIST  wake-up token (at most one) for workers blocked in wait_for_work
+//   P timers       ZSET  queue -> lower bound of its next eta or lease expiry: reserve does
+//                        housekeeping (promote, reclaim) only on queues whose timer is due
+//   P queues       SET   queue names (stats)
+//   P dead         ZSET  dead ids by time of death; P deadn HASH queue -> dead count
+//   P waiting      ZSET  ids someone waits on (wait_task) -> waiter deadline;
+//   P done:<id>    LIST  token pushed when a waited-on task finishes (expires after 60 s)
+//   P seq, P token       counters (FIFO sequence, fencing tokens: global, so a token is
+//                        larger than every token handed out before for any task)
+//   P stats        HASH  completed, failed, duplicates
+//   P workers      ZSET  worker id -> heartbeat expiry; P workers:info HASH id -> JSON
+//   P schedules    SET   names; P schedule:<name> HASH last, paused, info
+//
+// Waiting never polls: wait_for_work blocks in BLPOP on the queues' wake lists, for at most
+// the time until the earliest eta or lease expiry on those queues, with a client-side deadline
+// (Redis checks blocking timeouts only every 100 ms) after which CLIENT UNBLOCK ends the BLPOP.
+// wait_task registers in P waiting and blocks in BLPOP on P done:<id>.
 #include "store/redis_store.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "runq_embedded_redis_scripts.hpp"
+#include "store/redis/connection.hpp"
+#include "store/redis/replies.hpp"
+
 namespace runq {
-Result<RedisStoreOptions> parse_redis_url(std::string_view) { return internal_error("not implemented yet"); }
-Result<std::unique_ptr<Store>> new_redis_store(const RedisStoreOptions&) {
-  return internal_error("redis store: not implemented yet");
+namespace {
+
+using internal::RedisArgs;
+using internal::RedisConnection;
+using internal::RedisPool;
+using internal::Reply;
+
+constexpr std::size_t kEnqueueChunk = 1000;  // tasks per script call inside one MULTI
+constexpr Millis kDoneTokenTtlMs = 60'000;
+
+enum class Script {
+  kEnqueue,
+  kReserve,
+  kSettle,
+  kExtend,
+  kProgress,
+  kWaitPeek,
+  kWaitTask,
+  kStats,
+  kListDead,
+  kRetryDead,
+  kPurgeDead,
+  kPurgeQueue,
+  kCleanup,
+  kClaimTick,
+  kSchedules,
+  kWorkers,
+  kCount
+};
+
+constexpr std::string_view kScriptBodies[] = {
+    embedded::redis_scripts_enqueue,    embedded::redis_scripts_reserve,
+    embedded::redis_scripts_settle,     embedded::redis_scripts_extend,
+    embedded::redis_scripts_progress,   embedded::redis_scripts_wait_peek,
+    embedded::redis_scripts_wait_task,  embedded::redis_scripts_stats,
+    embedded::redis_scripts_list_dead,  embedded::redis_scripts_retry_dead,
+    embedded::redis_scripts_purge_dead, embedded::redis_scripts_purge_queue,
+    embedded::redis_scripts_cleanup,    embedded::redis_scripts_claim_tick,
+    embedded::redis_scripts_schedules,  embedded::redis_scripts_workers,
+};
+static_assert(std::size(kScriptBodies) == static_cast<std::size_t>(Script::kCount));
+
+Millis system_now() { return to_millis(std::chrono::system_clock::now().time_since_epoch()); }
+
+std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string format_double(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return ec == std::errc() ? std::string(buf, end) : "0";
 }
+
+Status validate_task(const NewTask& t, std::size_t max_body) {
+  const std::string what = "enqueueing task " + in_quotes(t.id);
+  if (t.id.empty()) return invalid_argument_error("enqueueing a task: the id is empty");
+  if (t.queue.empty()) return invalid_argument_error(what + ": the queue name is empty");
+  if (t.priority < kMinPriority || t.priority > kMaxPriority) {
+    return invalid_argument_error(what + ": priority " + std::to_string(t.priority) +
+                                  " is outside 0..9");
+  }
+  if (t.max_deliveries < 1) {
+    return invalid_argument_error(what + ": max_deliveries must be at least 1");
+  }
+  if (t.body.size() > max_body) {
+    return resource_exhausted_error(what + ": the body is " + std::to_string(t.body.size()) +
+                                    " bytes, more than the limit of " + std::to_string(max_body) +
+                                    " bytes (max_body_bytes)");
+  }
+  return ok_status();
+}
+
+void add_task_args(RedisArgs& args, const NewTask& t) {
+  args.add(t.id).add(t.queue).add_int(t.priority).add_int(t.eta).add_int(t.max_deliveries);
+  args.add(t.body);
+}
+
+Status validate_settlement(const Settlement& s) {
+  if (s.id.empty()) return invalid_argument_error("settling a task: the id is empty");
+  if (s.outcome == Outcome::kAck &&
+      !(s.state == TaskState::kSuccess || s.state == TaskState::kFailure ||
+        s.state == TaskState::kExpired || s.state == TaskState::kRevoked)) {
+    return invalid_argument_error("settling task " + in_quotes(s.id) + ": an ack needs state " +
+                                  "success, failure, expired or revoked, not " +
+                                  std::string(task_state_name(s.state)));
+  }
+  return ok_status();
+}
+
+void add_settlement_args(RedisArgs& args, const Settlement& s) {
+  switch (s.outcome) {
+    case Outcome::kAck:
+      args.add("a").add(s.id).add_int(static_cast<std::int64_t>(s.token));
+      args.add(task_state_name(s.state)).add(s.result).add_int(s.result_ttl).add("");
+      return;
+    case Outcome::kRetry:
+      args.add("r").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("retry");
+      args.add(s.result).add_int(s.retry_at).add(s.body);
+      return;
+    case Outcome::kDeadLetter:
+      args.add("d").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("dead");
+      args.add(s.result).add("0").add(s.reason.empty() ? "dead-lettered by the worker" : s.reason);
+      return;
+    case Outcome::kRelease:
+      args.add("l").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("pending");
+      args.add("").add("0").add("");
+      return;
+  }
+}
+
+std::vector<bool> parse_flags(const redisReply* r) {
+  std::vector<bool> flags;
+  flags.reserve(r->elements);
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    flags.push_back(internal::reply_int_or(r->element[i], 0) == 1);
+  }
+  return flags;
+}
+
+std::string worker_json(const WorkerInfo& w) {
+  nlohmann::json j = {{"id", w.id},
+                      {"host", w.host},
+                      {"pid", w.pid},
+                      {"queues", w.queues},
+                      {"concurrency", w.concurrency},
+                      {"running", w.running},
+                      {"processed", w.processed},
+                      {"failed", w.failed},
+                      {"started", w.started},
+                      {"last_seen", w.last_seen},
+                      {"expires", w.expires}};
+  return j.dump();
+}
+
+std::optional<WorkerInfo> parse_worker(std::string_view text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  WorkerInfo w;
+  w.id = j.value("id", "");
+  w.host = j.value("host", "");
+  w.pid = j.value("pid", 0);
+  w.queues = j.value("queues", std::vector<std::string>{});
+  w.concurrency = j.value("concurrency", 0);
+  w.running = j.value("running", 0);
+  w.processed = j.value("processed", std::uint64_t{0});
+  w.failed = j.value("failed", std::uint64_t{0});
+  w.started = j.value("started", Millis{0});
+  w.last_seen = j.value("last_seen", Millis{0});
+  w.expires = j.value("expires", Millis{0});
+  return w;
+}
+
+// Fills one TaskInfo field from a hash field of P t:<id>.
+void apply_task_field(TaskInfo& info, std::string_view field, const redisReply* value,
+                      std::string* state) {
+  using internal::reply_int_or;
+  std::string_view text = internal::reply_text(value);
+  if (field == "s")
+    *state = std::string(text);
+  else if (field == "q")
+    info.queue = std::string(text);
+  else if (field == "p")
+    info.priority = static_cast<int>(reply_int_or(value, 0));
+  else if (field == "eta")
+    info.eta = reply_int_or(value, 0);
+  else if (field == "d")
+    info.deliveries = static_cast<int>(reply_int_or(value, 0));
+  else if (field == "w")
+    info.worker_id = std::string(text);
+  else if (field == "le")
+    info.lease_expires = reply_int_or(value, 0);
+  else if (field == "pr")
+    info.progress = internal::parse_double_or(text, 0);
+  else if (field == "r")
+    info.result = std::string(text);
+  else if (field == "why")
+    info.dead_reason = std::string(text);
+  else if (field == "b")
+    info.body = std::string(text);
+}
+
+class RedisStore final : public Store {
+ public:
+  explicit RedisStore(const RedisStoreOptions& opts) : opts_(opts), pool_(endpoint_of(opts)) {
+    for (std::string_view body : kScriptBodies) {
+      sources_.push_back(std::string(embedded::redis_scripts_common) + "\n" + std::string(body));
+    }
+  }
+
+  // Connects once and loads the scripts: a server that is down or refuses the password is
+  // reported when the store is opened, not at the first call.
+  Status open() {
+    RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
+    std::vector<RedisArgs> loads;
+    for (const std::string& src : sources_) loads.push_back(RedisArgs{"SCRIPT", "LOAD", src});
+    std::vector<const RedisArgs*> ptrs;
+    for (const RedisArgs& a : loads) ptrs.push_back(&a);
+    std::vector<Reply> replies;
+    RUNQ_RETURN_IF_ERROR(conn->pipeline(ptrs, &replies, "loading scripts on"));
+    for (const Reply& r : replies) {
+      RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), "loading scripts on", nullptr, r.get()));
+      shas_.emplace_back(internal::reply_text(r.get()));
+    }
+    return ok_status();
+  }
+
+  Status enqueue(std::span<const NewTask> tasks, Millis now) override;
+  Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override;
+  Status wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) override;
+  Result<std::vector<bool>> extend(std::span<const LeaseRef> leases, Millis lease_ms,
+                                   Millis now) override;
+  Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) override;
+  Status set_progress(const LeaseRef& lease, double fraction) override;
+  Status heartbeat(const WorkerInfo& info) override;
+  Status remove_worker(std::string_view worker_id) override;
+  Result<TaskInfo> get_task(std::string_view id, Millis now) override;
+  Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override;
+  Result<StoreStats> stats(Millis now) override;
+  Result<std::vector<DeadTask>> list_dead(std::size_t limit) override;
+  Result<std::int64_t> retry_dead(std::span<const std::string> ids, Millis now) override;
+  Result<std::int64_t> purge_dead() override;
+  Result<std::int64_t> purge_queue(std::string_view queue) override;
+  Result<std::int64_t> cleanup(Millis now) override;
+  Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
+                          Millis now) override;
+  Result<std::vector<ScheduleState>> list_schedules() override;
+  Status put_schedule_info(std::string_view schedule, std::string_view info) override;
+  Status set_schedule_paused(std::string_view schedule, bool paused) override;
+
+ private:
+  static internal::RedisEndpoint endpoint_of(const RedisStoreOptions& o) {
+    return {o.host, o.port, o.db, o.username, o.password, o.io_timeout_ms};
+  }
+
+  std::string key(std::string_view suffix) const { return opts_.key_prefix + std::string(suffix); }
+
+  // The caller's clock minus ours, as last seen in `now` arguments: wait_for_work has no
+  // `now`, and converts etas (caller time) into a wait with it.
+  void note_now(Millis now) { clock_offset_.store(now - system_now(), std::memory_order_relaxed); }
+  Millis caller_now() const { return system_now() + clock_offset_.load(std::memory_order_relaxed); }
+
+  Result<RedisPool::Handle> connection();
+  RedisArgs script_call(Script s) const;
+  Result<Reply> run(Script s, const RedisArgs& args, std::string_view doing);
+  Result<std::int64_t> run_int(Script s, const RedisArgs& args, std::string_view doing);
+  Result<std::optional<std::string>> blocking_pop(const std::vector<std::string>& keys,
+                                                  Millis timeout_ms, std::string_view doing);
+  Status enqueue_chunks(std::span<const NewTask> tasks, Millis now);
+  Result<StoreStats> parse_stats(const redisReply* r) const;
+
+  RedisStoreOptions opts_;
+  RedisPool pool_;
+  std::vector<std::string> sources_;  // common.lua + script, per Script
+  std::vector<std::string> shas_;     // filled by open(), read-only afterwards
+  std::atomic<Millis> clock_offset_{0};
+};
+
+// ---- plumbing -------------------------------------------------------------------------------
+
+Result<RedisPool::Handle> RedisStore::connection() {
+  const auto give_up = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(opts_.block_and_retry ? opts_.retry_for_ms : 0);
+  auto backoff = std::chrono::milliseconds(10);
+  for (;;) {
+    Result<RedisPool::Handle> conn = pool_.acquire();
+    if (conn.ok() || !is_unavailable(conn.status()) ||
+        std::chrono::steady_clock::now() + backoff > give_up) {
+      return conn;
+    }
+    std::this_thread::sleep_for(backoff);  // the server is down: back off before reconnecting
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+  }
+}
+
+RedisArgs RedisStore::script_call(Script s) const {
+  RedisArgs args;
+  args.add("EVALSHA").add(shas_[static_cast<int>(s)]).add("0").add(opts_.key_prefix);
+  return args;
+}
+
+// Runs a script call built by script_call(); after a SCRIPT FLUSH or a server restart the
+// script is loaded again and the call retried once.
+Result<Reply> RedisStore::run(Script s, const RedisArgs& args, std::string_view doing) {
+  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
+  const RedisArgs* one[] = {&args};
+  std::vector<Reply> replies;
+  RUNQ_RETURN_IF_ERROR(conn->pipeline(one, &replies, doing));
+  if (internal::is_error_reply(replies[0].get(), "NOSCRIPT")) {
+    RedisArgs load{"SCRIPT", "LOAD", sources_[static_cast<int>(s)]};
+    RUNQ_RETURN_IF_ERROR(conn->call(load, "loading scripts on").status());
+    RUNQ_RETURN_IF_ERROR(conn->pipeline(one, &replies, doing));
+  }
+  RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), doing, nullptr, replies[0].get()));
+  return std::move(replies[0]);
+}
+
+Result<std::int64_t> RedisStore::run_int(Script s, const RedisArgs& args, std::string_view doing) {
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(s, args, doing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_int(r.get(), doing));
+  return r->integer;
+}
+
+// BLPOP with a precise deadline. Returns the popped value, or nullopt when the time passed.
+Result<std::optional<std::string>> RedisStore::blocking_pop(const std::vector<std::string>& keys,
+                                                            Millis timeout_ms,
+                                                            std::string_view doing) {
+  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t client_id, conn->client_id());
+  RedisArgs blpop;
+  blpop.add("BLPOP");
+  for (const std::string& k : keys) blpop.add(k);
+  blpop.add_int(timeout_ms / 1000 + 2);  // the server's own backstop; we end it sooner
+  RUNQ_RETURN_IF_ERROR(conn->send(blpop, doing));
+  if (!conn->wait_readable(timeout_ms)) {
+    Result<RedisPool::Handle> other = connection();
+    RedisArgs unblock;
+    unblock.add("CLIENT").add("UNBLOCK").add_int(client_id).add("TIMEOUT");
+    if (!other.ok() || !(*other)->call(unblock, doing).ok() ||
+        !conn->wait_readable(opts_.io_timeout_ms)) {
+      conn.discard();
+      return std::optional<std::string>();
+    }
+  }
+  RUNQ_ASSIGN_OR_RETURN(Reply r, conn->read_reply(doing));
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return std::optional<std::string>();
+  return std::optional<std::string>(internal::reply_text(r->element[1]));
+}
+
+// ---- producers ------------------------------------------------------------------------------
+
+Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
+  for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(validate_task(t, opts_.max_body_bytes));
+  if (tasks.empty()) return ok_status();
+  note_now(now);
+  if (tasks.size() > kEnqueueChunk) return enqueue_chunks(tasks, now);
+  RedisArgs args = script_call(Script::kEnqueue);
+  args.reserve(5 + tasks.size() * 6);
+  args.add_int(now);
+  for (const NewTask& t : tasks) add_task_args(args, t);
+  return run(Script::kEnqueue, args, "enqueueing tasks on").status();
+}
+
+// A large batch: several script calls in one MULTI/EXEC, so still all or nothing. EVAL (not
+// EVALSHA) because a missing script inside MULTI would fail only its own part.
+Status RedisStore::enqueue_chunks(std::span<const NewTask> tasks, Millis now) {
+  std::vector<RedisArgs> commands;
+  commands.push_back(RedisArgs{"MULTI"});
+  for (std::size_t i = 0; i < tasks.size(); i += kEnqueueChunk) {
+    RedisArgs& a = commands.emplace_back();
+    a.add("EVAL").add(sources_[static_cast<int>(Script::kEnqueue)]).add("0").add(opts_.key_prefix);
+    a.add_int(now);
+    for (const NewTask& t : tasks.subspan(i, std::min(kEnqueueChunk, tasks.size() - i))) {
+      add_task_args(a, t);
+    }
+  }
+  commands.push_back(RedisArgs{"EXEC"});
+  std::vector<const RedisArgs*> ptrs;
+  for (const RedisArgs& c : commands) ptrs.push_back(&c);
+  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
+  std::vector<Reply> replies;
+  constexpr std::string_view kDoing = "enqueueing tasks on";
+  RUNQ_RETURN_IF_ERROR(conn->pipeline(ptrs, &replies, kDoing));
+  const redisReply* exec = replies.back().get();
+  RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, exec));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(exec, 1, kDoing));
+  for (std::size_t i = 0; i < exec->elements; ++i) {
+    RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, exec->element[i]));
+  }
+  return ok_status();
+}
+
+// ---- workers --------------------------------------------------------------------------------
+
+Result<std::vector<Delivery>> RedisStore::reserve(const ReserveRequest& req) {
+  if (req.queues.empty()) return invalid_argument_error("reserving tasks: no queues given");
+  if (req.max < 1) return invalid_argument_error("reserving tasks: max must be at least 1");
+  if (req.lease_ms < 1) return invalid_argument_error("reserving tasks: lease_ms must be positive");
+  for (const std::string& q : req.queues) {
+    if (q.empty()) return invalid_argument_error("reserving tasks: empty queue name");
+  }
+  note_now(req.now);
+  RedisArgs args = script_call(Script::kReserve);
+  args.add_int(req.now).add(req.worker_id).add_int(req.max).add_int(req.lease_ms);
+  for (const std::string& q : req.queues) args.add(q);
+  constexpr std::string_view kDoing = "reserving tasks on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kReserve, args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 6, kDoing));
+  std::vector<Delivery> out;
+  out.reserve(r->elements / 6);
+  for (std::size_t i = 0; i < r->elements; i += 6) {
+    redisReply** e = r->element + i;
+    out.push_back(Delivery{
+        std::string(internal::reply_text(e[0])), std::string(internal::reply_text(e[1])),
+        std::string(internal::reply_text(e[2])),
+        static_cast<std::uint64_t>(internal::reply_int_or(e[3], 0)),
+        static_cast<int>(internal::reply_int_or(e[4], 0)), internal::reply_int_or(e[5], 0)});
+  }
+  return out;
+}
+
+Status RedisStore::wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) {
+  if (queues.empty()) return invalid_argument_error("waiting for work: no queues given");
+  if (timeout_ms <= 0) return ok_status();
+  RedisArgs peek = script_call(Script::kWaitPeek);
+  for (const std::string& q : queues) peek.add(q);
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t next, run_int(Script::kWaitPeek, peek, "waiting for work on"));
+  if (next == -1) return ok_status();  // ready now
+  Millis wait = timeout_ms;
+  if (next >= 0) wait = std::clamp<Millis>(next - caller_now(), 0, timeout_ms);
+  if (wait <= 0) return ok_status();  // an eta or a lease expiry is due: reserve handles it
+  std::vector<std::string> keys;
+  for (const std::string& q : queues) keys.push_back(key("w:" + q));
+  return blocking_pop(keys, wait, "waiting for work on").status();
+}
+
+Result<std::vector<bool>> RedisStore::extend(std::span<const LeaseRef> leases, Millis lease_ms,
+                                             Millis now) {
+  if (leases.empty()) return std::vector<bool>{};
+  RedisArgs args = script_call(Script::kExtend);
+  args.add_int(now).add_int(lease_ms);
+  for (const LeaseRef& l : leases) args.add(l.id).add_int(static_cast<std::int64_t>(l.token));
+  constexpr std::string_view kDoing = "extending leases on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kExtend, args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 1, kDoing));
+  if (r->elements != leases.size()) return internal_error("extending leases: wrong reply size");
+  return parse_flags(r.get());
+}
+
+Result<std::vector<bool>> RedisStore::settle(std::span<const Settlement> settlements, Millis now) {
+  for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(validate_settlement(s));
+  if (settlements.empty()) return std::vector<bool>{};
+  RedisArgs args = script_call(Script::kSettle);
+  args.reserve(5 + settlements.size() * 7);
+  args.add_int(now);
+  for (const Settlement& s : settlements) add_settlement_args(args, s);
+  constexpr std::string_view kDoing = "settling tasks on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kSettle, args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 1, kDoing));
+  if (r->elements != settlements.size()) return internal_error("settling tasks: wrong reply size");
+  return parse_flags(r.get());
+}
+
+Status RedisStore::set_progress(const LeaseRef& lease, double fraction) {
+  if (std::isnan(fraction)) return invalid_argument_error("setting progress: fraction is NaN");
+  RedisArgs args = script_call(Script::kProgress);
+  args.add(lease.id).add_int(static_cast<std::int64_t>(lease.token));
+  args.add_copy(format_double(std::clamp(fraction, 0.0, 1.0)));
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kProgress, args, "setting progress on"));
+  if (r == -1)
+    return not_found_error("setting progress of task " + in_quotes(lease.id) + ": no such task");
+  if (r == 0) {
+    return failed_precondition_error("setting progress of task " + in_quotes(lease.id) +
+                                     ": the lease is no longer held by this delivery");
+  }
+  return ok_status();
+}
+
+Status RedisStore::heartbeat(const WorkerInfo& info) {
+  if (info.id.empty()) return invalid_argument_error("heartbeat: the worker id is empty");
+  RedisArgs args = script_call(Script::kWorkers);
+  args.add("beat").add(info.id).add_int(info.expires).add_copy(worker_json(info));
+  return run(Script::kWorkers, args, "writing a heartbeat on").status();
+}
+
+Status RedisStore::remove_worker(std::string_view worker_id) {
+  RedisArgs args = script_call(Script::kWorkers);
+  args.add("remove").add(worker_id);
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t n, run_int(Script::kWorkers, args, "removing a worker on"));
+  if (n == 0)
+    return not_found_error("removing worker " + in_quotes(worker_id) + ": no such worker");
+  return ok_status();
+}
+
+// ---- results and inspection -----------------------------------------------------------------
+
+Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis /*now*/) {
+  const std::string what = "reading task " + in_quotes(id);
+  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
+  RedisArgs args;
+  std::string k = key("t:") + std::string(id);
+  args.add("HGETALL").add(k);
+  std::vector<Reply> replies;
+  const RedisArgs* one[] = {&args};
+  RUNQ_RETURN_IF_ERROR(conn->pipeline(one, &replies, "reading a task on"));
+  const redisReply* r = replies[0].get();
+  if (internal::is_error_reply(r, "WRONGTYPE")) {
+    return data_loss_error(what + ": the key " + k + " does not hold a task record");
+  }
+  RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), "reading a task on", nullptr, r));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r, 2, what));
+  if (r->elements == 0) return not_found_error(what + ": no such task (or its result expired)");
+  TaskInfo info;
+  info.id = std::string(id);
+  std::string state;
+  for (std::size_t i = 0; i < r->elements; i += 2) {
+    apply_task_field(info, internal::reply_text(r->element[i]), r->element[i + 1], &state);
+  }
+  std::optional<TaskState> parsed = parse_task_state(state);
+  if (!parsed) return data_loss_error(what + ": unknown state " + in_quotes(state) + " in " + k);
+  info.state = *parsed;
+  if (info.state != TaskState::kScheduled && info.state != TaskState::kRetry) info.eta = 0;
+  return info;
+}
+
+Result<TaskInfo> RedisStore::wait_task(std::string_view id, Millis timeout_ms) {
+  timeout_ms = std::max<Millis>(timeout_ms, 0);
+  RedisArgs reg = script_call(Script::kWaitTask);
+  reg.add(id).add_int(system_now() + timeout_ms + kDoneTokenTtlMs);
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kWaitTask, reg, "waiting for a task on"));
+  if (r == -1) return not_found_error("waiting for task " + in_quotes(id) + ": no such task");
+  if (r == 0 && timeout_ms > 0) {
+    const std::string done = key("done:") + std::string(id);
+    RUNQ_ASSIGN_OR_RETURN(auto token, blocking_pop({done}, timeout_ms, "waiting for a task on"));
+    if (token) {  // put it back for the other waiters of the same task
+      RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
+      RedisArgs push{"RPUSH", done, "1"};
+      RedisArgs expire;
+      expire.add("PEXPIRE").add(done).add_int(kDoneTokenTtlMs);
+      const RedisArgs* both[] = {&push, &expire};
+      std::vector<Reply> ignored;
+      RUNQ_RETURN_IF_ERROR(conn->pipeline(both, &ignored, "waiting for a task on"));
+    }
+  }
+  RUNQ_ASSIGN_OR_RETURN(TaskInfo info, get_task(id, system_now()));
+  if (is_final(info.state) || !info.result.empty()) return info;
+  return deadline_exceeded_error("waiting for task " + in_quotes(id) + ": still " +
+                                 std::string(task_state_name(info.state)) + " after " +
+                                 std::to_string(timeout_ms) + " ms");
+}
+
+// ---- admin ----------------------------------------------------------------------------------
+
+Result<StoreStats> RedisStore::stats(Millis now) {
+  RedisArgs args = script_call(Script::kStats);
+  args.add_int(now);
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kStats, args, "reading stats on"));
+  return parse_stats(r.get());
+}
+
+Result<StoreStats> RedisStore::parse_stats(const redisReply* r) const {
+  constexpr std::string_view kDoing = "reading stats";
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r, 3, kDoing, 3));
+  const redisReply* rows = r->element[0];
+  const redisReply* counters = r->element[1];
+  const redisReply* workers = r->element[2];
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(rows, 5, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(counters, 3, kDoing, 3));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(workers, 1, kDoing));
+  StoreStats out;
+  for (std::size_t i = 0; i < rows->elements; i += 5) {
+    redisReply** e = rows->element + i;
+    out.queues.push_back(
+        QueueStats{std::string(internal::reply_text(e[0])), internal::reply_int_or(e[1], 0),
+                   internal::reply_int_or(e[2], 0), internal::reply_int_or(e[3], 0),
+                   internal::reply_int_or(e[4], 0)});
+  }
+  std::sort(out.queues.begin(), out.queues.end(),
+            [](const QueueStats& a, const QueueStats& b) { return a.queue < b.queue; });
+  out.completed = static_cast<std::uint64_t>(internal::reply_int_or(counters->element[0], 0));
+  out.failed = static_cast<std::uint64_t>(internal::reply_int_or(counters->element[1], 0));
+  out.duplicates = static_cast<std::uint64_t>(internal::reply_int_or(counters->element[2], 0));
+  for (std::size_t i = 0; i < workers->elements; ++i) {
+    if (auto w = parse_worker(internal::reply_text(workers->element[i]))) {
+      out.workers.push_back(std::move(*w));
+    }
+  }
+  std::sort(out.workers.begin(), out.workers.end(),
+            [](const WorkerInfo& a, const WorkerInfo& b) { return a.id < b.id; });
+  return out;
+}
+
+Result<std::vector<DeadTask>> RedisStore::list_dead(std::size_t limit) {
+  if (limit == 0) return std::vector<DeadTask>{};
+  RedisArgs args = script_call(Script::kListDead);
+  args.add_int(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  constexpr std::string_view kDoing = "listing dead letters on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kListDead, args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 5, kDoing));
+  std::vector<DeadTask> out;
+  for (std::size_t i = 0; i < r->elements; i += 5) {
+    redisReply** e = r->element + i;
+    out.push_back(DeadTask{std::string(internal::reply_text(e[0])),
+                           std::string(internal::reply_text(e[1])),
+                           std::string(internal::reply_text(e[2])), internal::reply_int_or(e[3], 0),
+                           std::string(internal::reply_text(e[4]))});
+  }
+  return out;
+}
+
+Result<std::int64_t> RedisStore::retry_dead(std::span<const std::string> ids, Millis now) {
+  RedisArgs args = script_call(Script::kRetryDead);
+  args.add_int(now);
+  for (const std::string& id : ids) args.add(id);
+  return run_int(Script::kRetryDead, args, "requeueing dead letters on");
+}
+
+Result<std::int64_t> RedisStore::purge_dead() {
+  return run_int(Script::kPurgeDead, script_call(Script::kPurgeDead), "purging dead letters on");
+}
+
+Result<std::int64_t> RedisStore::purge_queue(std::string_view queue) {
+  if (queue.empty()) return invalid_argument_error("purging a queue: the queue name is empty");
+  RedisArgs args = script_call(Script::kPurgeQueue);
+  args.add(queue);
+  return run_int(Script::kPurgeQueue, args, "purging a queue on");
+}
+
+Result<std::int64_t> RedisStore::cleanup(Millis now) {
+  RedisArgs args = script_call(Script::kCleanup);
+  args.add_int(now).add_int(now - opts_.dead_retention_ms);
+  return run_int(Script::kCleanup, args, "cleaning up on");
+}
+
+// ---- periodic schedules ---------------------------------------------------------------------
+
+Result<bool> RedisStore::claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
+                                    Millis now) {
+  if (schedule.empty())
+    return invalid_argument_error("claiming a tick: the schedule name is empty");
+  RUNQ_RETURN_IF_ERROR(validate_task(task, opts_.max_body_bytes));
+  RedisArgs args = script_call(Script::kClaimTick);
+  args.add_int(now).add(schedule).add_int(tick);
+  add_task_args(args, task);
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kClaimTick, args, "claiming a tick on"));
+  return r == 1;
+}
+
+Result<std::vector<ScheduleState>> RedisStore::list_schedules() {
+  RedisArgs args = script_call(Script::kSchedules);
+  args.add("list");
+  constexpr std::string_view kDoing = "listing schedules on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kSchedules, args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 4, kDoing));
+  std::vector<ScheduleState> out;
+  for (std::size_t i = 0; i < r->elements; i += 4) {
+    redisReply** e = r->element + i;
+    out.push_back(ScheduleState{
+        std::string(internal::reply_text(e[0])), internal::reply_int_or(e[1], 0),
+        internal::reply_int_or(e[2], 0) == 1, std::string(internal::reply_text(e[3]))});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ScheduleState& a, const ScheduleState& b) { return a.name < b.name; });
+  return out;
+}
+
+Status RedisStore::put_schedule_info(std::string_view schedule, std::string_view info) {
+  if (schedule.empty()) return invalid_argument_error("saving a schedule: the name is empty");
+  RedisArgs args = script_call(Script::kSchedules);
+  args.add("info").add(schedule).add(info);
+  return run(Script::kSchedules, args, "saving a schedule on").status();
+}
+
+Status RedisStore::set_schedule_paused(std::string_view schedule, bool paused) {
+  RedisArgs args = script_call(Script::kSchedules);
+  args.add("pause").add(schedule).add(paused ? "1" : "0");
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kSchedules, args, "pausing a schedule on"));
+  if (r == -1)
+    return not_found_error("pausing schedule " + in_quotes(schedule) + ": no such schedule");
+  return ok_status();
+}
+
+}  // namespace
+
+// ---- URL and factory --------------------------------------------------------------------------
+
+Result<std::unique_ptr<Store>> new_redis_store(const RedisStoreOptions& options) {
+  auto store = std::make_unique<RedisStore>(options);
+  RUNQ_RETURN_IF_ERROR(store->open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
 }  // namespace runq

@@ -14,6 +14,7 @@ struct RedisStoreOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
   int db = 0;
+  std::string username;  // empty = the default user (AUTH password)
   std::string password;  // empty = no AUTH
   // Prefix of every key this store writes. Default "runq:".
   std::string key_prefix = "runq:";
@@ -29,7 +30,9 @@ struct RedisStoreOptions {
   Millis dead_retention_ms = 7LL * 24 * 3600 * 1000;
 };
 
-// Parses "redis://[:password@]host[:port][/db]" into options (other fields default).
+// Parses "redis://[[user]:password@]host[:port][/db]" into options (other fields default).
+// The password may be percent-encoded; an IPv6 host is written in brackets.
+// Errors: InvalidArgument naming what is wrong.
 Result<RedisStoreOptions> parse_redis_url(std::string_view url);
 
 Result<std::unique_ptr<Store>> new_redis_store(const RedisStoreOptions& options);

@@ -2,13 +2,61 @@
 // general Store semantics are checked by tests/conformance/.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "runq/store.hpp"
+#include "store/redis_store.hpp"
 #include "support/redis_server.hpp"
+#include "support/wait.hpp"
 
 namespace runq {
 namespace {
 
 using testing::RedisServer;
 using testing::RedisServerOptions;
+using Clock = std::chrono::steady_clock;
+
+constexpr Millis kNow = 1'700'000'000'000;
+
+std::unique_ptr<Store> open_or_die(const std::string& url) {
+  auto store = open_store(url);
+  EXPECT_TRUE(store.ok()) << store.status().to_string();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+NewTask task(std::string id, std::string queue = "default", int priority = 0, Millis eta = 0) {
+  NewTask t;
+  t.id = std::move(id);
+  t.queue = std::move(queue);
+  t.priority = priority;
+  t.eta = eta;
+  t.body = "{\"task\":\"" + t.id + "\"}";
+  return t;
+}
+
+ReserveRequest request(std::vector<std::string> queues, int max = 10, Millis now = kNow) {
+  ReserveRequest r;
+  r.queues = std::move(queues);
+  r.worker_id = "w1";
+  r.max = max;
+  r.lease_ms = 30'000;
+  r.now = now;
+  return r;
+}
+
+std::vector<std::string> ids_of(const std::vector<Delivery>& ds) {
+  std::vector<std::string> ids;
+  for (const Delivery& d : ds) ids.push_back(d.id);
+  return ids;
+}
+
+Millis elapsed_ms(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+// ---- the fixture ----------------------------------------------------------------------------
 
 TEST(RedisServerFixture, StartsAnswersAndStops) {
   RedisServer server;
@@ -31,6 +79,325 @@ TEST(RedisServerFixture, PasswordAndRestartKeepAppendOnlyData) {
   ASSERT_TRUE(server.restart()) << server.error();
   EXPECT_EQ(server.port(), port);
   EXPECT_EQ(server.command({"LRANGE", "l", "0", "-1"}), "a\nb");
+}
+
+// ---- URLs and connecting --------------------------------------------------------------------
+
+TEST(RedisUrl, ParsesEveryForm) {
+  auto plain = parse_redis_url("redis://localhost");
+  ASSERT_TRUE(plain.ok()) << plain.status().to_string();
+  EXPECT_EQ(plain->host, "localhost");
+  EXPECT_EQ(plain->port, 6379);
+  EXPECT_EQ(plain->db, 0);
+  EXPECT_EQ(plain->password, "");
+
+  auto full = parse_redis_url("redis://:p%40ss@10.0.0.2:6380/3");
+  ASSERT_TRUE(full.ok()) << full.status().to_string();
+  EXPECT_EQ(full->host, "10.0.0.2");
+  EXPECT_EQ(full->port, 6380);
+  EXPECT_EQ(full->db, 3);
+  EXPECT_EQ(full->password, "p@ss");
+  EXPECT_EQ(full->username, "");
+
+  auto user = parse_redis_url("redis://app:secret@redis.internal:7000/");
+  ASSERT_TRUE(user.ok()) << user.status().to_string();
+  EXPECT_EQ(user->username, "app");
+  EXPECT_EQ(user->password, "secret");
+  EXPECT_EQ(user->db, 0);
+
+  auto v6 = parse_redis_url("redis://[::1]:6390/1");
+  ASSERT_TRUE(v6.ok()) << v6.status().to_string();
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 6390);
+}
+
+TEST(RedisUrl, RejectsMalformedUrlsWithoutLeakingThePassword) {
+  for (const char* bad :
+       {"http://localhost", "redis://", "redis://host:0", "redis://host:99999", "redis://host:abc",
+        "redis://host/x", "redis://host/-1", "redis://onlyuser@host", "redis://host?db=1",
+        "redis://[::1", "redis://:bad%zz@host"}) {
+    auto r = parse_redis_url(bad);
+    EXPECT_TRUE(is_invalid_argument(r.status())) << bad << " -> " << r.status().to_string();
+  }
+  auto r = parse_redis_url("redis://:hunter2@host:notaport");
+  EXPECT_EQ(r.status().message().find("hunter2"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("port"), std::string::npos);
+}
+
+TEST(RedisStoreConnect, ServerDownAtOpenIsUnavailableWithTheCause) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  const std::string url = server.url();
+  server.stop();
+  auto store = open_store(url);
+  ASSERT_TRUE(is_unavailable(store.status())) << store.status().to_string();
+  EXPECT_EQ(store.status().message(), "connecting to redis at 127.0.0.1:" +
+                                          std::to_string(server.port()) + ": Connection refused");
+}
+
+TEST(RedisStoreConnect, WrongPasswordIsOneClearFailedPrecondition) {
+  RedisServer server(RedisServerOptions{.requirepass = "right"});
+  RUNQ_START_REDIS_OR_SKIP(server);
+  const std::string addr = "127.0.0.1:" + std::to_string(server.port());
+  auto wrong = open_store("redis://:wrong@" + addr + "/0");
+  ASSERT_TRUE(is_failed_precondition(wrong.status())) << wrong.status().to_string();
+  EXPECT_EQ(wrong.status().message(),
+            "authenticating to redis at " + addr +
+                ": wrong password (check the password in the redis:// URL)");
+  auto missing = open_store("redis://" + addr + "/0");
+  EXPECT_TRUE(is_failed_precondition(missing.status())) << missing.status().to_string();
+  auto right = open_store(server.url());
+  EXPECT_TRUE(right.ok()) << right.status().to_string();
+}
+
+// ---- scripts --------------------------------------------------------------------------------
+
+TEST(RedisStoreScripts, ScriptFlushIsRecoveredTransparently) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  std::vector<NewTask> tasks = {task("a"), task("b")};
+  ASSERT_TRUE(store->enqueue(tasks, kNow).ok());
+  ASSERT_EQ(server.command({"SCRIPT", "FLUSH"}), "OK");
+  auto got = store->reserve(request({"default"}));
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(ids_of(*got), (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(server.command({"SCRIPT", "FLUSH"}), "OK");
+  std::vector<Settlement> acks(2);
+  for (int i = 0; i < 2; ++i) {
+    acks[i].id = (*got)[i].id;
+    acks[i].token = (*got)[i].token;
+    acks[i].result = "{\"value\":1}";
+  }
+  auto flags = store->settle(acks, kNow + 1);
+  ASSERT_TRUE(flags.ok()) << flags.status().to_string();
+  EXPECT_EQ(*flags, (std::vector<bool>{true, true}));
+}
+
+TEST(RedisStoreScripts, LargeBatchIsAllOrNothing) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  RedisStoreOptions opts = *parse_redis_url(server.url());
+  opts.max_body_bytes = 64;
+  auto store = new_redis_store(opts);
+  ASSERT_TRUE(store.ok()) << store.status().to_string();
+  std::vector<NewTask> tasks;
+  for (int i = 0; i < 2500; ++i) tasks.push_back(task("t" + std::to_string(i)));
+  tasks[2400].body = std::string(65, 'x');
+  Status s = (*store)->enqueue(tasks, kNow);
+  EXPECT_TRUE(is_resource_exhausted(s)) << s.to_string();
+  EXPECT_NE(s.message().find("65 bytes"), std::string::npos) << s.message();
+  EXPECT_EQ(server.command({"EXISTS", "runq:t:t0"}), "0");
+
+  tasks[2400].body = "small";
+  ASSERT_TRUE((*store)->enqueue(tasks, kNow).ok());
+  ASSERT_TRUE((*store)->enqueue(tasks, kNow).ok());  // every id exists: all skipped
+  auto stats = (*store)->stats(kNow);
+  ASSERT_TRUE(stats.ok());
+  ASSERT_EQ(stats->queues.size(), 1u);
+  EXPECT_EQ(stats->queues[0].pending, 2500);
+  auto first = (*store)->reserve(request({"default"}, 3));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(ids_of(*first), (std::vector<std::string>{"t0", "t1", "t2"}));  // FIFO across chunks
+}
+
+// ---- damaged data ---------------------------------------------------------------------------
+
+TEST(RedisStoreDamage, GarbageTaskRecordsAreDeadLetteredAndOthersStillServed) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  std::vector<NewTask> tasks = {task("not-a-hash"), task("bad-counter"), task("good")};
+  ASSERT_TRUE(store->enqueue(tasks, kNow).ok());
+  ASSERT_EQ(server.command({"SET", "runq:t:not-a-hash", "garbage"}), "OK");
+  ASSERT_EQ(server.command({"HSET", "runq:t:bad-counter", "d", "twelve"}), "0");
+  ASSERT_EQ(server.command({"ZADD", "runq:q:default", "0", "ghost"}), "1");
+
+  auto got = store->reserve(request({"default"}));
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(ids_of(*got), (std::vector<std::string>{"good"}));
+
+  auto dead = store->list_dead(10);
+  ASSERT_TRUE(dead.ok()) << dead.status().to_string();
+  ASSERT_EQ(dead->size(), 2u);
+  for (const DeadTask& d : *dead) {
+    EXPECT_NE(d.reason.find("corrupt task record"), std::string::npos) << d.id << ": " << d.reason;
+  }
+  auto info = store->get_task("not-a-hash", kNow);
+  ASSERT_TRUE(info.ok()) << info.status().to_string();
+  EXPECT_EQ(info->state, TaskState::kDead);
+}
+
+TEST(RedisStoreDamage, GarbageQueueKeyIsMovedAsideAndTheQueueKeepsWorking) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  ASSERT_EQ(server.command({"SET", "runq:q:default", "garbage"}), "OK");
+  auto empty = store->reserve(request({"default"}));
+  ASSERT_TRUE(empty.ok()) << empty.status().to_string();
+  EXPECT_TRUE(empty->empty());
+  EXPECT_EQ(server.command({"GET", "runq:q:default:corrupt"}), "garbage");
+
+  ASSERT_EQ(server.command({"SET", "runq:q:default", "garbage again"}), "OK");
+  std::vector<NewTask> tasks = {task("x")};
+  ASSERT_TRUE(store->enqueue(tasks, kNow).ok());
+  auto got = store->reserve(request({"default"}));
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(ids_of(*got), (std::vector<std::string>{"x"}));
+  EXPECT_TRUE(store->stats(kNow).ok());
+}
+
+TEST(RedisStoreDamage, UnreadableTaskStateIsDataLoss) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  ASSERT_EQ(server.command({"HSET", "runq:t:odd", "s", "exploded"}), "1");
+  EXPECT_TRUE(is_data_loss(store->get_task("odd", kNow).status()));
+  ASSERT_EQ(server.command({"SET", "runq:t:str", "x"}), "OK");
+  EXPECT_TRUE(is_data_loss(store->get_task("str", kNow).status()));
+}
+
+// ---- blocking waits -------------------------------------------------------------------------
+
+TEST(RedisStoreWait, WaitForWorkWakesOnEnqueueFromAnotherStore) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto worker = open_or_die(server.url());
+  auto producer = open_or_die(server.url());
+  ASSERT_TRUE(worker && producer);
+  std::atomic<bool> woke{false};
+  std::atomic<Millis> waited{0};
+  std::thread waiter([&] {
+    auto start = Clock::now();
+    EXPECT_TRUE(worker->wait_for_work({"other", "jobs"}, 10'000).ok());
+    waited = elapsed_ms(start);
+    woke = true;
+  });
+  // The waiter is blocked in BLPOP once redis lists it as a blocked client.
+  ASSERT_TRUE(testing::wait_until([&] {
+    return server.command({"INFO", "clients"}).find("blocked_clients:1") != std::string::npos;
+  }));
+  std::vector<NewTask> tasks = {task("j1", "jobs")};
+  auto start = Clock::now();
+  ASSERT_TRUE(producer->enqueue(tasks, kNow).ok());
+  EXPECT_TRUE(testing::wait_until([&] { return woke.load(); }, std::chrono::seconds(2)));
+  EXPECT_LT(elapsed_ms(start), 1000);
+  waiter.join();
+  EXPECT_LT(waited.load(), 5'000);
+}
+
+TEST(RedisStoreWait, WaitForWorkTimesOutWhenNothingArrives) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  auto start = Clock::now();
+  ASSERT_TRUE(store->wait_for_work({"empty"}, 150).ok());
+  Millis took = elapsed_ms(start);
+  EXPECT_GE(took, 140);
+  EXPECT_LT(took, 1000);
+  // A ready task makes it return at once.
+  std::vector<NewTask> tasks = {task("r", "empty")};
+  ASSERT_TRUE(store->enqueue(tasks, kNow).ok());
+  ASSERT_TRUE(store->reserve(request({"empty"})).ok());
+  ASSERT_TRUE(store->enqueue(std::vector<NewTask>{task("r2", "empty")}, kNow).ok());
+  start = Clock::now();
+  ASSERT_TRUE(store->wait_for_work({"empty"}, 5'000).ok());
+  EXPECT_LT(elapsed_ms(start), 1000);
+}
+
+TEST(RedisStoreWait, ScheduledTaskEndsTheWaitAtItsEta) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  Millis now = to_millis(std::chrono::system_clock::now().time_since_epoch());
+  std::vector<NewTask> tasks = {task("later", "default", 0, now + 200)};
+  ASSERT_TRUE(store->enqueue(tasks, now).ok());
+  auto start = Clock::now();
+  Millis took = 0;
+  std::vector<Delivery> got;
+  for (int i = 0; i < 20 && got.empty() && elapsed_ms(start) < 5'000; ++i) {
+    ASSERT_TRUE(store->wait_for_work({"default"}, 5'000).ok());
+    took = elapsed_ms(start);
+    Millis t = to_millis(std::chrono::system_clock::now().time_since_epoch());
+    auto r = store->reserve(request({"default"}, 1, t));
+    ASSERT_TRUE(r.ok());
+    got = *r;
+  }
+  ASSERT_EQ(ids_of(got), (std::vector<std::string>{"later"}));
+  EXPECT_GE(took, 150);
+  EXPECT_LT(took, 200 + 100);  // eta plus slack for a loaded machine; typically < 5 ms late
+}
+
+TEST(RedisStoreWait, WaitTaskWakesWhenAnotherStoreSettles) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto client = open_or_die(server.url());
+  auto worker = open_or_die(server.url());
+  ASSERT_TRUE(client && worker);
+  ASSERT_TRUE(client->enqueue(std::vector<NewTask>{task("job")}, kNow).ok());
+  auto d = worker->reserve(request({"default"}));
+  ASSERT_TRUE(d.ok() && d->size() == 1);
+  std::thread settler([&] {
+    EXPECT_TRUE(testing::wait_until([&] {
+      return server.command({"ZSCORE", "runq:waiting", "job"}) != "(nil)";
+    }));
+    Settlement s;
+    s.id = "job";
+    s.token = (*d)[0].token;
+    s.result = "{\"value\":42}";
+    EXPECT_TRUE(worker->settle(std::vector<Settlement>{s}, kNow + 5).ok());
+  });
+  auto start = Clock::now();
+  auto info = client->wait_task("job", 10'000);
+  settler.join();
+  ASSERT_TRUE(info.ok()) << info.status().to_string();
+  EXPECT_EQ(info->state, TaskState::kSuccess);
+  EXPECT_EQ(info->result, "{\"value\":42}");
+  EXPECT_LT(elapsed_ms(start), 5'000);
+
+  auto missing = client->wait_task("nope", 10);
+  EXPECT_TRUE(is_not_found(missing.status()));
+  ASSERT_TRUE(client->enqueue(std::vector<NewTask>{task("slow")}, kNow).ok());
+  auto late = client->wait_task("slow", 50);
+  EXPECT_TRUE(is_deadline_exceeded(late.status())) << late.status().to_string();
+}
+
+// ---- leases ---------------------------------------------------------------------------------
+
+TEST(RedisStoreLeases, LapsedLeaseIsReclaimedByAnyWorkerAndDeadLetteredWithAReason) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  NewTask t = task("fragile", "a");
+  t.max_deliveries = 2;
+  ASSERT_TRUE(store->enqueue(std::vector<NewTask>{t}, kNow).ok());
+  auto first = store->reserve(request({"a"}, 1, kNow));
+  ASSERT_TRUE(first.ok() && first->size() == 1);
+  // A worker of another queue reclaims the lapsed lease: no single reaper.
+  ASSERT_TRUE(store->reserve(request({"b"}, 1, kNow + 31'000)).ok());
+  auto second = store->reserve(request({"a"}, 1, kNow + 31'000));
+  ASSERT_TRUE(second.ok() && second->size() == 1);
+  EXPECT_EQ((*second)[0].deliveries, 2);
+  EXPECT_GT((*second)[0].token, (*first)[0].token);
+  ASSERT_TRUE(store->reserve(request({"b"}, 1, kNow + 62'000)).ok());
+  auto dead = store->list_dead(10);
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].reason, "lease lapsed 2 times; last worker w1 stopped heartbeating");
+  Settlement late;
+  late.id = "fragile";
+  late.token = (*second)[0].token;
+  auto flags = store->settle(std::vector<Settlement>{late}, kNow + 63'000);
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(*flags, std::vector<bool>{false});
+  EXPECT_EQ(store->stats(kNow)->duplicates, 1u);
 }
 
 }  // namespace

@@ -1,0 +1,15 @@
+-- claim_tick: fires a periodic schedule's tick at most once.
+-- ARGV: prefix, now, schedule, tick, then the task: id, queue, priority, eta, max_deliveries,
+-- body. Returns 1 when claimed (and the task enqueued unless its id exists), else 0.
+local now, name, tick = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local k = P .. 'schedule:' .. name
+local t = redis.call('HMGET', k, 'last', 'paused')
+if t[2] == '1' or (tonumber(t[1]) or 0) >= tick then return 0 end
+redis.call('HSET', k, 'last', tick)
+if not t[2] then redis.call('HSET', k, 'paused', '0') end
+redis.call('SADD', P .. 'schedules', name)
+local batch = new_batch()
+add_task(batch, ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]),
+         ARGV[10], now, redis.call('INCR', K_SEQ))
+batch:flush()
+return 1

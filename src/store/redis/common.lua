@@ -1,0 +1,153 @@
+-- Prepended to every runq script when it is loaded: key names and the state changes that
+-- several scripts share. ARGV[1] is always the key prefix of the store. Key layout is
+-- documented at the top of src/store/redis_store.cpp.
+local P = ARGV[1]
+local PRI_SPAN = 4398046511104  -- 2^42: ready score = (9 - priority) * 2^42 + sequence
+local K_QUEUES = P .. 'queues'
+local K_TIMERS = P .. 'timers'
+local K_DEAD = P .. 'dead'
+local K_DEADN = P .. 'deadn'
+local K_STATS = P .. 'stats'
+local K_SEQ = P .. 'seq'
+local K_TOKEN = P .. 'token'
+local K_WAITING = P .. 'waiting'
+
+local function tkey(id) return P .. 't:' .. id end
+local function qkey(q) return P .. 'q:' .. q end
+local function skey(q) return P .. 's:' .. q end
+local function lkey(q) return P .. 'l:' .. q end
+local function wkey(q) return P .. 'w:' .. q end
+
+local FINAL = {success = true, failure = true, revoked = true, expired = true, dead = true}
+local STATES = {pending = true, scheduled = true, reserved = true, retry = true, success = true,
+                failure = true, revoked = true, expired = true, dead = true}
+
+local function ready_score(priority, seq)
+  return (9 - priority) * PRI_SPAN + seq
+end
+
+-- Reads fields of a task hash. Returns nil when the key holds something other than a hash.
+local function read_task(id, ...)
+  local t = redis.pcall('HMGET', tkey(id), ...)
+  if t.err then return nil end
+  return t
+end
+
+-- Wakes one blocked wait_for_work on queue q. The wake list never holds more than one token;
+-- a woken worker that leaves work behind re-arms it (see reserve.lua).
+local function wake(q)
+  local k = wkey(q)
+  if redis.call('LLEN', k) == 0 then redis.call('RPUSH', k, '1') end
+end
+
+-- Tells wait_task callers that id reached a final state or got a result. The token list
+-- outlives the script briefly so a waiter that is between its check and its BLPOP sees it.
+local function notify(id)
+  if redis.call('ZSCORE', K_WAITING, id) then
+    local k = P .. 'done:' .. id
+    redis.call('RPUSH', k, '1')
+    redis.call('PEXPIRE', k, 60000)
+    redis.call('ZREM', K_WAITING, id)
+  end
+end
+
+-- A key of the wrong type (written by hand, or by another program) is moved aside so that the
+-- queue keeps working. Returns false when it had to do so.
+local function ensure_type(key, want)
+  local t = redis.call('TYPE', key)['ok']
+  if t == want or t == 'none' then return true end
+  redis.call('RENAME', key, key .. ':corrupt')
+  return false
+end
+
+-- The queue's timer is a lower bound of its next scheduled eta or lease expiry: reserve
+-- looks only at queues whose timer is due. Recomputed exactly after housekeeping.
+local function rearm_timer(q)
+  local s = redis.call('ZRANGE', skey(q), 0, 0, 'WITHSCORES')
+  local l = redis.call('ZRANGE', lkey(q), 0, 0, 'WITHSCORES')
+  local next = s[2] and tonumber(s[2])
+  if l[2] and (not next or tonumber(l[2]) < next) then next = tonumber(l[2]) end
+  if next then
+    redis.call('ZADD', K_TIMERS, next, q)
+  else
+    redis.call('ZREM', K_TIMERS, q)
+  end
+end
+
+local function dead_letter(id, q, reason, now)
+  local k = tkey(id)
+  redis.call('HSET', k, 's', 'dead', 'why', reason, 'died', now)
+  redis.call('HDEL', k, 'w', 'le')
+  redis.call('ZADD', K_DEAD, now, id)
+  redis.call('HINCRBY', K_DEADN, q, 1)
+  notify(id)
+end
+
+-- The key t:<id> holds something that is not a task hash: keep it for inspection under
+-- another name and dead-letter the id so that it is accounted for.
+local function quarantine(id, q, now)
+  local k = tkey(id)
+  redis.call('RENAME', k, k .. ':corrupt')
+  redis.call('HSET', k, 'q', q, 'b', '', 'd', 0, 'md', 1)
+  dead_letter(id, q, 'corrupt task record (not a hash); moved to ' .. k .. ':corrupt', now)
+end
+
+-- Batched additions to ready and scheduled sets, flushed once per script.
+local Batch = {}
+Batch.__index = Batch
+local function new_batch() return setmetatable({ready = {}, sched = {}, touched = {}}, Batch) end
+
+local function push_pair(map, q, score, id)
+  local list = map[q]
+  if not list then list = {}; map[q] = list end
+  list[#list + 1] = score
+  list[#list + 1] = id
+end
+
+function Batch:add_ready(q, score, id) push_pair(self.ready, q, score, id); self.touched[q] = true end
+function Batch:add_scheduled(q, eta, id) push_pair(self.sched, q, eta, id); self.touched[q] = true end
+
+local ZADD_CHUNK = 4000  -- stays below Lua's unpack() limit
+
+local function zadd_all(key, list)
+  for i = 1, #list, ZADD_CHUNK do
+    redis.call('ZADD', key, unpack(list, i, math.min(i + ZADD_CHUNK - 1, #list)))
+  end
+end
+
+function Batch:flush()
+  for q, list in pairs(self.ready) do
+    ensure_type(qkey(q), 'zset')
+    zadd_all(qkey(q), list)
+  end
+  for q, list in pairs(self.sched) do
+    ensure_type(skey(q), 'zset')
+    zadd_all(skey(q), list)
+    local earliest = list[1]
+    for i = 3, #list, 2 do
+      if list[i] < earliest then earliest = list[i] end
+    end
+    redis.call('ZADD', K_TIMERS, 'LT', earliest, q)
+  end
+  for q in pairs(self.touched) do
+    redis.call('SADD', K_QUEUES, q)
+    wake(q)
+  end
+end
+
+-- Adds one task unless its id exists. Returns 1 if added.
+local function add_task(batch, id, q, priority, eta, max_deliveries, body, now, seq)
+  local k = tkey(id)
+  if redis.call('EXISTS', k) == 1 then return 0 end
+  if eta <= now then
+    local score = ready_score(priority, seq)
+    redis.call('HSET', k, 'q', q, 'p', priority, 'b', body, 's', 'pending', 'sc', score,
+               'd', 0, 'md', max_deliveries)
+    batch:add_ready(q, score, id)
+  else
+    redis.call('HSET', k, 'q', q, 'p', priority, 'b', body, 's', 'scheduled', 'eta', eta,
+               'd', 0, 'md', max_deliveries)
+    batch:add_scheduled(q, eta, id)
+  end
+  return 1
+end
