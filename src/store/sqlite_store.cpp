@@ -1,7 +1,540 @@
-// placeholder
+// The embedded store. Schema and SQL: store/sqlite/schema.{hpp,cpp}. Each batch call (enqueue,
+// reserve, settle, extend...) is one BEGIN IMMEDIATE transaction on a pooled connection.
+//
+// Concurrency: threads of one process take `write_mu_` around write transactions, so they
+// queue on a mutex instead of polling SQLite's file lock; other processes are waited for by the
+// connection's busy handler, up to busy_timeout_ms. Reads run in parallel on their own
+// connections (WAL readers never block writers).
+//
+// Fencing tokens come from one counter row, so a token is larger than every token handed out
+// before for any task, even one re-enqueued under an id whose earlier life left no result.
 #include "store/sqlite_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <type_traits>
+#include <utility>
+
+#include "store/sqlite/change_watcher.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/queries.hpp"
+#include "store/sqlite/schema.hpp"
+
 namespace runq {
-Result<std::unique_ptr<Store>> new_sqlite_store(const SqliteStoreOptions&) {
-  return internal_error("sqlite store: not implemented yet");
+namespace {
+
+using sqlite::Connection;
+using sqlite::run_change;
+using sqlite::Sql;
+using sqlite::Statement;
+using SteadyClock = std::chrono::steady_clock;
+
+// get_task(id, kNoExpiry) keeps results whose TTL passed but that cleanup has not removed yet.
+constexpr Millis kNoExpiry = std::numeric_limits<Millis>::min();
+// A commit's -wal write (the inotify event) lands a few microseconds before the commit becomes
+// visible to readers. A check that found nothing that soon after an event is repeated this much
+// later, so that commit is not missed until the next event.
+constexpr auto kCommitSlack = std::chrono::milliseconds(5);
+// A scheduled task (or lapsed lease) this recently due is work: the caller's reserve() promotes
+// it. One due for longer was seen by a reserve() whose `now` is behind the system clock (a
+// manual clock in tests): waiting returns every kStaleRecheck instead of spinning.
+constexpr Millis kJustDueMs = 50;
+constexpr auto kStaleRecheck = std::chrono::milliseconds(100);
+
+Millis system_now_ms() { return to_millis(std::chrono::system_clock::now().time_since_epoch()); }
+
+Status status_of(const Status& s) { return s; }
+template <typename T>
+Status status_of(const Result<T>& r) {
+  return r.status();
 }
+
+Status check_new_task(const NewTask& t, std::size_t max_body_bytes) {
+  const std::string what = "enqueueing task " + t.id;
+  if (t.id.empty()) return invalid_argument_error("enqueueing task: empty id");
+  if (t.queue.empty()) return invalid_argument_error(what + ": empty queue name");
+  if (t.priority < kMinPriority || t.priority > kMaxPriority) {
+    return invalid_argument_error(what + ": priority " + std::to_string(t.priority) +
+                                  " is outside 0..9");
+  }
+  if (t.max_deliveries < 1) {
+    return invalid_argument_error(what + ": max_deliveries must be >= 1, got " +
+                                  std::to_string(t.max_deliveries));
+  }
+  if (t.body.size() > max_body_bytes) {
+    return resource_exhausted_error(what + ": body is " + std::to_string(t.body.size()) +
+                                    " bytes, over the limit of " + std::to_string(max_body_bytes) +
+                                    " bytes (max_body_bytes)");
+  }
+  return ok_status();
+}
+
+Status check_settlement(const Settlement& s) {
+  if (s.id.empty()) return invalid_argument_error("settling tasks: empty id");
+  if (s.outcome != Outcome::kAck) return ok_status();
+  if (s.state == TaskState::kSuccess || s.state == TaskState::kFailure ||
+      s.state == TaskState::kExpired || s.state == TaskState::kRevoked) {
+    return ok_status();
+  }
+  return invalid_argument_error("settling task " + s.id + ": an ack needs a final state, got " +
+                                std::string(task_state_name(s.state)));
+}
+
+struct SettleCounts {
+  std::int64_t completed = 0;
+  std::int64_t failed = 0;
+  std::int64_t duplicates = 0;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const SqliteStoreOptions& options, std::unique_ptr<Connection> first)
+      : options_(options),
+        pool_({options.path, std::chrono::milliseconds(options.busy_timeout_ms)}),
+        watcher_({options.path + "-wal", options.path}) {
+    pool_.add(std::move(first));
+  }
+
+  Status enqueue(std::span<const NewTask> tasks, Millis now) override;
+  Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override;
+  Status wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) override;
+  Result<std::vector<bool>> extend(std::span<const LeaseRef> leases, Millis lease_ms,
+                                   Millis now) override;
+  Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) override;
+  Status set_progress(const LeaseRef& lease, double fraction) override;
+  Status heartbeat(const WorkerInfo& info) override;
+  Status remove_worker(std::string_view worker_id) override;
+  Result<TaskInfo> get_task(std::string_view id, Millis now) override;
+  Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override;
+  Result<StoreStats> stats(Millis now) override;
+  Result<std::vector<DeadTask>> list_dead(std::size_t limit) override;
+  Result<std::int64_t> retry_dead(std::span<const std::string> ids, Millis now) override;
+  Result<std::int64_t> purge_dead() override;
+  Result<std::int64_t> purge_queue(std::string_view queue) override;
+  Result<std::int64_t> cleanup(Millis now) override;
+  Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
+                          Millis now) override;
+  Result<std::vector<ScheduleState>> list_schedules() override;
+  Status put_schedule_info(std::string_view schedule, std::string_view info) override;
+  Status set_schedule_paused(std::string_view schedule, bool paused) override;
+
+ private:
+  // Runs fn(Connection&) in a transaction on a pooled connection; errors get `what` as context.
+  template <typename Fn>
+  std::invoke_result_t<Fn&, Connection&> transact(bool write, std::string_view what, Fn&& fn);
+  template <typename Fn>
+  auto write(std::string_view what, Fn&& fn) {
+    return transact(true, what, std::forward<Fn>(fn));
+  }
+  template <typename Fn>
+  auto read(std::string_view what, Fn&& fn) {
+    return transact(false, what, std::forward<Fn>(fn));
+  }
+
+  Status reclaim(Connection& c, const std::vector<std::string>& queues, Millis now);
+  Status take_ready(Connection& c, const ReserveRequest& req, std::vector<Delivery>& out);
+  Result<bool> settle_one(Connection& c, const Settlement& s, Millis now, SettleCounts& counts);
+  Result<std::int64_t> end_lease(Connection& c, const Settlement& s, Millis now);
+  // Where wait_for_work should wake up at the latest; sets *work when that wake-up means work.
+  std::optional<SteadyClock::time_point> wake_time(const sqlite::WorkCheck& check, bool* work);
+  SteadyClock::time_point with_commit_slack(SteadyClock::time_point until);
+
+  const SqliteStoreOptions options_;
+  sqlite::ConnectionPool pool_;
+  std::mutex write_mu_;  // held for the whole of every write transaction of this process
+  sqlite::ChangeWatcher watcher_;
+};
+
+// ---- helpers ------------------------------------------------------------------------------
+
+template <typename Fn>
+std::invoke_result_t<Fn&, Connection&> SqliteStore::transact(bool write, std::string_view what,
+                                                             Fn&& fn) {
+  using R = std::invoke_result_t<Fn&, Connection&>;
+  Result<sqlite::ConnectionPool::Lease> conn = pool_.acquire();
+  if (!conn.ok()) return R(conn.status().with_context(what));
+  std::unique_lock<std::mutex> lock(write_mu_, std::defer_lock);
+  if (write) lock.lock();
+  sqlite::Transaction txn(**conn);
+  Status s = txn.begin(write);
+  if (!s.ok()) return R(s.with_context(what));
+  R r = fn(**conn);
+  s = status_of(r);
+  if (s.ok()) s = txn.commit();
+  if (!s.ok()) return R(s.with_context(what));
+  return r;
+}
+
+// ---- producers ----------------------------------------------------------------------------
+
+Status SqliteStore::enqueue(std::span<const NewTask> tasks, Millis now) {
+  for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(check_new_task(t, options_.max_body_bytes));
+  if (tasks.empty()) return ok_status();
+  return write("enqueueing tasks", [&](Connection& c) -> Status {
+    for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(sqlite::insert_task(c, t, now));
+    return ok_status();
+  });
+}
+
+// ---- workers ------------------------------------------------------------------------------
+
+Result<std::vector<Delivery>> SqliteStore::reserve(const ReserveRequest& req) {
+  if (req.queues.empty()) return invalid_argument_error("reserving tasks: no queues given");
+  if (req.max < 1) {
+    return invalid_argument_error("reserving tasks: max must be >= 1, got " +
+                                  std::to_string(req.max));
+  }
+  return write("reserving tasks", [&](Connection& c) -> Result<std::vector<Delivery>> {
+    RUNQ_RETURN_IF_ERROR(reclaim(c, req.queues, req.now));
+    std::vector<Delivery> out;
+    RUNQ_RETURN_IF_ERROR(take_ready(c, req, out));
+    return out;
+  });
+}
+
+Status SqliteStore::reclaim(Connection& c, const std::vector<std::string>& queues, Millis now) {
+  for (const std::string& queue : queues) {
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kPromoteDue, queue, now)));
+  }
+  // Dead-lettering first: the requeue below takes every lapsed lease that is left.
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeadLapsed, now)));
+  return status_of(run_change(c, Sql::kRequeueLapsed, now));
+}
+
+Status SqliteStore::take_ready(Connection& c, const ReserveRequest& req,
+                               std::vector<Delivery>& out) {
+  std::int64_t last_token = 0;
+  {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kGetCounter));
+    stmt.bind_text(1, "token");
+    RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (row) last_token = stmt.int64(0);
+  }
+  std::vector<std::int64_t> seqs;
+  const Millis lease_expires = req.now + req.lease_ms;
+  for (const std::string& queue : req.queues) {
+    const std::size_t first = out.size();
+    if (first >= static_cast<std::size_t>(req.max)) break;
+    {
+      RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kSelectReady));
+      stmt.bind_text(1, queue).bind(2, static_cast<std::int64_t>(req.max - first));
+      for (;;) {
+        RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+        if (!row) break;
+        seqs.push_back(stmt.int64(0));
+        Delivery& d = out.emplace_back();
+        d.id = stmt.view(1);
+        d.queue = queue;
+        d.body = stmt.view(2);
+        d.token = static_cast<std::uint64_t>(last_token) + out.size();
+        d.deliveries = stmt.int32(3) + 1;
+        d.lease_expires = lease_expires;
+      }
+    }
+    // Marked before the next queue is read, so a queue listed twice cannot hand a task twice.
+    for (std::size_t i = first; i < out.size(); ++i) {
+      RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kMarkReserved));
+      stmt.bind(1, seqs[i]).bind(2, static_cast<std::int64_t>(out[i].token));
+      stmt.bind_text(3, req.worker_id).bind(4, lease_expires);
+      RUNQ_RETURN_IF_ERROR(stmt.run());
+    }
+  }
+  if (out.empty()) return ok_status();
+  return status_of(run_change(c, Sql::kAddCounter, "token", out.size()));
+}
+
+Result<std::vector<bool>> SqliteStore::extend(std::span<const LeaseRef> leases, Millis lease_ms,
+                                              Millis now) {
+  return write("extending leases", [&](Connection& c) -> Result<std::vector<bool>> {
+    std::vector<bool> held;
+    held.reserve(leases.size());
+    for (const LeaseRef& l : leases) {
+      RUNQ_ASSIGN_OR_RETURN(std::int64_t n,
+                            run_change(c, Sql::kExtend, l.id, l.token, now + lease_ms));
+      held.push_back(n == 1);
+    }
+    return held;
+  });
+}
+
+Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settlements, Millis now) {
+  for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(check_settlement(s));
+  return write("settling tasks", [&](Connection& c) -> Result<std::vector<bool>> {
+    std::vector<bool> applied;
+    applied.reserve(settlements.size());
+    SettleCounts counts;
+    for (const Settlement& s : settlements) {
+      RUNQ_ASSIGN_OR_RETURN(bool ok, settle_one(c, s, now, counts));
+      applied.push_back(ok);
+    }
+    const std::pair<const char*, std::int64_t> deltas[] = {{"completed", counts.completed},
+                                                           {"failed", counts.failed},
+                                                           {"duplicates", counts.duplicates}};
+    for (const auto& [name, delta] : deltas) {
+      if (delta != 0) RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kAddCounter, name, delta)));
+    }
+    return applied;
+  });
+}
+
+Result<bool> SqliteStore::settle_one(Connection& c, const Settlement& s, Millis now,
+                                     SettleCounts& counts) {
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t changed, end_lease(c, s, now));
+  if (changed != 1) {
+    ++counts.duplicates;
+    return false;
+  }
+  if (s.outcome == Outcome::kAck) {
+    ++counts.completed;
+    if (s.state == TaskState::kFailure) ++counts.failed;
+  }
+  if (!s.result.empty()) {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kPutResult));
+    stmt.bind_text(1, s.id).bind_text(2, task_state_name(s.state)).bind_blob(3, s.result);
+    stmt.bind(4, now + s.result_ttl);
+    RUNQ_RETURN_IF_ERROR(stmt.run());
+  } else if (s.outcome == Outcome::kAck) {
+    // An earlier attempt's RETRY record must not outlive the task it described.
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteResult, s.id)));
+  }
+  return true;
+}
+
+// Applies the outcome to the task row if (id, token) holds the lease. Returns the rows changed:
+// 0 when the holder is stale.
+Result<std::int64_t> SqliteStore::end_lease(Connection& c, const Settlement& s, Millis now) {
+  switch (s.outcome) {
+    case Outcome::kAck:
+      return run_change(c, Sql::kAckTask, s.id, s.token);
+    case Outcome::kRelease:
+      return run_change(c, Sql::kReleaseTask, s.id, s.token);
+    case Outcome::kDeadLetter:
+      return run_change(c, Sql::kDeadLetterTask, s.id, s.token, s.reason, now);
+    case Outcome::kRetry:
+      break;
+  }
+  RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kRetryTask));
+  stmt.bind_text(1, s.id).bind(2, static_cast<std::int64_t>(s.token));
+  stmt.bind_text(3, s.retry_at <= now ? "pending" : "scheduled").bind(4, s.retry_at);
+  if (s.body.empty()) {
+    stmt.bind_null(5);  // keeps the stored body
+  } else {
+    stmt.bind_blob(5, s.body);
+  }
+  RUNQ_RETURN_IF_ERROR(stmt.run());
+  return static_cast<std::int64_t>(stmt.changes());
+}
+
+Status SqliteStore::set_progress(const LeaseRef& lease, double fraction) {
+  const double value = std::isnan(fraction) ? 0.0 : std::clamp(fraction, 0.0, 1.0);
+  return write("recording progress", [&](Connection& c) -> Status {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kSetProgress));
+    stmt.bind_text(1, lease.id).bind(2, static_cast<std::int64_t>(lease.token)).bind(3, value);
+    RUNQ_RETURN_IF_ERROR(stmt.run());
+    if (stmt.changes() == 1) return ok_status();
+    RUNQ_ASSIGN_OR_RETURN(Statement state, c.statement(Sql::kTaskState));
+    state.bind_text(1, lease.id);
+    RUNQ_ASSIGN_OR_RETURN(bool exists, state.step());
+    if (!exists) return not_found_error("no task with id '" + lease.id + "'");
+    return failed_precondition_error("task " + lease.id + " is not held by token " +
+                                     std::to_string(lease.token));
+  });
+}
+
+Status SqliteStore::heartbeat(const WorkerInfo& info) {
+  if (info.id.empty()) return invalid_argument_error("recording a heartbeat: empty worker id");
+  return write("recording a heartbeat", [&](Connection& c) { return sqlite::put_worker(c, info); });
+}
+
+Status SqliteStore::remove_worker(std::string_view worker_id) {
+  return write("removing a worker", [&](Connection& c) -> Status {
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t n, run_change(c, Sql::kDeleteWorker, worker_id));
+    if (n == 0) return not_found_error("no worker '" + std::string(worker_id) + "'");
+    return ok_status();
+  });
+}
+
+// ---- waiting ------------------------------------------------------------------------------
+
+std::optional<SteadyClock::time_point> SqliteStore::wake_time(const sqlite::WorkCheck& check,
+                                                              bool* work) {
+  *work = false;
+  if (!check.next_change) return std::nullopt;
+  const Millis lag = system_now_ms() - *check.next_change;
+  if (lag >= 0 && lag < kJustDueMs) {
+    *work = true;
+    return SteadyClock::now();
+  }
+  // +1 ms: wake when the eta has passed on the caller's millisecond clock too.
+  return SteadyClock::now() + (lag >= 0 ? kStaleRecheck : std::chrono::milliseconds(1 - lag));
+}
+
+SteadyClock::time_point SqliteStore::with_commit_slack(SteadyClock::time_point until) {
+  const auto slack_end = watcher_.last_change() + kCommitSlack;
+  return slack_end > SteadyClock::now() ? std::min(until, slack_end) : until;
+}
+
+Status SqliteStore::wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) {
+  const auto deadline =
+      SteadyClock::now() + std::chrono::milliseconds(std::max<Millis>(timeout_ms, 0));
+  for (;;) {
+    const std::uint64_t seen = watcher_.generation();
+    RUNQ_ASSIGN_OR_RETURN(sqlite::WorkCheck check, read("checking for work", [&](Connection& c) {
+                            return sqlite::query_work(c, queues);
+                          }));
+    if (check.ready) return ok_status();
+    bool due_now = false;
+    std::optional<SteadyClock::time_point> wake = wake_time(check, &due_now);
+    if (due_now) return ok_status();
+    const auto until = std::min(deadline, wake.value_or(deadline));
+    const auto slack_until = with_commit_slack(until);
+    if (watcher_.wait(seen, slack_until)) continue;  // something was written: look again
+    if (slack_until == until) return ok_status();    // deadline, or a task may have come due
+  }
+}
+
+Result<TaskInfo> SqliteStore::wait_task(std::string_view id, Millis timeout_ms) {
+  const auto deadline =
+      SteadyClock::now() + std::chrono::milliseconds(std::max<Millis>(timeout_ms, 0));
+  for (;;) {
+    const std::uint64_t seen = watcher_.generation();
+    RUNQ_ASSIGN_OR_RETURN(TaskInfo info, get_task(id, kNoExpiry));
+    if (is_final(info.state) || !info.result.empty()) return info;
+    const auto until = with_commit_slack(deadline);
+    if (!watcher_.wait(seen, until) && until == deadline) {
+      return deadline_exceeded_error("waiting for task " + std::string(id) + ": still " +
+                                     std::string(task_state_name(info.state)) + " after " +
+                                     std::to_string(timeout_ms) + " ms");
+    }
+  }
+}
+
+// ---- results and inspection ---------------------------------------------------------------
+
+Result<TaskInfo> SqliteStore::get_task(std::string_view id, Millis now) {
+  return read("getting a task", [&](Connection& c) { return sqlite::query_task(c, id, now); });
+}
+
+Result<StoreStats> SqliteStore::stats(Millis now) {
+  return read("reading stats", [&](Connection& c) { return sqlite::query_stats(c, now); });
+}
+
+Result<std::vector<DeadTask>> SqliteStore::list_dead(std::size_t limit) {
+  return read("listing dead letters", [&](Connection& c) { return sqlite::query_dead(c, limit); });
+}
+
+// ---- admin --------------------------------------------------------------------------------
+
+Result<std::int64_t> SqliteStore::retry_dead(std::span<const std::string> ids, Millis now) {
+  return write("requeueing dead letters",
+               [&](Connection& c) { return sqlite::requeue_dead(c, ids, now); });
+}
+
+Result<std::int64_t> SqliteStore::purge_dead() {
+  return write("purging dead letters",
+               [&](Connection& c) { return run_change(c, Sql::kPurgeDead); });
+}
+
+Result<std::int64_t> SqliteStore::purge_queue(std::string_view queue) {
+  return write("purging a queue", [&](Connection& c) -> Result<std::int64_t> {
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t pending, run_change(c, Sql::kPurgePending, queue));
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t scheduled, run_change(c, Sql::kPurgeScheduled, queue));
+    return pending + scheduled;
+  });
+}
+
+Result<std::int64_t> SqliteStore::cleanup(Millis now) {
+  return write("cleaning up", [&](Connection& c) -> Result<std::int64_t> {
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t results, run_change(c, Sql::kCleanResults, now));
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t dead,
+                          run_change(c, Sql::kCleanDead, now - options_.dead_retention_ms));
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t workers, run_change(c, Sql::kCleanWorkers, now));
+    return results + dead + workers;
+  });
+}
+
+// ---- periodic schedules -------------------------------------------------------------------
+
+Result<bool> SqliteStore::claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
+                                     Millis now) {
+  RUNQ_RETURN_IF_ERROR(check_new_task(task, options_.max_body_bytes));
+  return write("claiming a schedule tick", [&](Connection& c) -> Result<bool> {
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kEnsureSchedule, schedule).status());
+    RUNQ_ASSIGN_OR_RETURN(Statement state, c.statement(Sql::kGetSchedule));
+    state.bind_text(1, schedule);
+    RUNQ_ASSIGN_OR_RETURN(bool found, state.step());
+    if (!found) return internal_error("schedule row vanished inside a transaction");
+    if (state.int32(1) != 0 || state.int64(0) >= tick) return false;
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kSetLastTick, schedule, tick).status());
+    RUNQ_RETURN_IF_ERROR(sqlite::insert_task(c, task, now));
+    return true;
+  });
+}
+
+Result<std::vector<ScheduleState>> SqliteStore::list_schedules() {
+  return read("listing schedules", [&](Connection& c) { return sqlite::query_schedules(c); });
+}
+
+Status SqliteStore::put_schedule_info(std::string_view schedule, std::string_view info) {
+  if (schedule.empty()) return invalid_argument_error("registering a schedule: empty name");
+  return write("registering a schedule", [&](Connection& c) {
+    return run_change(c, Sql::kPutScheduleInfo, schedule, info).status();
+  });
+}
+
+Status SqliteStore::set_schedule_paused(std::string_view schedule, bool paused) {
+  return write("pausing a schedule", [&](Connection& c) -> Status {
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t n, run_change(c, Sql::kSetPaused, schedule, paused ? 1 : 0));
+    if (n == 0) return not_found_error("no schedule '" + std::string(schedule) + "'");
+    return ok_status();
+  });
+}
+
+// Creates the schema on first use; refuses files of a newer schema or not in WAL mode.
+Status prepare_database(Connection& c) {
+  {
+    RUNQ_ASSIGN_OR_RETURN(Statement mode, c.statement(Sql::kJournalMode));
+    RUNQ_ASSIGN_OR_RETURN(bool row, mode.step());
+    if (!row || mode.view(0) != "wal") {
+      return failed_precondition_error("cannot use WAL mode (journal_mode is '" +
+                                       (row ? mode.str(0) : std::string()) + "')");
+    }
+  }
+  std::int64_t version = 0;
+  {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kUserVersion));
+    RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (row) version = stmt.int64(0);
+  }
+  if (version == sqlite::kSchemaVersion) return ok_status();
+  if (version > sqlite::kSchemaVersion) {
+    return failed_precondition_error("schema version " + std::to_string(version) +
+                                     " is newer than this runq understands (" +
+                                     std::to_string(sqlite::kSchemaVersion) + ")");
+  }
+  sqlite::Transaction txn(c);
+  RUNQ_RETURN_IF_ERROR(txn.begin(/*write=*/true));
+  RUNQ_RETURN_IF_ERROR(c.exec(sqlite::kCreateSchema));
+  return txn.commit();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> new_sqlite_store(const SqliteStoreOptions& options) {
+  if (options.path.empty() || options.path == ":memory:" || options.path.starts_with("file:")) {
+    return invalid_argument_error("opening sqlite database '" + options.path +
+                                  "': needs a file path (use memory: for an in-process store)");
+  }
+  const sqlite::ConnectionOptions conn_options{options.path,
+                                               std::chrono::milliseconds(options.busy_timeout_ms)};
+  RUNQ_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::open(conn_options));
+  Status s = prepare_database(*conn);
+  if (!s.ok()) return s.with_context("opening sqlite database '" + options.path + "'");
+  return std::unique_ptr<Store>(new SqliteStore(options, std::move(conn)));
+}
+
 }  // namespace runq

@@ -1,0 +1,58 @@
+// ChangeWatcher: lets threads sleep until some process writes to the database files.
+//
+// Every commit in WAL mode write()s frames to the "-wal" file, so an inotify IN_MODIFY watch on
+// it (and on the main file, written by checkpoints) sees commits from every process on the
+// machine. The watch is added once, when the store opens: events that arrive while nobody waits
+// queue up in the inotify descriptor, so a change between a caller's check and its wait is not
+// lost. Changes are counted in a generation number; a caller reads generation(), checks the
+// database, then wait()s for the generation to move.
+//
+// One waiting thread at a time (the leader) blocks in ppoll() on the descriptor and drains it;
+// the others wait on a condition variable for the generation to move or their deadline. When
+// inotify is unavailable (no support, or the per-user instance limit is reached) wait() wakes
+// every kFallbackPoll and reports a change, so callers poll.
+//
+// Thread safety: all methods may be called concurrently.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace runq::sqlite {
+
+class ChangeWatcher {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  static constexpr std::chrono::milliseconds kFallbackPoll{50};
+
+  // Watches the existing files among `paths`. Without any watch, falls back to polling.
+  explicit ChangeWatcher(const std::vector<std::string>& paths);
+  ~ChangeWatcher();
+  ChangeWatcher(const ChangeWatcher&) = delete;
+  ChangeWatcher& operator=(const ChangeWatcher&) = delete;
+
+  // Number of changes seen so far (batches of events count once).
+  std::uint64_t generation();
+  // When the latest change was seen (steady clock); the epoch when none was.
+  TimePoint last_change();
+  // Blocks until generation() != `seen` or `until` passes. True when the generation moved.
+  bool wait(std::uint64_t seen, TimePoint until);
+  bool uses_inotify() const { return fd_ >= 0; }
+
+ private:
+  // Blocks in ppoll() until an event or `until`; drains the descriptor. True on an event.
+  bool poll_events(TimePoint until);
+
+  int fd_ = -1;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t generation_ = 0;  // guarded by mu_
+  TimePoint last_change_{};       // guarded by mu_
+  bool leader_ = false;           // guarded by mu_: a thread is in poll_events()
+};
+
+}  // namespace runq::sqlite

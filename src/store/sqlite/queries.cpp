@@ -1,0 +1,204 @@
+#include "store/sqlite/queries.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+namespace runq::sqlite {
+namespace {
+
+Result<TaskState> state_column(const Statement& row, int col) {
+  std::optional<TaskState> state = parse_task_state(row.view(col));
+  if (!state) return data_loss_error("unknown task state '" + row.str(col) + "' in the database");
+  return *state;
+}
+
+// Reads the tasks row of `id` into `info`; false when there is none.
+Result<bool> read_task_row(Connection& conn, std::string_view id, TaskInfo& info) {
+  RUNQ_ASSIGN_OR_RETURN(Statement task, conn.statement(Sql::kGetTask));
+  task.bind_text(1, id);
+  RUNQ_ASSIGN_OR_RETURN(bool found, task.step());
+  if (!found) return false;
+  RUNQ_ASSIGN_OR_RETURN(info.state, state_column(task, 0));
+  // A dead task has left its queue (the queue stays in the row for retry_dead).
+  if (info.state != TaskState::kDead) info.queue = task.view(1);
+  info.priority = task.int32(2);
+  info.eta = task.int64(3);
+  info.deliveries = task.int32(4);
+  if (info.state == TaskState::kReserved) {
+    info.worker_id = task.view(5);
+    info.lease_expires = task.int64(6);
+  }
+  info.progress = task.real(7);
+  info.dead_reason = task.view(8);
+  info.body = task.view(9);
+  return true;
+}
+
+Result<WorkerInfo> worker_row(const Statement& row) {
+  WorkerInfo w;
+  w.id = row.view(0);
+  w.host = row.view(1);
+  w.pid = row.int32(2);
+  nlohmann::json queues = nlohmann::json::parse(row.view(3), nullptr, /*allow_exceptions=*/false);
+  if (!queues.is_array()) return data_loss_error("worker " + w.id + ": malformed queue list");
+  for (const auto& q : queues) {
+    if (q.is_string()) w.queues.push_back(q.get<std::string>());
+  }
+  w.concurrency = row.int32(4);
+  w.running = row.int32(5);
+  w.processed = static_cast<std::uint64_t>(row.int64(6));
+  w.failed = static_cast<std::uint64_t>(row.int64(7));
+  w.started = row.int64(8);
+  w.last_seen = row.int64(9);
+  w.expires = row.int64(10);
+  return w;
+}
+
+Status read_queue_counts(Connection& conn, std::vector<QueueStats>& out) {
+  std::map<std::string, QueueStats, std::less<>> by_queue;
+  RUNQ_ASSIGN_OR_RETURN(Statement stmt, conn.statement(Sql::kQueueCounts));
+  for (;;) {
+    RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    auto it = by_queue.find(stmt.view(1));
+    if (it == by_queue.end()) it = by_queue.emplace(stmt.str(1), QueueStats{stmt.str(1)}).first;
+    std::int64_t* counts[] = {&it->second.pending, &it->second.scheduled, &it->second.running,
+                              &it->second.dead};
+    *counts[std::clamp(stmt.int32(0), 0, 3)] = stmt.int64(2);
+  }
+  for (auto& [name, stats] : by_queue) out.push_back(std::move(stats));
+  return ok_status();
+}
+
+Status read_counters(Connection& conn, StoreStats& stats) {
+  RUNQ_ASSIGN_OR_RETURN(Statement stmt, conn.statement(Sql::kCounters));
+  for (;;) {
+    RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return ok_status();
+    const std::string_view name = stmt.view(0);
+    const auto value = static_cast<std::uint64_t>(stmt.int64(1));
+    if (name == "completed") stats.completed = value;
+    if (name == "failed") stats.failed = value;
+    if (name == "duplicates") stats.duplicates = value;
+  }
+}
+
+}  // namespace
+
+Status insert_task(Connection& conn, const NewTask& t, Millis now) {
+  RUNQ_ASSIGN_OR_RETURN(Statement stmt, conn.statement(Sql::kInsertTask));
+  stmt.bind_text(1, t.id).bind_text(2, t.queue).bind(3, t.priority);
+  stmt.bind_text(4, t.eta > now ? "scheduled" : "pending").bind(5, t.eta);
+  stmt.bind(6, t.max_deliveries).bind_blob(7, t.body).bind(8, now);
+  return stmt.run();
+}
+
+Result<TaskInfo> query_task(Connection& conn, std::string_view id, Millis now) {
+  TaskInfo info;
+  info.id = id;
+  RUNQ_ASSIGN_OR_RETURN(bool queued, read_task_row(conn, id, info));
+  RUNQ_ASSIGN_OR_RETURN(Statement result, conn.statement(Sql::kGetResult));
+  result.bind_text(1, id).bind(2, now);
+  RUNQ_ASSIGN_OR_RETURN(bool has_result, result.step());
+  if (!queued && !has_result) return not_found_error("no task with id '" + info.id + "'");
+  if (!has_result) return info;
+  RUNQ_ASSIGN_OR_RETURN(TaskState result_state, state_column(result, 0));
+  info.result = result.view(1);
+  if (!queued) {
+    info.state = result_state;
+  } else if (info.state == TaskState::kScheduled && result_state == TaskState::kRetry) {
+    info.state = TaskState::kRetry;
+  }
+  return info;
+}
+
+Result<WorkCheck> query_work(Connection& conn, const std::vector<std::string>& queues) {
+  WorkCheck check;
+  auto take_min = [&check](const Statement& stmt) {
+    if (stmt.is_null(0)) return;
+    const Millis t = stmt.int64(0);
+    check.next_change = check.next_change ? std::min(*check.next_change, t) : t;
+  };
+  for (const std::string& queue : queues) {
+    RUNQ_ASSIGN_OR_RETURN(Statement pending, conn.statement(Sql::kHasPending));
+    pending.bind_text(1, queue);
+    RUNQ_ASSIGN_OR_RETURN(check.ready, pending.step());
+    if (check.ready) return check;
+    RUNQ_ASSIGN_OR_RETURN(Statement eta, conn.statement(Sql::kNextEta));
+    eta.bind_text(1, queue);
+    RUNQ_ASSIGN_OR_RETURN(bool row, eta.step());
+    if (row) take_min(eta);
+  }
+  RUNQ_ASSIGN_OR_RETURN(Statement lapse, conn.statement(Sql::kNextLapse));
+  RUNQ_ASSIGN_OR_RETURN(bool row, lapse.step());
+  if (row) take_min(lapse);
+  return check;
+}
+
+Result<StoreStats> query_stats(Connection& conn, Millis now) {
+  StoreStats stats;
+  RUNQ_RETURN_IF_ERROR(read_queue_counts(conn, stats.queues));
+  RUNQ_RETURN_IF_ERROR(read_counters(conn, stats));
+  RUNQ_ASSIGN_OR_RETURN(Statement stmt, conn.statement(Sql::kAliveWorkers));
+  stmt.bind(1, now);
+  for (;;) {
+    RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return stats;
+    RUNQ_ASSIGN_OR_RETURN(WorkerInfo w, worker_row(stmt));
+    stats.workers.push_back(std::move(w));
+  }
+}
+
+Result<std::vector<DeadTask>> query_dead(Connection& conn, std::size_t limit) {
+  std::vector<DeadTask> dead;
+  RUNQ_ASSIGN_OR_RETURN(Statement stmt, conn.statement(Sql::kListDead));
+  const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  stmt.bind(1, static_cast<std::int64_t>(std::min(limit, max)));
+  for (;;) {
+    RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return dead;
+    dead.push_back(DeadTask{stmt.str(0), stmt.str(1), stmt.str(2), stmt.int64(3), stmt.str(4)});
+  }
+}
+
+Result<std::int64_t> requeue_dead(Connection& conn, std::span<const std::string> ids, Millis now) {
+  // The dead attempt's result record would otherwise make the fresh attempt look finished.
+  if (ids.empty()) {
+    RUNQ_RETURN_IF_ERROR(run_change(conn, Sql::kDeleteAllDeadResults).status());
+    return run_change(conn, Sql::kRetryAllDead, now);
+  }
+  std::int64_t requeued = 0;
+  for (const std::string& id : ids) {
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t n, run_change(conn, Sql::kRetryDead, id, now));
+    if (n == 0) continue;
+    RUNQ_RETURN_IF_ERROR(run_change(conn, Sql::kDeleteResult, id).status());
+    requeued += n;
+  }
+  return requeued;
+}
+
+Status put_worker(Connection& conn, const WorkerInfo& info) {
+  const std::string queues = nlohmann::json(info.queues).dump();
+  RUNQ_ASSIGN_OR_RETURN(Statement stmt, conn.statement(Sql::kPutWorker));
+  stmt.bind_text(1, info.id).bind_text(2, info.host).bind(3, info.pid).bind_text(4, queues);
+  stmt.bind(5, info.concurrency).bind(6, info.running);
+  stmt.bind(7, static_cast<std::int64_t>(info.processed));
+  stmt.bind(8, static_cast<std::int64_t>(info.failed));
+  stmt.bind(9, info.started).bind(10, info.last_seen).bind(11, info.expires);
+  return stmt.run();
+}
+
+Result<std::vector<ScheduleState>> query_schedules(Connection& conn) {
+  std::vector<ScheduleState> out;
+  RUNQ_ASSIGN_OR_RETURN(Statement stmt, conn.statement(Sql::kListSchedules));
+  for (;;) {
+    RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return out;
+    out.push_back(ScheduleState{stmt.str(0), stmt.int64(1), stmt.int32(2) != 0, stmt.str(3)});
+  }
+}
+
+}  // namespace runq::sqlite

@@ -1,0 +1,39 @@
+// Row-level operations of the sqlite store. Each runs inside a transaction the caller opened on
+// `conn` (see SqliteStore::transact), so several of them compose into one atomic call.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runq/status.hpp"
+#include "runq/store.hpp"
+#include "store/sqlite/connection.hpp"
+
+namespace runq::sqlite {
+
+// Inserts `task` unless its id is taken by a task or an unexpired result (then does nothing).
+// REQUIRES: `task` passed validation.
+Status insert_task(Connection& conn, const NewTask& task, Millis now);
+
+// Everything known about `id`; results with expires_at <= now are ignored. NotFound if none.
+Result<TaskInfo> query_task(Connection& conn, std::string_view id, Millis now);
+
+// What wait_for_work learns from one look at the database.
+struct WorkCheck {
+  bool ready = false;                 // a pending task waits in one of the queues
+  std::optional<Millis> next_change;  // earliest eta in the queues, or lease end anywhere
+};
+Result<WorkCheck> query_work(Connection& conn, const std::vector<std::string>& queues);
+
+Result<StoreStats> query_stats(Connection& conn, Millis now);
+Result<std::vector<DeadTask>> query_dead(Connection& conn, std::size_t limit);
+// Requeues dead tasks (all when `ids` is empty) and drops their stale result records.
+Result<std::int64_t> requeue_dead(Connection& conn, std::span<const std::string> ids, Millis now);
+Status put_worker(Connection& conn, const WorkerInfo& info);
+Result<std::vector<ScheduleState>> query_schedules(Connection& conn);
+
+}  // namespace runq::sqlite

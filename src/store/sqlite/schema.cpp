@@ -1,0 +1,219 @@
+#include "store/sqlite/schema.hpp"
+
+namespace runq::sqlite {
+
+// The partial indexes hold only the rows of one state, so a task costs index writes only for
+// the state it is in, and each query below names the state literally so that the planner can
+// use them. The ready index ends with the implicit rowid (seq), which gives FIFO order within a
+// priority without a sort.
+const char* const kCreateSchema = R"sql(
+CREATE TABLE IF NOT EXISTS tasks (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  eta INTEGER NOT NULL,
+  token INTEGER NOT NULL DEFAULT 0,
+  deliveries INTEGER NOT NULL DEFAULT 0,
+  max_deliveries INTEGER NOT NULL,
+  worker_id TEXT NOT NULL DEFAULT '',
+  lease_expires INTEGER NOT NULL DEFAULT 0,
+  progress REAL NOT NULL DEFAULT 0,
+  body BLOB NOT NULL,
+  dead_reason TEXT NOT NULL DEFAULT '',
+  died_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS tasks_ready ON tasks(queue, priority DESC) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS tasks_scheduled ON tasks(queue, eta) WHERE state = 'scheduled';
+CREATE INDEX IF NOT EXISTS tasks_leased ON tasks(lease_expires) WHERE state = 'reserved';
+CREATE INDEX IF NOT EXISTS tasks_dead ON tasks(died_at) WHERE state = 'dead';
+CREATE TABLE IF NOT EXISTS results (
+  id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  record BLOB NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS results_expiry ON results(expires_at);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO counters(name, value)
+  VALUES ('completed', 0), ('failed', 0), ('duplicates', 0), ('token', 0);
+CREATE TABLE IF NOT EXISTS workers (
+  id TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  queues TEXT NOT NULL,
+  concurrency INTEGER NOT NULL,
+  running INTEGER NOT NULL,
+  processed INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  started INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  expires INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS schedules (
+  name TEXT PRIMARY KEY,
+  last_tick INTEGER NOT NULL,
+  paused INTEGER NOT NULL,
+  info TEXT NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 1;
+)sql";
+
+namespace {
+
+// Statements reading or changing one task by its lease: the caller must be the current holder.
+#define RUNQ_HOLDER "WHERE id = ?1 AND state = 'reserved' AND token = ?2"
+
+const char* worker_sql(Sql sql) {
+  switch (sql) {
+    case Sql::kPromoteDue:
+      return "UPDATE tasks SET state = 'pending' "
+             "WHERE queue = ?1 AND state = 'scheduled' AND eta <= ?2";
+    case Sql::kDeadLapsed:
+      return "UPDATE tasks SET state = 'dead', died_at = ?1, dead_reason = 'lease lapsed ' || "
+             "deliveries || ' times; last worker ' || worker_id || ' stopped heartbeating' "
+             "WHERE state = 'reserved' AND lease_expires <= ?1 AND deliveries >= max_deliveries";
+    case Sql::kRequeueLapsed:
+      return "UPDATE tasks SET state = 'pending' WHERE state = 'reserved' AND lease_expires <= ?1";
+    case Sql::kSelectReady:
+      return "SELECT seq, id, body, deliveries FROM tasks WHERE queue = ?1 AND state = 'pending' "
+             "ORDER BY priority DESC, seq LIMIT ?2";
+    case Sql::kMarkReserved:
+      return "UPDATE tasks SET state = 'reserved', token = ?2, deliveries = deliveries + 1, "
+             "worker_id = ?3, lease_expires = ?4, progress = 0 WHERE seq = ?1";
+    case Sql::kGetCounter:
+      return "SELECT value FROM counters WHERE name = ?1";
+    case Sql::kAddCounter:
+      return "UPDATE counters SET value = value + ?2 WHERE name = ?1";
+    case Sql::kExtend:
+      return "UPDATE tasks SET lease_expires = ?3 " RUNQ_HOLDER;
+    case Sql::kAckTask:
+      return "DELETE FROM tasks " RUNQ_HOLDER;
+    case Sql::kRetryTask:
+      return "UPDATE tasks SET state = ?3, eta = ?4, body = coalesce(?5, body), deliveries = 0, "
+             "progress = 0 " RUNQ_HOLDER;
+    case Sql::kDeadLetterTask:
+      return "UPDATE tasks SET state = 'dead', dead_reason = ?3, died_at = ?4 " RUNQ_HOLDER;
+    case Sql::kReleaseTask:
+      return "UPDATE tasks SET state = 'pending', deliveries = max(deliveries - 1, 0), "
+             "progress = 0 " RUNQ_HOLDER;
+    case Sql::kPutResult:
+      return "INSERT INTO results(id, state, record, expires_at) VALUES (?1, ?2, ?3, ?4) "
+             "ON CONFLICT(id) DO UPDATE SET state = excluded.state, record = excluded.record, "
+             "expires_at = excluded.expires_at";
+    case Sql::kDeleteResult:
+      return "DELETE FROM results WHERE id = ?1";
+    case Sql::kSetProgress:
+      return "UPDATE tasks SET progress = ?3 " RUNQ_HOLDER;
+    case Sql::kTaskState:
+      return "SELECT state FROM tasks WHERE id = ?1";
+    case Sql::kPutWorker:
+      return "INSERT OR REPLACE INTO workers(id, host, pid, queues, concurrency, running, "
+             "processed, failed, started, last_seen, expires) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    case Sql::kDeleteWorker:
+      return "DELETE FROM workers WHERE id = ?1";
+    case Sql::kHasPending:
+      return "SELECT 1 FROM tasks WHERE queue = ?1 AND state = 'pending' LIMIT 1";
+    case Sql::kNextEta:
+      return "SELECT min(eta) FROM tasks WHERE queue = ?1 AND state = 'scheduled'";
+    case Sql::kNextLapse:
+      return "SELECT min(lease_expires) FROM tasks WHERE state = 'reserved'";
+    default:
+      return nullptr;
+  }
+}
+
+const char* admin_sql(Sql sql) {
+  switch (sql) {
+    case Sql::kGetTask:
+      return "SELECT state, queue, priority, eta, deliveries, worker_id, lease_expires, "
+             "progress, dead_reason, body FROM tasks WHERE id = ?1";
+    case Sql::kGetResult:
+      return "SELECT state, record FROM results WHERE id = ?1 AND expires_at > ?2";
+    case Sql::kQueueCounts:
+      return "SELECT 0, queue, count(*) FROM tasks WHERE state = 'pending' GROUP BY queue "
+             "UNION ALL SELECT 1, queue, count(*) FROM tasks WHERE state = 'scheduled' GROUP BY "
+             "queue UNION ALL SELECT 2, queue, count(*) FROM tasks WHERE state = 'reserved' "
+             "GROUP BY queue UNION ALL SELECT 3, queue, count(*) FROM tasks WHERE state = 'dead' "
+             "GROUP BY queue";
+    case Sql::kAliveWorkers:
+      return "SELECT id, host, pid, queues, concurrency, running, processed, failed, started, "
+             "last_seen, expires FROM workers WHERE expires > ?1 ORDER BY id";
+    case Sql::kCounters:
+      return "SELECT name, value FROM counters";
+    case Sql::kListDead:
+      return "SELECT id, queue, dead_reason, died_at, body FROM tasks WHERE state = 'dead' "
+             "ORDER BY died_at, seq LIMIT ?1";
+    case Sql::kDeleteAllDeadResults:
+      return "DELETE FROM results WHERE id IN (SELECT id FROM tasks WHERE state = 'dead')";
+    case Sql::kRetryAllDead:
+      return "UPDATE tasks SET state = 'pending', deliveries = 0, dead_reason = '', died_at = 0, "
+             "eta = ?1, progress = 0 WHERE state = 'dead'";
+    case Sql::kRetryDead:
+      return "UPDATE tasks SET state = 'pending', deliveries = 0, dead_reason = '', died_at = 0, "
+             "eta = ?2, progress = 0 WHERE id = ?1 AND state = 'dead'";
+    case Sql::kPurgeDead:
+      return "DELETE FROM tasks WHERE state = 'dead'";
+    case Sql::kPurgePending:
+      return "DELETE FROM tasks WHERE queue = ?1 AND state = 'pending'";
+    case Sql::kPurgeScheduled:
+      return "DELETE FROM tasks WHERE queue = ?1 AND state = 'scheduled'";
+    case Sql::kCleanResults:
+      return "DELETE FROM results WHERE expires_at <= ?1";
+    case Sql::kCleanDead:
+      return "DELETE FROM tasks WHERE state = 'dead' AND died_at < ?1";
+    case Sql::kCleanWorkers:
+      return "DELETE FROM workers WHERE expires <= ?1";
+    case Sql::kEnsureSchedule:
+      return "INSERT OR IGNORE INTO schedules(name, last_tick, paused, info) "
+             "VALUES (?1, 0, 0, '')";
+    case Sql::kGetSchedule:
+      return "SELECT last_tick, paused FROM schedules WHERE name = ?1";
+    case Sql::kSetLastTick:
+      return "UPDATE schedules SET last_tick = ?2 WHERE name = ?1";
+    case Sql::kListSchedules:
+      return "SELECT name, last_tick, paused, info FROM schedules ORDER BY name";
+    case Sql::kPutScheduleInfo:
+      return "INSERT INTO schedules(name, last_tick, paused, info) VALUES (?1, 0, 0, ?2) "
+             "ON CONFLICT(name) DO UPDATE SET info = excluded.info";
+    case Sql::kSetPaused:
+      return "UPDATE schedules SET paused = ?2 WHERE name = ?1";
+    default:
+      return nullptr;
+  }
+}
+
+#undef RUNQ_HOLDER
+
+}  // namespace
+
+const char* sql_text(Sql sql) {
+  switch (sql) {
+    case Sql::kBeginImmediate:
+      return "BEGIN IMMEDIATE";
+    case Sql::kBeginRead:
+      return "BEGIN";
+    case Sql::kCommit:
+      return "COMMIT";
+    case Sql::kRollback:
+      return "ROLLBACK";
+    case Sql::kUserVersion:
+      return "PRAGMA user_version";
+    case Sql::kJournalMode:
+      return "PRAGMA journal_mode";
+    case Sql::kInsertTask:
+      // The NOT EXISTS makes an id that lives on only as an unexpired result count as taken.
+      return "INSERT INTO tasks(id, queue, priority, state, eta, max_deliveries, body) "
+             "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 "
+             "WHERE NOT EXISTS (SELECT 1 FROM results WHERE id = ?1 AND expires_at > ?8) "
+             "ON CONFLICT(id) DO NOTHING";
+    default:
+      break;
+  }
+  if (const char* text = worker_sql(sql)) return text;
+  return admin_sql(sql);
+}
+
+}  // namespace runq::sqlite

@@ -1,0 +1,86 @@
+// The sqlite store's schema and every SQL statement it runs, named so that each connection can
+// prepare a statement once and reuse it (see Connection::statement).
+//
+// Layout (one row per live task; finished tasks leave only a result row):
+//   tasks(seq rowid = FIFO order, id UNIQUE, queue, priority, state, eta, token, deliveries,
+//         max_deliveries, worker_id, lease_expires, progress, body, dead_reason, died_at)
+//     state is a task_state_name(): 'pending', 'scheduled', 'reserved' or 'dead'. Partial
+//     indexes cover each state's access path: ready tasks by (queue, priority DESC, seq),
+//     scheduled by (queue, eta), leases by lease_expires, dead letters by died_at.
+//   results(id, state, record, expires_at)   counters(name, value)
+//   workers(id, ..., expires)                schedules(name, last_tick, paused, info)
+#pragma once
+
+#include <cstddef>
+
+namespace runq::sqlite {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Creates every table and index if missing and sets user_version. Runs inside a write
+// transaction opened by the caller.
+extern const char* const kCreateSchema;
+
+enum class Sql {
+  kBeginImmediate,
+  kBeginRead,
+  kCommit,
+  kRollback,
+  kUserVersion,
+  kJournalMode,
+  // producers
+  kInsertTask,
+  // workers
+  kPromoteDue,
+  kDeadLapsed,
+  kRequeueLapsed,
+  kSelectReady,
+  kMarkReserved,
+  kGetCounter,
+  kAddCounter,
+  kExtend,
+  kAckTask,
+  kRetryTask,
+  kDeadLetterTask,
+  kReleaseTask,
+  kPutResult,
+  kDeleteResult,
+  kSetProgress,
+  kTaskState,
+  kPutWorker,
+  kDeleteWorker,
+  kHasPending,
+  kNextEta,
+  kNextLapse,
+  // inspection and admin
+  kGetTask,
+  kGetResult,
+  kQueueCounts,
+  kAliveWorkers,
+  kCounters,
+  kListDead,
+  kDeleteAllDeadResults,
+  kRetryAllDead,
+  kRetryDead,
+  kPurgeDead,
+  kPurgePending,
+  kPurgeScheduled,
+  kCleanResults,
+  kCleanDead,
+  kCleanWorkers,
+  // periodic schedules
+  kEnsureSchedule,
+  kGetSchedule,
+  kSetLastTick,
+  kListSchedules,
+  kPutScheduleInfo,
+  kSetPaused,
+  kCount_,
+};
+
+inline constexpr std::size_t kSqlCount = static_cast<std::size_t>(Sql::kCount_);
+
+// The SQL text of `sql`.
+const char* sql_text(Sql sql);
+
+}  // namespace runq::sqlite
