@@ -122,6 +122,7 @@ class App final : public Producer {
                                              const TaskOptions& task_opts,
                                              const EnqueueOptions& opts) override;
   std::shared_ptr<Store> result_store() override { return store(); }
+  const Clock& producer_clock() const override { return *clock_; }
 
  private:
   void register_task(TaskDefinition def);

@@ -46,7 +46,9 @@ struct TaskStatus {
 };
 
 // Reads a task's status. Errors: NotFound (unknown id or result expired); Unavailable.
-Result<TaskStatus> read_task_status(Store& store, std::string_view id);
+// `now` decides which results have expired.
+Result<TaskStatus> read_task_status(Store& store, std::string_view id,
+                                    Millis now = Clock::system().now_ms());
 // Waits until the task is final (or has a stored result), then reads it.
 // Errors: DeadlineExceeded; NotFound; Unavailable.
 Result<TaskStatus> wait_task_status(Store& store, std::string_view id, Millis timeout_ms);
@@ -54,8 +56,9 @@ Result<TaskStatus> wait_task_status(Store& store, std::string_view id, Millis ti
 template <typename T>
 class AsyncResult {
  public:
-  AsyncResult(std::shared_ptr<Store> store, std::string id)
-      : store_(std::move(store)), id_(std::move(id)) {}
+  // `clock` (not owned; the App's) gives "now" for result expiry.
+  AsyncResult(std::shared_ptr<Store> store, std::string id, const Clock* clock = &Clock::system())
+      : store_(std::move(store)), id_(std::move(id)), clock_(clock) {}
 
   const std::string& id() const { return id_; }
 
@@ -100,7 +103,7 @@ class AsyncResult {
 
  private:
   TaskStatus status_or_throw() const {
-    Result<TaskStatus> st = read_task_status(*store_, id_);
+    Result<TaskStatus> st = read_task_status(*store_, id_, clock_->now_ms());
     if (st.ok()) return std::move(st).value();
     if (is_not_found(st.status())) {
       TaskStatus pending;
@@ -112,6 +115,7 @@ class AsyncResult {
 
   std::shared_ptr<Store> store_;
   std::string id_;
+  const Clock* clock_;
 };
 
 }  // namespace runq

@@ -245,9 +245,11 @@ class Store {
   // Everything known about `id`. Errors: NotFound (never enqueued, or its result expired).
   virtual Result<TaskInfo> get_task(std::string_view id, Millis now) = 0;
 
-  // Blocks until `id` is in a final state or has a result record, or `timeout_ms` passed, and
-  // returns get_task(id). Errors: DeadlineExceeded; NotFound; Unavailable. Implementations
-  // wait on a notification, not a sleep loop, where the backend allows.
+  // Blocks until `id` is in a final state (is_final: success, failure, expired, revoked,
+  // dead) or `timeout_ms` passed, and returns get_task(id). A RETRY record is not final: the
+  // wait goes on through retries. Errors: DeadlineExceeded (not final in time); NotFound
+  // (unknown id, or settled without a stored result); Unavailable. Implementations wait on a
+  // notification, not a sleep loop, where the backend allows.
   virtual Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) = 0;
 
   // ---- admin --------------------------------------------------------------------------

@@ -150,6 +150,7 @@ class Producer {
                                                      const TaskOptions& task_opts,
                                                      const EnqueueOptions& opts) = 0;
   virtual std::shared_ptr<Store> result_store() = 0;
+  virtual const Clock& producer_clock() const = 0;
 };
 
 // A typed handle to a registered task. R is the result type, A... the JSON-carried
@@ -171,7 +172,7 @@ class TaskHandle {
   // Enqueues one call with per-call options (queue, priority, countdown/eta, expires, id).
   AsyncResult<R> apply(const EnqueueOptions& opts, std::type_identity_t<std::decay_t<A>>... args) const {
     std::string id = producer_->enqueue_json(name_, internal::encode_args(args...), opts_, opts);
-    return AsyncResult<R>(producer_->result_store(), std::move(id));
+    return AsyncResult<R>(producer_->result_store(), std::move(id), &producer_->producer_clock());
   }
 
   // Enqueues many calls in one all-or-nothing batch (one store transaction / round trip).
@@ -186,7 +187,7 @@ class TaskHandle {
     std::vector<AsyncResult<R>> out;
     out.reserve(ids.size());
     auto store = producer_->result_store();
-    for (auto& id : ids) out.emplace_back(store, std::move(id));
+    for (auto& id : ids) out.emplace_back(store, std::move(id), &producer_->producer_clock());
     return out;
   }
 

@@ -146,7 +146,7 @@ AsyncResult<nlohmann::json> App::send(const std::string& name, const nlohmann::j
   if (!args.is_array()) throw Error(invalid_argument_error("sending task '" + name + "': args must be a JSON array"));
   const TaskDefinition* def = find_task(name);
   std::string id = enqueue_json(name, args.dump(), def ? def->options : TaskOptions{}, options);
-  return AsyncResult<nlohmann::json>(store(), std::move(id));
+  return AsyncResult<nlohmann::json>(store(), std::move(id), clock_);
 }
 
 // Eager mode: each task runs inline, retries immediately (ignoring backoff), and its final

@@ -43,8 +43,8 @@ TaskStatus to_status(const TaskInfo& info) {
 
 }  // namespace
 
-Result<TaskStatus> read_task_status(Store& store, std::string_view id) {
-  RUNQ_ASSIGN_OR_RETURN(TaskInfo info, store.get_task(id, Clock::system().now_ms()));
+Result<TaskStatus> read_task_status(Store& store, std::string_view id, Millis now) {
+  RUNQ_ASSIGN_OR_RETURN(TaskInfo info, store.get_task(id, now));
   return to_status(info);
 }
 

@@ -137,7 +137,7 @@ class Worker::Impl {
       }
       backoff_ms = 50;
       if (got->empty()) {
-        Status w = store_->wait_for_work(opts_.queues, 500);
+        Status w = store_->wait_for_work(opts_.queues, 200);
         if (!w.ok() && !is_deadline_exceeded(w)) sleep_unless_stopping(200);
         continue;
       }
