@@ -1,0 +1,56 @@
+// Helpers shared by the subcommand handlers: error lines and exit codes, opening the store,
+// parsing durations and times, and rendering times for people and for JSON.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "runq/clock.hpp"
+#include "runq/status.hpp"
+#include "runq/store.hpp"
+
+namespace runq {
+class App;
+}
+
+namespace runq::internal {
+
+// Prints "runq <cmd>: <message>" on stderr and returns `code`.
+int fail(std::string_view cmd, std::string_view message, int code);
+// As above with the status message; InvalidArgument is a usage error (exit 2), anything
+// else exit 1.
+int fail(std::string_view cmd, const Status& status);
+
+// The app's store; errors name the store URL.
+Result<std::shared_ptr<Store>> open_app_store(App& app);
+
+// A duration option ("250ms", "10s", "5m"); errors name the option, e.g. "--lease: ...".
+Result<Millis> parse_duration_option(std::string_view option, std::string_view text);
+
+// An ISO 8601 time: "2026-01-01T00:00:00Z", "2026-01-01T09:30:00+02:00",
+// "2026-01-01T00:00:00.250Z", also with a space instead of 'T'. A time without an offset is
+// read as UTC. Errors: InvalidArgument naming the input and the accepted forms.
+Result<Millis> parse_iso_time(std::string_view text);
+
+// "2026-01-01T00:00:00.000Z (in 5m)" / "(3s ago)"; "-" for 0.
+std::string describe_time(Millis t, Millis now);
+// "in 5m", "3s ago", "now".
+std::string relative_time(Millis t, Millis now);
+// ISO 8601 text for JSON output, null for 0.
+nlohmann::json time_json(Millis t);
+
+// Splits "a,b, c" into {"a", "b", "c"}, dropping empty items.
+std::vector<std::string> split_list(std::string_view text);
+std::string join(const std::vector<std::string>& items, std::string_view sep);
+
+}  // namespace runq::internal
+
+namespace runq::internal {
+
+// Prints rows as left-aligned columns sized to their widest cell; the first row is the header.
+void print_table(const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace runq::internal

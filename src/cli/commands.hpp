@@ -1,0 +1,104 @@
+// The subcommands of the command line. cli.cpp parses argv into one of the argument structs
+// below and calls its handler; each handler lives in its own <name>_cmd.cpp, calls the core
+// (store, worker, scheduler) and renders the answer. Handlers return the process exit code
+// and print errors as one line, "runq <cmd>: <message>", on stderr.
+//
+// Options that take durations or times are kept as text here: the handlers parse them, so a
+// bad value is reported by the command that received it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace runq {
+class App;
+}
+
+namespace runq::internal {
+
+// Exit codes shared by every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;   // an error, or a task that did not succeed
+inline constexpr int kExitUsage = 2;     // bad arguments or options
+inline constexpr int kExitNotReady = 3;  // `result`: the task is not final yet
+inline constexpr int kExitUnknown = 4;   // `result`: no such task id
+inline constexpr int kExitSignal = 130;  // a second SIGINT/SIGTERM stopped the process at once
+
+struct WorkerArgs {
+  int concurrency = 0;             // 0 = number of CPU cores
+  std::string queues = "default";  // comma-separated, in order of preference
+  std::string lease = "30s";
+  int prefetch = -1;  // -1 = concurrency
+  std::string grace = "30s";
+  bool beat = false;
+  long long max_tasks = 0;
+  std::string report_every = "5s";  // throughput line interval while busy
+};
+int run_worker_cmd(App& app, const WorkerArgs& args);
+
+struct BeatArgs {};
+int run_beat_cmd(App& app, const BeatArgs& args);
+
+struct EnqueueArgs {
+  std::string name;
+  std::string args_json = "[]";
+  std::string queue;      // empty = the task's default
+  int priority = -1;      // -1 = the task's default
+  std::string countdown;  // duration
+  std::string eta;        // ISO 8601 time
+  std::string expires;    // duration
+  std::string id;
+};
+int run_enqueue_cmd(App& app, const EnqueueArgs& args);
+
+struct ResultArgs {
+  std::string id;
+  std::string wait;  // duration; empty = do not wait
+  bool json = false;
+};
+int run_result_cmd(App& app, const ResultArgs& args);
+
+struct StatusArgs {
+  bool json = false;
+  std::string sample = "1s";  // gap between two samples of the completed counter; 0 = none
+};
+int run_status_cmd(App& app, const StatusArgs& args);
+
+struct DeadListArgs {
+  int limit = 50;
+  bool json = false;
+};
+int run_dead_list_cmd(App& app, const DeadListArgs& args);
+
+struct DeadRetryArgs {
+  std::vector<std::string> ids;
+  bool all = false;
+};
+int run_dead_retry_cmd(App& app, const DeadRetryArgs& args);
+int run_dead_purge_cmd(App& app);
+
+struct PurgeArgs {
+  std::string queue;
+};
+int run_purge_cmd(App& app, const PurgeArgs& args);
+
+struct ScheduleListArgs {
+  bool json = false;
+};
+int run_schedule_list_cmd(App& app, const ScheduleListArgs& args);
+
+struct SchedulePauseArgs {
+  std::string name;
+  bool paused = true;
+};
+int run_schedule_pause_cmd(App& app, const SchedulePauseArgs& args);
+
+struct ScheduleNextArgs {
+  std::string expression;
+  std::string tz = "UTC";
+  std::string from;  // ISO 8601; empty = now
+  int count = 5;
+};
+int run_schedule_next_cmd(App& app, const ScheduleNextArgs& args);
+
+}  // namespace runq::internal

@@ -1,0 +1,69 @@
+// `enqueue NAME --args JSON`: adds one task and prints its id. The task need not be
+// registered in this binary; the worker that picks it up decides.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_support.hpp"
+#include "cli/commands.hpp"
+#include "runq/app.hpp"
+#include "runq/error.hpp"
+
+namespace runq::internal {
+namespace {
+
+constexpr std::string_view kCmd = "enqueue";
+
+Result<nlohmann::json> parse_args_json(const std::string& text) {
+  nlohmann::json args = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (args.is_discarded()) {
+    return invalid_argument_error("--args: invalid JSON '" + text +
+                                  "': give a JSON array, e.g. --args '[2, 3]'");
+  }
+  if (!args.is_array()) {
+    return invalid_argument_error(
+        "--args: expected a JSON array of arguments, e.g. '[2, 3]', got " +
+        std::string(args.type_name()));
+  }
+  return args;
+}
+
+Result<EnqueueOptions> build_options(const EnqueueArgs& a) {
+  EnqueueOptions opts;
+  if (!a.queue.empty()) opts.queue(a.queue);
+  if (a.priority >= 0) opts.priority(a.priority);
+  if (!a.id.empty()) opts.id(a.id);
+  if (!a.countdown.empty()) {
+    RUNQ_ASSIGN_OR_RETURN(Millis ms, parse_duration_option("--countdown", a.countdown));
+    opts.countdown(std::chrono::milliseconds(ms));
+  }
+  if (!a.eta.empty()) {
+    RUNQ_ASSIGN_OR_RETURN(Millis t, parse_iso_time(a.eta));
+    opts.eta(std::chrono::system_clock::time_point(std::chrono::milliseconds(t)));
+  }
+  if (!a.expires.empty()) {
+    RUNQ_ASSIGN_OR_RETURN(Millis ms, parse_duration_option("--expires", a.expires));
+    opts.expires(std::chrono::milliseconds(ms));
+  }
+  return opts;
+}
+
+}  // namespace
+
+int run_enqueue_cmd(App& app, const EnqueueArgs& a) {
+  Result<nlohmann::json> args = parse_args_json(a.args_json);
+  if (!args.ok()) return fail(kCmd, args.status());
+  Result<EnqueueOptions> opts = build_options(a);
+  if (!opts.ok()) return fail(kCmd, opts.status());
+  Result<std::shared_ptr<Store>> store = open_app_store(app);
+  if (!store.ok()) return fail(kCmd, store.status());
+  try {
+    AsyncResult<nlohmann::json> r = app.send(a.name, *args, *opts);
+    std::printf("%s\n", r.id().c_str());
+  } catch (const Error& e) {
+    return fail(kCmd, e.status());
+  }
+  return kExitOk;
+}
+
+}  // namespace runq::internal
