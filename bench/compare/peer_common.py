@@ -13,6 +13,8 @@ import time
 PORT = int(os.environ.get("BENCH_REDIS_PORT", "0"))
 URL = f"redis://127.0.0.1:{PORT}/0"
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Workers' stderr goes here (run-compare points it into its temp dir).
+LOG = os.environ.get("BENCH_WORKER_LOG", "/dev/null")
 
 
 def mono_us():
@@ -32,7 +34,7 @@ def fail(msg):
 def spawn(cmd, env=None):
     """Starts a worker in its own process group (so it can be killed with its children)."""
     return subprocess.Popen(cmd, cwd=HERE, start_new_session=True, env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(HERE, ".worker.log"), "a"))
+                            stdout=subprocess.DEVNULL, stderr=open(LOG, "a"))
 
 
 def kill_all(procs):
