@@ -31,10 +31,10 @@ start_temp_redis() {
 
 stop_temp_redis() {
   [ -n "${REDIS_PID:-}" ] || return 0
-  kill "$REDIS_PID" 2>/dev/null
+  kill "$REDIS_PID" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$REDIS_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$REDIS_PID" 2>/dev/null
-  wait "$REDIS_PID" 2>/dev/null
+  kill -9 "$REDIS_PID" 2>/dev/null || true
+  wait "$REDIS_PID" 2>/dev/null || true
   REDIS_PID=
 }
 
