@@ -1,5 +1,617 @@
-// placeholder
+// MemoryStore: the reference model of the Store contract (include/runq/store.hpp).
+//
+// Every task lives in `tasks_`; each state has exactly one index that holds its id:
+//   pending            -> ready_[queue], ordered by (higher priority, earlier enqueue)
+//   scheduled / retry  -> scheduled_, ordered by eta
+//   reserved           -> leased_, ordered by lease expiry
+//   dead               -> dead_, ordered by time of death
+//   other final states -> finished_, ordered by when the record expires
+// Every change of state goes through unlink() / link(), which keeps that invariant. One mutex
+// guards everything, which makes every call atomic with respect to every other.
+//
+// Conventions where the contract leaves a choice (other backends may differ):
+// - a task keeps its enqueue position (`seq`) when it returns to its queue (release, lapse,
+//   retry, retry_dead);
+// - a holder is current only while its task is RESERVED under its token: a task whose lapsed
+//   lease was returned to its queue has no holder until it is handed out again;
+// - a finished task's record (state, result) is kept for `result_ttl`, with or without a
+//   result value.
 #include "store/memory_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+#include <tuple>
+
 namespace runq {
-std::unique_ptr<Store> new_memory_store(const MemoryStoreOptions&) { return nullptr; }
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A due scheduled task or a lapsed lease is noticed by wait_for_work within at most this long
+// after the time it was expected (wait_for_work has no `now`; it estimates from the latest
+// `now` it saw). Also the shortest such wait, so a caller whose clock lags cannot spin.
+constexpr Millis kMinTimedWaitMs = 5;
+
+struct TaskRec {
+  std::string id;
+  std::string queue;
+  int priority = 0;
+  int max_deliveries = 1;
+  std::uint64_t seq = 0;  // enqueue order
+  TaskState state = TaskState::kPending;
+  Millis eta = 0;
+  int deliveries = 0;
+  std::uint64_t token = 0;
+  std::string worker_id;
+  Millis lease_expires = 0;
+  double progress = 0;
+  std::string body;
+  std::string result;
+  Millis result_expires = 0;
+  std::string dead_reason;
+  Millis died_at = 0;
+  std::uint64_t died_order = 0;  // ties of died_at: order of death
+  Millis record_expires = 0;     // final (not dead): when the record is dropped
+};
+
+using ReadyKey = std::tuple<int, std::uint64_t, std::string>;    // (-priority, seq, id)
+using TimeKey = std::pair<Millis, std::string>;                  // (time, id)
+using DeadKey = std::tuple<Millis, std::uint64_t, std::string>;  // (died_at, order, id)
+
+bool is_scheduled(TaskState s) { return s == TaskState::kScheduled || s == TaskState::kRetry; }
+
+bool is_ack_state(TaskState s) {
+  return s == TaskState::kSuccess || s == TaskState::kFailure || s == TaskState::kExpired ||
+         s == TaskState::kRevoked;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+class MemoryStore final : public Store {
+ public:
+  explicit MemoryStore(const MemoryStoreOptions& options) : options_(options) {}
+
+  Status enqueue(std::span<const NewTask> tasks, Millis now) override {
+    for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(validate(t));
+    std::lock_guard lock(mu_);
+    observe(now);
+    for (const NewTask& t : tasks) add_task(t, now);
+    signal_work();
+    return ok_status();
+  }
+
+  Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override {
+    if (req.queues.empty()) return invalid_argument_error("reserve: no queues given");
+    if (req.max < 1) return invalid_argument_error("reserve: max must be >= 1");
+    std::lock_guard lock(mu_);
+    observe(req.now);
+    promote_due(req.now);
+    reclaim_lapsed(req.now);
+    std::vector<Delivery> out;
+    for (const std::string& queue : req.queues) {
+      // hand_out() may erase the queue's entry in ready_, so look it up every time.
+      for (auto it = ready_.find(queue); it != ready_.end() && std::ssize(out) < req.max;
+           it = ready_.find(queue)) {
+        out.push_back(hand_out(tasks_.at(std::get<2>(*it->second.begin())), req));
+      }
+    }
+    return out;
+  }
+
+  Status wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) override {
+    std::unique_lock lock(mu_);
+    if (has_ready(queues)) return ok_status();
+    Millis wait_ms = std::min(std::max<Millis>(timeout_ms, 0), until_next_due(queues));
+    std::uint64_t seen = work_gen_;
+    work_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return work_gen_ != seen; });
+    return ok_status();
+  }
+
+  Result<std::vector<bool>> extend(std::span<const LeaseRef> leases, Millis lease_ms,
+                                   Millis now) override {
+    std::lock_guard lock(mu_);
+    observe(now);
+    std::vector<bool> flags;
+    for (const LeaseRef& l : leases) {
+      TaskRec* rec = holder(l);
+      if (rec != nullptr) {
+        unlink(*rec);
+        rec->lease_expires = now + lease_ms;
+        link(*rec);
+      }
+      flags.push_back(rec != nullptr);
+    }
+    return flags;
+  }
+
+  Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) override {
+    for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(validate(s));
+    std::lock_guard lock(mu_);
+    observe(now);
+    std::vector<bool> flags;
+    for (const Settlement& s : settlements) {
+      TaskRec* rec = holder({s.id, s.token});
+      if (rec == nullptr) {
+        ++duplicates_;
+      } else {
+        apply(*rec, s, now);
+      }
+      flags.push_back(rec != nullptr);
+    }
+    task_cv_.notify_all();
+    return flags;
+  }
+
+  Status set_progress(const LeaseRef& lease, double fraction) override {
+    std::lock_guard lock(mu_);
+    if (tasks_.find(lease.id) == tasks_.end()) {
+      return not_found_error("set_progress: no task '" + lease.id + "'");
+    }
+    TaskRec* rec = holder(lease);
+    if (rec == nullptr) {
+      return failed_precondition_error("set_progress: task '" + lease.id +
+                                       "' is not held under token " + std::to_string(lease.token));
+    }
+    rec->progress = fraction > 0 ? std::min(fraction, 1.0) : 0.0;  // NaN -> 0
+    return ok_status();
+  }
+
+  Status heartbeat(const WorkerInfo& info) override {
+    if (info.id.empty()) return invalid_argument_error("heartbeat: empty worker id");
+    std::lock_guard lock(mu_);
+    workers_[info.id] = info;
+    return ok_status();
+  }
+
+  Status remove_worker(std::string_view worker_id) override {
+    std::lock_guard lock(mu_);
+    if (workers_.erase(std::string(worker_id)) == 0) {
+      return not_found_error("remove_worker: no worker '" + std::string(worker_id) + "'");
+    }
+    return ok_status();
+  }
+
+  Result<TaskInfo> get_task(std::string_view id, Millis now) override {
+    std::lock_guard lock(mu_);
+    observe(now);
+    auto it = tasks_.find(std::string(id));
+    if (it == tasks_.end() || record_expired(it->second, now)) {
+      return not_found_error("get_task: no task '" + std::string(id) + "'");
+    }
+    return info_of(it->second, now);
+  }
+
+  Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override {
+    const std::string key(id);
+    auto deadline = Clock::now() + std::chrono::milliseconds(std::max<Millis>(timeout_ms, 0));
+    std::unique_lock lock(mu_);
+    while (true) {
+      auto it = tasks_.find(key);
+      if (it == tasks_.end()) return not_found_error("wait_task: no task '" + key + "'");
+      if (is_final(it->second.state) || !it->second.result.empty()) {
+        return info_of(it->second, latest_now_);
+      }
+      if (Clock::now() >= deadline) {
+        return deadline_exceeded_error("wait_task: task '" + key + "' did not finish within " +
+                                       std::to_string(timeout_ms) + " ms");
+      }
+      task_cv_.wait_until(lock, deadline);
+    }
+  }
+
+  Result<StoreStats> stats(Millis now) override {
+    std::lock_guard lock(mu_);
+    observe(now);
+    std::map<std::string, QueueStats> per_queue;
+    for (const auto& [id, rec] : tasks_) count_in(per_queue, rec);
+    StoreStats out;
+    for (auto& [name, q] : per_queue) {
+      q.queue = name;
+      out.queues.push_back(q);
+    }
+    for (const auto& [id, w] : workers_) {
+      if (w.expires > now) out.workers.push_back(w);
+    }
+    out.completed = completed_;
+    out.failed = failed_;
+    out.duplicates = duplicates_;
+    return out;
+  }
+
+  Result<std::vector<DeadTask>> list_dead(std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    std::vector<DeadTask> out;
+    for (const DeadKey& key : dead_) {
+      if (out.size() >= limit) break;
+      const TaskRec& rec = tasks_.at(std::get<2>(key));
+      out.push_back({rec.id, rec.queue, rec.dead_reason, rec.died_at, rec.body});
+    }
+    return out;
+  }
+
+  Result<std::int64_t> retry_dead(std::span<const std::string> ids, Millis now) override {
+    std::lock_guard lock(mu_);
+    observe(now);
+    std::vector<std::string> chosen;
+    if (ids.empty()) {
+      for (const DeadKey& key : dead_) chosen.push_back(std::get<2>(key));
+    } else {
+      chosen.assign(ids.begin(), ids.end());
+    }
+    std::int64_t n = 0;
+    for (const std::string& id : chosen) {
+      auto it = tasks_.find(id);
+      if (it == tasks_.end() || it->second.state != TaskState::kDead) continue;
+      TaskRec& rec = it->second;
+      unlink(rec);
+      rec.state = TaskState::kPending;
+      rec.deliveries = 0;
+      rec.dead_reason.clear();
+      rec.died_at = 0;
+      link(rec);
+      ++n;
+    }
+    if (n > 0) signal_work();
+    return n;
+  }
+
+  Result<std::int64_t> purge_dead() override {
+    std::lock_guard lock(mu_);
+    return erase_if([](const TaskRec& r) { return r.state == TaskState::kDead; });
+  }
+
+  Result<std::int64_t> purge_queue(std::string_view queue) override {
+    std::lock_guard lock(mu_);
+    return erase_if([&](const TaskRec& r) {
+      return r.queue == queue && (r.state == TaskState::kPending || is_scheduled(r.state));
+    });
+  }
+
+  Result<std::int64_t> cleanup(Millis now) override {
+    std::lock_guard lock(mu_);
+    observe(now);
+    std::int64_t n = erase_if([&](const TaskRec& r) { return record_expired(r, now); });
+    n += erase_if([&](const TaskRec& r) {
+      return r.state == TaskState::kDead && r.died_at + options_.dead_retention_ms <= now;
+    });
+    for (auto& [id, rec] : tasks_) {
+      if (!rec.result.empty() && rec.result_expires <= now) {
+        rec.result.clear();
+        ++n;
+      }
+    }
+    n += std::erase_if(workers_, [&](const auto& kv) { return kv.second.expires <= now; });
+    return n;
+  }
+
+  Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
+                          Millis now) override {
+    if (schedule.empty()) return invalid_argument_error("claim_tick: empty schedule name");
+    RUNQ_RETURN_IF_ERROR(validate(task));
+    std::lock_guard lock(mu_);
+    observe(now);
+    ScheduleState& s = schedule_of(schedule);
+    if (s.paused || s.last_tick >= tick) return false;
+    s.last_tick = tick;
+    add_task(task, now);
+    signal_work();
+    return true;
+  }
+
+  Result<std::vector<ScheduleState>> list_schedules() override {
+    std::lock_guard lock(mu_);
+    std::vector<ScheduleState> out;
+    for (const auto& [name, s] : schedules_) out.push_back(s);
+    return out;
+  }
+
+  Status put_schedule_info(std::string_view schedule, std::string_view info) override {
+    if (schedule.empty()) return invalid_argument_error("put_schedule_info: empty schedule name");
+    std::lock_guard lock(mu_);
+    schedule_of(schedule).info = std::string(info);
+    return ok_status();
+  }
+
+  Status set_schedule_paused(std::string_view schedule, bool paused) override {
+    std::lock_guard lock(mu_);
+    auto it = schedules_.find(std::string(schedule));
+    if (it == schedules_.end()) {
+      return not_found_error("set_schedule_paused: no schedule '" + std::string(schedule) + "'");
+    }
+    it->second.paused = paused;
+    return ok_status();
+  }
+
+ private:
+  // ---- validation (no lock needed: looks only at the arguments) --------------------------
+
+  Status validate(const NewTask& t) const {
+    const std::string what = "enqueue: task '" + t.id + "': ";
+    if (t.id.empty()) return invalid_argument_error("enqueue: a task has an empty id");
+    if (t.queue.empty()) return invalid_argument_error(what + "empty queue name");
+    if (t.priority < kMinPriority || t.priority > kMaxPriority) {
+      return invalid_argument_error(what + "priority " + std::to_string(t.priority) +
+                                    " is outside 0..9");
+    }
+    if (t.max_deliveries < 1) return invalid_argument_error(what + "max_deliveries must be >= 1");
+    return check_body_size(what, t.body);
+  }
+
+  Status validate(const Settlement& s) const {
+    const std::string what = "settle: task '" + s.id + "': ";
+    if (s.id.empty()) return invalid_argument_error("settle: a settlement has an empty id");
+    if (s.outcome == Outcome::kAck && !is_ack_state(s.state)) {
+      return invalid_argument_error(what + "ack needs state success, failure, expired or " +
+                                    "revoked, not " + std::string(task_state_name(s.state)));
+    }
+    if (s.result_ttl < 0) return invalid_argument_error(what + "negative result_ttl");
+    if (s.outcome == Outcome::kRetry) return check_body_size(what, s.body);
+    return ok_status();
+  }
+
+  Status check_body_size(const std::string& what, const std::string& body) const {
+    if (body.size() <= options_.max_body_bytes) return ok_status();
+    return resource_exhausted_error(what + "body is " + std::to_string(body.size()) +
+                                    " bytes, above the limit of " +
+                                    std::to_string(options_.max_body_bytes) + " bytes");
+  }
+
+  // ---- the per-state indexes -----------------------------------------------------------
+
+  void unlink(const TaskRec& r) {
+    if (r.state == TaskState::kPending) {
+      auto it = ready_.find(r.queue);
+      it->second.erase({-r.priority, r.seq, r.id});
+      if (it->second.empty()) ready_.erase(it);
+    } else if (is_scheduled(r.state)) {
+      scheduled_.erase({r.eta, r.id});
+    } else if (r.state == TaskState::kReserved) {
+      leased_.erase({r.lease_expires, r.id});
+    } else if (r.state == TaskState::kDead) {
+      dead_.erase({r.died_at, r.died_order, r.id});
+    } else {
+      finished_.erase({r.record_expires, r.id});
+    }
+  }
+
+  void link(const TaskRec& r) {
+    if (r.state == TaskState::kPending) {
+      ready_[r.queue].insert({-r.priority, r.seq, r.id});
+    } else if (is_scheduled(r.state)) {
+      scheduled_.insert({r.eta, r.id});
+    } else if (r.state == TaskState::kReserved) {
+      leased_.insert({r.lease_expires, r.id});
+    } else if (r.state == TaskState::kDead) {
+      dead_.insert({r.died_at, r.died_order, r.id});
+    } else {
+      finished_.insert({r.record_expires, r.id});
+    }
+  }
+
+  // ---- transitions (mu_ held) -------------------------------------------------------------
+
+  void add_task(const NewTask& t, Millis now) {
+    if (tasks_.count(t.id) != 0) return;  // idempotent per id
+    TaskRec rec;
+    rec.id = t.id;
+    rec.queue = t.queue;
+    rec.priority = t.priority;
+    rec.max_deliveries = t.max_deliveries;
+    rec.seq = ++next_seq_;
+    rec.eta = t.eta;
+    rec.state = t.eta <= now ? TaskState::kPending : TaskState::kScheduled;
+    rec.body = t.body;
+    link(tasks_.emplace(t.id, std::move(rec)).first->second);
+  }
+
+  void promote_due(Millis now) {
+    while (!scheduled_.empty() && scheduled_.begin()->first <= now) {
+      TaskRec& rec = tasks_.at(scheduled_.begin()->second);
+      unlink(rec);
+      rec.state = TaskState::kPending;
+      link(rec);
+    }
+  }
+
+  void reclaim_lapsed(Millis now) {
+    while (!leased_.empty() && leased_.begin()->first <= now) {
+      TaskRec& rec = tasks_.at(leased_.begin()->second);
+      unlink(rec);
+      if (rec.deliveries >= rec.max_deliveries) {
+        rec.state = TaskState::kDead;
+        rec.died_at = now;
+        rec.died_order = ++next_death_;
+        rec.dead_reason = "lease lapsed " + std::to_string(rec.deliveries) +
+                          " times (max_deliveries " + std::to_string(rec.max_deliveries) +
+                          "); last holder: worker '" + rec.worker_id + "'";
+        task_cv_.notify_all();
+      } else {
+        rec.state = TaskState::kPending;
+        signal_work();
+      }
+      link(rec);
+    }
+  }
+
+  Delivery hand_out(TaskRec& rec, const ReserveRequest& req) {
+    unlink(rec);
+    rec.state = TaskState::kReserved;
+    rec.deliveries += 1;
+    rec.token = ++next_token_;
+    rec.worker_id = req.worker_id;
+    rec.lease_expires = req.now + req.lease_ms;
+    rec.progress = 0;
+    link(rec);
+    return {rec.id, rec.queue, rec.body, rec.token, rec.deliveries, rec.lease_expires};
+  }
+
+  void apply(TaskRec& rec, const Settlement& s, Millis now) {
+    unlink(rec);
+    if (!s.result.empty()) {
+      rec.result = s.result;
+      rec.result_expires = now + s.result_ttl;
+    }
+    switch (s.outcome) {
+      case Outcome::kAck:
+        rec.state = s.state;
+        rec.record_expires = now + s.result_ttl;
+        rec.body.clear();
+        ++completed_;
+        if (s.state == TaskState::kFailure) ++failed_;
+        break;
+      case Outcome::kRetry:
+        rec.state = TaskState::kRetry;
+        rec.eta = s.retry_at;
+        rec.deliveries = 0;
+        if (!s.body.empty()) rec.body = s.body;
+        break;
+      case Outcome::kDeadLetter:
+        rec.state = TaskState::kDead;
+        rec.dead_reason = s.reason;
+        rec.died_at = now;
+        rec.died_order = ++next_death_;
+        break;
+      case Outcome::kRelease:
+        rec.state = TaskState::kPending;
+        rec.deliveries = std::max(0, rec.deliveries - 1);
+        break;
+    }
+    link(rec);
+    if (s.outcome == Outcome::kRetry || s.outcome == Outcome::kRelease) signal_work();
+  }
+
+  // Erases every task matching `pred`. Returns how many.
+  template <typename Pred>
+  std::int64_t erase_if(Pred pred) {
+    std::int64_t n = 0;
+    for (auto it = tasks_.begin(); it != tasks_.end();) {
+      if (pred(it->second)) {
+        unlink(it->second);
+        it = tasks_.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    if (n > 0) task_cv_.notify_all();
+    return n;
+  }
+
+  // ---- queries (mu_ held) --------------------------------------------------------------
+
+  // The task if (id, token) is its current holder.
+  TaskRec* holder(const LeaseRef& l) {
+    auto it = tasks_.find(l.id);
+    if (it == tasks_.end()) return nullptr;
+    TaskRec& rec = it->second;
+    return rec.state == TaskState::kReserved && rec.token == l.token ? &rec : nullptr;
+  }
+
+  bool record_expired(const TaskRec& r, Millis now) const {
+    return is_final(r.state) && r.state != TaskState::kDead && r.record_expires <= now;
+  }
+
+  TaskInfo info_of(const TaskRec& r, Millis now) const {
+    TaskInfo info;
+    info.id = r.id;
+    info.state = r.state;
+    bool queued = !is_final(r.state);
+    info.queue = queued ? r.queue : "";
+    info.priority = r.priority;
+    info.eta = r.eta;
+    info.deliveries = r.deliveries;
+    if (r.state == TaskState::kReserved) {
+      info.worker_id = r.worker_id;
+      info.lease_expires = r.lease_expires;
+    }
+    info.progress = r.progress;
+    if (r.result_expires > now) info.result = r.result;
+    info.dead_reason = r.dead_reason;
+    if (queued || r.state == TaskState::kDead) info.body = r.body;
+    return info;
+  }
+
+  void count_in(std::map<std::string, QueueStats>& per_queue, const TaskRec& r) const {
+    if (r.state == TaskState::kPending) {
+      ++per_queue[r.queue].pending;
+    } else if (is_scheduled(r.state)) {
+      ++per_queue[r.queue].scheduled;
+    } else if (r.state == TaskState::kReserved) {
+      ++per_queue[r.queue].running;
+    } else if (r.state == TaskState::kDead) {
+      ++per_queue[r.queue].dead;
+    }
+  }
+
+  bool has_ready(const std::vector<std::string>& queues) const {
+    for (const std::string& q : queues) {
+      if (ready_.count(q) != 0) return true;
+    }
+    return false;
+  }
+
+  // How long (ms, in the callers' time) until a scheduled task of `queues` becomes due or a
+  // lease lapses, judged from the latest `now` seen; at least kMinTimedWaitMs.
+  Millis until_next_due(const std::vector<std::string>& queues) const {
+    Millis next = std::numeric_limits<Millis>::max();
+    for (const auto& [eta, id] : scheduled_) {
+      if (contains(queues, tasks_.at(id).queue)) {
+        next = eta;
+        break;
+      }
+    }
+    if (!leased_.empty()) next = std::min(next, leased_.begin()->first);
+    if (next == std::numeric_limits<Millis>::max()) return next;
+    return std::max(next - latest_now_, kMinTimedWaitMs);
+  }
+
+  ScheduleState& schedule_of(std::string_view name) {
+    auto [it, added] = schedules_.try_emplace(std::string(name));
+    if (added) it->second.name = std::string(name);
+    return it->second;
+  }
+
+  void signal_work() {
+    ++work_gen_;
+    work_cv_.notify_all();
+  }
+
+  void observe(Millis now) { latest_now_ = std::max(latest_now_, now); }
+
+  const MemoryStoreOptions options_;
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // something became ready (enqueue, release, retry...)
+  std::condition_variable task_cv_;  // a task settled, died or was deleted
+  std::uint64_t work_gen_ = 0;
+  std::map<std::string, TaskRec> tasks_;
+  std::map<std::string, std::set<ReadyKey>> ready_;
+  std::set<TimeKey> scheduled_;
+  std::set<TimeKey> leased_;
+  std::set<DeadKey> dead_;
+  std::set<TimeKey> finished_;
+  std::map<std::string, WorkerInfo> workers_;
+  std::map<std::string, ScheduleState> schedules_;
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t next_token_ = 0;
+  std::uint64_t next_death_ = 0;
+  std::uint64_t completed_ = 0;
+  std::uint64_t failed_ = 0;
+  std::uint64_t duplicates_ = 0;
+  Millis latest_now_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> new_memory_store(const MemoryStoreOptions& options) {
+  return std::make_unique<MemoryStore>(options);
+}
+
 }  // namespace runq

@@ -1,0 +1,217 @@
+// Conformance: results and their TTL, get_task through the lifecycle, progress, and the two
+// blocking calls (wait_task, wait_for_work).
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "conformance/store_conformance.hpp"
+#include "support/wait.hpp"
+
+namespace runq::conformance {
+namespace {
+
+using ::runq::testing::IsOk;
+using ::runq::testing::StatusIs;
+using ::runq::testing::wait_until;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+Settlement ack_with_ttl(const Delivery& d, std::string result, Millis ttl) {
+  Settlement s = ack_of(d, std::move(result));
+  s.result_ttl = ttl;
+  return s;
+}
+
+TEST_P(StoreConformance, ResultIsReadableBeforeItsTtl) {
+  enqueue({make_task("a")});
+  EXPECT_TRUE(settle_one(ack_with_ttl(reserve_one(), "r", 60 * kSecond)));
+  EXPECT_EQ(task_info("a", kT0 + 59 * kSecond).result, "r");
+}
+
+TEST_P(StoreConformance, ResultIsNotFoundAfterTtlAndCleanup) {
+  enqueue({make_task("a")});
+  EXPECT_TRUE(settle_one(ack_with_ttl(reserve_one(), "r", 60 * kSecond)));
+  const Millis after = kT0 + 61 * kSecond;
+  auto removed = store().cleanup(after);
+  ASSERT_THAT(removed, IsOk());
+  EXPECT_GE(*removed, 1);
+  EXPECT_THAT(store().get_task("a", after), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreConformance, CleanupKeepsResultsThatHaveNotExpired) {
+  enqueue({make_task("a")});
+  EXPECT_TRUE(settle_one(ack_with_ttl(reserve_one(), "r", 60 * kSecond)));
+  ASSERT_THAT(store().cleanup(kT0 + 30 * kSecond), IsOk());
+  EXPECT_EQ(task_info("a", kT0 + 30 * kSecond).result, "r");
+}
+
+TEST_P(StoreConformance, CleanupLeavesQueuedTasksAlone) {
+  enqueue({make_task("a"), make_task("later", "default", 0, kT0 + 400 * 24 * 3600 * kSecond)});
+  ASSERT_THAT(store().cleanup(kT0 + 365LL * 24 * 3600 * kSecond), IsOk());
+  EXPECT_EQ(queue_stats("default").pending, 1);
+  EXPECT_EQ(queue_stats("default").scheduled, 1);
+}
+
+TEST_P(StoreConformance, DeadLettersBeyondRetentionAreCleanedUp) {
+  enqueue({make_task("a")});
+  EXPECT_TRUE(settle_one(dead_letter_of(reserve_one(), "x")));
+  ASSERT_THAT(store().cleanup(kT0 + 24 * 3600 * kSecond), IsOk());
+  EXPECT_EQ(store().list_dead(10).value_or({}).size(), 1u) << "kept within retention";
+  ASSERT_THAT(store().cleanup(kT0 + 8LL * 24 * 3600 * kSecond), IsOk());  // default: 7 days
+  EXPECT_EQ(store().list_dead(10).value_or({}).size(), 0u);
+}
+
+TEST_P(StoreConformance, EmptyResultStoresNothing) {
+  enqueue({make_task("a")});
+  EXPECT_TRUE(settle_one(ack_of(reserve_one(), "")));
+  auto info = store().get_task("a", kT0);
+  if (info.ok()) {
+    EXPECT_EQ(info->result, "");
+    EXPECT_EQ(info->state, TaskState::kSuccess);
+  } else {
+    EXPECT_THAT(info, StatusIs(StatusCode::kNotFound));
+  }
+}
+
+TEST_P(StoreConformance, GetTaskOfUnknownIdIsNotFound) {
+  EXPECT_THAT(store().get_task("never-enqueued", kT0), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreConformance, GetTaskFollowsTheLifecycle) {
+  enqueue({make_task("a", "q", 4, kT0 + kSecond)});
+  TaskInfo scheduled = task_info("a");
+  EXPECT_EQ(scheduled.state, TaskState::kScheduled);
+  EXPECT_EQ(scheduled.queue, "q");
+  EXPECT_EQ(scheduled.priority, 4);
+  EXPECT_EQ(scheduled.body, "body-of-a");
+  Delivery d = reserve_one("q", kT0 + 2 * kSecond, kLease, "w9");
+  TaskInfo reserved = task_info("a", kT0 + 2 * kSecond);
+  EXPECT_EQ(reserved.state, TaskState::kReserved);
+  EXPECT_EQ(reserved.worker_id, "w9");
+  EXPECT_EQ(reserved.deliveries, 1);
+  EXPECT_EQ(reserved.body, "body-of-a");
+  EXPECT_TRUE(settle_one(ack_of(d, "{}", TaskState::kFailure), kT0 + 3 * kSecond));
+  TaskInfo failed = task_info("a", kT0 + 3 * kSecond);
+  EXPECT_EQ(failed.state, TaskState::kFailure);
+  EXPECT_EQ(failed.result, "{}");
+}
+
+TEST_P(StoreConformance, PendingTaskInfoShowsQueueAndBody) {
+  enqueue({make_task("a", "q", 7)});
+  TaskInfo info = task_info("a");
+  EXPECT_EQ(info.id, "a");
+  EXPECT_EQ(info.state, TaskState::kPending);
+  EXPECT_EQ(info.queue, "q");
+  EXPECT_EQ(info.priority, 7);
+  EXPECT_EQ(info.deliveries, 0);
+  EXPECT_EQ(info.body, "body-of-a");
+}
+
+TEST_P(StoreConformance, ProgressIsVisibleToGetTask) {
+  enqueue({make_task("a")});
+  Delivery d = reserve_one();
+  EXPECT_THAT(store().set_progress(lease_of(d), 0.25), IsOk());
+  EXPECT_DOUBLE_EQ(task_info("a").progress, 0.25);
+  EXPECT_THAT(store().set_progress(lease_of(d), 0.75), IsOk());
+  EXPECT_DOUBLE_EQ(task_info("a").progress, 0.75);
+}
+
+TEST_P(StoreConformance, SetProgressOfUnknownTaskIsNotFound) {
+  EXPECT_THAT(store().set_progress(LeaseRef{"nope", 1}, 0.5), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreConformance, SetProgressAfterAckIsFailedPrecondition) {
+  enqueue({make_task("a")});
+  Delivery d = reserve_one();
+  EXPECT_TRUE(settle_one(ack_of(d, "r")));
+  EXPECT_THAT(store().set_progress(lease_of(d), 0.5), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_P(StoreConformance, WaitTaskReturnsWhenSettledByAnotherThread) {
+  enqueue({make_task("a")});
+  Delivery d = reserve_one();
+  std::atomic<bool> started{false};
+  std::atomic<bool> done{false};
+  Result<TaskInfo> waited = internal_error("not run");
+  std::thread waiter([&] {
+    started = true;
+    waited = store().wait_task("a", 10'000);
+    done = true;
+  });
+  ASSERT_TRUE(wait_until([&] { return started.load(); }));
+  EXPECT_TRUE(settle_one(ack_of(d, "from another thread")));
+  EXPECT_TRUE(wait_until([&] { return done.load(); }, milliseconds(5000)))
+      << "wait_task did not return within 5 s of the settlement";
+  waiter.join();
+  ASSERT_THAT(waited, IsOk());
+  EXPECT_EQ(waited->state, TaskState::kSuccess);
+  EXPECT_EQ(waited->result, "from another thread");
+}
+
+TEST_P(StoreConformance, WaitTaskTimesOutWithDeadlineExceeded) {
+  enqueue({make_task("a")});
+  auto start = steady_clock::now();
+  EXPECT_THAT(store().wait_task("a", 50), StatusIs(StatusCode::kDeadlineExceeded));
+  EXPECT_LT(steady_clock::now() - start, milliseconds(5000));
+}
+
+TEST_P(StoreConformance, WaitTaskReturnsAtOnceForFinishedTask) {
+  enqueue({make_task("a")});
+  EXPECT_TRUE(settle_one(ack_of(reserve_one(), "r")));
+  auto waited = store().wait_task("a", 10'000);
+  ASSERT_THAT(waited, IsOk());
+  EXPECT_EQ(waited->result, "r");
+}
+
+TEST_P(StoreConformance, WaitTaskReturnsForDeadTask) {
+  enqueue({make_task("a")});
+  EXPECT_TRUE(settle_one(dead_letter_of(reserve_one(), "x")));
+  auto waited = store().wait_task("a", 10'000);
+  ASSERT_THAT(waited, IsOk());
+  EXPECT_EQ(waited->state, TaskState::kDead);
+}
+
+TEST_P(StoreConformance, WaitTaskOfUnknownIdIsNotFound) {
+  EXPECT_THAT(store().wait_task("never-enqueued", 50), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreConformance, WaitForWorkReturnsPromptlyAfterEnqueue) {
+  std::atomic<bool> started{false};
+  std::atomic<bool> done{false};
+  Status waited = internal_error("not run");
+  std::thread waiter([&] {
+    started = true;
+    waited = store().wait_for_work({"q"}, 10'000);
+    done = true;
+  });
+  ASSERT_TRUE(wait_until([&] { return started.load(); }));
+  enqueue({make_task("a", "q")});
+  EXPECT_TRUE(wait_until([&] { return done.load(); }, milliseconds(5000)))
+      << "wait_for_work did not return within 5 s of an enqueue";
+  waiter.join();
+  EXPECT_THAT(waited, IsOk());
+}
+
+TEST_P(StoreConformance, WaitForWorkReturnsPromptlyAfterRelease) {
+  enqueue({make_task("a", "q")});
+  Delivery d = reserve_one("q");
+  std::atomic<bool> done{false};
+  std::thread waiter([&] {
+    store().wait_for_work({"q"}, 10'000).ignore_error();
+    done = true;
+  });
+  EXPECT_TRUE(settle_one(release_of(d)));
+  EXPECT_TRUE(wait_until([&] { return done.load(); }, milliseconds(5000)));
+  waiter.join();
+}
+
+TEST_P(StoreConformance, WaitForWorkTimesOutWithoutWork) {
+  auto start = steady_clock::now();
+  EXPECT_THAT(store().wait_for_work({"q"}, 50), IsOk());
+  EXPECT_LT(steady_clock::now() - start, milliseconds(5000));
+}
+
+}  // namespace
+}  // namespace runq::conformance
