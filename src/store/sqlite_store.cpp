@@ -73,8 +73,15 @@ Status check_new_task(const NewTask& t, std::size_t max_body_bytes) {
   return ok_status();
 }
 
-Status check_settlement(const Settlement& s) {
+Status check_settlement(const Settlement& s, std::size_t max_body_bytes) {
   if (s.id.empty()) return invalid_argument_error("settling tasks: empty id");
+  if (s.result_ttl < 0)
+    return invalid_argument_error("settling task " + s.id + ": negative result_ttl");
+  if (s.outcome == Outcome::kRetry && s.body.size() > max_body_bytes) {
+    return resource_exhausted_error("settling task " + s.id + ": new body is " +
+                                    std::to_string(s.body.size()) + " bytes, over the limit of " +
+                                    std::to_string(max_body_bytes) + " bytes (max_body_bytes)");
+  }
   if (s.outcome != Outcome::kAck) return ok_status();
   if (s.state == TaskState::kSuccess || s.state == TaskState::kFailure ||
       s.state == TaskState::kExpired || s.state == TaskState::kRevoked) {
@@ -262,7 +269,8 @@ Result<std::vector<bool>> SqliteStore::extend(std::span<const LeaseRef> leases, 
 }
 
 Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settlements, Millis now) {
-  for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(check_settlement(s));
+  for (const Settlement& s : settlements)
+    RUNQ_RETURN_IF_ERROR(check_settlement(s, options_.max_body_bytes));
   return write("settling tasks", [&](Connection& c) -> Result<std::vector<bool>> {
     std::vector<bool> applied;
     applied.reserve(settlements.size());
@@ -298,8 +306,10 @@ Result<bool> SqliteStore::settle_one(Connection& c, const Settlement& s, Millis 
     stmt.bind(4, now + s.result_ttl);
     RUNQ_RETURN_IF_ERROR(stmt.run());
   } else if (s.outcome == Outcome::kAck) {
-    // An earlier attempt's RETRY record must not outlive the task it described.
-    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteResult, s.id)));
+    // The finished task's state is kept for result_ttl even without a result value.
+    RUNQ_RETURN_IF_ERROR(
+        run_change(c, Sql::kFinishTask, s.id, task_state_name(s.state), now + s.result_ttl)
+            .status());
   }
   return true;
 }
@@ -319,11 +329,11 @@ Result<std::int64_t> SqliteStore::end_lease(Connection& c, const Settlement& s, 
   }
   RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kRetryTask));
   stmt.bind_text(1, s.id).bind(2, static_cast<std::int64_t>(s.token));
-  stmt.bind_text(3, s.retry_at <= now ? "pending" : "scheduled").bind(4, s.retry_at);
+  stmt.bind(3, s.retry_at);
   if (s.body.empty()) {
-    stmt.bind_null(5);  // keeps the stored body
+    stmt.bind_null(4);  // keeps the stored body
   } else {
-    stmt.bind_blob(5, s.body);
+    stmt.bind_blob(4, s.body);
   }
   RUNQ_RETURN_IF_ERROR(stmt.run());
   return static_cast<std::int64_t>(stmt.changes());
@@ -338,8 +348,11 @@ Status SqliteStore::set_progress(const LeaseRef& lease, double fraction) {
     if (stmt.changes() == 1) return ok_status();
     RUNQ_ASSIGN_OR_RETURN(Statement state, c.statement(Sql::kTaskState));
     state.bind_text(1, lease.id);
-    RUNQ_ASSIGN_OR_RETURN(bool exists, state.step());
-    if (!exists) return not_found_error("no task with id '" + lease.id + "'");
+    RUNQ_ASSIGN_OR_RETURN(bool queued, state.step());
+    RUNQ_ASSIGN_OR_RETURN(Statement result, c.statement(Sql::kResultExists));
+    result.bind_text(1, lease.id);
+    RUNQ_ASSIGN_OR_RETURN(bool finished, result.step());
+    if (!queued && !finished) return not_found_error("no task with id '" + lease.id + "'");
     return failed_precondition_error("task " + lease.id + " is not held by token " +
                                      std::to_string(lease.token));
   });
@@ -435,12 +448,16 @@ Result<std::int64_t> SqliteStore::retry_dead(std::span<const std::string> ids, M
 }
 
 Result<std::int64_t> SqliteStore::purge_dead() {
-  return write("purging dead letters",
-               [&](Connection& c) { return run_change(c, Sql::kPurgeDead); });
+  return write("purging dead letters", [&](Connection& c) -> Result<std::int64_t> {
+    const Millis any_time = std::numeric_limits<Millis>::max();
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDeleteDeadResults, any_time).status());
+    return run_change(c, Sql::kPurgeDead);
+  });
 }
 
 Result<std::int64_t> SqliteStore::purge_queue(std::string_view queue) {
   return write("purging a queue", [&](Connection& c) -> Result<std::int64_t> {
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDeleteQueuedResults, queue).status());
     RUNQ_ASSIGN_OR_RETURN(std::int64_t pending, run_change(c, Sql::kPurgePending, queue));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t scheduled, run_change(c, Sql::kPurgeScheduled, queue));
     return pending + scheduled;
@@ -450,10 +467,12 @@ Result<std::int64_t> SqliteStore::purge_queue(std::string_view queue) {
 Result<std::int64_t> SqliteStore::cleanup(Millis now) {
   return write("cleaning up", [&](Connection& c) -> Result<std::int64_t> {
     RUNQ_ASSIGN_OR_RETURN(std::int64_t results, run_change(c, Sql::kCleanResults, now));
-    RUNQ_ASSIGN_OR_RETURN(std::int64_t dead,
-                          run_change(c, Sql::kCleanDead, now - options_.dead_retention_ms));
+    const Millis died_before = now - options_.dead_retention_ms;
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t dead_results,
+                          run_change(c, Sql::kDeleteDeadResults, died_before));
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t dead, run_change(c, Sql::kCleanDead, died_before));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t workers, run_change(c, Sql::kCleanWorkers, now));
-    return results + dead + workers;
+    return results + dead_results + dead + workers;
   });
 }
 
@@ -461,6 +480,7 @@ Result<std::int64_t> SqliteStore::cleanup(Millis now) {
 
 Result<bool> SqliteStore::claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                                      Millis now) {
+  if (schedule.empty()) return invalid_argument_error("claiming a schedule tick: empty name");
   RUNQ_RETURN_IF_ERROR(check_new_task(task, options_.max_body_bytes));
   return write("claiming a schedule tick", [&](Connection& c) -> Result<bool> {
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kEnsureSchedule, schedule).status());

@@ -206,10 +206,11 @@ TEST_F(SqliteStoreTest, TokenGrowsAcrossReenqueueOfAnAckedId) {
   Settlement ack;
   ack.id = "again";
   ack.token = first[0].token;
+  ack.result_ttl = 1000;
   ASSERT_THAT(store->settle({&ack, 1}, kNow), IsOk());
 
-  ASSERT_THAT(store->enqueue(batch, kNow), IsOk());  // no result was kept: the id is free
-  RUNQ_ASSERT_OK_AND_ASSIGN(std::vector<Delivery> second, store->reserve(request()));
+  ASSERT_THAT(store->enqueue(batch, kNow + 2000), IsOk());  // the record expired: id is free
+  RUNQ_ASSERT_OK_AND_ASSIGN(std::vector<Delivery> second, store->reserve(request(1, kNow + 2000)));
 
   ASSERT_EQ(second.size(), 1u);
   EXPECT_GT(second[0].token, first[0].token);

@@ -22,6 +22,7 @@ Result<bool> read_task_row(Connection& conn, std::string_view id, TaskInfo& info
   RUNQ_ASSIGN_OR_RETURN(bool found, task.step());
   if (!found) return false;
   RUNQ_ASSIGN_OR_RETURN(info.state, state_column(task, 0));
+  if (info.state == TaskState::kScheduled && task.int32(10) != 0) info.state = TaskState::kRetry;
   // A dead task has left its queue (the queue stays in the row for retry_dead).
   if (info.state != TaskState::kDead) info.queue = task.view(1);
   info.priority = task.int32(2);
@@ -105,12 +106,9 @@ Result<TaskInfo> query_task(Connection& conn, std::string_view id, Millis now) {
   RUNQ_ASSIGN_OR_RETURN(bool has_result, result.step());
   if (!queued && !has_result) return not_found_error("no task with id '" + info.id + "'");
   if (!has_result) return info;
-  RUNQ_ASSIGN_OR_RETURN(TaskState result_state, state_column(result, 0));
   info.result = result.view(1);
   if (!queued) {
-    info.state = result_state;
-  } else if (info.state == TaskState::kScheduled && result_state == TaskState::kRetry) {
-    info.state = TaskState::kRetry;
+    RUNQ_ASSIGN_OR_RETURN(info.state, state_column(result, 0));
   }
   return info;
 }
@@ -165,16 +163,10 @@ Result<std::vector<DeadTask>> query_dead(Connection& conn, std::size_t limit) {
 }
 
 Result<std::int64_t> requeue_dead(Connection& conn, std::span<const std::string> ids, Millis now) {
-  // The dead attempt's result record would otherwise make the fresh attempt look finished.
-  if (ids.empty()) {
-    RUNQ_RETURN_IF_ERROR(run_change(conn, Sql::kDeleteAllDeadResults).status());
-    return run_change(conn, Sql::kRetryAllDead, now);
-  }
+  if (ids.empty()) return run_change(conn, Sql::kRetryAllDead, now);
   std::int64_t requeued = 0;
   for (const std::string& id : ids) {
     RUNQ_ASSIGN_OR_RETURN(std::int64_t n, run_change(conn, Sql::kRetryDead, id, now));
-    if (n == 0) continue;
-    RUNQ_RETURN_IF_ERROR(run_change(conn, Sql::kDeleteResult, id).status());
     requeued += n;
   }
   return requeued;

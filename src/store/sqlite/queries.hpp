@@ -31,7 +31,7 @@ Result<WorkCheck> query_work(Connection& conn, const std::vector<std::string>& q
 
 Result<StoreStats> query_stats(Connection& conn, Millis now);
 Result<std::vector<DeadTask>> query_dead(Connection& conn, std::size_t limit);
-// Requeues dead tasks (all when `ids` is empty) and drops their stale result records.
+// Requeues dead tasks (all when `ids` is empty). Their result records stay.
 Result<std::int64_t> requeue_dead(Connection& conn, std::span<const std::string> ids, Millis now);
 Status put_worker(Connection& conn, const WorkerInfo& info);
 Result<std::vector<ScheduleState>> query_schedules(Connection& conn);

@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   priority INTEGER NOT NULL,
   state TEXT NOT NULL,
   eta INTEGER NOT NULL,
+  retry INTEGER NOT NULL DEFAULT 0,
   token INTEGER NOT NULL DEFAULT 0,
   deliveries INTEGER NOT NULL DEFAULT 0,
   max_deliveries INTEGER NOT NULL,
@@ -91,8 +92,8 @@ const char* worker_sql(Sql sql) {
     case Sql::kAckTask:
       return "DELETE FROM tasks " RUNQ_HOLDER;
     case Sql::kRetryTask:
-      return "UPDATE tasks SET state = ?3, eta = ?4, body = coalesce(?5, body), deliveries = 0, "
-             "progress = 0 " RUNQ_HOLDER;
+      return "UPDATE tasks SET state = 'scheduled', retry = 1, eta = ?3, "
+             "body = coalesce(?4, body), deliveries = 0, progress = 0 " RUNQ_HOLDER;
     case Sql::kDeadLetterTask:
       return "UPDATE tasks SET state = 'dead', dead_reason = ?3, died_at = ?4 " RUNQ_HOLDER;
     case Sql::kReleaseTask:
@@ -102,8 +103,13 @@ const char* worker_sql(Sql sql) {
       return "INSERT INTO results(id, state, record, expires_at) VALUES (?1, ?2, ?3, ?4) "
              "ON CONFLICT(id) DO UPDATE SET state = excluded.state, record = excluded.record, "
              "expires_at = excluded.expires_at";
-    case Sql::kDeleteResult:
-      return "DELETE FROM results WHERE id = ?1";
+    case Sql::kFinishTask:
+      // An ack without a result keeps an earlier attempt's record, as the reference model does.
+      return "INSERT INTO results(id, state, record, expires_at) VALUES (?1, ?2, '', ?3) "
+             "ON CONFLICT(id) DO UPDATE SET state = excluded.state, "
+             "expires_at = excluded.expires_at";
+    case Sql::kResultExists:
+      return "SELECT 1 FROM results WHERE id = ?1";
     case Sql::kSetProgress:
       return "UPDATE tasks SET progress = ?3 " RUNQ_HOLDER;
     case Sql::kTaskState:
@@ -129,13 +135,14 @@ const char* admin_sql(Sql sql) {
   switch (sql) {
     case Sql::kGetTask:
       return "SELECT state, queue, priority, eta, deliveries, worker_id, lease_expires, "
-             "progress, dead_reason, body FROM tasks WHERE id = ?1";
+             "progress, dead_reason, body, retry FROM tasks WHERE id = ?1";
     case Sql::kGetResult:
       return "SELECT state, record FROM results WHERE id = ?1 AND expires_at > ?2";
     case Sql::kQueueCounts:
       return "SELECT 0, queue, count(*) FROM tasks WHERE state = 'pending' GROUP BY queue "
-             "UNION ALL SELECT 1, queue, count(*) FROM tasks WHERE state = 'scheduled' GROUP BY "
-             "queue UNION ALL SELECT 2, queue, count(*) FROM tasks WHERE state = 'reserved' "
+             "UNION ALL SELECT 1, queue, count(*) FROM tasks WHERE state = 'scheduled' "
+             "GROUP BY queue UNION ALL SELECT 2, queue, count(*) FROM tasks WHERE state = "
+             "'reserved' "
              "GROUP BY queue UNION ALL SELECT 3, queue, count(*) FROM tasks WHERE state = 'dead' "
              "GROUP BY queue";
     case Sql::kAliveWorkers:
@@ -146,8 +153,13 @@ const char* admin_sql(Sql sql) {
     case Sql::kListDead:
       return "SELECT id, queue, dead_reason, died_at, body FROM tasks WHERE state = 'dead' "
              "ORDER BY died_at, seq LIMIT ?1";
-    case Sql::kDeleteAllDeadResults:
-      return "DELETE FROM results WHERE id IN (SELECT id FROM tasks WHERE state = 'dead')";
+    case Sql::kDeleteDeadResults:
+      return "DELETE FROM results WHERE id IN (SELECT id FROM tasks WHERE state = 'dead' "
+             "AND died_at <= ?1)";
+    case Sql::kDeleteQueuedResults:
+      return "DELETE FROM results WHERE id IN (SELECT id FROM tasks WHERE queue = ?1 AND "
+             "state = 'pending' UNION ALL SELECT id FROM tasks WHERE queue = ?1 AND "
+             "state = 'scheduled')";
     case Sql::kRetryAllDead:
       return "UPDATE tasks SET state = 'pending', deliveries = 0, dead_reason = '', died_at = 0, "
              "eta = ?1, progress = 0 WHERE state = 'dead'";
@@ -163,7 +175,7 @@ const char* admin_sql(Sql sql) {
     case Sql::kCleanResults:
       return "DELETE FROM results WHERE expires_at <= ?1";
     case Sql::kCleanDead:
-      return "DELETE FROM tasks WHERE state = 'dead' AND died_at < ?1";
+      return "DELETE FROM tasks WHERE state = 'dead' AND died_at <= ?1";
     case Sql::kCleanWorkers:
       return "DELETE FROM workers WHERE expires <= ?1";
     case Sql::kEnsureSchedule:

@@ -2,12 +2,16 @@
 // prepare a statement once and reuse it (see Connection::statement).
 //
 // Layout (one row per live task; finished tasks leave only a result row):
-//   tasks(seq rowid = FIFO order, id UNIQUE, queue, priority, state, eta, token, deliveries,
+//   tasks(seq rowid = FIFO order, id UNIQUE, queue, priority, state, eta, retry, token, deliveries,
 //         max_deliveries, worker_id, lease_expires, progress, body, dead_reason, died_at)
-//     state is a task_state_name(): 'pending', 'scheduled', 'reserved' or 'dead'. Partial
-//     indexes cover each state's access path: ready tasks by (queue, priority DESC, seq),
-//     scheduled by (queue, eta), leases by lease_expires, dead letters by died_at.
-//   results(id, state, record, expires_at)   counters(name, value)
+//     state is a task_state_name(): 'pending', 'scheduled', 'reserved' or 'dead'; a scheduled
+//     task with retry = 1 waits for another attempt (reported as RETRY). Partial indexes cover
+//     each state's access path (queries name the state literally so that the planner uses
+//     them): ready tasks by (queue, priority DESC, seq), scheduled by (queue, eta), leases by
+//     lease_expires, dead letters by died_at.
+//   results(id, state, record, expires_at): the result record of a task, and the final state
+//     of a finished one (then with no tasks row), kept until expires_at.
+//   counters(name, value)
 //   workers(id, ..., expires)                schedules(name, last_tick, paused, info)
 #pragma once
 
@@ -44,7 +48,8 @@ enum class Sql {
   kDeadLetterTask,
   kReleaseTask,
   kPutResult,
-  kDeleteResult,
+  kFinishTask,
+  kResultExists,
   kSetProgress,
   kTaskState,
   kPutWorker,
@@ -59,7 +64,8 @@ enum class Sql {
   kAliveWorkers,
   kCounters,
   kListDead,
-  kDeleteAllDeadResults,
+  kDeleteDeadResults,
+  kDeleteQueuedResults,
   kRetryAllDead,
   kRetryDead,
   kPurgeDead,
