@@ -143,7 +143,9 @@ void add_settlement_args(RedisArgs& args, const Settlement& s) {
       return;
     case Outcome::kDeadLetter:
       args.add("d").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("dead");
-      args.add(s.result).add("0").add(s.reason.empty() ? "dead-lettered by the worker" : s.reason);
+      args.add(s.result).add("0");
+      args.add(s.reason.empty() ? std::string_view("dead-lettered by the worker")
+                                : std::string_view(s.reason));
       return;
     case Outcome::kRelease:
       args.add("l").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("pending");
@@ -473,6 +475,7 @@ Result<std::vector<bool>> RedisStore::extend(std::span<const LeaseRef> leases, M
 Result<std::vector<bool>> RedisStore::settle(std::span<const Settlement> settlements, Millis now) {
   for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(validate_settlement(s));
   if (settlements.empty()) return std::vector<bool>{};
+  note_now(now);
   RedisArgs args = script_call(Script::kSettle);
   args.reserve(5 + settlements.size() * 7);
   args.add_int(now);
@@ -517,7 +520,7 @@ Status RedisStore::remove_worker(std::string_view worker_id) {
 
 // ---- results and inspection -----------------------------------------------------------------
 
-Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis /*now*/) {
+Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
   const std::string what = "reading task " + in_quotes(id);
   RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
   RedisArgs args;
@@ -537,7 +540,11 @@ Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis /*now*/) {
   info.id = std::string(id);
   std::string state;
   for (std::size_t i = 0; i < r->elements; i += 2) {
-    apply_task_field(info, internal::reply_text(r->element[i]), r->element[i + 1], &state);
+    std::string_view field = internal::reply_text(r->element[i]);
+    if (field == "exp" && internal::reply_int_or(r->element[i + 1], INT64_MAX) <= now) {
+      return not_found_error(what + ": its result expired");
+    }
+    apply_task_field(info, field, r->element[i + 1], &state);
   }
   std::optional<TaskState> parsed = parse_task_state(state);
   if (!parsed) return data_loss_error(what + ": unknown state " + in_quotes(state) + " in " + k);
@@ -565,7 +572,7 @@ Result<TaskInfo> RedisStore::wait_task(std::string_view id, Millis timeout_ms) {
       RUNQ_RETURN_IF_ERROR(conn->pipeline(both, &ignored, "waiting for a task on"));
     }
   }
-  RUNQ_ASSIGN_OR_RETURN(TaskInfo info, get_task(id, system_now()));
+  RUNQ_ASSIGN_OR_RETURN(TaskInfo info, get_task(id, caller_now()));
   if (is_final(info.state) || !info.result.empty()) return info;
   return deadline_exceeded_error("waiting for task " + in_quotes(id) + ": still " +
                                  std::string(task_state_name(info.state)) + " after " +

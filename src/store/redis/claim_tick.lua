@@ -4,10 +4,12 @@
 local now, name, tick = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local k = P .. 'schedule:' .. name
 local t = redis.call('HMGET', k, 'last', 'paused')
+if not t[1] then  -- first use: the schedule exists from now on, claimed or not
+  redis.call('HSET', k, 'last', 0, 'paused', t[2] or '0')
+  redis.call('SADD', P .. 'schedules', name)
+end
 if t[2] == '1' or (tonumber(t[1]) or 0) >= tick then return 0 end
 redis.call('HSET', k, 'last', tick)
-if not t[2] then redis.call('HSET', k, 'paused', '0') end
-redis.call('SADD', P .. 'schedules', name)
 local batch = new_batch()
 add_task(batch, ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]),
          ARGV[10], now, redis.call('INCR', K_SEQ))

@@ -1,5 +1,5 @@
 -- cleanup: removes dead letters older than the retention, expired worker heartbeats, stale
--- wait registrations and queues that have nothing left. Results expire by themselves (PEXPIRE).
+-- wait registrations and queues that have nothing left; finished tasks whose result expired.
 -- ARGV: prefix, now, dead_cutoff. Returns how many records were removed.
 local now = tonumber(ARGV[2])
 local removed = 0
@@ -11,6 +11,14 @@ for _, id in ipairs(old) do
     if t[2] then redis.call('HINCRBY', K_DEADN, t[2], -1) end
   end
   redis.call('ZREM', K_DEAD, id)
+  removed = removed + 1
+end
+local expired = redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', now, 'LIMIT', 0, 10000)
+for _, id in ipairs(expired) do
+  local exp = redis.pcall('HGET', tkey(id), 'exp')
+  local at = type(exp) == 'string' and tonumber(exp)
+  if at and at <= now then redis.call('DEL', tkey(id)) end
+  redis.call('ZREM', K_EXPIRY, id)
   removed = removed + 1
 end
 local gone = redis.call('ZRANGEBYSCORE', P .. 'workers', '-inf', now)

@@ -11,6 +11,8 @@ local K_STATS = P .. 'stats'
 local K_SEQ = P .. 'seq'
 local K_TOKEN = P .. 'token'
 local K_WAITING = P .. 'waiting'
+local K_EXPIRY = P .. 'expiry'
+local EXPIRY_GRACE_MS = 60000  -- real-time PEXPIRE of a finished task = its ttl + this
 
 local function tkey(id) return P .. 't:' .. id end
 local function qkey(q) return P .. 'q:' .. q end
@@ -138,7 +140,14 @@ end
 -- Adds one task unless its id exists. Returns 1 if added.
 local function add_task(batch, id, q, priority, eta, max_deliveries, body, now, seq)
   local k = tkey(id)
-  if redis.call('EXISTS', k) == 1 then return 0 end
+  if redis.call('EXISTS', k) == 1 then
+    -- A finished task whose result expired (in the caller's time) no longer exists.
+    local exp = redis.pcall('HGET', k, 'exp')
+    local at = type(exp) == 'string' and tonumber(exp)
+    if not at or at > now then return 0 end
+    redis.call('DEL', k)
+    redis.call('ZREM', K_EXPIRY, id)
+  end
   if eta <= now then
     local score = ready_score(priority, seq)
     redis.call('HSET', k, 'q', q, 'p', priority, 'b', body, 's', 'pending', 'sc', score,

@@ -10,11 +10,15 @@ local flags = {}
 local completed, failed, duplicates = 0, 0, 0
 local unleased = {}  -- queue -> ids whose lease ends here
 
+-- A finished task is kept until now + ttl in the caller's time (get_task and enqueue check
+-- 'exp', cleanup deletes it); PEXPIRE bounds retention in real time even without cleanup.
 local function ack(id, k, state, result, ttl)
-  redis.call('HSET', k, 's', state, 'fin', now)
+  ttl = math.max(ttl, 1)
+  redis.call('HSET', k, 's', state, 'fin', now, 'exp', now + ttl)
   if result ~= '' then redis.call('HSET', k, 'r', result) end
   redis.call('HDEL', k, 'b', 'q', 'w', 'le', 'sc', 'eta')
-  redis.call('PEXPIRE', k, math.max(ttl, 1))
+  redis.call('ZADD', K_EXPIRY, now + ttl, id)
+  redis.call('PEXPIRE', k, ttl + EXPIRY_GRACE_MS)
   completed = completed + 1
   if state == 'failure' then failed = failed + 1 end
   notify(id)
