@@ -67,7 +67,11 @@ BeatRunner::BeatRunner(App& app, std::shared_ptr<Store> store, std::string cmd)
 Result<std::unique_ptr<BeatRunner>> BeatRunner::start(App& app, std::shared_ptr<Store> store,
                                                       std::string cmd) {
   std::unique_ptr<BeatRunner> r(new BeatRunner(app, std::move(store), std::move(cmd)));
-  RUNQ_RETURN_IF_ERROR(r->beat_.register_schedules());
+  Status s = r->beat_.register_schedules();
+  // A busy or briefly unreachable store is retried by the loop; bad schedules are fatal.
+  if (!s.ok() && !is_unavailable(s)) return s;
+  r->registered_ = s.ok();
+  if (!s.ok()) r->report(s);
   r->thread_ = std::thread([p = r.get()] { p->loop(); });
   return r;
 }
@@ -88,6 +92,7 @@ void BeatRunner::loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     lock.unlock();
+    if (!registered_) registered_ = beat_.register_schedules().ok();
     Result<int> pass = beat_.tick();
     report(pass);
     Millis next = beat_.next_wakeup();
@@ -137,7 +142,7 @@ int run_beat_cmd(App& app, const BeatArgs&) {
   Result<std::unique_ptr<BeatRunner>> runner = BeatRunner::start(app, *store, std::string(kCmd));
   if (!runner.ok()) return fail(kCmd, runner.status());
   std::printf("runq beat: %zu periodic schedule(s) on %s\n", app.periodic_definitions().size(),
-              app.store_url().c_str());
+              display_url(app.store_url()).c_str());
   Millis now = app.clock().now_ms();
   for (const PeriodicDefinition& def : app.periodic_definitions()) {
     std::printf("  %s: %s -> %s, next %s\n", def.name.c_str(), def.schedule->describe().c_str(),

@@ -46,7 +46,8 @@ class BeatRunner {
   Beat beat_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
+  bool stopping_ = false;    // guarded by mu_
+  bool registered_ = false;  // schedule info written (retried by the loop until it is)
   std::string last_error_;
   std::thread thread_;
 };

@@ -26,11 +26,22 @@ int fail(std::string_view cmd, const Status& status) {
   return fail(cmd, status.message(), is_invalid_argument(status) ? 2 : 1);
 }
 
+std::string display_url(std::string_view url) {
+  std::size_t scheme = url.find("://");
+  std::size_t at = url.find('@');
+  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) {
+    return std::string(url);
+  }
+  std::size_t colon = url.find(':', scheme + 3);
+  std::size_t secret = colon != std::string_view::npos && colon < at ? colon + 1 : scheme + 3;
+  return std::string(url.substr(0, secret)) + "***" + std::string(url.substr(at));
+}
+
 Result<std::shared_ptr<Store>> open_app_store(App& app) {
   try {
     return app.store();
   } catch (const Error& e) {
-    std::string what = "opening store '" + app.store_url() + "'";
+    std::string what = "opening store '" + display_url(app.store_url()) + "'";
     std::string msg = e.status().message();
     // Store errors that already say what was being opened need no second prefix.
     if (msg.starts_with("opening") || msg.find(app.store_url()) != std::string::npos) {
@@ -38,7 +49,7 @@ Result<std::shared_ptr<Store>> open_app_store(App& app) {
     }
     return Status(e.status().code(), what + ": " + msg);
   } catch (const std::exception& e) {
-    return internal_error("opening store '" + app.store_url() + "': " + e.what());
+    return internal_error("opening store '" + display_url(app.store_url()) + "': " + e.what());
   }
 }
 

@@ -24,6 +24,9 @@ int fail(std::string_view cmd, std::string_view message, int code);
 // else exit 1.
 int fail(std::string_view cmd, const Status& status);
 
+// `url` fit to print: a password in it is replaced by "***".
+std::string display_url(std::string_view url);
+
 // The app's store; errors name the store URL.
 Result<std::shared_ptr<Store>> open_app_store(App& app);
 

@@ -29,24 +29,21 @@ bool worker_listens(const WorkerInfo& w, const std::string& queue) {
 std::string explain_queued(const TaskStatus& st, const StoreStats& stats, Millis now) {
   int listeners = 0;
   for (const WorkerInfo& w : stats.workers) listeners += worker_listens(w, st.queue);
-  std::string why;
-  if (st.state == TaskState::kScheduled || st.state == TaskState::kRetry) {
-    why =
-        (st.state == TaskState::kRetry ? "waiting to retry; next attempt at " : "scheduled for ") +
-        describe_time(st.next_run, now);
-    if (st.next_run > now)
-      return listeners ? why : why + "; no live worker listens on queue '" + st.queue + "'";
-    why += "; due, ";
+  const std::string no_worker = "no live worker listens on queue '" + st.queue +
+                                "'; start one with `worker --queues " + st.queue + "`";
+  bool waiting = st.state == TaskState::kScheduled || st.state == TaskState::kRetry;
+  if (waiting && st.next_run > now) {
+    std::string why =
+        st.state == TaskState::kRetry ? "waiting to retry; next attempt at " : "scheduled for ";
+    why += describe_time(st.next_run, now);
+    return listeners > 0 ? why : why + "; " + no_worker;
   }
-  if (listeners == 0) {
-    return why + "no live worker listens on queue '" + st.queue +
-           "'; start one with `worker --queues " + st.queue + "`";
-  }
+  if (listeners == 0) return no_worker;
   std::int64_t pending = 0;
   for (const QueueStats& q : stats.queues) {
     if (q.queue == st.queue) pending = q.pending;
   }
-  return why + "waiting in queue '" + st.queue + "' (" + std::to_string(pending) + " pending, " +
+  return "waiting in queue '" + st.queue + "' (" + std::to_string(pending) + " pending, " +
          std::to_string(listeners) + " live worker(s) listening)";
 }
 
@@ -76,7 +73,7 @@ std::string explain(const Report& r, Store& store, Millis now) {
 }
 
 // Reads the task, waiting up to `wait_ms` for a final state. NotFound for an unknown id.
-Result<Report> load(Store& store, const std::string& id, Millis wait_ms, Millis now) {
+Result<Report> load(Store& store, const std::string& id, Millis wait_ms, const Clock& clock) {
   Report r;
   if (wait_ms > 0) {
     Result<TaskStatus> st = wait_task_status(store, id, wait_ms);
@@ -87,6 +84,7 @@ Result<Report> load(Store& store, const std::string& id, Millis wait_ms, Millis 
     RUNQ_ASSIGN_OR_RETURN(r.status, read_task_status(store, id));
   }
   if (!is_final(r.status.state)) {
+    Millis now = clock.now_ms();  // after the wait
     Result<TaskInfo> info = store.get_task(id, now);
     if (info.ok()) r.lease_expires = info->lease_expires;
     r.why = explain(r, store, now);
@@ -184,8 +182,7 @@ int run_result_cmd(App& app, const ResultArgs& a) {
   }
   Result<std::shared_ptr<Store>> store = open_app_store(app);
   if (!store.ok()) return fail(kCmd, store.status());
-  Millis now = app.clock().now_ms();
-  Result<Report> r = load(**store, a.id, wait_ms, now);
+  Result<Report> r = load(**store, a.id, wait_ms, app.clock());
   if (!r.ok()) {
     if (is_not_found(r.status()))
       return fail(kCmd, "unknown task id '" + a.id + "' (never enqueued, or its result expired)",

@@ -154,9 +154,9 @@ int run_status_cmd(App& app, const StatusArgs& a) {
   Result<Snapshot> snap = take_snapshot(**store, app.clock(), *gap);
   if (!snap.ok()) return fail(kCmd, snap.status());
   if (a.json) {
-    std::printf("%s\n", to_json(*snap, app.store_url()).dump().c_str());
+    std::printf("%s\n", to_json(*snap, display_url(app.store_url())).dump().c_str());
   } else {
-    print_human(*snap, app.store_url(), app.clock().now_ms());
+    print_human(*snap, display_url(app.store_url()), app.clock().now_ms());
   }
   return kExitOk;
 }

@@ -49,7 +49,7 @@ Result<Parsed> parse_options(const WorkerArgs& a) {
 
 void print_banner(App& app, const Worker& worker, const WorkerOptions& o, bool beat) {
   std::printf("runq worker %s\n", worker.id().c_str());
-  std::printf("  store:       %s\n", app.store_url().c_str());
+  std::printf("  store:       %s\n", display_url(app.store_url()).c_str());
   std::printf("  queues:      %s\n", join(o.queues, ", ").c_str());
   std::printf("  concurrency: %d (prefetch %d, lease %s, grace %s)\n", o.concurrency, o.prefetch,
               format_duration(o.lease_ms).c_str(), format_duration(o.grace_ms).c_str());

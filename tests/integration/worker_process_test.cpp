@@ -267,6 +267,28 @@ TEST_F(WorkerProcessTest, MaxTasksStopsTheWorkerWithExit0) {
   EXPECT_THAT(log_of(0), HasSubstr("stopped after 3 task(s): 3 succeeded"));
 }
 
+TEST_F(WorkerProcessTest, StatusAndResultDescribeALiveWorkerAndItsRunningTask) {
+  ChildProcess& worker = start_worker({"--concurrency", "1", "--report-every", "100ms"});
+  std::string id = send("sleep_ms", {30'000});
+  ASSERT_TRUE(wait_until([&] { return reserved_in("default") == 1; }, kDeadline));
+
+  testing::CommandResult status =
+      testing::run_command(RUNQ_TEST_APP, {"status", "--store", url_, "--json", "--sample", "0"});
+  testing::CommandResult result =
+      testing::run_command(RUNQ_TEST_APP, {"result", id, "--store", url_});
+
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto j = nlohmann::json::parse(status.out);
+  ASSERT_EQ(j["workers"].size(), 1u);
+  EXPECT_EQ(j["workers"][0]["pid"], worker.pid());
+  EXPECT_EQ(j["workers"][0]["concurrency"], 1);
+  EXPECT_EQ(j["queues"][0]["running"], 1);
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_THAT(result.out, HasSubstr("running on worker"));
+  EXPECT_TRUE(wait_until([&] { return log_of(0).find("tasks/s") != std::string::npos; }, kDeadline))
+      << log_of(0);
+}
+
 TEST_F(WorkerProcessTest, TwoSchedulersFireEachTickOnce) {
   const std::string ticks = dir_.file("ticks.txt");
   std::vector<std::string> env = {"RUNQ_TEST_TICK_FILE=" + ticks};
