@@ -230,19 +230,28 @@ bool RedisServer::launch() {
   // Everything the child needs is prepared before fork: only async-signal-safe calls follow.
   char* argv[] = {binary_.data(), conf.data(), nullptr};
   pid_t parent = getpid();
+  // PR_SET_PDEATHSIG fires when the forking *thread* exits: use it only from the main thread,
+  // whose end is the process's end.
+  const bool main_thread = gettid() == parent;
   pid_t pid = fork();
   if (pid < 0) {
     error_ = std::string("fork failed: ") + strerror(errno);
     return false;
   }
   if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test binary
-    if (getppid() != parent) _exit(127);
+    if (main_thread) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test binary
+      if (getppid() != parent) _exit(127);
+    }
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
       dup2(devnull, 0);
       dup2(devnull, 1);
       dup2(devnull, 2);
+    }
+    // The test's own sockets (connections to other servers) must not live on in redis-server.
+    if (close_range(3, ~0U, 0) != 0) {
+      for (int fd = 3; fd < 1024; ++fd) close(fd);
     }
     setpgid(0, 0);
     execv(argv[0], argv);

@@ -29,7 +29,8 @@ class RedisServer {
   bool start();
   // kill -9 the server (data survives only if appendonly).
   void kill9();
-  // Starts it again on the same port and data dir.
+  // Starts it again on the same port and data dir. May be called from any thread (a server
+  // started from the main thread also dies if the test binary crashes).
   bool restart();
   void stop();
   bool running() const { return pid_ > 0; }
