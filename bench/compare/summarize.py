@@ -27,6 +27,8 @@ def cell(runs, system, workload, key, higher_better):
         return "failed"
     v = run[key]
     text = f"{v:,.0f}" if higher_better else f"{v:.3f}"
+    if run.get("results") is False:
+        text = "*" + text  # this peer keeps no results
     ours = runs.get("runq", {}).get(workload, {}).get(key)
     if system != "runq" and ours and v:
         ratio = ours / v if higher_better else v / ours
@@ -45,7 +47,15 @@ def main():
         print("  ".join([r[0].ljust(widths[0])] + [v.rjust(widths[i]) for i, v in enumerate(r) if i > 0]))
         if n == 0:
             print("-" * (sum(widths) + 2 * (len(widths) - 1)))
-    print("(in brackets: runq's advantage over that peer, runq ÷ peer for rates, peer ÷ runq for latencies)")
+    print("(in brackets: runq's advantage over that peer, runq ÷ peer for rates, peer ÷ runq for latencies;")
+    print(" * = that peer keeps no results, so its W2 does less work than runq's)")
+    no_results = runs.get("runq", {}).get("w2-ignore-result", {}).get("tasks_per_s")
+    if no_results:
+        line = f"runq W2 with ignore_result: {no_results:,.0f}/s"
+        sk = runs.get("sidekiq", {}).get("w2", {}).get("tasks_per_s")
+        if sk:
+            line += f" ({no_results / sk:.1f}× Sidekiq's W2, which keeps no results either)"
+        print(line)
     ceiling = runs.get("redis-benchmark", {})
     if ceiling:
         print("redis-benchmark ceiling (requests/s): " +
