@@ -1,11 +1,13 @@
 // ChangeWatcher: lets threads sleep until some process writes to the database files.
 //
 // Every commit in WAL mode write()s frames to the "-wal" file, so an inotify IN_MODIFY watch on
-// it (and on the main file, written by checkpoints) sees commits from every process on the
-// machine. The watch is added once, when the store opens: events that arrive while nobody waits
-// queue up in the inotify descriptor, so a change between a caller's check and its wait is not
-// lost. Changes are counted in a generation number; a caller reads generation(), checks the
-// database, then wait()s for the generation to move.
+// it sees commits from every process on the machine. (The main file is not watched: only
+// checkpoints write it, and they follow commits that were already seen.) The -wal file lives
+// as long as any connection to the database is open, and the store holds one. The watch is added
+// once, when the store opens: events that arrive while nobody waits queue up in the inotify
+// descriptor, so a change between a caller's check and its wait is not lost. Changes are counted in
+// a generation number; a caller reads generation(), checks the database, then wait()s for the
+// generation to move.
 //
 // One waiting thread at a time (the leader) blocks in ppoll() on the descriptor and drains it;
 // the others wait on a condition variable for the generation to move or their deadline. When

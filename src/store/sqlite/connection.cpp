@@ -136,10 +136,11 @@ Result<std::unique_ptr<Connection>> Connection::open(const ConnectionOptions& op
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
-  std::unique_ptr<Connection> conn(new Connection(db, options.busy_timeout));
+  std::unique_ptr<Connection> conn(new Connection(db, options));
   if (rc != SQLITE_OK) return sqlite_error(rc, db, context);
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_handler(db, &Connection::on_busy, conn.get());
+  if (conn->on_wal_commit_) sqlite3_wal_hook(db, &Connection::on_wal, conn.get());
   // journal_mode=WAL is persistent in the file; the others are per connection. NORMAL skips the
   // fsync per commit but a committed transaction still survives a kill -9 of any process.
   Status s = conn->exec(
@@ -165,6 +166,11 @@ int Connection::on_busy(void* self, int attempt) {
   const auto pause = std::chrono::microseconds(50 << std::min(attempt, 5));
   std::this_thread::sleep_for(std::min<std::chrono::microseconds>(pause, conn->busy_timeout_));
   return 1;
+}
+
+int Connection::on_wal(void* self, sqlite3*, const char*, int pages) {
+  static_cast<Connection*>(self)->on_wal_commit_(pages);
+  return SQLITE_OK;
 }
 
 Result<Statement> Connection::statement(Sql sql) {
