@@ -35,11 +35,11 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "runq_embedded_redis_scripts.hpp"
 #include "store/redis/connection.hpp"
+#include "store/redis/records.hpp"
 #include "store/redis/replies.hpp"
 
 namespace runq {
@@ -161,68 +161,6 @@ std::vector<bool> parse_flags(const redisReply* r) {
     flags.push_back(internal::reply_int_or(r->element[i], 0) == 1);
   }
   return flags;
-}
-
-std::string worker_json(const WorkerInfo& w) {
-  nlohmann::json j = {{"id", w.id},
-                      {"host", w.host},
-                      {"pid", w.pid},
-                      {"queues", w.queues},
-                      {"concurrency", w.concurrency},
-                      {"running", w.running},
-                      {"processed", w.processed},
-                      {"failed", w.failed},
-                      {"started", w.started},
-                      {"last_seen", w.last_seen},
-                      {"expires", w.expires}};
-  return j.dump();
-}
-
-std::optional<WorkerInfo> parse_worker(std::string_view text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return std::nullopt;
-  WorkerInfo w;
-  w.id = j.value("id", "");
-  w.host = j.value("host", "");
-  w.pid = j.value("pid", 0);
-  w.queues = j.value("queues", std::vector<std::string>{});
-  w.concurrency = j.value("concurrency", 0);
-  w.running = j.value("running", 0);
-  w.processed = j.value("processed", std::uint64_t{0});
-  w.failed = j.value("failed", std::uint64_t{0});
-  w.started = j.value("started", Millis{0});
-  w.last_seen = j.value("last_seen", Millis{0});
-  w.expires = j.value("expires", Millis{0});
-  return w;
-}
-
-// Fills one TaskInfo field from a hash field of P t:<id>.
-void apply_task_field(TaskInfo& info, std::string_view field, const redisReply* value,
-                      std::string* state) {
-  using internal::reply_int_or;
-  std::string_view text = internal::reply_text(value);
-  if (field == "s")
-    *state = std::string(text);
-  else if (field == "q")
-    info.queue = std::string(text);
-  else if (field == "p")
-    info.priority = static_cast<int>(reply_int_or(value, 0));
-  else if (field == "eta")
-    info.eta = reply_int_or(value, 0);
-  else if (field == "d")
-    info.deliveries = static_cast<int>(reply_int_or(value, 0));
-  else if (field == "w")
-    info.worker_id = std::string(text);
-  else if (field == "le")
-    info.lease_expires = reply_int_or(value, 0);
-  else if (field == "pr")
-    info.progress = internal::parse_double_or(text, 0);
-  else if (field == "r")
-    info.result = std::string(text);
-  else if (field == "why")
-    info.dead_reason = std::string(text);
-  else if (field == "b")
-    info.body = std::string(text);
 }
 
 class RedisStore final : public Store {
@@ -427,6 +365,7 @@ Result<std::vector<Delivery>> RedisStore::reserve(const ReserveRequest& req) {
   note_now(req.now);
   RedisArgs args = script_call(Script::kReserve);
   args.add_int(req.now).add(req.worker_id).add_int(req.max).add_int(req.lease_ms);
+  args.add_int(req.now + req.lease_ms);
   for (const std::string& q : req.queues) args.add(q);
   constexpr std::string_view kDoing = "reserving tasks on";
   RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kReserve, args, kDoing));
@@ -505,7 +444,7 @@ Status RedisStore::set_progress(const LeaseRef& lease, double fraction) {
 Status RedisStore::heartbeat(const WorkerInfo& info) {
   if (info.id.empty()) return invalid_argument_error("heartbeat: the worker id is empty");
   RedisArgs args = script_call(Script::kWorkers);
-  args.add("beat").add(info.id).add_int(info.expires).add_copy(worker_json(info));
+  args.add("beat").add(info.id).add_int(info.expires).add_copy(internal::worker_to_json(info));
   return run(Script::kWorkers, args, "writing a heartbeat on").status();
 }
 
@@ -522,35 +461,28 @@ Status RedisStore::remove_worker(std::string_view worker_id) {
 
 Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
   const std::string what = "reading task " + in_quotes(id);
-  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
-  RedisArgs args;
-  std::string k = key("t:") + std::string(id);
-  args.add("HGETALL").add(k);
+  constexpr std::string_view kDoing = "reading a task on";
+  const std::string k = key("t:") + std::string(id);
+  const std::string fk = key("f:") + std::string(id);
+  RedisArgs live{"HGETALL", k};
+  RedisArgs finished{"GET", fk};
+  const RedisArgs* both[] = {&live, &finished};
   std::vector<Reply> replies;
-  const RedisArgs* one[] = {&args};
-  RUNQ_RETURN_IF_ERROR(conn->pipeline(one, &replies, "reading a task on"));
-  const redisReply* r = replies[0].get();
-  if (internal::is_error_reply(r, "WRONGTYPE")) {
-    return data_loss_error(what + ": the key " + k + " does not hold a task record");
-  }
-  RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), "reading a task on", nullptr, r));
-  RUNQ_RETURN_IF_ERROR(internal::expect_array(r, 2, what));
-  if (r->elements == 0) return not_found_error(what + ": no such task (or its result expired)");
-  TaskInfo info;
-  info.id = std::string(id);
-  std::string state;
-  for (std::size_t i = 0; i < r->elements; i += 2) {
-    std::string_view field = internal::reply_text(r->element[i]);
-    if (field == "exp" && internal::reply_int_or(r->element[i + 1], INT64_MAX) <= now) {
-      return not_found_error(what + ": its result expired");
+  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
+  RUNQ_RETURN_IF_ERROR(conn->pipeline(both, &replies, kDoing));
+  for (std::size_t i = 0; i < 2; ++i) {
+    if (internal::is_error_reply(replies[i].get(), "WRONGTYPE")) {
+      return data_loss_error(what + ": the key " + (i == 0 ? k : fk) + " holds something else");
     }
-    apply_task_field(info, field, r->element[i + 1], &state);
+    RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, replies[i].get()));
   }
-  std::optional<TaskState> parsed = parse_task_state(state);
-  if (!parsed) return data_loss_error(what + ": unknown state " + in_quotes(state) + " in " + k);
-  info.state = *parsed;
-  if (info.state != TaskState::kScheduled && info.state != TaskState::kRetry) info.eta = 0;
-  return info;
+  const redisReply* hash = replies[0].get();
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(hash, 2, what));
+  if (hash->elements > 0) return internal::task_from_hash(id, hash, k);
+  if (!internal::is_nil(replies[1].get())) {
+    return internal::task_from_finished(id, internal::reply_text(replies[1].get()), now);
+  }
+  return not_found_error(what + ": no such task (or its result expired)");
 }
 
 Result<TaskInfo> RedisStore::wait_task(std::string_view id, Millis timeout_ms) {
@@ -611,7 +543,7 @@ Result<StoreStats> RedisStore::parse_stats(const redisReply* r) const {
   out.failed = static_cast<std::uint64_t>(internal::reply_int_or(counters->element[1], 0));
   out.duplicates = static_cast<std::uint64_t>(internal::reply_int_or(counters->element[2], 0));
   for (std::size_t i = 0; i < workers->elements; ++i) {
-    if (auto w = parse_worker(internal::reply_text(workers->element[i]))) {
+    if (auto w = internal::worker_from_json(internal::reply_text(workers->element[i]))) {
       out.workers.push_back(std::move(*w));
     }
   }

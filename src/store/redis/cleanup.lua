@@ -13,13 +13,29 @@ for _, id in ipairs(old) do
   redis.call('ZREM', K_DEAD, id)
   removed = removed + 1
 end
-local expired = redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', now, 'LIMIT', 0, 10000)
-for _, id in ipairs(expired) do
-  local exp = redis.pcall('HGET', tkey(id), 'exp')
-  local at = type(exp) == 'string' and tonumber(exp)
-  if at and at <= now then redis.call('DEL', tkey(id)) end
-  redis.call('ZREM', K_EXPIRY, id)
-  removed = removed + 1
+-- Finished records, by second of expiry. An id whose record is gone (Redis expired it, or
+-- it was enqueued again) is dropped; one not due yet stays in its list.
+local budget = 10000
+for _, second in ipairs(redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', math.floor(now / 1000),
+                                   'LIMIT', 0, 1000)) do
+  if budget <= 0 then break end
+  local key = xkey(second)
+  local ids = redis.call('LRANGE', key, 0, budget - 1)
+  budget = budget - #ids
+  local keep = {}
+  for _, id in ipairs(ids) do
+    local record = redis.pcall('GET', fkey(id))
+    local at = type(record) == 'string' and finished_expiry(record)
+    if at and at <= now then
+      redis.call('DEL', fkey(id))
+      removed = removed + 1
+    elseif at and math.floor(at / 1000) == tonumber(second) then
+      keep[#keep + 1] = id
+    end
+  end
+  redis.call('LTRIM', key, #ids, -1)
+  rpush_all(key, keep)
+  if redis.call('EXISTS', key) == 0 then redis.call('ZREM', K_EXPIRY, second) end
 end
 local gone = redis.call('ZRANGEBYSCORE', P .. 'workers', '-inf', now)
 for _, id in ipairs(gone) do

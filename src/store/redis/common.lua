@@ -11,10 +11,12 @@ local K_STATS = P .. 'stats'
 local K_SEQ = P .. 'seq'
 local K_TOKEN = P .. 'token'
 local K_WAITING = P .. 'waiting'
-local K_EXPIRY = P .. 'expiry'
+local K_EXPIRY = P .. 'xb'  -- ZSET of seconds; LIST P x:<second> = ids finished to expire then
 local EXPIRY_GRACE_MS = 60000  -- real-time PEXPIRE of a finished task = its ttl + this
 
 local function tkey(id) return P .. 't:' .. id end
+local function fkey(id) return P .. 'f:' .. id end
+local function xkey(second) return P .. 'x:' .. second end
 local function qkey(q) return P .. 'q:' .. q end
 local function skey(q) return P .. 's:' .. q end
 local function lkey(q) return P .. 'l:' .. q end
@@ -23,6 +25,15 @@ local function wkey(q) return P .. 'w:' .. q end
 local FINAL = {success = true, failure = true, revoked = true, expired = true, dead = true}
 local STATES = {pending = true, scheduled = true, reserved = true, retry = true, success = true,
                 failure = true, revoked = true, expired = true, dead = true}
+
+-- A finished task (acked) is one string P f:<id>:
+--   state \31 expires \31 deliveries \31 priority \31 progress \31 result
+-- kept until `expires` in the caller's time (get_task, enqueue and cleanup check it) and
+-- deleted by Redis a grace period after that in real time.
+local SEP = '\31'
+local function finished_expiry(record)
+  return tonumber(string.match(record, '^[^\31]*\31([^\31]*)'))
+end
 
 local function ready_score(priority, seq)
   return (9 - priority) * PRI_SPAN + seq
@@ -44,8 +55,10 @@ end
 
 -- Tells wait_task callers that id reached a final state or got a result. The token list
 -- outlives the script briefly so a waiter that is between its check and its BLPOP sees it.
+local any_waiter = nil  -- whether anyone waits at all: checked once per script
 local function notify(id)
-  if redis.call('ZSCORE', K_WAITING, id) then
+  if any_waiter == nil then any_waiter = redis.call('EXISTS', K_WAITING) == 1 end
+  if any_waiter and redis.call('ZSCORE', K_WAITING, id) then
     local k = P .. 'done:' .. id
     redis.call('RPUSH', k, '1')
     redis.call('PEXPIRE', k, 60000)
@@ -117,6 +130,12 @@ local function zadd_all(key, list)
   end
 end
 
+local function rpush_all(key, list)
+  for i = 1, #list, ZADD_CHUNK do
+    redis.call('RPUSH', key, unpack(list, i, math.min(i + ZADD_CHUNK - 1, #list)))
+  end
+end
+
 function Batch:flush()
   for q, list in pairs(self.ready) do
     ensure_type(qkey(q), 'zset')
@@ -137,26 +156,27 @@ function Batch:flush()
   end
 end
 
--- Adds one task unless its id exists. Returns 1 if added.
+-- Adds one task unless its id exists. Returns 1 if added. priority, eta and max_deliveries
+-- are the decimal strings sent by the client (validated there): stored as they are.
 local function add_task(batch, id, q, priority, eta, max_deliveries, body, now, seq)
   local k = tkey(id)
-  if redis.call('EXISTS', k) == 1 then
+  if redis.call('EXISTS', k, fkey(id)) > 0 then
     -- A finished task whose result expired (in the caller's time) no longer exists.
-    local exp = redis.pcall('HGET', k, 'exp')
-    local at = type(exp) == 'string' and tonumber(exp)
-    if not at or at > now then return 0 end
-    redis.call('DEL', k)
-    redis.call('ZREM', K_EXPIRY, id)
+    local record = redis.pcall('GET', fkey(id))
+    if type(record) ~= 'string' then return 0 end
+    local at = finished_expiry(record)
+    if not at or at > now or redis.call('EXISTS', k) == 1 then return 0 end
+    redis.call('DEL', fkey(id))  -- its entry in an expiry list is skipped by cleanup
   end
-  if eta <= now then
-    local score = ready_score(priority, seq)
-    redis.call('HSET', k, 'q', q, 'p', priority, 'b', body, 's', 'pending', 'sc', score,
-               'd', 0, 'md', max_deliveries)
-    batch:add_ready(q, score, id)
+  local eta_ms = tonumber(eta)
+  if eta_ms <= now then
+    redis.call('HSET', k, 'q', q, 'p', priority, 'b', body, 's', 'pending', 'd', '0',
+               'md', max_deliveries)
+    batch:add_ready(q, ready_score(tonumber(priority), seq), id)
   else
     redis.call('HSET', k, 'q', q, 'p', priority, 'b', body, 's', 'scheduled', 'eta', eta,
-               'd', 0, 'md', max_deliveries)
-    batch:add_scheduled(q, eta, id)
+               'd', '0', 'md', max_deliveries)
+    batch:add_scheduled(q, eta_ms, id)
   end
   return 1
 end

@@ -9,8 +9,8 @@ local batch = new_batch()
 local added = 0
 for i = 3, #ARGV, 6 do
   seq = seq + 1
-  added = added + add_task(batch, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]),
-                           tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]), ARGV[i + 5], now, seq)
+  added = added + add_task(batch, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
+                           ARGV[i + 5], now, seq)
 end
 batch:flush()
 return added

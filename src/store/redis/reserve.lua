@@ -1,11 +1,12 @@
 -- reserve: housekeeping (promote due scheduled tasks, reclaim lapsed leases) on every queue
 -- whose timer is due, then hands out up to `max` ready tasks from the queues in order.
--- ARGV: prefix, now, worker, max, lease_ms, queue...
+-- ARGV: prefix, now, worker, max, lease_ms, lease_until (= now + lease_ms), queue...
 -- Returns a flat array: id, queue, body, token, deliveries, lease_expires per delivery.
 local now = tonumber(ARGV[2])
 local worker = ARGV[3]
 local max = tonumber(ARGV[4])
 local lease_until = now + tonumber(ARGV[5])
+local lease_until_text = ARGV[6]  -- stored as sent: no number formatting per task
 local budget = 1000  -- scheduled or leased tasks examined per call; the rest waits for the next
 
 local function promote(q)
@@ -18,7 +19,7 @@ local function promote(q)
     local t = read_task(id, 'p', 's')
     if t and (t[2] == 'scheduled' or t[2] == 'retry') then
       local score = ready_score(tonumber(t[1]) or 0, seq + i)
-      redis.call('HSET', tkey(id), 's', 'pending', 'sc', score)
+      redis.call('HSET', tkey(id), 's', 'pending')
       batch:add_ready(q, score, id)
     end
   end
@@ -65,7 +66,7 @@ local got = 0
 local token = nil  -- next fencing token; allocated on the first hand-out only (no idle writes)
 
 -- Leases one popped id. Stale index entries (no such task, or not pending) are dropped.
-local function take(id, q, leased)
+local function take(id, q, score, leased)
   local t = read_task(id, 's', 'b', 'd', 'md')
   if not t then
     quarantine(id, q, now)
@@ -82,9 +83,10 @@ local function take(id, q, leased)
   if not token then token = redis.call('INCRBY', K_TOKEN, max - got) - (max - got) end
   token = token + 1
   d = d + 1
+  -- The ready score is kept so that a release or a lapse puts the task back in its place.
   redis.call('HSET', tkey(id), 's', 'reserved', 'tok', token, 'd', d, 'w', worker,
-             'le', lease_until)
-  leased[#leased + 1] = lease_until
+             'le', lease_until_text, 'sc', score)
+  leased[#leased + 1] = lease_until_text
   leased[#leased + 1] = id
   local n = #out
   out[n + 1] = id
@@ -96,7 +98,7 @@ local function take(id, q, leased)
   got = got + 1
 end
 
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   if got >= max then break end
   local q = ARGV[i]
   if ensure_type(qkey(q), 'zset') and ensure_type(lkey(q), 'zset') then
@@ -104,7 +106,7 @@ for i = 6, #ARGV do
     while got < max do
       local popped = redis.call('ZPOPMIN', qkey(q), max - got)
       if #popped == 0 then break end
-      for j = 1, #popped, 2 do take(popped[j], q, leased) end
+      for j = 1, #popped, 2 do take(popped[j], q, popped[j + 1], leased) end
     end
     if #leased > 0 then
       zadd_all(lkey(q), leased)

@@ -9,16 +9,19 @@ local now = tonumber(ARGV[2])
 local flags = {}
 local completed, failed, duplicates = 0, 0, 0
 local unleased = {}  -- queue -> ids whose lease ends here
+local expiring = {}  -- second of expiry -> finished ids (cleanup's index, see common.lua)
 
--- A finished task is kept until now + ttl in the caller's time (get_task and enqueue check
--- 'exp', cleanup deletes it); PEXPIRE bounds retention in real time even without cleanup.
-local function ack(id, k, state, result, ttl)
+-- The task hash (and its body) goes; a compact finished record stays until its ttl.
+local function ack(id, k, t, state, result, ttl)
   ttl = math.max(ttl, 1)
-  redis.call('HSET', k, 's', state, 'fin', now, 'exp', now + ttl)
-  if result ~= '' then redis.call('HSET', k, 'r', result) end
-  redis.call('HDEL', k, 'b', 'q', 'w', 'le', 'sc', 'eta')
-  redis.call('ZADD', K_EXPIRY, now + ttl, id)
-  redis.call('PEXPIRE', k, ttl + EXPIRY_GRACE_MS)
+  local expires = now + ttl
+  redis.call('DEL', k)
+  redis.call('SET', fkey(id), state .. SEP .. expires .. SEP .. (t[4] or '0') .. SEP ..
+             (t[6] or '0') .. SEP .. (t[7] or '') .. SEP .. result, 'PX', ttl + EXPIRY_GRACE_MS)
+  local second = math.floor(expires / 1000)
+  local ids = expiring[second]
+  if not ids then ids = {}; expiring[second] = ids end
+  ids[#ids + 1] = id
   completed = completed + 1
   if state == 'failure' then failed = failed + 1 end
   notify(id)
@@ -53,7 +56,7 @@ end
 for i = 3, #ARGV, 7 do
   local outcome, id, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local k = tkey(id)
-  local t = read_task(id, 's', 'tok', 'q', 'd', 'sc', 'p')
+  local t = read_task(id, 's', 'tok', 'q', 'd', 'sc', 'p', 'pr')
   if not t or t[1] ~= 'reserved' or t[2] ~= token or not t[3] then
     duplicates = duplicates + 1
     flags[#flags + 1] = 0
@@ -64,7 +67,7 @@ for i = 3, #ARGV, 7 do
     list[#list + 1] = id
     local result, number, text = ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6]
     if outcome == 'a' then
-      ack(id, k, ARGV[i + 3], result, number)
+      ack(id, k, t, ARGV[i + 3], result, number)
     elseif outcome == 'r' then
       retry(id, k, q, result, number, text)
     elseif outcome == 'd' then
@@ -81,6 +84,10 @@ for q, ids in pairs(unleased) do
   for j = 1, #ids, 4000 do
     redis.pcall('ZREM', lkey(q), unpack(ids, j, math.min(j + 3999, #ids)))
   end
+end
+for second, ids in pairs(expiring) do
+  rpush_all(xkey(second), ids)
+  redis.call('ZADD', K_EXPIRY, 'NX', second, second)
 end
 if completed > 0 then redis.call('HINCRBY', K_STATS, 'completed', completed) end
 if failed > 0 then redis.call('HINCRBY', K_STATS, 'failed', failed) end
