@@ -3,11 +3,15 @@
 // atomic; a batch (enqueue, reserve, settle, extend) is one round trip.
 //
 // Key layout (P = key prefix, "runq:" by default):
-//   P t:<id>       HASH  one task: q queue, p priority, b body, s state name, sc ready score,
-//                        eta, tok fencing token, d deliveries, md max deliveries, w worker,
-//                        le lease expiry, pr progress, r result record, why/died dead letter,
-//                        fin finish time. A finished task keeps its hash (without body) until
-//                        its result ttl (PEXPIRE), which is what makes enqueue skip its id.
+//   P t:<id>       HASH  a live task: q queue, p priority, b body, s state name, eta,
+//                        tok fencing token, d deliveries, md max deliveries, w worker, le lease
+//                        expiry, sc ready score (kept while reserved: a release or lapse puts
+//                        the task back in its place), pr progress, r result, why/died (dead).
+//   P f:<id>       STRING  a finished (acked) task: "state\x1fexpires\x1fdeliveries\x1f
+//                        priority\x1fprogress\x1fresult" until its result ttl in the caller's
+//                        time (get_task and enqueue compare `now`), deleted by Redis a minute
+//                        later in real time; P xb ZSET + P x:<second> LIST index it for cleanup.
+//                        While t:<id> or f:<id> exists, enqueue skips the id.
 //   P q:<queue>    ZSET  ready ids; score (9 - priority) * 2^42 + sequence (priority, FIFO)
 //   P s:<queue>    ZSET  scheduled and retry ids by eta
 //   P l:<queue>    ZSET  reserved ids by lease expiry
@@ -41,6 +45,7 @@
 #include "store/redis/connection.hpp"
 #include "store/redis/records.hpp"
 #include "store/redis/replies.hpp"
+#include "store/redis/requests.hpp"
 
 namespace runq {
 namespace {
@@ -95,72 +100,31 @@ std::string format_double(double v) {
   return ec == std::errc() ? std::string(buf, end) : "0";
 }
 
-Status validate_task(const NewTask& t, std::size_t max_body) {
-  const std::string what = "enqueueing task " + in_quotes(t.id);
-  if (t.id.empty()) return invalid_argument_error("enqueueing a task: the id is empty");
-  if (t.queue.empty()) return invalid_argument_error(what + ": the queue name is empty");
-  if (t.priority < kMinPriority || t.priority > kMaxPriority) {
-    return invalid_argument_error(what + ": priority " + std::to_string(t.priority) +
-                                  " is outside 0..9");
+// Pauses between attempts while options.block_and_retry allows; false = give up now.
+class Backoff {
+ public:
+  explicit Backoff(const RedisStoreOptions& o)
+      : enabled_(o.block_and_retry),
+        give_up_(std::chrono::steady_clock::now() + std::chrono::milliseconds(o.retry_for_ms)) {}
+  bool wait() {
+    if (!enabled_ || std::chrono::steady_clock::now() + delay_ > give_up_) return false;
+    std::this_thread::sleep_for(delay_);
+    delay_ = std::min(delay_ * 2, std::chrono::milliseconds(500));
+    return true;
   }
-  if (t.max_deliveries < 1) {
-    return invalid_argument_error(what + ": max_deliveries must be at least 1");
-  }
-  if (t.body.size() > max_body) {
-    return resource_exhausted_error(what + ": the body is " + std::to_string(t.body.size()) +
-                                    " bytes, more than the limit of " + std::to_string(max_body) +
-                                    " bytes (max_body_bytes)");
-  }
-  return ok_status();
-}
 
-void add_task_args(RedisArgs& args, const NewTask& t) {
-  args.add(t.id).add(t.queue).add_int(t.priority).add_int(t.eta).add_int(t.max_deliveries);
-  args.add(t.body);
-}
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point give_up_;
+  std::chrono::milliseconds delay_{10};
+};
 
-Status validate_settlement(const Settlement& s) {
-  if (s.id.empty()) return invalid_argument_error("settling a task: the id is empty");
-  if (s.outcome == Outcome::kAck &&
-      !(s.state == TaskState::kSuccess || s.state == TaskState::kFailure ||
-        s.state == TaskState::kExpired || s.state == TaskState::kRevoked)) {
-    return invalid_argument_error("settling task " + in_quotes(s.id) + ": an ack needs state " +
-                                  "success, failure, expired or revoked, not " +
-                                  std::string(task_state_name(s.state)));
+// Error replies after which the command did nothing and may simply be sent again.
+bool refused_for_now(const redisReply* r) {
+  for (std::string_view prefix : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"}) {
+    if (internal::is_error_reply(r, prefix)) return true;
   }
-  return ok_status();
-}
-
-void add_settlement_args(RedisArgs& args, const Settlement& s) {
-  switch (s.outcome) {
-    case Outcome::kAck:
-      args.add("a").add(s.id).add_int(static_cast<std::int64_t>(s.token));
-      args.add(task_state_name(s.state)).add(s.result).add_int(s.result_ttl).add("");
-      return;
-    case Outcome::kRetry:
-      args.add("r").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("retry");
-      args.add(s.result).add_int(s.retry_at).add(s.body);
-      return;
-    case Outcome::kDeadLetter:
-      args.add("d").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("dead");
-      args.add(s.result).add("0");
-      args.add(s.reason.empty() ? std::string_view("dead-lettered by the worker")
-                                : std::string_view(s.reason));
-      return;
-    case Outcome::kRelease:
-      args.add("l").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("pending");
-      args.add("").add("0").add("");
-      return;
-  }
-}
-
-std::vector<bool> parse_flags(const redisReply* r) {
-  std::vector<bool> flags;
-  flags.reserve(r->elements);
-  for (std::size_t i = 0; i < r->elements; ++i) {
-    flags.push_back(internal::reply_int_or(r->element[i], 0) == 1);
-  }
-  return flags;
+  return false;
 }
 
 class RedisStore final : public Store {
@@ -223,7 +187,13 @@ class RedisStore final : public Store {
   void note_now(Millis now) { clock_offset_.store(now - system_now(), std::memory_order_relaxed); }
   Millis caller_now() const { return system_now() + clock_offset_.load(std::memory_order_relaxed); }
 
+  // A connection; with block_and_retry, waits (backing off) while the server is down.
+  Result<RedisPool::Handle> connection(Backoff& backoff);
   Result<RedisPool::Handle> connection();
+  // Sends `commands` in one round trip; with block_and_retry, also waits while the server
+  // refuses them with nothing applied (loading its data, busy).
+  Status round_trip(std::span<const RedisArgs* const> commands, std::vector<Reply>* replies,
+                    std::string_view doing);
   RedisArgs script_call(Script s) const;
   Result<Reply> run(Script s, const RedisArgs& args, std::string_view doing);
   Result<std::int64_t> run_int(Script s, const RedisArgs& args, std::string_view doing);
@@ -241,18 +211,25 @@ class RedisStore final : public Store {
 
 // ---- plumbing -------------------------------------------------------------------------------
 
-Result<RedisPool::Handle> RedisStore::connection() {
-  const auto give_up = std::chrono::steady_clock::now() +
-                       std::chrono::milliseconds(opts_.block_and_retry ? opts_.retry_for_ms : 0);
-  auto backoff = std::chrono::milliseconds(10);
+Result<RedisPool::Handle> RedisStore::connection(Backoff& backoff) {
   for (;;) {
     Result<RedisPool::Handle> conn = pool_.acquire();
-    if (conn.ok() || !is_unavailable(conn.status()) ||
-        std::chrono::steady_clock::now() + backoff > give_up) {
-      return conn;
-    }
-    std::this_thread::sleep_for(backoff);  // the server is down: back off before reconnecting
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+    if (conn.ok() || !is_unavailable(conn.status()) || !backoff.wait()) return conn;
+  }
+}
+
+Result<RedisPool::Handle> RedisStore::connection() {
+  Backoff backoff(opts_);
+  return connection(backoff);
+}
+
+Status RedisStore::round_trip(std::span<const RedisArgs* const> commands,
+                              std::vector<Reply>* replies, std::string_view doing) {
+  Backoff backoff(opts_);
+  for (;;) {
+    RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection(backoff));
+    RUNQ_RETURN_IF_ERROR(conn->pipeline(commands, replies, doing));
+    if (!refused_for_now((*replies)[0].get()) || !backoff.wait()) return ok_status();
   }
 }
 
@@ -265,14 +242,16 @@ RedisArgs RedisStore::script_call(Script s) const {
 // Runs a script call built by script_call(); after a SCRIPT FLUSH or a server restart the
 // script is loaded again and the call retried once.
 Result<Reply> RedisStore::run(Script s, const RedisArgs& args, std::string_view doing) {
-  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
   const RedisArgs* one[] = {&args};
   std::vector<Reply> replies;
-  RUNQ_RETURN_IF_ERROR(conn->pipeline(one, &replies, doing));
+  RUNQ_RETURN_IF_ERROR(round_trip(one, &replies, doing));
   if (internal::is_error_reply(replies[0].get(), "NOSCRIPT")) {
     RedisArgs load{"SCRIPT", "LOAD", sources_[static_cast<int>(s)]};
-    RUNQ_RETURN_IF_ERROR(conn->call(load, "loading scripts on").status());
-    RUNQ_RETURN_IF_ERROR(conn->pipeline(one, &replies, doing));
+    const RedisArgs* both[] = {&load, &args};  // one round trip, in order
+    RUNQ_RETURN_IF_ERROR(round_trip(both, &replies, doing));
+    RUNQ_RETURN_IF_ERROR(
+        redis_status(pool_.endpoint(), "loading scripts on", nullptr, replies[0].get()));
+    replies.erase(replies.begin());
   }
   RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), doing, nullptr, replies[0].get()));
   return std::move(replies[0]);
@@ -313,14 +292,15 @@ Result<std::optional<std::string>> RedisStore::blocking_pop(const std::vector<st
 // ---- producers ------------------------------------------------------------------------------
 
 Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
-  for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(validate_task(t, opts_.max_body_bytes));
+  for (const NewTask& t : tasks)
+    RUNQ_RETURN_IF_ERROR(internal::validate_task(t, opts_.max_body_bytes));
   if (tasks.empty()) return ok_status();
   note_now(now);
   if (tasks.size() > kEnqueueChunk) return enqueue_chunks(tasks, now);
   RedisArgs args = script_call(Script::kEnqueue);
   args.reserve(5 + tasks.size() * 6);
   args.add_int(now);
-  for (const NewTask& t : tasks) add_task_args(args, t);
+  for (const NewTask& t : tasks) internal::add_task_args(args, t);
   return run(Script::kEnqueue, args, "enqueueing tasks on").status();
 }
 
@@ -328,21 +308,28 @@ Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
 // EVALSHA) because a missing script inside MULTI would fail only its own part.
 Status RedisStore::enqueue_chunks(std::span<const NewTask> tasks, Millis now) {
   std::vector<RedisArgs> commands;
-  commands.push_back(RedisArgs{"MULTI"});
   for (std::size_t i = 0; i < tasks.size(); i += kEnqueueChunk) {
     RedisArgs& a = commands.emplace_back();
     a.add("EVAL").add(sources_[static_cast<int>(Script::kEnqueue)]).add("0").add(opts_.key_prefix);
     a.add_int(now);
     for (const NewTask& t : tasks.subspan(i, std::min(kEnqueueChunk, tasks.size() - i))) {
-      add_task_args(a, t);
+      internal::add_task_args(a, t);
     }
   }
   commands.push_back(RedisArgs{"EXEC"});
   std::vector<const RedisArgs*> ptrs;
   for (const RedisArgs& c : commands) ptrs.push_back(&c);
-  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
-  std::vector<Reply> replies;
   constexpr std::string_view kDoing = "enqueueing tasks on";
+  // MULTI alone first: once it is accepted (the server is up and not loading), every chunk
+  // is queued and nothing runs before EXEC.
+  Backoff backoff(opts_);
+  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection(backoff));
+  Result<Reply> multi = conn->call(RedisArgs{"MULTI"}, kDoing);
+  while (!multi.ok() && is_unavailable(multi.status()) && !conn->failed() && backoff.wait()) {
+    multi = conn->call(RedisArgs{"MULTI"}, kDoing);
+  }
+  RUNQ_RETURN_IF_ERROR(multi.status());
+  std::vector<Reply> replies;
   RUNQ_RETURN_IF_ERROR(conn->pipeline(ptrs, &replies, kDoing));
   const redisReply* exec = replies.back().get();
   RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, exec));
@@ -408,22 +395,22 @@ Result<std::vector<bool>> RedisStore::extend(std::span<const LeaseRef> leases, M
   RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kExtend, args, kDoing));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 1, kDoing));
   if (r->elements != leases.size()) return internal_error("extending leases: wrong reply size");
-  return parse_flags(r.get());
+  return internal::parse_flags(r.get());
 }
 
 Result<std::vector<bool>> RedisStore::settle(std::span<const Settlement> settlements, Millis now) {
-  for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(validate_settlement(s));
+  for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(internal::validate_settlement(s));
   if (settlements.empty()) return std::vector<bool>{};
   note_now(now);
   RedisArgs args = script_call(Script::kSettle);
   args.reserve(5 + settlements.size() * 7);
   args.add_int(now);
-  for (const Settlement& s : settlements) add_settlement_args(args, s);
+  for (const Settlement& s : settlements) internal::add_settlement_args(args, s);
   constexpr std::string_view kDoing = "settling tasks on";
   RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kSettle, args, kDoing));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 1, kDoing));
   if (r->elements != settlements.size()) return internal_error("settling tasks: wrong reply size");
-  return parse_flags(r.get());
+  return internal::parse_flags(r.get());
 }
 
 Status RedisStore::set_progress(const LeaseRef& lease, double fraction) {
@@ -468,8 +455,7 @@ Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
   RedisArgs finished{"GET", fk};
   const RedisArgs* both[] = {&live, &finished};
   std::vector<Reply> replies;
-  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
-  RUNQ_RETURN_IF_ERROR(conn->pipeline(both, &replies, kDoing));
+  RUNQ_RETURN_IF_ERROR(round_trip(both, &replies, kDoing));
   for (std::size_t i = 0; i < 2; ++i) {
     if (internal::is_error_reply(replies[i].get(), "WRONGTYPE")) {
       return data_loss_error(what + ": the key " + (i == 0 ? k : fk) + " holds something else");
@@ -600,10 +586,10 @@ Result<bool> RedisStore::claim_tick(std::string_view schedule, Millis tick, cons
                                     Millis now) {
   if (schedule.empty())
     return invalid_argument_error("claiming a tick: the schedule name is empty");
-  RUNQ_RETURN_IF_ERROR(validate_task(task, opts_.max_body_bytes));
+  RUNQ_RETURN_IF_ERROR(internal::validate_task(task, opts_.max_body_bytes));
   RedisArgs args = script_call(Script::kClaimTick);
   args.add_int(now).add(schedule).add_int(tick);
-  add_task_args(args, task);
+  internal::add_task_args(args, task);
   RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kClaimTick, args, "claiming a tick on"));
   return r == 1;
 }

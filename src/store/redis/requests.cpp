@@ -1,0 +1,80 @@
+#include "store/redis/requests.hpp"
+
+#include "store/redis/replies.hpp"
+
+namespace runq::internal {
+namespace {
+
+std::string quoted_id(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+}  // namespace
+
+Status validate_task(const NewTask& t, std::size_t max_body) {
+  const std::string what = "enqueueing task " + quoted_id(t.id);
+  if (t.id.empty()) return invalid_argument_error("enqueueing a task: the id is empty");
+  if (t.queue.empty()) return invalid_argument_error(what + ": the queue name is empty");
+  if (t.priority < kMinPriority || t.priority > kMaxPriority) {
+    return invalid_argument_error(what + ": priority " + std::to_string(t.priority) +
+                                  " is outside 0..9");
+  }
+  if (t.max_deliveries < 1) {
+    return invalid_argument_error(what + ": max_deliveries must be at least 1");
+  }
+  if (t.body.size() > max_body) {
+    return resource_exhausted_error(what + ": the body is " + std::to_string(t.body.size()) +
+                                    " bytes, more than the limit of " + std::to_string(max_body) +
+                                    " bytes (max_body_bytes)");
+  }
+  return ok_status();
+}
+
+void add_task_args(RedisArgs& args, const NewTask& t) {
+  args.add(t.id).add(t.queue).add_int(t.priority).add_int(t.eta).add_int(t.max_deliveries);
+  args.add(t.body);
+}
+
+Status validate_settlement(const Settlement& s) {
+  if (s.id.empty()) return invalid_argument_error("settling a task: the id is empty");
+  if (s.outcome == Outcome::kAck &&
+      !(s.state == TaskState::kSuccess || s.state == TaskState::kFailure ||
+        s.state == TaskState::kExpired || s.state == TaskState::kRevoked)) {
+    return invalid_argument_error("settling task " + quoted_id(s.id) + ": an ack needs state " +
+                                  "success, failure, expired or revoked, not " +
+                                  std::string(task_state_name(s.state)));
+  }
+  return ok_status();
+}
+
+void add_settlement_args(RedisArgs& args, const Settlement& s) {
+  switch (s.outcome) {
+    case Outcome::kAck:
+      args.add("a").add(s.id).add_int(static_cast<std::int64_t>(s.token));
+      args.add(task_state_name(s.state)).add(s.result).add_int(s.result_ttl).add("");
+      return;
+    case Outcome::kRetry:
+      args.add("r").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("retry");
+      args.add(s.result).add_int(s.retry_at).add(s.body);
+      return;
+    case Outcome::kDeadLetter:
+      args.add("d").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("dead");
+      args.add(s.result).add("0");
+      args.add(s.reason.empty() ? std::string_view("dead-lettered by the worker")
+                                : std::string_view(s.reason));
+      return;
+    case Outcome::kRelease:
+      args.add("l").add(s.id).add_int(static_cast<std::int64_t>(s.token)).add("pending");
+      args.add("").add("0").add("");
+      return;
+  }
+}
+
+std::vector<bool> parse_flags(const redisReply* r) {
+  std::vector<bool> flags;
+  flags.reserve(r->elements);
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    flags.push_back(reply_int_or(r->element[i], 0) == 1);
+  }
+  return flags;
+}
+
+}  // namespace runq::internal

@@ -1,0 +1,29 @@
+// Encoding store requests as script arguments for the redis:// store, and validating them
+// first (nothing is sent for a request that would be refused).
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <string>
+#include <vector>
+
+#include "runq/status.hpp"
+#include "runq/store.hpp"
+#include "store/redis/connection.hpp"
+
+namespace runq::internal {
+
+// InvalidArgument for a malformed task; ResourceExhausted when its body exceeds `max_body`.
+Status validate_task(const NewTask& t, std::size_t max_body);
+// id, queue, priority, eta, max_deliveries, body (borrowed from `t`).
+void add_task_args(RedisArgs& args, const NewTask& t);
+
+// InvalidArgument for an empty id, or an ack whose state is not final.
+Status validate_settlement(const Settlement& s);
+// outcome, id, token, state, result, number, text: see settle.lua.
+void add_settlement_args(RedisArgs& args, const Settlement& s);
+
+// One flag per element of an array of 0/1 integers.
+std::vector<bool> parse_flags(const redisReply* r);
+
+}  // namespace runq::internal
