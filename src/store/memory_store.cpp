@@ -15,7 +15,9 @@
 // - a holder is current only while its task is RESERVED under its token: a task whose lapsed
 //   lease was returned to its queue has no holder until it is handed out again;
 // - a finished task's record (state, result) is kept for `result_ttl`, with or without a
-//   result value.
+//   result value;
+// - wait_task returns on a final state only: the result record a retry may leave does not end
+//   the wait (the SQLite store does the same).
 #include "store/memory_store.hpp"
 
 #include <algorithm>
@@ -196,7 +198,7 @@ class MemoryStore final : public Store {
     while (true) {
       auto it = tasks_.find(key);
       if (it == tasks_.end()) return not_found_error("wait_task: no task '" + key + "'");
-      if (is_final(it->second.state) || !it->second.result.empty()) {
+      if (is_final(it->second.state)) {
         return info_of(it->second, latest_now_);
       }
       if (Clock::now() >= deadline) {

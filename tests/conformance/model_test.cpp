@@ -9,6 +9,7 @@
 //   lapsed may still settle it: such holders are not used;
 // - records whose TTL passed but which no cleanup() has removed yet are not read.
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <random>
@@ -36,6 +37,30 @@ struct Known {
   Millis result_expires = 0;  // finished: when its record expires
 };
 
+// How much of the contract one replay exercised (so that it cannot silently degenerate).
+struct Coverage {
+  int handed_out = 0;
+  int redelivered = 0;  // deliveries > 1
+  int settled = 0;
+  int refused = 0;          // stale settlements, agreed on by both
+  int invalid_batches = 0;  // enqueues refused as a whole
+  int widened = 0;          // reserves whose max was raised to stay unambiguous
+  int ticks_fired = 0;
+  int tasks_read = 0;
+
+  Coverage& operator+=(const Coverage& o) {
+    handed_out += o.handed_out;
+    redelivered += o.redelivered;
+    settled += o.settled;
+    refused += o.refused;
+    invalid_batches += o.invalid_batches;
+    widened += o.widened;
+    ticks_fired += o.ticks_fired;
+    tasks_read += o.tasks_read;
+    return *this;
+  }
+};
+
 struct Held {
   std::uint64_t model_token = 0;
   std::uint64_t real_token = 0;
@@ -56,9 +81,10 @@ class Replay {
   Replay(Store& model, Store& real, unsigned seed) : model_(model), real_(real), rng_(seed) {}
 
   // Runs `steps` random operations; stops at the first disagreement (a test failure).
-  void run(int steps) {
+  Coverage run(int steps) {
     for (step_ = 0; step_ < steps && !::testing::Test::HasFailure(); ++step_) one_step();
     if (!::testing::Test::HasFailure()) compare_all_tasks();
+    return cov_;
   }
 
  private:
@@ -128,7 +154,10 @@ class Replay {
     Status m = model_.enqueue(batch, now_);
     Status r = real_.enqueue(batch, now_);
     ASSERT_EQ(m.code(), r.code()) << where() << ": " << m.to_string() << " vs " << r.to_string();
-    if (!m.ok()) return;
+    if (!m.ok()) {
+      ++cov_.invalid_batches;
+      return;
+    }
     for (const NewTask& t : batch) add_known(t);
   }
 
@@ -187,7 +216,9 @@ class Replay {
     req.worker_id = one_of(kWorkers);
     req.lease_ms = pick(1000, 6000);
     req.now = now_;
-    req.max = unambiguous_max(req.queues, pick(1, 4));
+    const int wanted = pick(1, 4);
+    req.max = unambiguous_max(req.queues, wanted);
+    if (req.max != wanted) ++cov_.widened;
     auto m = model_.reserve(req);
     auto r = real_.reserve(req);
     ASSERT_TRUE(m.ok() && r.ok()) << where() << ": " << m.status().to_string() << " vs "
@@ -206,6 +237,7 @@ class Replay {
     ASSERT_EQ(mrows, rrows) << where() << ": handed out different tasks (id, queue, body, "
                             << "deliveries, lease_expires) for max=" << req.max;
     for (const Delivery& d : *m) record_delivery(d, *real_by_id.at(d.id));
+    cov_.handed_out += static_cast<int>(m->size());
     last_reserve_now_ = now_;
     compare_queue_stats();
   }
@@ -217,6 +249,7 @@ class Replay {
           << where() << ": token of " << m.id << " did not grow";
     }
     list.push_back(Held{m.token, r.token, m.lease_expires, false});
+    if (m.deliveries > 1) ++cov_.redelivered;
     known_[m.id].fresh = false;
   }
 
@@ -292,6 +325,7 @@ class Replay {
                                   << r.status().to_string();
     ASSERT_EQ(*m, *r) << where() << ": settle flags differ";
     for (std::size_t i = 0; i < ms.size(); ++i) {
+      ++((*m)[i] ? cov_.settled : cov_.refused);
       if (!(*m)[i]) continue;
       held_[who[i].first][who[i].second].settled = true;
       if (ms[i].outcome == Outcome::kAck) known_[ms[i].id].result_expires = now_ + ms[i].result_ttl;
@@ -385,6 +419,7 @@ class Replay {
       ASSERT_TRUE(m.ok() && r.ok()) << where();
       ASSERT_EQ(*m, *r) << where() << ": claim of " << s << " tick " << tick;
       if (*m) add_known(t);
+      if (*m) ++cov_.ticks_fired;
     }
     auto m = model_.list_schedules();
     auto r = real_.list_schedules();
@@ -438,6 +473,7 @@ class Replay {
     std::string both = "\n  model: " + info_text(m) + "\n  store: " + info_text(r);
     ASSERT_EQ(m.status().code(), r.status().code()) << where() << both;
     if (!m.ok()) return;
+    ++cov_.tasks_read;
     ASSERT_EQ(m->state, r->state) << where() << both;
     EXPECT_EQ(m->result, r->result) << where() << both;
     TaskState s = m->state;
@@ -506,6 +542,7 @@ class Replay {
   Store& model_;
   Store& real_;
   std::mt19937 rng_;
+  Coverage cov_;
   int step_ = 0;
   std::string op_;
   Millis now_ = kT0;
@@ -519,14 +556,29 @@ class Replay {
 };
 
 TEST_P(StoreConformance, RandomOperationsMatchTheMemoryModel) {
+  Coverage total;
   for (unsigned seed : {1u, 2u, 3u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::unique_ptr<Store> model = new_memory_store();
     std::unique_ptr<Store> real = another_store();
     ASSERT_NE(real, nullptr);
-    Replay(*model, *real, seed).run(300);
-    if (HasFailure()) break;
+    total += Replay(*model, *real, seed).run(300);
+    if (HasFailure()) return;
   }
+  // The seeds are fixed, so these only change when the replay itself changes.
+  EXPECT_GE(total.handed_out, 100);
+  EXPECT_GE(total.redelivered, 10);
+  EXPECT_GE(total.settled, 50);
+  EXPECT_GE(total.refused, 10);
+  EXPECT_GE(total.invalid_batches, 3);
+  EXPECT_GE(total.widened, 3);
+  EXPECT_GE(total.ticks_fired, 5);
+  EXPECT_GE(total.tasks_read, 100);
+  std::printf(
+      "replayed: %d handed out (%d redelivered), %d settled, %d refused, %d invalid batches, "
+      "%d widened reserves, %d ticks fired, %d task reads compared\n",
+      total.handed_out, total.redelivered, total.settled, total.refused, total.invalid_batches,
+      total.widened, total.ticks_fired, total.tasks_read);
 }
 
 }  // namespace
