@@ -57,6 +57,7 @@ using internal::Reply;
 
 constexpr std::size_t kEnqueueChunk = 1000;  // tasks per script call inside one MULTI
 constexpr Millis kDoneTokenTtlMs = 60'000;
+constexpr Millis kMaxBlockMs = 3'600'000;  // longest single BLPOP; longer waits loop
 
 enum class Script {
   kEnqueue,
@@ -200,6 +201,7 @@ class RedisStore final : public Store {
   Result<std::optional<std::string>> blocking_pop(const std::vector<std::string>& keys,
                                                   Millis timeout_ms, std::string_view doing);
   Status enqueue_chunks(std::span<const NewTask> tasks, Millis now);
+  Result<bool> wait_task_once(std::string_view id, Millis timeout_ms);
   Result<StoreStats> parse_stats(const redisReply* r) const;
 
   RedisStoreOptions opts_;
@@ -376,9 +378,9 @@ Status RedisStore::wait_for_work(const std::vector<std::string>& queues, Millis 
   RedisArgs peek = script_call(Script::kWaitPeek);
   for (const std::string& q : queues) peek.add(q);
   RUNQ_ASSIGN_OR_RETURN(std::int64_t next, run_int(Script::kWaitPeek, peek, "waiting for work on"));
-  if (next == -1) return ok_status();  // ready now
-  Millis wait = timeout_ms;
-  if (next >= 0) wait = std::clamp<Millis>(next - caller_now(), 0, timeout_ms);
+  if (next == -1) return ok_status();               // ready now
+  Millis wait = std::min(timeout_ms, kMaxBlockMs);  // returning early is allowed
+  if (next >= 0) wait = std::clamp<Millis>(next - caller_now(), 0, wait);
   if (wait <= 0) return ok_status();  // an eta or a lease expiry is due: reserve handles it
   std::vector<std::string> keys;
   for (const std::string& q : queues) keys.push_back(key("w:" + q));
@@ -472,29 +474,42 @@ Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
 }
 
 Result<TaskInfo> RedisStore::wait_task(std::string_view id, Millis timeout_ms) {
-  timeout_ms = std::max<Millis>(timeout_ms, 0);
+  timeout_ms = std::clamp<Millis>(timeout_ms, 0, 365LL * 24 * kMaxBlockMs);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    Millis left = std::max<Millis>(to_millis(deadline - std::chrono::steady_clock::now()), 0);
+    Millis slice = std::min(left, kMaxBlockMs);
+    RUNQ_ASSIGN_OR_RETURN(bool exists, wait_task_once(id, slice));
+    if (!exists) return not_found_error("waiting for task " + in_quotes(id) + ": no such task");
+    RUNQ_ASSIGN_OR_RETURN(TaskInfo info, get_task(id, caller_now()));
+    if (is_final(info.state) || !info.result.empty()) return info;
+    if (slice >= left) {
+      return deadline_exceeded_error("waiting for task " + in_quotes(id) + ": still " +
+                                     std::string(task_state_name(info.state)) + " after " +
+                                     std::to_string(timeout_ms) + " ms");
+    }
+  }
+}
+
+// Registers as a waiter of `id` and blocks until it finishes or `timeout_ms` passed. False
+// when the task does not exist.
+Result<bool> RedisStore::wait_task_once(std::string_view id, Millis timeout_ms) {
   RedisArgs reg = script_call(Script::kWaitTask);
   reg.add(id).add_int(system_now() + timeout_ms + kDoneTokenTtlMs);
   RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kWaitTask, reg, "waiting for a task on"));
-  if (r == -1) return not_found_error("waiting for task " + in_quotes(id) + ": no such task");
-  if (r == 0 && timeout_ms > 0) {
-    const std::string done = key("done:") + std::string(id);
-    RUNQ_ASSIGN_OR_RETURN(auto token, blocking_pop({done}, timeout_ms, "waiting for a task on"));
-    if (token) {  // put it back for the other waiters of the same task
-      RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
-      RedisArgs push{"RPUSH", done, "1"};
-      RedisArgs expire;
-      expire.add("PEXPIRE").add(done).add_int(kDoneTokenTtlMs);
-      const RedisArgs* both[] = {&push, &expire};
-      std::vector<Reply> ignored;
-      RUNQ_RETURN_IF_ERROR(conn->pipeline(both, &ignored, "waiting for a task on"));
-    }
+  if (r == -1) return false;
+  if (r == 1 || timeout_ms <= 0) return true;
+  const std::string done = key("done:") + std::string(id);
+  RUNQ_ASSIGN_OR_RETURN(auto token, blocking_pop({done}, timeout_ms, "waiting for a task on"));
+  if (token) {  // put it back for the other waiters of the same task
+    RedisArgs push{"RPUSH", done, "1"};
+    RedisArgs expire;
+    expire.add("PEXPIRE").add(done).add_int(kDoneTokenTtlMs);
+    const RedisArgs* both[] = {&push, &expire};
+    std::vector<Reply> ignored;
+    RUNQ_RETURN_IF_ERROR(round_trip(both, &ignored, "waiting for a task on"));
   }
-  RUNQ_ASSIGN_OR_RETURN(TaskInfo info, get_task(id, caller_now()));
-  if (is_final(info.state) || !info.result.empty()) return info;
-  return deadline_exceeded_error("waiting for task " + in_quotes(id) + ": still " +
-                                 std::string(task_state_name(info.state)) + " after " +
-                                 std::to_string(timeout_ms) + " ms");
+  return true;
 }
 
 // ---- admin ----------------------------------------------------------------------------------
@@ -541,7 +556,7 @@ Result<StoreStats> RedisStore::parse_stats(const redisReply* r) const {
 Result<std::vector<DeadTask>> RedisStore::list_dead(std::size_t limit) {
   if (limit == 0) return std::vector<DeadTask>{};
   RedisArgs args = script_call(Script::kListDead);
-  args.add_int(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  args.add_int(static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000'000)));
   constexpr std::string_view kDoing = "listing dead letters on";
   RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kListDead, args, kDoing));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 5, kDoing));

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <utility>
@@ -238,7 +239,7 @@ bool RedisConnection::wait_readable(Millis timeout_ms) const {
                     deadline - std::chrono::steady_clock::now())
                     .count();
     pollfd p{ctx_->fd, POLLIN, 0};
-    int n = poll(&p, 1, static_cast<int>(left < 0 ? 0 : left));
+    int n = poll(&p, 1, static_cast<int>(std::clamp<std::int64_t>(left, 0, 1 << 30)));
     if (n > 0) return true;
     if (n == 0 || errno != EINTR) return false;
   }

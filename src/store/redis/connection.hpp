@@ -119,7 +119,7 @@ class RedisConnection {
 // or opens a new one; a Handle returns it on destruction unless it broke.
 class RedisPool {
  public:
-  explicit RedisPool(RedisEndpoint endpoint, std::size_t max_idle = 16);
+  explicit RedisPool(RedisEndpoint endpoint, std::size_t max_idle = 32);
 
   class Handle {
    public:

@@ -112,8 +112,13 @@ for i = 7, #ARGV do
       zadd_all(lkey(q), leased)
       redis.call('ZADD', K_TIMERS, 'LT', lease_until, q)
     end
-    -- Work left behind: make sure another waiting worker wakes up for it.
-    if got >= max and redis.call('EXISTS', qkey(q)) == 1 then wake(q) end
+  end
+end
+-- Work left behind (the batch is full): make sure other waiting workers wake up for it. A
+-- worker blocked on several queues may have taken the token of a queue it did not serve.
+if got >= max then
+  for i = 7, #ARGV do
+    if redis.call('EXISTS', qkey(ARGV[i])) == 1 then wake(ARGV[i]) end
   end
 end
 return out
