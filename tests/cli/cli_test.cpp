@@ -114,6 +114,27 @@ TEST_F(CliTest, EnqueueWithCountdownIsScheduledAndResultSaysWhen) {
   EXPECT_THAT(r.out, ContainsRegex("scheduled for [-0-9T:.]+Z \\(in (1h|59m[0-9]+s)\\)"));
 }
 
+TEST_F(CliTest, EnqueueEtaWithOffsetIsStoredInUtc) {
+  CommandResult r = run(
+      {"enqueue", "add", "--eta", "2099-01-01T09:30:00+01:00", "--id", "eta", "--expires", "5m"});
+
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto info = store().get_task("eta", now());
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->state, TaskState::kScheduled);
+  EXPECT_EQ(info->eta, 4'070'939'400'000);  // 2099-01-01T08:30:00Z
+}
+
+TEST_F(CliTest, EnqueueRejectsBadEtaAndPriority) {
+  CommandResult eta = run({"enqueue", "add", "--eta", "tomorrow"});
+  CommandResult priority = run({"enqueue", "add", "--priority", "12"});
+
+  EXPECT_EQ(eta.exit_code, 2);
+  EXPECT_THAT(eta.err, StartsWith("runq enqueue: invalid time 'tomorrow'"));
+  EXPECT_EQ(priority.exit_code, 2);
+  EXPECT_TRUE(one_line(priority.err)) << priority.err;
+}
+
 TEST_F(CliTest, ResultOfPendingTaskExplainsThatNoWorkerListens) {
   ASSERT_EQ(
       run({"enqueue", "add", "--args", "[1,1]", "--id", "t1", "--queue", "reports"}).exit_code, 0);
