@@ -114,6 +114,8 @@ Result<int> Beat::tick_entry(std::size_t i, const ScheduleState* state, Millis n
   const PeriodicEntry& e = entries_[i];
   EntryState& es = states_[i];
   const Millis last = state ? state->last_tick : 0;
+  // max(now, last): a faster-clocked Beat may have claimed ticks this clock has not reached;
+  // waking for those would only spin.
   es.next_due = e.schedule.next_after(std::max(now, last));
   if (state && state->paused) {
     es.seen_paused = true;
@@ -141,6 +143,8 @@ Result<int> Beat::tick_entry(std::size_t i, const ScheduleState* state, Millis n
 
 Result<int> Beat::tick() {
   RUNQ_RETURN_IF_ERROR(config_status_);
+  // One `now` for the whole pass, so all entries agree on what is due; one list_schedules
+  // round trip, whatever the number of entries.
   const Millis now = clock_.now_ms();
   RUNQ_ASSIGN_OR_RETURN(std::vector<ScheduleState> states, store_.list_schedules());
   std::map<std::string, const ScheduleState*, std::less<>> by_name;
@@ -174,6 +178,8 @@ void Beat::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     Result<int> pass = tick();
     last_status_ = pass.status();
+    // Waiting in chunks of at most poll_ms also bounds the damage of a clock jump: the next
+    // pass recomputes what is due from the clock, whatever this wait assumed.
     Millis wait = options_.poll_ms;
     if (pass.ok() && next_wakeup() != kNever) {
       wait = std::clamp<Millis>(next_wakeup() - clock_.now_ms(), 0, options_.poll_ms);

@@ -103,7 +103,9 @@ Result<int> parse_step(std::string_view text) {
   return step;
 }
 
-// One list element: *, N, A-B, */S, A-B/S, A/S.
+// One list element: *, N, A-B, */S, A-B/S, A/S. "A/S" (not in original Vixie cron, but in
+// cronie, croniter and Quartz) runs from A to the end of the field, so "5/15" is 5,20,35,50.
+// Steps larger than the range are allowed ("*/100" = the first value), as in Vixie cron.
 Result<std::uint64_t> parse_element(std::string_view e, const FieldDef& f) {
   if (e.empty()) return reason("empty list element");
   std::string_view base = e;
@@ -215,6 +217,9 @@ Status fill_fields(const std::vector<std::string_view>& fields, CronSpec& spec,
     }
     *out[i] = *mask;
   }
+  // Vixie cron keys both the day rule and the DST rule on the field TEXT starting with '*',
+  // not on the value set: "*/2" is a star field, "1-31" is not. Users of other crons rely
+  // on exactly this, so the flags are taken from the text.
   std::size_t base = spec.has_seconds ? 1 : 0;
   spec.minute_star = fields[base][0] == '*';
   spec.hour_star = fields[base + 1][0] == '*';
@@ -233,6 +238,8 @@ std::int64_t days_from_civil(std::int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
+// The search works on broken-down fields rather than on seconds so that it can jump a whole
+// month, day, hour or minute at a time.
 struct Cursor {
   int y, mo, d, h, mi, s;
 };
@@ -353,6 +360,8 @@ std::optional<CivilSeconds> CronSpec::next_civil(CivilSeconds from) const {
   return std::nullopt;
 }
 
+// Errors are built in two layers: field parsers return the bare reason ("step must be >= 1")
+// and this function prefixes the expression and the field, so every message has one shape.
 Result<CronSpec> parse_cron_spec(std::string_view expr) {
   std::string_view text = trim(expr);
   if (text.empty()) return expression_error(expr, "empty expression");
@@ -370,6 +379,8 @@ Result<CronSpec> parse_cron_spec(std::string_view expr) {
   }
   CronSpec spec;
   RUNQ_RETURN_IF_ERROR(fill_fields(fields, spec, text));
+  // Refusing here, with the day-of-month field named, beats a schedule that silently never
+  // fires; next_civil's 400-year bound would only say "never" at run time.
   if (!some_date_exists(spec)) {
     std::size_t base = spec.has_seconds ? 1 : 0;
     return expression_error(text, "day-of-month field \"" + std::string(fields[base + 2]) +

@@ -20,6 +20,7 @@ constexpr Millis kMinSupported = -30'610'224'000'000;  // 1000-01-01T00:00:00Z
 // Two changes a year for 2,000 years: more than any search below can need.
 constexpr int kMaxSegments = 4000;
 
+// C++ division truncates toward zero; ticks before the epoch (negative times) need floor.
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   std::int64_t q = a / b;
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
@@ -99,7 +100,9 @@ Result<Millis> parse_every(std::string_view text) {
 }  // namespace
 
 std::optional<Millis> next_cron_tick(const CronSpec& spec, const Zone& zone, Millis t) {
-  SysSeconds last = floor_div(t, 1000);  // ticks are whole seconds strictly after t
+  // Ticks are whole seconds strictly after t: t = 10:00:00.500 gives 10:00:01 at the
+  // earliest, and so does t = 10:00:00.000.
+  SysSeconds last = floor_div(t, 1000);
   std::optional<SysSeconds> u =
       spec.wildcard() ? next_wildcard(spec, zone, last + 1) : next_fixed(spec, zone, last);
   if (!u) return std::nullopt;
@@ -172,8 +175,11 @@ Schedule::Schedule(std::shared_ptr<const internal::ScheduleRep> rep) : rep_(std:
 
 Millis Schedule::next_after(Millis t) const {
   if (!rep_ || t >= internal::kMaxSupported) return kNever;
+  // Times before year 1000 are treated as year 1000: nobody schedules there, and it keeps
+  // the civil-time arithmetic far from overflow.
   t = std::max(t, internal::kMinSupported);
   if (rep_->interval_ms > 0) {
+    // Anchored at the epoch, not at start-up: every host computes the same ticks.
     return (internal::floor_div(t, rep_->interval_ms) + 1) * rep_->interval_ms;
   }
   std::optional<Millis> next = internal::next_cron_tick(*rep_->cron, rep_->zone, t);

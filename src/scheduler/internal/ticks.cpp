@@ -32,6 +32,8 @@ std::optional<Millis> latest_tick(const Schedule& schedule, Millis after, Millis
 
 std::vector<Millis> due_ticks(const Schedule& schedule, Millis after, Millis now, Millis grace_ms,
                               Misfire policy, int run_all_limit) {
+  // Ticks in (missed_upto, now] are on time; `- 1` makes a tick exactly grace_ms late count
+  // as on time.
   const Millis missed_upto = std::max(after, now - grace_ms - 1);
   std::vector<Millis> on_time;
   for (Millis t = schedule.next_after(missed_upto);

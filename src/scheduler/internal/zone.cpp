@@ -24,6 +24,7 @@ SysSeconds clamp_instant(date::sys_seconds t) {
 Result<Zone> Zone::locate(std::string_view name) {
   Zone zone;
   zone.name_ = std::string(name);
+  // UTC is answered without the database: no file read, and the common case stays cheap.
   if (name == "UTC") return zone;
   try {
     zone.tz_ = date::locate_zone(name);
@@ -45,6 +46,7 @@ CivilMapping Zone::map_civil(CivilSeconds civil) const {
   if (tz_ == nullptr) return {CivilMapping::Kind::kUnique, civil, civil};
   date::local_info info = tz_->get_info(date::local_seconds{std::chrono::seconds{civil}});
   switch (info.result) {
+    // date reports a gap with `first` = the offset before it, whose `end` is the transition.
     case date::local_info::nonexistent:
       return {CivilMapping::Kind::kGap, clamp_instant(info.first.end), 0};
     case date::local_info::ambiguous:
