@@ -5,14 +5,14 @@
 // Key layout (P = key prefix, "runq:" by default):
 //   P t:<id>       HASH  a live task: q queue, p priority, b body, s state name, eta,
 //                        tok fencing token, d deliveries, md max deliveries, w worker, le lease
-//                        expiry, sc ready score (kept while reserved: a release or lapse puts
-//                        the task back in its place), pr progress, r result, why/died (dead).
+//                        expiry, pr progress, r result, why/died (dead).
 //   P f:<id>       STRING  a finished (acked) task: "state\x1fexpires\x1fdeliveries\x1f
 //                        priority\x1fprogress\x1fresult" until its result ttl in the caller's
 //                        time (get_task and enqueue compare `now`), deleted by Redis a minute
 //                        later in real time; P xb ZSET + P x:<second> LIST index it for cleanup.
 //                        While t:<id> or f:<id> exists, enqueue skips the id.
-//   P q:<queue>    ZSET  ready ids; score (9 - priority) * 2^42 + sequence (priority, FIFO)
+//   P q:<queue>:<priority>  LIST  ready ids, FIFO (RPUSH, LMPOP from priority 9 down to 0);
+//                        a released or lapsed task goes back to the front (LPUSH)
 //   P s:<queue>    ZSET  scheduled and retry ids by eta
 //   P l:<queue>    ZSET  reserved ids by lease expiry
 //   P w:<queue>    LIST  wake-up token (at most one) for workers blocked in wait_for_work
@@ -22,8 +22,8 @@
 //   P dead         ZSET  dead ids by time of death; P deadn HASH queue -> dead count
 //   P waiting      ZSET  ids someone waits on (wait_task) -> waiter deadline;
 //   P done:<id>    LIST  token pushed when a waited-on task finishes (expires after 60 s)
-//   P seq, P token       counters (FIFO sequence, fencing tokens: global, so a token is
-//                        larger than every token handed out before for any task)
+//   P token        counter of fencing tokens: global, so a token is larger than every token
+//                        handed out before for any task
 //   P stats        HASH  completed, failed, duplicates
 //   P workers      ZSET  worker id -> heartbeat expiry; P workers:info HASH id -> JSON
 //   P schedules    SET   names; P schedule:<name> HASH last, paused, info

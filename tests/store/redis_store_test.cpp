@@ -213,7 +213,7 @@ TEST(RedisStoreDamage, GarbageTaskRecordsAreDeadLetteredAndOthersStillServed) {
   ASSERT_TRUE(store->enqueue(tasks, kNow).ok());
   ASSERT_EQ(server.command({"SET", "runq:t:not-a-hash", "garbage"}), "OK");
   ASSERT_EQ(server.command({"HSET", "runq:t:bad-counter", "d", "twelve"}), "0");
-  ASSERT_EQ(server.command({"ZADD", "runq:q:default", "0", "ghost"}), "1");
+  ASSERT_EQ(server.command({"LPUSH", "runq:q:default:0", "ghost"}), "4");
 
   auto got = store->reserve(request({"default"}));
   ASSERT_TRUE(got.ok()) << got.status().to_string();
@@ -235,13 +235,13 @@ TEST(RedisStoreDamage, GarbageQueueKeyIsMovedAsideAndTheQueueKeepsWorking) {
   RUNQ_START_REDIS_OR_SKIP(server);
   auto store = open_or_die(server.url());
   ASSERT_NE(store, nullptr);
-  ASSERT_EQ(server.command({"SET", "runq:q:default", "garbage"}), "OK");
+  ASSERT_EQ(server.command({"SET", "runq:q:default:0", "garbage"}), "OK");
   auto empty = store->reserve(request({"default"}));
   ASSERT_TRUE(empty.ok()) << empty.status().to_string();
   EXPECT_TRUE(empty->empty());
-  EXPECT_EQ(server.command({"GET", "runq:q:default:corrupt"}), "garbage");
+  EXPECT_EQ(server.command({"GET", "runq:q:default:0:corrupt"}), "garbage");
 
-  ASSERT_EQ(server.command({"SET", "runq:q:default", "garbage again"}), "OK");
+  ASSERT_EQ(server.command({"SET", "runq:q:default:0", "garbage again"}), "OK");
   std::vector<NewTask> tasks = {task("x")};
   ASSERT_TRUE(store->enqueue(tasks, kNow).ok());
   auto got = store->reserve(request({"default"}));

@@ -11,7 +11,6 @@ end
 if t[2] == '1' or (tonumber(t[1]) or 0) >= tick then return 0 end
 redis.call('HSET', k, 'last', tick)
 local batch = new_batch()
-add_task(batch, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], now,
-         redis.call('INCR', K_SEQ))
+add_task(batch, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], now)
 batch:flush()
 return 1

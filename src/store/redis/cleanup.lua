@@ -45,8 +45,8 @@ for _, id in ipairs(gone) do
 end
 redis.call('ZREMRANGEBYSCORE', K_WAITING, '-inf', now - 3600000)
 for _, q in ipairs(redis.call('SMEMBERS', K_QUEUES)) do
-  local busy = redis.call('EXISTS', qkey(q), skey(q), lkey(q))
-  if busy == 0 and (tonumber(redis.call('HGET', K_DEADN, q)) or 0) <= 0 then
+  local busy = has_ready(q) or redis.call('EXISTS', skey(q), lkey(q)) > 0
+  if not busy and (tonumber(redis.call('HGET', K_DEADN, q)) or 0) <= 0 then
     redis.call('SREM', K_QUEUES, q)
     redis.call('HDEL', K_DEADN, q)
     redis.call('DEL', wkey(q))

@@ -2,13 +2,11 @@
 -- several scripts share. ARGV[1] is always the key prefix of the store. Key layout is
 -- documented at the top of src/store/redis_store.cpp.
 local P = ARGV[1]
-local PRI_SPAN = 4398046511104  -- 2^42: ready score = (9 - priority) * 2^42 + sequence
 local K_QUEUES = P .. 'queues'
 local K_TIMERS = P .. 'timers'
 local K_DEAD = P .. 'dead'
 local K_DEADN = P .. 'deadn'
 local K_STATS = P .. 'stats'
-local K_SEQ = P .. 'seq'
 local K_TOKEN = P .. 'token'
 local K_WAITING = P .. 'waiting'
 local K_EXPIRY = P .. 'xb'  -- ZSET of seconds; LIST P x:<second> = ids finished to expire then
@@ -17,7 +15,15 @@ local EXPIRY_GRACE_MS = 60000  -- real-time PEXPIRE of a finished task = its ttl
 local function tkey(id) return P .. 't:' .. id end
 local function fkey(id) return P .. 'f:' .. id end
 local function xkey(second) return P .. 'x:' .. second end
-local function qkey(q) return P .. 'q:' .. q end
+-- Ready tasks: one LIST per queue and priority, FIFO; reserve pops the highest priority first.
+local function qkey(q, priority) return P .. 'q:' .. q .. ':' .. priority end
+local READY_ORDER = {'9', '8', '7', '6', '5', '4', '3', '2', '1', '0'}
+local function ready_keys(q)
+  local keys = {}
+  for i, p in ipairs(READY_ORDER) do keys[i] = qkey(q, p) end
+  return keys
+end
+local function has_ready(q) return redis.call('EXISTS', unpack(ready_keys(q))) > 0 end
 local function skey(q) return P .. 's:' .. q end
 local function lkey(q) return P .. 'l:' .. q end
 local function wkey(q) return P .. 'w:' .. q end
@@ -33,10 +39,6 @@ local STATES = {pending = true, scheduled = true, reserved = true, retry = true,
 local SEP = '\31'
 local function finished_expiry(record)
   return tonumber(string.match(record, '^[^\31]*\31([^\31]*)'))
-end
-
-local function ready_score(priority, seq)
-  return (9 - priority) * PRI_SPAN + seq
 end
 
 -- Reads fields of a task hash. Returns nil when the key holds something other than a hash.
@@ -107,39 +109,50 @@ local function quarantine(id, q, now)
   dead_letter(id, q, 'corrupt task record (not a hash); moved to ' .. k .. ':corrupt', now)
 end
 
--- Batched additions to ready and scheduled sets, flushed once per script.
+-- Batched additions to ready lists and scheduled sets, flushed once per script.
 local Batch = {}
 Batch.__index = Batch
-local function new_batch() return setmetatable({ready = {}, sched = {}, touched = {}}, Batch) end
-
-local function push_pair(map, q, score, id)
-  local list = map[q]
-  if not list then list = {}; map[q] = list end
-  list[#list + 1] = score
-  list[#list + 1] = id
+local function new_batch()
+  return setmetatable({ready = {}, sched = {}, touched = {}}, Batch)
 end
 
-function Batch:add_ready(q, score, id) push_pair(self.ready, q, score, id); self.touched[q] = true end
-function Batch:add_scheduled(q, eta, id) push_pair(self.sched, q, eta, id); self.touched[q] = true end
+local function list_of(map, key)
+  local list = map[key]
+  if not list then list = {}; map[key] = list end
+  return list
+end
 
-local ZADD_CHUNK = 4000  -- stays below Lua's unpack() limit
+-- priority: the stored decimal string '0'..'9'
+function Batch:add_ready(q, priority, id)
+  local list = list_of(self.ready, qkey(q, priority))
+  list[#list + 1] = id
+  self.touched[q] = true
+end
+function Batch:add_scheduled(q, eta, id)
+  local list = list_of(self.sched, q)
+  list[#list + 1] = eta
+  list[#list + 1] = id
+  self.touched[q] = true
+end
+
+local ARGS_CHUNK = 4000  -- stays below Lua's unpack() limit
 
 local function zadd_all(key, list)
-  for i = 1, #list, ZADD_CHUNK do
-    redis.call('ZADD', key, unpack(list, i, math.min(i + ZADD_CHUNK - 1, #list)))
+  for i = 1, #list, ARGS_CHUNK do
+    redis.call('ZADD', key, unpack(list, i, math.min(i + ARGS_CHUNK - 1, #list)))
   end
 end
 
 local function rpush_all(key, list)
-  for i = 1, #list, ZADD_CHUNK do
-    redis.call('RPUSH', key, unpack(list, i, math.min(i + ZADD_CHUNK - 1, #list)))
+  for i = 1, #list, ARGS_CHUNK do
+    redis.call('RPUSH', key, unpack(list, i, math.min(i + ARGS_CHUNK - 1, #list)))
   end
 end
 
 function Batch:flush()
-  for q, list in pairs(self.ready) do
-    ensure_type(qkey(q), 'zset')
-    zadd_all(qkey(q), list)
+  for key, list in pairs(self.ready) do
+    ensure_type(key, 'list')
+    rpush_all(key, list)
   end
   for q, list in pairs(self.sched) do
     ensure_type(skey(q), 'zset')
@@ -158,7 +171,7 @@ end
 
 -- Adds one task unless its id exists. Returns 1 if added. priority, eta and max_deliveries
 -- are the decimal strings sent by the client (validated there): stored as they are.
-local function add_task(batch, id, q, priority, eta, max_deliveries, body, now, seq)
+local function add_task(batch, id, q, priority, eta, max_deliveries, body, now)
   local k = tkey(id)
   if redis.call('EXISTS', k, fkey(id)) > 0 then
     -- A finished task whose result expired (in the caller's time) no longer exists.
@@ -172,7 +185,7 @@ local function add_task(batch, id, q, priority, eta, max_deliveries, body, now, 
   if eta_ms <= now then
     redis.call('HSET', k, 'q', q, 'p', priority, 'b', body, 's', 'pending', 'd', '0',
                'md', max_deliveries)
-    batch:add_ready(q, ready_score(tonumber(priority), seq), id)
+    batch:add_ready(q, priority, id)
   else
     redis.call('HSET', k, 'q', q, 'p', priority, 'b', body, 's', 'scheduled', 'eta', eta,
                'd', '0', 'md', max_deliveries)

@@ -13,14 +13,12 @@ local function promote(q)
   local ids = redis.call('ZRANGEBYSCORE', skey(q), '-inf', now, 'LIMIT', 0, budget)
   if #ids == 0 then return end
   budget = budget - #ids
-  local seq = redis.call('INCRBY', K_SEQ, #ids) - #ids
   local batch = new_batch()
-  for i, id in ipairs(ids) do
+  for _, id in ipairs(ids) do
     local t = read_task(id, 'p', 's')
     if t and (t[2] == 'scheduled' or t[2] == 'retry') then
-      local score = ready_score(tonumber(t[1]) or 0, seq + i)
       redis.call('HSET', tkey(id), 's', 'pending')
-      batch:add_ready(q, score, id)
+      batch:add_ready(q, t[1] or '0', id)
     end
   end
   redis.call('ZREM', skey(q), unpack(ids))
@@ -33,7 +31,7 @@ local function reclaim(q)
   budget = budget - #ids
   local back = false
   for _, id in ipairs(ids) do
-    local t = read_task(id, 's', 'd', 'md', 'w', 'sc')
+    local t = read_task(id, 's', 'd', 'md', 'w', 'p')
     if t and t[1] == 'reserved' then
       local d = tonumber(t[2]) or 0
       if d >= (tonumber(t[3]) or 1) then
@@ -42,7 +40,7 @@ local function reclaim(q)
       else
         redis.call('HSET', tkey(id), 's', 'pending')
         redis.call('HDEL', tkey(id), 'w', 'le')
-        redis.call('ZADD', qkey(q), tonumber(t[5]) or 0, id)
+        redis.call('LPUSH', qkey(q, t[5] or '0'), id)  -- back at the front: it was first
         back = true
       end
     end
@@ -55,6 +53,7 @@ local due = redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', now, 'LIMIT', 0, 64)
 for _, q in ipairs(due) do
   if budget <= 0 then break end
   if ensure_type(skey(q), 'zset') and ensure_type(lkey(q), 'zset') then
+    for _, key in ipairs(ready_keys(q)) do ensure_type(key, 'list') end
     promote(q)
     reclaim(q)
   end
@@ -66,7 +65,7 @@ local got = 0
 local token = nil  -- next fencing token; allocated on the first hand-out only (no idle writes)
 
 -- Leases one popped id. Stale index entries (no such task, or not pending) are dropped.
-local function take(id, q, score, leased)
+local function take(id, q, leased)
   local t = read_task(id, 's', 'b', 'd', 'md')
   if not t then
     quarantine(id, q, now)
@@ -83,9 +82,8 @@ local function take(id, q, score, leased)
   if not token then token = redis.call('INCRBY', K_TOKEN, max - got) - (max - got) end
   token = token + 1
   d = d + 1
-  -- The ready score is kept so that a release or a lapse puts the task back in its place.
   redis.call('HSET', tkey(id), 's', 'reserved', 'tok', token, 'd', d, 'w', worker,
-             'le', lease_until_text, 'sc', score)
+             'le', lease_until_text)
   leased[#leased + 1] = lease_until_text
   leased[#leased + 1] = id
   local n = #out
@@ -98,15 +96,31 @@ local function take(id, q, score, leased)
   got = got + 1
 end
 
+-- Pops up to n ids from the highest-priority non-empty ready list of q (LMPOP: one call).
+local function pop(q, keys, n)
+  local args = {#keys}
+  for i, key in ipairs(keys) do args[i + 1] = key end
+  args[#args + 1] = 'LEFT'
+  args[#args + 1] = 'COUNT'
+  args[#args + 1] = n
+  local r = redis.pcall('LMPOP', unpack(args))
+  if type(r) == 'table' and r.err then
+    for _, key in ipairs(keys) do ensure_type(key, 'list') end  -- garbage: moved aside
+    r = redis.call('LMPOP', unpack(args))
+  end
+  return r and r[2] or {}
+end
+
 for i = 7, #ARGV do
   if got >= max then break end
   local q = ARGV[i]
-  if ensure_type(qkey(q), 'zset') and ensure_type(lkey(q), 'zset') then
+  if ensure_type(lkey(q), 'zset') then
+    local keys = ready_keys(q)
     local leased = {}
     while got < max do
-      local popped = redis.call('ZPOPMIN', qkey(q), max - got)
-      if #popped == 0 then break end
-      for j = 1, #popped, 2 do take(popped[j], q, popped[j + 1], leased) end
+      local ids = pop(q, keys, max - got)
+      if #ids == 0 then break end
+      for _, id in ipairs(ids) do take(id, q, leased) end
     end
     if #leased > 0 then
       zadd_all(lkey(q), leased)
@@ -118,7 +132,7 @@ end
 -- worker blocked on several queues may have taken the token of a queue it did not serve.
 if got >= max then
   for i = 7, #ARGV do
-    if redis.call('EXISTS', qkey(ARGV[i])) == 1 then wake(ARGV[i]) end
+    if has_ready(ARGV[i]) then wake(ARGV[i]) end
   end
 end
 return out

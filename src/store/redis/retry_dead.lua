@@ -10,11 +10,10 @@ for _, id in ipairs(ids) do
     redis.call('ZREM', K_DEAD, id)
     local t = read_task(id, 's', 'q', 'p')
     if t and t[1] == 'dead' and t[2] then
-      local score = ready_score(tonumber(t[3]) or 0, redis.call('INCR', K_SEQ))
-      redis.call('HSET', tkey(id), 's', 'pending', 'd', 0, 'sc', score)
+      redis.call('HSET', tkey(id), 's', 'pending', 'd', 0)
       redis.call('HDEL', tkey(id), 'why', 'died', 'r', 'w', 'le', 'eta')
       redis.call('HINCRBY', K_DEADN, t[2], -1)
-      batch:add_ready(t[2], score, id)
+      batch:add_ready(t[2], t[3] or '0', id)
       count = count + 1
     end
   end

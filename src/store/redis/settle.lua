@@ -17,7 +17,7 @@ local function ack(id, k, t, state, result, ttl)
   local expires = now + ttl
   redis.call('DEL', k)
   redis.call('SET', fkey(id), state .. SEP .. expires .. SEP .. (t[4] or '0') .. SEP ..
-             (t[6] or '0') .. SEP .. (t[7] or '') .. SEP .. result, 'PX', ttl + EXPIRY_GRACE_MS)
+             (t[5] or '0') .. SEP .. (t[6] or '') .. SEP .. result, 'PX', ttl + EXPIRY_GRACE_MS)
   local second = math.floor(expires / 1000)
   local ids = expiring[second]
   if not ids then ids = {}; expiring[second] = ids end
@@ -42,21 +42,18 @@ local function retry(id, k, q, result, retry_at, body)
 end
 
 local function release(id, k, q, t)
-  local score = tonumber(t[5])
-  if not score then
-    score = ready_score(tonumber(t[6]) or 0, redis.call('INCR', K_SEQ))
-  end
-  redis.call('HSET', k, 's', 'pending', 'd', math.max((tonumber(t[4]) or 1) - 1, 0), 'sc', score)
+  redis.call('HSET', k, 's', 'pending', 'd', math.max((tonumber(t[4]) or 1) - 1, 0))
   redis.call('HDEL', k, 'w', 'le')
-  ensure_type(qkey(q), 'zset')
-  redis.call('ZADD', qkey(q), score, id)
+  local key = qkey(q, t[5] or '0')
+  ensure_type(key, 'list')
+  redis.call('LPUSH', key, id)  -- back at the front: it was first in line
   wake(q)
 end
 
 for i = 3, #ARGV, 7 do
   local outcome, id, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local k = tkey(id)
-  local t = read_task(id, 's', 'tok', 'q', 'd', 'sc', 'p', 'pr')
+  local t = read_task(id, 's', 'tok', 'q', 'd', 'p', 'pr')
   if not t or t[1] ~= 'reserved' or t[2] ~= token or not t[3] then
     duplicates = duplicates + 1
     flags[#flags + 1] = 0

@@ -8,7 +8,12 @@ local function card(key)
 end
 local rows = {}
 for _, q in ipairs(redis.call('SMEMBERS', K_QUEUES)) do
-  local pending, sched, running = card(qkey(q)), card(skey(q)), card(lkey(q))
+  local pending = 0
+  for _, key in ipairs(ready_keys(q)) do
+    local n = redis.pcall('LLEN', key)
+    if type(n) == 'number' then pending = pending + n end
+  end
+  local sched, running = card(skey(q)), card(lkey(q))
   local dead = tonumber(redis.call('HGET', K_DEADN, q)) or 0
   if pending + sched + running + dead > 0 then
     for _, v in ipairs({q, pending, sched, running, dead}) do rows[#rows + 1] = v end
