@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/bench-standard and bench/compare/run-compare: a private redis-server on a
 # free 127.0.0.1 port in a temp dir, never a fixed port and never an already running server.
 #
@@ -6,9 +7,9 @@
 #   redis_cmd ARGS...      runs one command on it
 
 start_temp_redis() {
-  local dir=$1 try port
+  local dir=$1 port
   command -v redis-server >/dev/null || { echo "redis-server is not installed (scripts/install-deps)" >&2; return 1; }
-  for try in $(seq 1 20); do
+  for _ in $(seq 1 20); do
     port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
     # A port something already listens on is skipped; redis-server also fails on a race.
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
