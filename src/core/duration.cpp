@@ -40,6 +40,11 @@ Result<Millis> parse_duration(std::string_view text) {
     if (unit.empty() && (!bare_allowed || i != text.size())) return bad(text);
     Millis mul = unit_ms(unit);
     if (mul == 0) return bad(text);
+    // Ten years is far beyond any sensible timeout; refusing more also rules out overflow.
+    constexpr Millis kMax = 10LL * 366 * 86'400'000;
+    if (n > kMax / mul || total + n * mul > kMax) {
+      return invalid_argument_error("invalid duration '" + std::string(text) + "': longer than 10 years");
+    }
     total += n * mul;
     bare_allowed = false;
   }
