@@ -9,14 +9,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "support/status_matchers.hpp"
 #include "support/temp_dir.hpp"
+#include "support/wait.hpp"
 
 namespace runq {
 namespace {
@@ -247,6 +251,65 @@ TEST_F(SqliteStoreTest, WaitForWorkWakesOnEnqueueThroughAnotherStore) {
   auto [status, waited] = waiting.get();
   EXPECT_THAT(status, IsOk());
   EXPECT_LT(waited, std::chrono::seconds(5));
+}
+
+TEST_F(SqliteStoreTest, WaitForWorkWakesEveryWaitingThread) {
+  auto waiters = open();
+  auto producer = open();
+  constexpr int kWaiters = 4;
+  std::atomic<int> started{0};
+  std::vector<std::future<Status>> waiting;
+  for (int i = 0; i < kWaiters; ++i) {
+    waiting.push_back(std::async(std::launch::async, [&] {
+      ++started;
+      return waiters->wait_for_work({"default"}, 30'000);
+    }));
+  }
+  ASSERT_TRUE(runq::testing::wait_until([&] { return started.load() == kWaiters; }));
+  const std::vector<NewTask> batch = {task("for-all")};
+
+  ASSERT_THAT(producer->enqueue(batch, kNow), IsOk());
+
+  for (auto& w : waiting) {
+    ASSERT_EQ(w.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    EXPECT_THAT(w.get(), IsOk());
+  }
+}
+
+TEST_F(SqliteStoreTest, ThreadsReservingTogetherGetEachTaskOnce) {
+  auto store = open();
+  constexpr int kTasks = 400;
+  std::vector<NewTask> batch;
+  for (int i = 0; i < kTasks; ++i) batch.push_back(task("t" + std::to_string(i)));
+  ASSERT_THAT(store->enqueue(batch, kNow), IsOk());
+  std::mutex mu;
+  std::multiset<std::string> acked;
+
+  std::vector<std::future<Status>> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.push_back(std::async(std::launch::async, [&]() -> Status {
+      for (int round = 0; round < kTasks; ++round) {
+        RUNQ_ASSIGN_OR_RETURN(std::vector<Delivery> got, store->reserve(request(7)));
+        if (got.empty()) return ok_status();
+        std::vector<Settlement> acks(got.size());
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          acks[i].id = got[i].id;
+          acks[i].token = got[i].token;
+        }
+        RUNQ_ASSIGN_OR_RETURN(std::vector<bool> applied, store->settle(acks, kNow));
+        std::lock_guard<std::mutex> lock(mu);
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          if (applied[i]) acked.insert(got[i].id);
+        }
+      }
+      return internal_error("queue never drained");
+    }));
+  }
+  for (auto& w : workers) EXPECT_THAT(w.get(), IsOk());
+
+  EXPECT_EQ(acked.size(), static_cast<std::size_t>(kTasks));
+  EXPECT_EQ(std::set<std::string>(acked.begin(), acked.end()).size(),
+            static_cast<std::size_t>(kTasks));
 }
 
 TEST_F(SqliteStoreTest, WaitForWorkTimesOutWhenNothingHappens) {
