@@ -54,20 +54,21 @@ Status status_of(const Result<T>& r) {
   return r.status();
 }
 
+// Messages are built only on failure: this runs for every task of a batch.
 Status check_new_task(const NewTask& t, std::size_t max_body_bytes) {
-  const std::string what = "enqueueing task " + t.id;
+  auto what = [&t] { return "enqueueing task " + t.id; };
   if (t.id.empty()) return invalid_argument_error("enqueueing task: empty id");
-  if (t.queue.empty()) return invalid_argument_error(what + ": empty queue name");
+  if (t.queue.empty()) return invalid_argument_error(what() + ": empty queue name");
   if (t.priority < kMinPriority || t.priority > kMaxPriority) {
-    return invalid_argument_error(what + ": priority " + std::to_string(t.priority) +
+    return invalid_argument_error(what() + ": priority " + std::to_string(t.priority) +
                                   " is outside 0..9");
   }
   if (t.max_deliveries < 1) {
-    return invalid_argument_error(what + ": max_deliveries must be >= 1, got " +
+    return invalid_argument_error(what() + ": max_deliveries must be >= 1, got " +
                                   std::to_string(t.max_deliveries));
   }
   if (t.body.size() > max_body_bytes) {
-    return resource_exhausted_error(what + ": body is " + std::to_string(t.body.size()) +
+    return resource_exhausted_error(what() + ": body is " + std::to_string(t.body.size()) +
                                     " bytes, over the limit of " + std::to_string(max_body_bytes) +
                                     " bytes (max_body_bytes)");
   }
@@ -76,8 +77,9 @@ Status check_new_task(const NewTask& t, std::size_t max_body_bytes) {
 
 Status check_settlement(const Settlement& s, std::size_t max_body_bytes) {
   if (s.id.empty()) return invalid_argument_error("settling tasks: empty id");
-  if (s.result_ttl < 0)
+  if (s.result_ttl < 0) {
     return invalid_argument_error("settling task " + s.id + ": negative result_ttl");
+  }
   if (s.outcome == Outcome::kRetry && s.body.size() > max_body_bytes) {
     return resource_exhausted_error("settling task " + s.id + ": new body is " +
                                     std::to_string(s.body.size()) + " bytes, over the limit of " +
@@ -203,6 +205,7 @@ Result<std::vector<Delivery>> SqliteStore::reserve(const ReserveRequest& req) {
   return write("reserving tasks", [&](Connection& c) -> Result<std::vector<Delivery>> {
     RUNQ_RETURN_IF_ERROR(reclaim(c, req.queues, req.now));
     std::vector<Delivery> out;
+    out.reserve(static_cast<std::size_t>(std::min(req.max, 1024)));
     RUNQ_RETURN_IF_ERROR(take_ready(c, req, out));
     return out;
   });
@@ -227,6 +230,7 @@ Status SqliteStore::take_ready(Connection& c, const ReserveRequest& req,
     if (row) last_token = stmt.int64(0);
   }
   std::vector<std::int64_t> seqs;
+  seqs.reserve(out.capacity());
   const Millis lease_expires = req.now + req.lease_ms;
   for (const std::string& queue : req.queues) {
     const std::size_t first = out.size();
