@@ -20,7 +20,6 @@
 #include <utility>
 
 #include "store/sqlite/change_watcher.hpp"
-#include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/queries.hpp"
 #include "store/sqlite/schema.hpp"
@@ -104,11 +103,8 @@ class SqliteStore final : public Store {
  public:
   // `first` is the connection that prepared the database; it was opened with `conn_options`.
   SqliteStore(const SqliteStoreOptions& options, const sqlite::ConnectionOptions& conn_options,
-              std::unique_ptr<sqlite::Checkpointer> checkpointer, std::unique_ptr<Connection> first)
-      : options_(options),
-        checkpointer_(std::move(checkpointer)),
-        pool_(conn_options),
-        watcher_({options.path + "-wal"}) {
+              std::unique_ptr<Connection> first)
+      : options_(options), pool_(conn_options), watcher_({options.path + "-wal"}) {
     pool_.add(std::move(first));
   }
 
@@ -157,7 +153,6 @@ class SqliteStore final : public Store {
   SteadyClock::time_point with_commit_slack(SteadyClock::time_point until);
 
   const SqliteStoreOptions options_;
-  std::unique_ptr<sqlite::Checkpointer> checkpointer_;  // outlives the pooled connections
   sqlite::ConnectionPool pool_;
   std::mutex write_mu_;  // held for the whole of every write transaction of this process
   sqlite::ChangeWatcher watcher_;
@@ -558,15 +553,12 @@ Result<std::unique_ptr<Store>> new_sqlite_store(const SqliteStoreOptions& option
     return invalid_argument_error("opening sqlite database '" + options.path +
                                   "': needs a file path (use memory: for an in-process store)");
   }
-  sqlite::ConnectionOptions conn_options{options.path,
-                                         std::chrono::milliseconds(options.busy_timeout_ms)};
-  auto checkpointer = std::make_unique<sqlite::Checkpointer>(conn_options);
-  conn_options.on_wal_commit = [cp = checkpointer.get()](int pages) { cp->on_commit(pages); };
+  const sqlite::ConnectionOptions conn_options{options.path,
+                                               std::chrono::milliseconds(options.busy_timeout_ms)};
   RUNQ_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::open(conn_options));
   Status s = prepare_database(*conn);
   if (!s.ok()) return s.with_context("opening sqlite database '" + options.path + "'");
-  return std::unique_ptr<Store>(
-      new SqliteStore(options, conn_options, std::move(checkpointer), std::move(conn)));
+  return std::unique_ptr<Store>(new SqliteStore(options, conn_options, std::move(conn)));
 }
 
 }  // namespace runq

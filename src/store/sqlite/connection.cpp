@@ -140,9 +140,11 @@ Result<std::unique_ptr<Connection>> Connection::open(const ConnectionOptions& op
   if (rc != SQLITE_OK) return sqlite_error(rc, db, context);
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_handler(db, &Connection::on_busy, conn.get());
-  if (conn->on_wal_commit_) sqlite3_wal_hook(db, &Connection::on_wal, conn.get());
   // journal_mode=WAL is persistent in the file; the others are per connection. NORMAL skips the
-  // fsync per commit but a committed transaction still survives a kill -9 of any process.
+  // fsync per commit but a committed transaction still survives a kill -9 of any process; the
+  // fsyncs happen in the automatic checkpoint every 1000 WAL pages. (Checkpointing on a
+  // background thread instead lets the WAL grow without bound under a steady write load: it
+  // only restarts from the top when a writer finds it fully checkpointed.)
   Status s = conn->exec(
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; "
       "PRAGMA cache_size = -8192; PRAGMA journal_size_limit = 67108864");
@@ -166,11 +168,6 @@ int Connection::on_busy(void* self, int attempt) {
   const auto pause = std::chrono::microseconds(50 << std::min(attempt, 5));
   std::this_thread::sleep_for(std::min<std::chrono::microseconds>(pause, conn->busy_timeout_));
   return 1;
-}
-
-int Connection::on_wal(void* self, sqlite3*, const char*, int pages) {
-  static_cast<Connection*>(self)->on_wal_commit_(pages);
-  return SQLITE_OK;
 }
 
 Result<Statement> Connection::statement(Sql sql) {

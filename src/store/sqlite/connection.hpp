@@ -11,7 +11,6 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -75,9 +74,6 @@ class Statement {
 struct ConnectionOptions {
   std::string path;
   std::chrono::milliseconds busy_timeout{5000};
-  // Called after each commit with the WAL size in pages, instead of SQLite's automatic
-  // checkpoint (see Checkpointer). Unset: SQLite checkpoints by itself.
-  std::function<void(int wal_pages)> on_wal_commit;
 };
 
 // One open database handle with its prepared statements.
@@ -98,13 +94,11 @@ class Connection {
 
  private:
   Connection(sqlite3* db, const ConnectionOptions& options)
-      : db_(db), busy_timeout_(options.busy_timeout), on_wal_commit_(options.on_wal_commit) {}
+      : db_(db), busy_timeout_(options.busy_timeout) {}
   static int on_busy(void* self, int attempt);
-  static int on_wal(void* self, sqlite3* db, const char* name, int pages);
 
   sqlite3* db_;
   std::chrono::milliseconds busy_timeout_;
-  std::function<void(int)> on_wal_commit_;
   std::chrono::steady_clock::time_point busy_since_{};
   std::array<sqlite3_stmt*, kSqlCount> cache_{};
 };
