@@ -148,8 +148,8 @@ class SqliteStore final : public Store {
   Status take_ready(Connection& c, const ReserveRequest& req, std::vector<Delivery>& out);
   Result<bool> settle_one(Connection& c, const Settlement& s, Millis now, SettleCounts& counts);
   Result<std::int64_t> end_lease(Connection& c, const Settlement& s, Millis now);
-  // Where wait_for_work should wake up at the latest; sets *work when that wake-up means work.
-  std::optional<SteadyClock::time_point> wake_time(const sqlite::WorkCheck& check, bool* work);
+  Result<sqlite::WorkCheck> check_work(const std::vector<std::string>& queues);
+  SteadyClock::time_point due_time(const sqlite::WorkCheck& check);
   SteadyClock::time_point with_commit_slack(SteadyClock::time_point until);
 
   const SqliteStoreOptions options_;
@@ -273,8 +273,9 @@ Result<std::vector<bool>> SqliteStore::extend(std::span<const LeaseRef> leases, 
 }
 
 Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settlements, Millis now) {
-  for (const Settlement& s : settlements)
+  for (const Settlement& s : settlements) {
     RUNQ_RETURN_IF_ERROR(check_settlement(s, options_.max_body_bytes));
+  }
   return write("settling tasks", [&](Connection& c) -> Result<std::vector<bool>> {
     std::vector<bool> applied;
     applied.reserve(settlements.size());
@@ -377,15 +378,12 @@ Status SqliteStore::remove_worker(std::string_view worker_id) {
 
 // ---- waiting ------------------------------------------------------------------------------
 
-std::optional<SteadyClock::time_point> SqliteStore::wake_time(const sqlite::WorkCheck& check,
-                                                              bool* work) {
-  *work = false;
-  if (!check.next_change) return std::nullopt;
+// When wait_for_work must look again even if nothing is written: when the earliest eta (or
+// lease end) comes, judged by the system clock; max() when there is none.
+SteadyClock::time_point SqliteStore::due_time(const sqlite::WorkCheck& check) {
+  if (!check.next_change) return SteadyClock::time_point::max();
   const Millis lag = system_now_ms() - *check.next_change;
-  if (lag >= 0 && lag < kJustDueMs) {
-    *work = true;
-    return SteadyClock::now();
-  }
+  if (lag >= 0 && lag < kJustDueMs) return SteadyClock::now();
   // +1 ms: wake when the eta has passed on the caller's millisecond clock too.
   return SteadyClock::now() + (lag >= 0 ? kStaleRecheck : std::chrono::milliseconds(1 - lag));
 }
@@ -395,22 +393,22 @@ SteadyClock::time_point SqliteStore::with_commit_slack(SteadyClock::time_point u
   return slack_end > SteadyClock::now() ? std::min(until, slack_end) : until;
 }
 
+Result<sqlite::WorkCheck> SqliteStore::check_work(const std::vector<std::string>& queues) {
+  return read("checking for work", [&](Connection& c) { return sqlite::query_work(c, queues); });
+}
+
 Status SqliteStore::wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) {
   const auto deadline =
       SteadyClock::now() + std::chrono::milliseconds(std::max<Millis>(timeout_ms, 0));
   for (;;) {
-    const std::uint64_t seen = watcher_.generation();
-    RUNQ_ASSIGN_OR_RETURN(sqlite::WorkCheck check, read("checking for work", [&](Connection& c) {
-                            return sqlite::query_work(c, queues);
-                          }));
+    const std::uint64_t seen = watcher_.generation();  // before looking: no change is missed
+    RUNQ_ASSIGN_OR_RETURN(sqlite::WorkCheck check, check_work(queues));
     if (check.ready) return ok_status();
-    bool due_now = false;
-    std::optional<SteadyClock::time_point> wake = wake_time(check, &due_now);
-    if (due_now) return ok_status();
-    const auto until = std::min(deadline, wake.value_or(deadline));
-    const auto slack_until = with_commit_slack(until);
-    if (watcher_.wait(seen, slack_until)) continue;  // something was written: look again
-    if (slack_until == until) return ok_status();    // deadline, or a task may have come due
+    const auto wake = std::min(deadline, due_time(check));
+    if (wake <= SteadyClock::now()) return ok_status();
+    const auto until = with_commit_slack(wake);
+    if (watcher_.wait(seen, until)) continue;  // something was written: look again
+    if (until == wake) return ok_status();     // the deadline, or a task may have come due
   }
 }
 
