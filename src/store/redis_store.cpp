@@ -51,7 +51,6 @@ namespace runq {
 namespace {
 
 using internal::RedisArgs;
-using internal::RedisConnection;
 using internal::RedisPool;
 using internal::Reply;
 
@@ -139,13 +138,12 @@ class RedisStore final : public Store {
   // Connects once and loads the scripts: a server that is down or refuses the password is
   // reported when the store is opened, not at the first call.
   Status open() {
-    RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
     std::vector<RedisArgs> loads;
     for (const std::string& src : sources_) loads.push_back(RedisArgs{"SCRIPT", "LOAD", src});
     std::vector<const RedisArgs*> ptrs;
     for (const RedisArgs& a : loads) ptrs.push_back(&a);
     std::vector<Reply> replies;
-    RUNQ_RETURN_IF_ERROR(conn->pipeline(ptrs, &replies, "loading scripts on"));
+    RUNQ_RETURN_IF_ERROR(round_trip(ptrs, &replies, "loading scripts on"));
     for (const Reply& r : replies) {
       RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), "loading scripts on", nullptr, r.get()));
       shas_.emplace_back(internal::reply_text(r.get()));
