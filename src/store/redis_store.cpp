@@ -41,54 +41,25 @@
 #include <cmath>
 #include <thread>
 
-#include "runq_embedded_redis_scripts.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis/records.hpp"
 #include "store/redis/replies.hpp"
 #include "store/redis/requests.hpp"
+#include "store/redis/scripts.hpp"
 
 namespace runq {
 namespace {
 
+using internal::Backoff;
+using internal::kScriptBodies;
 using internal::RedisArgs;
 using internal::RedisPool;
 using internal::Reply;
+using internal::Script;
 
 constexpr std::size_t kEnqueueChunk = 1000;  // tasks per script call inside one MULTI
 constexpr Millis kDoneTokenTtlMs = 60'000;
 constexpr Millis kMaxBlockMs = 3'600'000;  // longest single BLPOP; longer waits loop
-
-enum class Script {
-  kEnqueue,
-  kReserve,
-  kSettle,
-  kExtend,
-  kProgress,
-  kWaitPeek,
-  kWaitTask,
-  kStats,
-  kListDead,
-  kRetryDead,
-  kPurgeDead,
-  kPurgeQueue,
-  kCleanup,
-  kClaimTick,
-  kSchedules,
-  kWorkers,
-  kCount
-};
-
-constexpr std::string_view kScriptBodies[] = {
-    embedded::redis_scripts_enqueue,    embedded::redis_scripts_reserve,
-    embedded::redis_scripts_settle,     embedded::redis_scripts_extend,
-    embedded::redis_scripts_progress,   embedded::redis_scripts_wait_peek,
-    embedded::redis_scripts_wait_task,  embedded::redis_scripts_stats,
-    embedded::redis_scripts_list_dead,  embedded::redis_scripts_retry_dead,
-    embedded::redis_scripts_purge_dead, embedded::redis_scripts_purge_queue,
-    embedded::redis_scripts_cleanup,    embedded::redis_scripts_claim_tick,
-    embedded::redis_scripts_schedules,  embedded::redis_scripts_workers,
-};
-static_assert(std::size(kScriptBodies) == static_cast<std::size_t>(Script::kCount));
 
 Millis system_now() { return to_millis(std::chrono::system_clock::now().time_since_epoch()); }
 
@@ -98,33 +69,6 @@ std::string format_double(double v) {
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
   return ec == std::errc() ? std::string(buf, end) : "0";
-}
-
-// Pauses between attempts while options.block_and_retry allows; false = give up now.
-class Backoff {
- public:
-  explicit Backoff(const RedisStoreOptions& o)
-      : enabled_(o.block_and_retry),
-        give_up_(std::chrono::steady_clock::now() + std::chrono::milliseconds(o.retry_for_ms)) {}
-  bool wait() {
-    if (!enabled_ || std::chrono::steady_clock::now() + delay_ > give_up_) return false;
-    std::this_thread::sleep_for(delay_);
-    delay_ = std::min(delay_ * 2, std::chrono::milliseconds(500));
-    return true;
-  }
-
- private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point give_up_;
-  std::chrono::milliseconds delay_{10};
-};
-
-// Error replies after which the command did nothing and may simply be sent again.
-bool refused_for_now(const redisReply* r) {
-  for (std::string_view prefix : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"}) {
-    if (internal::is_error_reply(r, prefix)) return true;
-  }
-  return false;
 }
 
 class RedisStore final : public Store {
@@ -219,17 +163,17 @@ Result<RedisPool::Handle> RedisStore::connection(Backoff& backoff) {
 }
 
 Result<RedisPool::Handle> RedisStore::connection() {
-  Backoff backoff(opts_);
+  Backoff backoff(opts_.block_and_retry, opts_.retry_for_ms);
   return connection(backoff);
 }
 
 Status RedisStore::round_trip(std::span<const RedisArgs* const> commands,
                               std::vector<Reply>* replies, std::string_view doing) {
-  Backoff backoff(opts_);
+  Backoff backoff(opts_.block_and_retry, opts_.retry_for_ms);
   for (;;) {
     RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection(backoff));
     RUNQ_RETURN_IF_ERROR(conn->pipeline(commands, replies, doing));
-    if (!refused_for_now((*replies)[0].get()) || !backoff.wait()) return ok_status();
+    if (!internal::refused_for_now((*replies)[0].get()) || !backoff.wait()) return ok_status();
   }
 }
 
@@ -322,7 +266,7 @@ Status RedisStore::enqueue_chunks(std::span<const NewTask> tasks, Millis now) {
   constexpr std::string_view kDoing = "enqueueing tasks on";
   // MULTI alone first: once it is accepted (the server is up and not loading), every chunk
   // is queued and nothing runs before EXEC.
-  Backoff backoff(opts_);
+  Backoff backoff(opts_.block_and_retry, opts_.retry_for_ms);
   RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection(backoff));
   Result<Reply> multi = conn->call(RedisArgs{"MULTI"}, kDoing);
   while (!multi.ok() && is_unavailable(multi.status()) && !conn->failed() && backoff.wait()) {
