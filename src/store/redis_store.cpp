@@ -416,42 +416,49 @@ Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
 }
 
 Result<TaskInfo> RedisStore::wait_task(std::string_view id, Millis timeout_ms) {
-  timeout_ms = std::clamp<Millis>(timeout_ms, 0, 365LL * 24 * kMaxBlockMs);
+  timeout_ms = std::max<Millis>(timeout_ms, 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  // A retry also notifies waiters; the wait goes on until a final state or the deadline.
   for (;;) {
-    Millis left = std::max<Millis>(to_millis(deadline - std::chrono::steady_clock::now()), 0);
-    Millis slice = std::min(left, kMaxBlockMs);
-    RUNQ_ASSIGN_OR_RETURN(bool exists, wait_task_once(id, slice));
-    if (!exists) return not_found_error("waiting for task " + in_quotes(id) + ": no such task");
+    Millis left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+    left = std::max<Millis>(left, 0);
+    RedisArgs reg = script_call(Script::kWaitTask);
+    reg.add(id).add_int(system_now() + left + kDoneTokenTtlMs);
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kWaitTask, reg, "waiting for a task on"));
+    if (r == -1) return not_found_error("waiting for task " + in_quotes(id) + ": no such task");
+    bool woken = false;
+    const std::string done = key("done:") + std::string(id);
+    if (r == 0 && left > 0) {
+      RUNQ_ASSIGN_OR_RETURN(auto token, blocking_pop({done}, left, "waiting for a task on"));
+      woken = token.has_value();
+    }
     RUNQ_ASSIGN_OR_RETURN(TaskInfo info, get_task(id, caller_now()));
-    if (is_final(info.state) || !info.result.empty()) return info;
-    if (slice >= left) {
+    if (woken) {
+      // Final: put the token back for the other waiters of the same task. Not final (a
+      // retry): drop it, so the next wait blocks until the next notification.
+      RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
+      RedisArgs push{"RPUSH", done, "1"};
+      RedisArgs expire;
+      expire.add("PEXPIRE").add(done).add_int(kDoneTokenTtlMs);
+      RedisArgs del{"DEL", done};
+      std::vector<const RedisArgs*> cmds;
+      if (is_final(info.state)) {
+        cmds = {&push, &expire};
+      } else {
+        cmds = {&del};
+      }
+      std::vector<Reply> ignored;
+      RUNQ_RETURN_IF_ERROR(conn->pipeline(cmds, &ignored, "waiting for a task on"));
+    }
+    if (is_final(info.state)) return info;
+    if (left <= 0 || std::chrono::steady_clock::now() >= deadline) {
       return deadline_exceeded_error("waiting for task " + in_quotes(id) + ": still " +
                                      std::string(task_state_name(info.state)) + " after " +
                                      std::to_string(timeout_ms) + " ms");
     }
   }
-}
-
-// Registers as a waiter of `id` and blocks until it finishes or `timeout_ms` passed. False
-// when the task does not exist.
-Result<bool> RedisStore::wait_task_once(std::string_view id, Millis timeout_ms) {
-  RedisArgs reg = script_call(Script::kWaitTask);
-  reg.add(id).add_int(system_now() + timeout_ms + kDoneTokenTtlMs);
-  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kWaitTask, reg, "waiting for a task on"));
-  if (r == -1) return false;
-  if (r == 1 || timeout_ms <= 0) return true;
-  const std::string done = key("done:") + std::string(id);
-  RUNQ_ASSIGN_OR_RETURN(auto token, blocking_pop({done}, timeout_ms, "waiting for a task on"));
-  if (token) {  // put it back for the other waiters of the same task
-    RedisArgs push{"RPUSH", done, "1"};
-    RedisArgs expire;
-    expire.add("PEXPIRE").add(done).add_int(kDoneTokenTtlMs);
-    const RedisArgs* both[] = {&push, &expire};
-    std::vector<Reply> ignored;
-    RUNQ_RETURN_IF_ERROR(round_trip(both, &ignored, "waiting for a task on"));
-  }
-  return true;
 }
 
 // ---- admin ----------------------------------------------------------------------------------

@@ -150,6 +150,25 @@ TEST_P(StoreConformance, WaitTaskReturnsWhenSettledByAnotherThread) {
   EXPECT_EQ(waited->result, "from another thread");
 }
 
+TEST_P(StoreConformance, WaitTaskWaitsThroughARetryUntilFinal) {
+  enqueue({make_task("a")});
+  std::atomic<bool> done{false};
+  Result<TaskInfo> waited = internal_error("not run");
+  std::thread waiter([&] {
+    waited = store().wait_task("a", 10'000);
+    done = true;
+  });
+  EXPECT_TRUE(settle_one(retry_of(reserve_one(), kT0)));
+
+  EXPECT_FALSE(wait_until([&] { return done.load(); }, milliseconds(300)))
+      << "wait_task returned on a retry, which is not final";
+  EXPECT_TRUE(settle_one(ack_of(reserve_one(), "final")));
+  EXPECT_TRUE(wait_until([&] { return done.load(); }, milliseconds(5000)));
+  waiter.join();
+  ASSERT_THAT(waited, IsOk());
+  EXPECT_EQ(waited->state, TaskState::kSuccess);
+}
+
 TEST_P(StoreConformance, WaitTaskTimesOutWithDeadlineExceeded) {
   enqueue({make_task("a")});
   auto start = steady_clock::now();
