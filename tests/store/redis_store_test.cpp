@@ -111,6 +111,17 @@ TEST(RedisUrl, ParsesEveryForm) {
   EXPECT_EQ(v6->port, 6390);
 }
 
+TEST(RedisUrl, QueryParametersChooseBlockAndRetry) {
+  auto r = parse_redis_url("redis://localhost:6379/0?retry=30s&timeout=2s");
+
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_TRUE(r->block_and_retry);
+  EXPECT_EQ(r->retry_for_ms, 30'000);
+  EXPECT_EQ(r->io_timeout_ms, 2'000);
+  EXPECT_FALSE(parse_redis_url("redis://localhost").value().block_and_retry);
+  EXPECT_TRUE(is_invalid_argument(parse_redis_url("redis://localhost?retry=soon").status()));
+}
+
 TEST(RedisUrl, RejectsMalformedUrlsWithoutLeakingThePassword) {
   for (const char* bad :
        {"http://localhost", "redis://", "redis://host:0", "redis://host:99999", "redis://host:abc",

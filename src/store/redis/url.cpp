@@ -1,7 +1,9 @@
-// parse_redis_url: "redis://[[user]:password@]host[:port][/db]".
+// parse_redis_url: "redis://[[user]:password@]host[:port][/db][?retry=30s&timeout=5s]".
+#include <algorithm>
 #include <charconv>
 #include <string>
 
+#include "core/duration.hpp"
 #include "store/redis_store.hpp"
 
 namespace runq {
@@ -89,16 +91,43 @@ Status parse_host_port(std::string_view url, std::string_view hp, RedisStoreOpti
   return ok_status();
 }
 
+// "retry=30s": when the server is unreachable, calls wait and retry for up to 30 s instead of
+// failing at once (RedisStoreOptions::block_and_retry). "timeout=5s": io_timeout_ms.
+Status parse_query(std::string_view url, std::string_view query, RedisStoreOptions* opts) {
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    std::size_t eq = kv.find('=');
+    std::string_view k = kv.substr(0, eq);
+    std::string_view v = eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1);
+    if (k != "retry" && k != "timeout") {
+      return url_error(url, "unknown parameter '" + std::string(k) + "' (known: retry, timeout)");
+    }
+    Result<Millis> d = internal::parse_duration(v);
+    if (!d.ok()) return url_error(url, d.status().message());
+    if (k == "retry") {
+      opts->block_and_retry = *d > 0;
+      opts->retry_for_ms = *d;
+    } else {
+      opts->io_timeout_ms = std::max<Millis>(*d, 1);
+    }
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<RedisStoreOptions> parse_redis_url(std::string_view url) {
   constexpr std::string_view kScheme = "redis://";
   if (!url.starts_with(kScheme)) return url_error(url, "it must start with redis://");
   std::string_view rest = url.substr(kScheme.size());
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    return url_error(url, "query parameters are not supported");
-  }
   RedisStoreOptions opts;
+  if (std::size_t q = rest.find('?'); q != std::string_view::npos) {
+    RUNQ_RETURN_IF_ERROR(parse_query(url, rest.substr(q + 1), &opts));
+    rest = rest.substr(0, q);
+  }
+  if (rest.find('#') != std::string_view::npos) return url_error(url, "'#' is not allowed");
   std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
