@@ -90,10 +90,17 @@ Status read_counters(Connection& conn, StoreStats& stats) {
 }  // namespace
 
 Status insert_task(Connection& conn, const NewTask& t, Millis now) {
+  {
+    // An id that lives on only as an unexpired result record is taken too.
+    RUNQ_ASSIGN_OR_RETURN(Statement result, conn.statement(Sql::kResultLive));
+    result.bind_text(1, t.id).bind(2, now);
+    RUNQ_ASSIGN_OR_RETURN(bool taken, result.step());
+    if (taken) return ok_status();
+  }
   RUNQ_ASSIGN_OR_RETURN(Statement stmt, conn.statement(Sql::kInsertTask));
   stmt.bind_text(1, t.id).bind_text(2, t.queue).bind(3, t.priority);
   stmt.bind_text(4, t.eta > now ? "scheduled" : "pending").bind(5, t.eta);
-  stmt.bind(6, t.max_deliveries).bind_blob(7, t.body).bind(8, now);
+  stmt.bind(6, t.max_deliveries).bind_blob(7, t.body);
   return stmt.run();
 }
 

@@ -34,6 +34,7 @@ enum class Sql {
   kJournalMode,
   // producers
   kInsertTask,
+  kResultLive,
   // workers
   kPromoteDue,
   kDeadLapsed,
