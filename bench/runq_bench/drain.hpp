@@ -35,10 +35,6 @@ DrainRun run_drain(const Config& cfg, std::uint64_t n);
 // Effective executor threads per worker process (--threads 0 = runq's default).
 int effective_threads(const Config& cfg);
 
-}  // namespace runq::bench
-
-namespace runq::bench {
-
 struct BenchApp;
 
 // Enqueues n no-op tasks through delay_many, `batch` per call, counting into `done`. Returns
