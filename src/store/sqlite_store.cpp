@@ -44,6 +44,13 @@ constexpr auto kCommitSlack = std::chrono::milliseconds(5);
 // manual clock in tests): waiting returns every kStaleRecheck instead of spinning.
 constexpr Millis kJustDueMs = 50;
 constexpr auto kStaleRecheck = std::chrono::milliseconds(100);
+// Longer waits are cut to this, so that adding them to the steady clock cannot overflow.
+constexpr Millis kLongestWaitMs = 10LL * 365 * 24 * 3600 * 1000;
+
+SteadyClock::time_point deadline_after(Millis timeout_ms) {
+  return SteadyClock::now() +
+         std::chrono::milliseconds(std::clamp<Millis>(timeout_ms, 0, kLongestWaitMs));
+}
 
 Millis system_now_ms() { return to_millis(std::chrono::system_clock::now().time_since_epoch()); }
 
@@ -385,7 +392,7 @@ SteadyClock::time_point SqliteStore::due_time(const sqlite::WorkCheck& check) {
   const Millis lag = system_now_ms() - *check.next_change;
   if (lag >= 0 && lag < kJustDueMs) return SteadyClock::now();
   // +1 ms: wake when the eta has passed on the caller's millisecond clock too.
-  return SteadyClock::now() + (lag >= 0 ? kStaleRecheck : std::chrono::milliseconds(1 - lag));
+  return lag >= 0 ? SteadyClock::now() + kStaleRecheck : deadline_after(1 - lag);
 }
 
 SteadyClock::time_point SqliteStore::with_commit_slack(SteadyClock::time_point until) {
@@ -398,8 +405,7 @@ Result<sqlite::WorkCheck> SqliteStore::check_work(const std::vector<std::string>
 }
 
 Status SqliteStore::wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) {
-  const auto deadline =
-      SteadyClock::now() + std::chrono::milliseconds(std::max<Millis>(timeout_ms, 0));
+  const auto deadline = deadline_after(timeout_ms);
   for (;;) {
     const std::uint64_t seen = watcher_.generation();  // before looking: no change is missed
     RUNQ_ASSIGN_OR_RETURN(sqlite::WorkCheck check, check_work(queues));
@@ -413,8 +419,7 @@ Status SqliteStore::wait_for_work(const std::vector<std::string>& queues, Millis
 }
 
 Result<TaskInfo> SqliteStore::wait_task(std::string_view id, Millis timeout_ms) {
-  const auto deadline =
-      SteadyClock::now() + std::chrono::milliseconds(std::max<Millis>(timeout_ms, 0));
+  const auto deadline = deadline_after(timeout_ms);
   for (;;) {
     const std::uint64_t seen = watcher_.generation();
     RUNQ_ASSIGN_OR_RETURN(TaskInfo info, get_task(id, kNoExpiry));
