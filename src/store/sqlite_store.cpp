@@ -7,7 +7,7 @@
 // connections (WAL readers never block writers).
 //
 // Fencing tokens come from one counter row, so a token is larger than every token handed out
-// before for any task, even one re-enqueued under an id whose earlier life left no result.
+// before for any task, even one re-enqueued under an id whose earlier record expired.
 #include "store/sqlite_store.hpp"
 
 #include <algorithm>
