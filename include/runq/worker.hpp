@@ -32,7 +32,11 @@ struct WorkerOptions {
   // Lease per delivery [30 s]; extended every lease/3 while the task runs. Shorter = faster
   // redelivery after a crash, more extend traffic.
   Millis lease_ms = 30'000;
-  // Tasks reserved beyond those running [concurrency]. Higher = fewer store round trips.
+  // Tasks reserved beyond those running [-1 = adaptive]. Adaptive keeps about 20 ms of work
+  // per thread in the buffer, between 2 × concurrency and 256: short tasks are reserved in
+  // large batches (few store round trips), long tasks are not hoarded away from other
+  // workers. A fixed value >= 0 disables the adaptation. The buffer is refilled in batches of
+  // about half its capacity.
   int prefetch = -1;
   // How long running tasks may finish after a stop request [30 s].
   Millis grace_ms = 30'000;

@@ -139,7 +139,9 @@ std::vector<ErrorRecord> decode_errors(const json& j) {
 
 }  // namespace
 
-Result<TaskMessage> decode_message(std::string_view body) {
+Result<TaskMessage> decode_message(std::string_view body) { return decode_message(body, nullptr); }
+
+Result<TaskMessage> decode_message(std::string_view body, json* args_out) {
   json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return data_loss_error("decoding task message: not valid JSON (" +
@@ -156,7 +158,12 @@ Result<TaskMessage> decode_message(std::string_view body) {
     TaskMessage m;
     m.id = id->get<std::string>();
     m.name = name->get<std::string>();
-    m.args = args->dump();
+    if (args_out) {
+      *args_out = std::move(*args);
+      m.args.clear();
+    } else {
+      m.args = args->dump();
+    }
     m.queue = get_or<std::string>(j, "queue", std::string(kDefaultQueue));
     m.priority = get_or<int>(j, "priority", kDefaultPriority);
     m.created = get_or<Millis>(j, "created", 0);

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "runq/clock.hpp"
 #include "runq/status.hpp"
 #include "runq/store.hpp"
@@ -63,6 +65,9 @@ std::string encode_message(const TaskMessage& m);
 // Errors: DataLoss "decoding task message: <parse error>" for malformed or truncated input,
 // or a missing/mistyped required field (id, name, args).
 Result<TaskMessage> decode_message(std::string_view body);
+// As above, but moves the parsed argument array into `*args` (TaskMessage::args stays empty):
+// the worker's path, which saves printing and re-parsing the arguments.
+Result<TaskMessage> decode_message(std::string_view body, nlohmann::json* args);
 
 std::string encode_result(const ResultRecord& r);
 Result<ResultRecord> decode_result(std::string_view text);

@@ -70,7 +70,8 @@ RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
   rec.worker = worker_id_;
   rec.started = now;
 
-  Result<TaskMessage> decoded = decode_message(d.body);
+  nlohmann::json args;
+  Result<TaskMessage> decoded = decode_message(d.body, &args);
   if (!decoded.ok()) {
     rec.finished = now;
     return {dead_letter(d, decoded.status().message(), std::move(rec))};
@@ -107,7 +108,6 @@ RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
   std::exception_ptr error;
   try {
     Context ctx(msg.id, msg.name, msg.attempt, max_retries, progress, stop);
-    nlohmann::json args = nlohmann::json::parse(msg.args);
     value = def->invoke(ctx, args);
   } catch (const RetryRequest& r) {
     retry_delay = r.delay_ms;
@@ -144,6 +144,7 @@ RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
     s.retry_at = rec.next_run = now + retry_delay;
     msg.attempt += 1;
     msg.errors = rec.errors;
+    msg.args = args.dump();
     s.body = encode_message(msg);
     s.result = encode_result(rec);
     return {std::move(s)};

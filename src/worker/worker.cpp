@@ -43,7 +43,8 @@ class Worker::Impl {
  public:
   Impl(App& app, WorkerOptions opts) : app_(app), opts_(std::move(opts)) {
     if (opts_.concurrency <= 0) opts_.concurrency = std::max(1u, std::thread::hardware_concurrency());
-    if (opts_.prefetch < 0) opts_.prefetch = opts_.concurrency;
+    adaptive_prefetch_ = opts_.prefetch < 0;
+    if (adaptive_prefetch_) opts_.prefetch = std::max(4, 2 * opts_.concurrency);
     if (opts_.id.empty()) opts_.id = internal::new_worker_id();
     opts_.lease_ms = std::max<Millis>(opts_.lease_ms, 100);
     opts_.settle_batch = std::max(1, opts_.settle_batch);
@@ -76,7 +77,7 @@ class Worker::Impl {
       for (Delivery& d : buffer_) released.push_back(release_of(d));
       buffer_.clear();
     }
-    cv_.notify_all();
+    notify_all_cvs();
     for (auto& s : released) push_settlement(std::move(s));
   }
 
@@ -98,7 +99,7 @@ class Worker::Impl {
       std::lock_guard l(mu_);
       settler_done_ = true;
     }
-    cv_.notify_all();
+    notify_all_cvs();
     if (keeper_.joinable()) keeper_.join();
     if (store_) (void)store_->remove_worker(opts_.id);
     joined_ = true;
@@ -114,6 +115,34 @@ class Worker::Impl {
   const std::string& id() const { return opts_.id; }
 
  private:
+  // ---- prefetch ------------------------------------------------------------------------
+  // With the default (adaptive) prefetch the buffer holds about 20 ms of work per thread:
+  // many short tasks are reserved in large batches (few store round trips), while long
+  // tasks are not hoarded away from other workers. REQUIRES: mu_ held, for all three.
+  int prefetch() const {
+    if (!adaptive_prefetch_) return opts_.prefetch;
+    double target = opts_.concurrency * 20'000.0 / std::max(avg_run_us_, 1.0);
+    return std::clamp(static_cast<int>(target), opts_.prefetch, kMaxAdaptivePrefetch);
+  }
+  int capacity() const { return opts_.concurrency + prefetch(); }
+  // Refill in batches: reserving one task each time one finishes would cost a store round
+  // trip per task. An empty buffer is refilled at once (executors may be idle).
+  bool should_refill() const {
+    int free = capacity() - int(buffer_.size()) - running_;
+    return free >= std::max(1, capacity() / 2) || (buffer_.empty() && free > 0);
+  }
+  void record_run_time(std::chrono::steady_clock::duration d) {
+    double us = std::chrono::duration<double, std::micro>(d).count();
+    avg_run_us_ = 0.9 * avg_run_us_ + 0.1 * us;
+  }
+  static constexpr int kMaxAdaptivePrefetch = 256;
+
+  void notify_all_cvs() {
+    work_cv_.notify_all();
+    room_cv_.notify_all();
+    state_cv_.notify_all();
+  }
+
   // ---- fetcher ------------------------------------------------------------------------
   void fetch_loop() {
     int backoff_ms = 50;
@@ -121,10 +150,11 @@ class Worker::Impl {
       int room;
       {
         std::unique_lock lock(mu_);
-        int cap = opts_.concurrency + opts_.prefetch;
-        cv_.wait(lock, [&] { return stopping_ || int(buffer_.size()) + running_ < cap; });
+        // Refill in batches: reserving one task each time one finishes would cost a store
+        // round trip per task. An empty buffer is refilled at once (executors may be idle).
+        room_cv_.wait(lock, [&] { return stopping_ || should_refill(); });
         if (stopping_) return;
-        room = cap - int(buffer_.size()) - running_;
+        room = capacity() - int(buffer_.size()) - running_;
       }
       ReserveRequest req{opts_.queues, opts_.id, room, opts_.lease_ms, app_.clock().now_ms()};
       Result<std::vector<Delivery>> got = store_->reserve(req);
@@ -158,7 +188,7 @@ class Worker::Impl {
         buffer_.push_back(std::move(d));
       }
     }
-    cv_.notify_all();
+    work_cv_.notify_all();
     for (auto& s : released) push_settlement(std::move(s));
   }
 
@@ -173,7 +203,7 @@ class Worker::Impl {
 
   void sleep_unless_stopping(int ms) {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping_; });
+    state_cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping_; });
   }
 
   // ---- executors ----------------------------------------------------------------------
@@ -183,7 +213,7 @@ class Worker::Impl {
       std::stop_token stop;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return !buffer_.empty() || stopping_; });
+        work_cv_.wait(lock, [&] { return !buffer_.empty() || stopping_; });
         if (buffer_.empty()) return;
         d = std::move(buffer_.front());
         buffer_.pop_front();
@@ -203,13 +233,19 @@ class Worker::Impl {
         last_progress = now;
         (void)store_->set_progress(LeaseRef{ref.id, ref.token}, std::clamp(f, 0.0, 1.0));
       };
+      auto t0 = std::chrono::steady_clock::now();
       internal::RunOutcome out = runner_->run(d, stop, progress);
+      bool wake_fetcher, wake_waiters;
       {
         std::lock_guard lock(mu_);
         --running_;
         if (out.counted_failure) ++counters_.failed;
+        record_run_time(std::chrono::steady_clock::now() - t0);
+        wake_fetcher = should_refill();
+        wake_waiters = stopping_;
       }
-      cv_.notify_all();
+      if (wake_fetcher) room_cv_.notify_one();
+      if (wake_waiters) state_cv_.notify_all();
       push_settlement(std::move(out.settlement));
     }
   }
@@ -303,8 +339,8 @@ class Worker::Impl {
     while (true) {
       {
         std::unique_lock lock(mu_);
-        cv_.wait_for(lock, std::chrono::milliseconds(std::min<Millis>(tick, 100)),
-                     [&] { return settler_done_; });
+        state_cv_.wait_for(lock, std::chrono::milliseconds(std::min<Millis>(tick, 100)),
+                           [&] { return settler_done_; });
         if (settler_done_) return;
       }
       Millis now = app_.clock().now_ms();
@@ -373,7 +409,7 @@ class Worker::Impl {
   void wait_executors_with_grace() {
     std::unique_lock lock(mu_);
     auto all_idle = [&] { return running_ == 0 && buffer_.empty(); };
-    cv_.wait(lock, [&] { return stopping_; });
+    state_cv_.wait(lock, [&] { return stopping_; });
     Millis grace_end = stop_requested_at_ + opts_.grace_ms;
     while (!all_idle()) {
       Millis left = grace_end - app_.clock().now_ms();
@@ -381,10 +417,10 @@ class Worker::Impl {
         for (auto& [id, h] : held_) h.stop.request_stop();
         log_line(std::to_string(running_) + " task(s) still running after the grace period; "
                  "cancelling them (they end when they check Context::cancelled())");
-        cv_.wait(lock, all_idle);
+        state_cv_.wait(lock, all_idle);
         break;
       }
-      cv_.wait_for(lock, std::chrono::milliseconds(std::min<Millis>(left, 100)));
+      state_cv_.wait_for(lock, std::chrono::milliseconds(std::min<Millis>(left, 100)));
     }
   }
 
@@ -395,7 +431,11 @@ class Worker::Impl {
   Millis started_ms_ = 0;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable work_cv_;   // executors: buffer non-empty or stopping
+  std::condition_variable room_cv_;   // fetcher: room to refill or stopping
+  std::condition_variable state_cv_;  // stop, idle and shutdown waits
+  bool adaptive_prefetch_ = false;
+  double avg_run_us_ = 1e6;  // moving average of task run time; starts pessimistic (1 s)
   std::deque<Delivery> buffer_;
   std::unordered_map<std::string, Held> held_;
   int running_ = 0;
