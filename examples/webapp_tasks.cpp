@@ -7,9 +7,9 @@
 // running so you can enqueue more from another terminal. With arguments it is the usual
 // runq command line of this binary: `webapp_tasks worker`, `webapp_tasks status`, ...
 #include <atomic>
-#include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,7 +47,10 @@ Report build_report(runq::Context& ctx, std::string day) {
   return r;
 }
 
-void say(const std::string& line) { std::printf("[webapp] %s\n", line.c_str()); std::fflush(stdout); }
+void say(const std::string& line) {
+  std::printf("[webapp] %s\n", line.c_str());
+  std::fflush(stdout);
+}
 
 // Plays the web application: enqueues work and reads results like request handlers would.
 void play_web_app(runq::App& app, auto& report, auto& thumbnail, auto& send_email) {
@@ -60,7 +63,8 @@ void play_web_app(runq::App& app, auto& report, auto& thumbnail, auto& send_emai
   auto t0 = std::chrono::steady_clock::now();
   auto thumbs = thumbnail.delay_many(images);
   auto t1 = std::chrono::steady_clock::now();
-  say("  enqueued in " + std::to_string(std::chrono::duration<double, std::milli>(t1 - t0).count()) + " ms");
+  say("  enqueued in " +
+      std::to_string(std::chrono::duration<double, std::milli>(t1 - t0).count()) + " ms");
 
   say("enqueueing an e-mail whose SMTP server fails twice (retried with backoff)");
   auto mail = send_email.delay("ada@example.com");
@@ -71,19 +75,23 @@ void play_web_app(runq::App& app, auto& report, auto& thumbnail, auto& send_emai
   thumbs.back().get(60s);
   auto t2 = std::chrono::steady_clock::now();
   double secs = std::chrono::duration<double>(t2 - t1).count();
-  say("5000 thumbnails done in " + std::to_string(secs) + " s (" + std::to_string(int(5000 / secs)) + " tasks/s)");
+  say("5000 thumbnails done in " + std::to_string(secs) + " s (" +
+      std::to_string(int(5000 / secs)) + " tasks/s)");
 
   for (int i = 0; i < 600 && !rep.ready(); ++i) {  // what a status page would show
     say("report progress: " + std::to_string(int(rep.status().progress * 100)) + "%");
     std::this_thread::sleep_for(250ms);
   }
   Report r = rep.get(60s);
-  say("report for " + r.day + ": " + std::to_string(r.orders) + " orders, revenue " + std::to_string(r.revenue));
-  say("e-mail: " + mail.get(60s) + " (after " + std::to_string(mail.status().errors.size()) + " failed attempts)");
+  say("report for " + r.day + ": " + std::to_string(r.orders) + " orders, revenue " +
+      std::to_string(r.revenue));
+  say("e-mail: " + mail.get(60s) + " (after " + std::to_string(mail.status().errors.size()) +
+      " failed attempts)");
   try {
     unknown.get(10s);
   } catch (const runq::TaskFailed& e) {
-    say(std::string("resize_video: ") + std::string(runq::task_state_name(e.state())) + " — " + e.what());
+    say(std::string("resize_video: ") + std::string(runq::task_state_name(e.state())) + " — " +
+        e.what());
   }
   say("");
   say("The worker keeps running (Ctrl-C to stop). From another terminal try:");
@@ -103,7 +111,9 @@ int main(int argc, char** argv) {
   auto send_email = app.task(
       "send_email",
       [](runq::Context& ctx, std::string to) {
-        if (ctx.attempt() < 3) throw std::runtime_error("SMTP server busy (421), attempt " + std::to_string(ctx.attempt()));
+        if (ctx.attempt() < 3)
+          throw std::runtime_error("SMTP server busy (421), attempt " +
+                                   std::to_string(ctx.attempt()));
         return "sent to " + to;
       },
       runq::TaskOptions{}.max_retries(4).backoff(runq::Backoff::fixed(500ms)));

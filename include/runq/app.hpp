@@ -1,8 +1,8 @@
 // runq/app.hpp — the application object: registers tasks and periodic schedules, enqueues,
 // and gives the user's binary its command line (`worker`, `beat`, `status`, ...).
 //
-//   runq::App app;                                   // store: --store / RUNQ_STORE / sqlite:runq.db
-//   auto add = app.task("add", [](int a, int b) { return a + b; });
+//   runq::App app;                                   // store: --store / RUNQ_STORE /
+//   sqlite:runq.db auto add = app.task("add", [](int a, int b) { return a + b; });
 //   app.periodic("nightly", runq::cron("0 3 * * *"), add, 1, 2);
 //   return app.main(argc, argv);
 //
@@ -46,10 +46,10 @@ struct AppOptions {
 struct PeriodicDefinition {
   std::string name;
   std::shared_ptr<const Schedule> schedule;
-  std::string task;        // registered task name
-  std::string args_json;   // JSON array text
+  std::string task;       // registered task name
+  std::string args_json;  // JSON array text
   TaskOptions task_options;
-  int misfire = 0;         // runq::Misfire as int (kRunOnce)
+  int misfire = 0;  // runq::Misfire as int (kRunOnce)
 };
 
 class App final : public Producer {
@@ -70,7 +70,7 @@ class App final : public Producer {
         name, std::move(fn), options, static_cast<typename Split::Args*>(nullptr));
     register_task(std::move(def));
     return typename internal::HandleFor<R, typename Split::Args>::type(this, std::move(name),
-                                                                      std::move(options));
+                                                                       std::move(options));
   }
 
   // Registers a periodic schedule: at each tick of `schedule`, `task(args...)` is enqueued,

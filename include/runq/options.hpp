@@ -45,11 +45,17 @@ class Backoff {
 class TaskOptions {
  public:
   // Retries after a failure [0: a failure is final]. A retry is a scheduled re-enqueue.
-  TaskOptions& max_retries(int n) { max_retries_ = n; return *this; }
+  TaskOptions& max_retries(int n) {
+    max_retries_ = n;
+    return *this;
+  }
   int max_retries() const { return max_retries_; }
 
   // Delay before each retry [exponential(1s, 2, 10min) with full jitter].
-  TaskOptions& backoff(Backoff b) { backoff_ = b; return *this; }
+  TaskOptions& backoff(Backoff b) {
+    backoff_ = b;
+    return *this;
+  }
   const Backoff& backoff() const { return backoff_; }
 
   // Retry only exceptions of type E (or derived). May be given several times. Without any
@@ -73,25 +79,43 @@ class TaskOptions {
   // Soft time limit [none]: when it passes, the task's Context::cancelled() turns true and
   // its stop_token is requested. A task that ignores it keeps running (threads cannot be
   // killed safely); its lease is still kept.
-  TaskOptions& time_limit(std::chrono::milliseconds d) { time_limit_ms_ = to_millis(d); return *this; }
+  TaskOptions& time_limit(std::chrono::milliseconds d) {
+    time_limit_ms_ = to_millis(d);
+    return *this;
+  }
   Millis time_limit() const { return time_limit_ms_; }
 
   // Default queue ["default"] and priority [0; 9 runs first] of enqueues of this task.
-  TaskOptions& queue(std::string q) { queue_ = std::move(q); return *this; }
+  TaskOptions& queue(std::string q) {
+    queue_ = std::move(q);
+    return *this;
+  }
   const std::string& queue() const { return queue_; }
-  TaskOptions& priority(int p) { priority_ = p; return *this; }
+  TaskOptions& priority(int p) {
+    priority_ = p;
+    return *this;
+  }
   int priority() const { return priority_; }
 
   // Do not store return values [false]. Saves a write per task; get() then times out.
-  TaskOptions& ignore_result(bool v = true) { ignore_result_ = v; return *this; }
+  TaskOptions& ignore_result(bool v = true) {
+    ignore_result_ = v;
+    return *this;
+  }
   bool ignore_result() const { return ignore_result_; }
 
   // How long results are kept [1 day].
-  TaskOptions& result_ttl(std::chrono::milliseconds d) { result_ttl_ms_ = to_millis(d); return *this; }
+  TaskOptions& result_ttl(std::chrono::milliseconds d) {
+    result_ttl_ms_ = to_millis(d);
+    return *this;
+  }
   Millis result_ttl() const { return result_ttl_ms_; }
 
   // Lease lapses (worker died or hung) tolerated before the task is dead-lettered [5].
-  TaskOptions& max_deliveries(int n) { max_deliveries_ = n; return *this; }
+  TaskOptions& max_deliveries(int n) {
+    max_deliveries_ = n;
+    return *this;
+  }
   int max_deliveries() const { return max_deliveries_; }
 
  private:
@@ -109,19 +133,34 @@ class TaskOptions {
 // Options of one enqueue; anything unset falls back to the task's TaskOptions.
 class EnqueueOptions {
  public:
-  EnqueueOptions& queue(std::string q) { queue_ = std::move(q); return *this; }
-  EnqueueOptions& priority(int p) { priority_ = p; return *this; }
+  EnqueueOptions& queue(std::string q) {
+    queue_ = std::move(q);
+    return *this;
+  }
+  EnqueueOptions& priority(int p) {
+    priority_ = p;
+    return *this;
+  }
   // Run no earlier than now + d.
-  EnqueueOptions& countdown(std::chrono::milliseconds d) { countdown_ms_ = to_millis(d); return *this; }
+  EnqueueOptions& countdown(std::chrono::milliseconds d) {
+    countdown_ms_ = to_millis(d);
+    return *this;
+  }
   // Run no earlier than `t`.
   EnqueueOptions& eta(std::chrono::system_clock::time_point t) {
     eta_ms_ = to_millis(t.time_since_epoch());
     return *this;
   }
   // If the task has not started within `d` from now, it ends EXPIRED without running.
-  EnqueueOptions& expires(std::chrono::milliseconds d) { expires_in_ms_ = to_millis(d); return *this; }
+  EnqueueOptions& expires(std::chrono::milliseconds d) {
+    expires_in_ms_ = to_millis(d);
+    return *this;
+  }
   // Use this task id instead of a random one. Enqueue is idempotent per id.
-  EnqueueOptions& id(std::string v) { id_ = std::move(v); return *this; }
+  EnqueueOptions& id(std::string v) {
+    id_ = std::move(v);
+    return *this;
+  }
 
   const std::optional<std::string>& queue() const { return queue_; }
   const std::optional<int>& priority() const { return priority_; }

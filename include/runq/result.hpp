@@ -30,16 +30,16 @@ struct AttemptError {
 // Everything known about a task's outcome.
 struct TaskStatus {
   std::string id;
-  std::string task;              // task name (empty while unknown)
+  std::string task;  // task name (empty while unknown)
   TaskState state = TaskState::kPending;
-  std::string value;             // JSON text of the result (SUCCESS), else empty
-  std::string error_type;        // last error (FAILURE, RETRY, DEAD, EXPIRED)
+  std::string value;       // JSON text of the result (SUCCESS), else empty
+  std::string error_type;  // last error (FAILURE, RETRY, DEAD, EXPIRED)
   std::string error;
   std::vector<AttemptError> errors;  // every failed attempt, oldest first
   int attempts = 0;
   double progress = 0;
   Millis enqueued = 0, started = 0, finished = 0;
-  Millis next_run = 0;           // RETRY / SCHEDULED: when it runs next
+  Millis next_run = 0;  // RETRY / SCHEDULED: when it runs next
   std::string worker;
   std::string queue;
   std::string dead_reason;

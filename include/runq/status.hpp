@@ -58,25 +58,43 @@ class [[nodiscard]] Status {
 };
 
 inline Status ok_status() { return Status(); }
-inline Status invalid_argument_error(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status invalid_argument_error(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status not_found_error(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status already_exists_error(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-inline Status failed_precondition_error(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
+inline Status already_exists_error(std::string m) {
+  return {StatusCode::kAlreadyExists, std::move(m)};
+}
+inline Status failed_precondition_error(std::string m) {
+  return {StatusCode::kFailedPrecondition, std::move(m)};
+}
 inline Status unavailable_error(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
-inline Status deadline_exceeded_error(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+inline Status deadline_exceeded_error(std::string m) {
+  return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
 inline Status cancelled_error(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
-inline Status resource_exhausted_error(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+inline Status resource_exhausted_error(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
 inline Status data_loss_error(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
-inline bool is_invalid_argument(const Status& s) { return s.code() == StatusCode::kInvalidArgument; }
+inline bool is_invalid_argument(const Status& s) {
+  return s.code() == StatusCode::kInvalidArgument;
+}
 inline bool is_not_found(const Status& s) { return s.code() == StatusCode::kNotFound; }
 inline bool is_already_exists(const Status& s) { return s.code() == StatusCode::kAlreadyExists; }
-inline bool is_failed_precondition(const Status& s) { return s.code() == StatusCode::kFailedPrecondition; }
+inline bool is_failed_precondition(const Status& s) {
+  return s.code() == StatusCode::kFailedPrecondition;
+}
 inline bool is_unavailable(const Status& s) { return s.code() == StatusCode::kUnavailable; }
-inline bool is_deadline_exceeded(const Status& s) { return s.code() == StatusCode::kDeadlineExceeded; }
+inline bool is_deadline_exceeded(const Status& s) {
+  return s.code() == StatusCode::kDeadlineExceeded;
+}
 inline bool is_cancelled(const Status& s) { return s.code() == StatusCode::kCancelled; }
-inline bool is_resource_exhausted(const Status& s) { return s.code() == StatusCode::kResourceExhausted; }
+inline bool is_resource_exhausted(const Status& s) {
+  return s.code() == StatusCode::kResourceExhausted;
+}
 inline bool is_data_loss(const Status& s) { return s.code() == StatusCode::kDataLoss; }
 inline bool is_internal(const Status& s) { return s.code() == StatusCode::kInternal; }
 
@@ -85,7 +103,7 @@ inline bool is_internal(const Status& s) { return s.code() == StatusCode::kInter
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok());
   }

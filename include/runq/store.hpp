@@ -74,12 +74,12 @@ inline constexpr std::string_view kDefaultQueue = "default";
 
 // A task to add. All fields are copied into the store.
 struct NewTask {
-  std::string id;         // unique; an id already present makes enqueue skip that task
+  std::string id;  // unique; an id already present makes enqueue skip that task
   std::string queue{kDefaultQueue};
   int priority = kDefaultPriority;  // kMinPriority..kMaxPriority
-  Millis eta = 0;         // run at or after this time; <= now means ready at once
-  int max_deliveries = 5; // lease lapses tolerated before the task is dead-lettered (>= 1)
-  std::string body;       // the encoded task message (opaque to the store)
+  Millis eta = 0;                   // run at or after this time; <= now means ready at once
+  int max_deliveries = 5;  // lease lapses tolerated before the task is dead-lettered (>= 1)
+  std::string body;        // the encoded task message (opaque to the store)
 };
 
 // One task handed out by `reserve`.
@@ -120,27 +120,27 @@ struct Settlement {
   std::string id;
   std::uint64_t token = 0;
   TaskState state = TaskState::kSuccess;  // the state recorded in the result (see Outcome)
-  std::string result;         // encoded result record to store; empty stores no result
-  Millis result_ttl = 86'400'000;  // how long the result is kept
-  Millis retry_at = 0;        // kRetry only
-  std::string body;           // kRetry only: new task body (attempt + 1); empty keeps the old
-  std::string reason;         // kDeadLetter only
+  std::string result;                     // encoded result record to store; empty stores no result
+  Millis result_ttl = 86'400'000;         // how long the result is kept
+  Millis retry_at = 0;                    // kRetry only
+  std::string body;    // kRetry only: new task body (attempt + 1); empty keeps the old
+  std::string reason;  // kDeadLetter only
 };
 
 // Everything a store knows about one task id.
 struct TaskInfo {
   std::string id;
   TaskState state = TaskState::kPending;
-  std::string queue;          // empty once the task left its queue
+  std::string queue;  // empty once the task left its queue
   int priority = 0;
-  Millis eta = 0;             // scheduled/retry: when it becomes ready
+  Millis eta = 0;  // scheduled/retry: when it becomes ready
   int deliveries = 0;
-  std::string worker_id;      // reserved: the holder
-  Millis lease_expires = 0;   // reserved: when the lease lapses
-  double progress = 0;        // last value passed to set_progress (0..1)
-  std::string result;         // the stored result record, if any
-  std::string dead_reason;    // dead: why
-  std::string body;           // the task body while the task is queued, reserved or dead
+  std::string worker_id;     // reserved: the holder
+  Millis lease_expires = 0;  // reserved: when the lease lapses
+  double progress = 0;       // last value passed to set_progress (0..1)
+  std::string result;        // the stored result record, if any
+  std::string dead_reason;   // dead: why
+  std::string body;          // the task body while the task is queued, reserved or dead
 };
 
 // A dead-lettered task.
@@ -176,19 +176,19 @@ struct QueueStats {
 };
 
 struct StoreStats {
-  std::vector<QueueStats> queues;      // every queue that has tasks or dead letters
-  std::vector<WorkerInfo> workers;     // alive workers only
-  std::uint64_t completed = 0;         // settled with kAck since the store was created
-  std::uint64_t failed = 0;            // of which FAILURE
-  std::uint64_t duplicates = 0;        // settlements refused because the lease was stale
+  std::vector<QueueStats> queues;   // every queue that has tasks or dead letters
+  std::vector<WorkerInfo> workers;  // alive workers only
+  std::uint64_t completed = 0;      // settled with kAck since the store was created
+  std::uint64_t failed = 0;         // of which FAILURE
+  std::uint64_t duplicates = 0;     // settlements refused because the lease was stale
 };
 
 // Persistent state of one periodic schedule.
 struct ScheduleState {
   std::string name;
-  Millis last_tick = 0;       // the latest tick claimed (0 = never)
+  Millis last_tick = 0;  // the latest tick claimed (0 = never)
   bool paused = false;
-  std::string info;           // opaque JSON written by the scheduler (expression, zone, next...)
+  std::string info;  // opaque JSON written by the scheduler (expression, zone, next...)
 };
 
 class Store {
@@ -228,8 +228,7 @@ class Store {
   // Applies each settlement if its (id, token) is the current holder, atomically per batch.
   // Returns one flag per input: false = refused as stale (counted in StoreStats::duplicates,
   // and its result is NOT written). Errors: InvalidArgument; Unavailable (nothing applied).
-  virtual Result<std::vector<bool>> settle(std::span<const Settlement> settlements,
-                                           Millis now) = 0;
+  virtual Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) = 0;
 
   // Records progress (0..1) of a running task for its current holder.
   // Errors: FailedPrecondition (stale holder); NotFound; Unavailable.
@@ -298,8 +297,12 @@ class StoreWrapper : public Store {
   explicit StoreWrapper(Store* target) : target_(target) {}
   Store* target() const { return target_; }
 
-  Status enqueue(std::span<const NewTask> t, Millis now) override { return target_->enqueue(t, now); }
-  Result<std::vector<Delivery>> reserve(const ReserveRequest& r) override { return target_->reserve(r); }
+  Status enqueue(std::span<const NewTask> t, Millis now) override {
+    return target_->enqueue(t, now);
+  }
+  Result<std::vector<Delivery>> reserve(const ReserveRequest& r) override {
+    return target_->reserve(r);
+  }
   Status wait_for_work(const std::vector<std::string>& q, Millis t) override {
     return target_->wait_for_work(q, t);
   }
@@ -312,8 +315,12 @@ class StoreWrapper : public Store {
   Status set_progress(const LeaseRef& l, double f) override { return target_->set_progress(l, f); }
   Status heartbeat(const WorkerInfo& i) override { return target_->heartbeat(i); }
   Status remove_worker(std::string_view id) override { return target_->remove_worker(id); }
-  Result<TaskInfo> get_task(std::string_view id, Millis now) override { return target_->get_task(id, now); }
-  Result<TaskInfo> wait_task(std::string_view id, Millis t) override { return target_->wait_task(id, t); }
+  Result<TaskInfo> get_task(std::string_view id, Millis now) override {
+    return target_->get_task(id, now);
+  }
+  Result<TaskInfo> wait_task(std::string_view id, Millis t) override {
+    return target_->wait_task(id, t);
+  }
   Result<StoreStats> stats(Millis now) override { return target_->stats(now); }
   Result<std::vector<DeadTask>> list_dead(std::size_t n) override { return target_->list_dead(n); }
   Result<std::int64_t> retry_dead(std::span<const std::string> ids, Millis now) override {

@@ -70,7 +70,7 @@ struct SplitContext {
   using Args = Params;
 };
 template <typename First, typename... Rest>
-  requires std::is_same_v<std::remove_cvref_t<First>, Context>
+requires std::is_same_v<std::remove_cvref_t<First>, Context>
 struct SplitContext<std::tuple<First, Rest...>> {
   static constexpr bool kHasContext = true;
   using Args = std::tuple<Rest...>;
@@ -81,8 +81,8 @@ std::decay_t<T> bind_arg(const nlohmann::json& args, std::size_t i, const std::s
   try {
     return args.at(i).get<std::decay_t<T>>();
   } catch (const std::exception& e) {
-    throw BadArguments("argument " + std::to_string(i + 1) + " of task '" + task + "': " + e.what() +
-                       " (got " + args.at(i).dump().substr(0, 64) + ")");
+    throw BadArguments("argument " + std::to_string(i + 1) + " of task '" + task +
+                       "': " + e.what() + " (got " + args.at(i).dump().substr(0, 64) + ")");
   }
 }
 
@@ -90,9 +90,9 @@ template <typename... A, std::size_t... I>
 std::tuple<std::decay_t<A>...> bind_args(const nlohmann::json& args, const std::string& task,
                                          std::index_sequence<I...>) {
   if (!args.is_array() || args.size() != sizeof...(A)) {
-    throw BadArguments("task '" + task + "' takes " + std::to_string(sizeof...(A)) +
-                       " argument(s), got " +
-                       (args.is_array() ? std::to_string(args.size()) : std::string("a non-array")));
+    throw BadArguments(
+        "task '" + task + "' takes " + std::to_string(sizeof...(A)) + " argument(s), got " +
+        (args.is_array() ? std::to_string(args.size()) : std::string("a non-array")));
   }
   return std::tuple<std::decay_t<A>...>{bind_arg<A>(args, I, task)...};
 }
@@ -117,7 +117,8 @@ TaskDefinition make_definition(std::string name, F fn, TaskOptions opts, std::tu
     auto bound = bind_args<A...>(args, name, std::index_sequence_for<A...>{});
     return run_and_encode<R>([&]() -> decltype(auto) {
       if constexpr (kCtx) {
-        return std::apply([&](auto&... a) -> decltype(auto) { return fn(ctx, std::move(a)...); }, bound);
+        return std::apply([&](auto&... a) -> decltype(auto) { return fn(ctx, std::move(a)...); },
+                          bound);
       } else {
         return std::apply([&](auto&... a) -> decltype(auto) { return fn(std::move(a)...); }, bound);
       }
@@ -170,7 +171,8 @@ class TaskHandle {
   }
 
   // Enqueues one call with per-call options (queue, priority, countdown/eta, expires, id).
-  AsyncResult<R> apply(const EnqueueOptions& opts, std::type_identity_t<std::decay_t<A>>... args) const {
+  AsyncResult<R> apply(const EnqueueOptions& opts,
+                       std::type_identity_t<std::decay_t<A>>... args) const {
     std::string id = producer_->enqueue_json(name_, internal::encode_args(args...), opts_, opts);
     return AsyncResult<R>(producer_->result_store(), std::move(id), &producer_->producer_clock());
   }
@@ -181,9 +183,11 @@ class TaskHandle {
     std::vector<std::string> encoded;
     encoded.reserve(calls.size());
     for (const auto& c : calls) {
-      encoded.push_back(std::apply([](const auto&... a) { return internal::encode_args(a...); }, c));
+      encoded.push_back(
+          std::apply([](const auto&... a) { return internal::encode_args(a...); }, c));
     }
-    std::vector<std::string> ids = producer_->enqueue_json_many(name_, std::move(encoded), opts_, opts);
+    std::vector<std::string> ids =
+        producer_->enqueue_json_many(name_, std::move(encoded), opts_, opts);
     std::vector<AsyncResult<R>> out;
     out.reserve(ids.size());
     auto store = producer_->result_store();
@@ -192,7 +196,9 @@ class TaskHandle {
   }
 
   // The JSON argument array text of a call (used by App::periodic).
-  static std::string encode(const std::decay_t<A>&... args) { return internal::encode_args(args...); }
+  static std::string encode(const std::decay_t<A>&... args) {
+    return internal::encode_args(args...);
+  }
 
  private:
   Producer* producer_;

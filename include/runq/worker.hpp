@@ -55,10 +55,10 @@ struct WorkerOptions {
 struct WorkerCounters {
   std::uint64_t processed = 0;  // settled (any outcome)
   std::uint64_t succeeded = 0;
-  std::uint64_t failed = 0;     // FAILURE
+  std::uint64_t failed = 0;  // FAILURE
   std::uint64_t retried = 0;
   std::uint64_t dead = 0;
-  std::uint64_t refused = 0;    // settlements refused as stale
+  std::uint64_t refused = 0;  // settlements refused as stale
   int running = 0;
 };
 

@@ -43,7 +43,8 @@ void App::set_store_url(std::string url) {
 void App::register_task(TaskDefinition def) {
   if (def.name.empty()) throw Error(invalid_argument_error("registering a task: empty name"));
   if (tasks_.count(def.name)) {
-    throw Error(already_exists_error("registering task '" + def.name + "': name already registered"));
+    throw Error(
+        already_exists_error("registering task '" + def.name + "': name already registered"));
   }
   std::string name = def.name;
   tasks_.emplace(std::move(name), std::move(def));
@@ -63,7 +64,8 @@ std::vector<std::string> App::task_names() const {
 void App::add_periodic(std::string name, const Schedule& schedule, std::string task,
                        std::string args_json, TaskOptions task_options, int misfire) {
   if (std::any_of(periodic_.begin(), periodic_.end(), [&](auto& p) { return p.name == name; })) {
-    throw Error(already_exists_error("registering periodic schedule '" + name + "': name already registered"));
+    throw Error(already_exists_error("registering periodic schedule '" + name +
+                                     "': name already registered"));
   }
   periodic_.push_back({std::move(name), std::make_shared<Schedule>(schedule), std::move(task),
                        std::move(args_json), std::move(task_options), misfire});
@@ -92,7 +94,8 @@ NewTask build_task(const std::string& name, std::string args_json, const TaskOpt
     throw Error(invalid_argument_error("enqueueing task '" + name + "': priority " +
                                        std::to_string(m.priority) + " is outside 0..9"));
   }
-  if (m.queue.empty()) throw Error(invalid_argument_error("enqueueing task '" + name + "': empty queue name"));
+  if (m.queue.empty())
+    throw Error(invalid_argument_error("enqueueing task '" + name + "': empty queue name"));
   NewTask t;
   t.id = m.id;
   t.queue = m.queue;
@@ -123,13 +126,15 @@ std::vector<std::string> App::enqueue_json_many(const std::string& name,
                                                 const TaskOptions& task_opts,
                                                 const EnqueueOptions& opts) {
   if (args_json.size() > 1 && !opts.id().empty()) {
-    throw Error(invalid_argument_error("enqueueing a batch of '" + name + "': one id for many tasks"));
+    throw Error(
+        invalid_argument_error("enqueueing a batch of '" + name + "': one id for many tasks"));
   }
   Millis now = clock_->now_ms();
   std::vector<NewTask> tasks;
   tasks.reserve(args_json.size());
   for (auto& a : args_json) {
-    tasks.push_back(build_task(name, std::move(a), task_opts, opts, now, options_.max_payload_bytes, eager_));
+    tasks.push_back(
+        build_task(name, std::move(a), task_opts, opts, now, options_.max_payload_bytes, eager_));
   }
   std::shared_ptr<Store> s = store();
   Status st = s->enqueue(tasks, now);
@@ -143,7 +148,8 @@ std::vector<std::string> App::enqueue_json_many(const std::string& name,
 
 AsyncResult<nlohmann::json> App::send(const std::string& name, const nlohmann::json& args,
                                       const EnqueueOptions& options) {
-  if (!args.is_array()) throw Error(invalid_argument_error("sending task '" + name + "': args must be a JSON array"));
+  if (!args.is_array())
+    throw Error(invalid_argument_error("sending task '" + name + "': args must be a JSON array"));
   const TaskDefinition* def = find_task(name);
   std::string id = enqueue_json(name, args.dump(), def ? def->options : TaskOptions{}, options);
   return AsyncResult<nlohmann::json>(store(), std::move(id), clock_);

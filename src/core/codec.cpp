@@ -16,11 +16,21 @@ void append_escaped(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -144,16 +154,19 @@ Result<TaskMessage> decode_message(std::string_view body) { return decode_messag
 Result<TaskMessage> decode_message(std::string_view body, json* args_out) {
   json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
-    return data_loss_error("decoding task message: not valid JSON (" +
-                           std::to_string(body.size()) + " bytes; truncated or corrupted?)");
+    return data_loss_error("decoding task message: not valid JSON (" + std::to_string(body.size()) +
+                           " bytes; truncated or corrupted?)");
   }
   if (!j.is_object()) return data_loss_error("decoding task message: not a JSON object");
   auto id = j.find("id");
   auto name = j.find("task");
   auto args = j.find("args");
-  if (id == j.end() || !id->is_string()) return data_loss_error("decoding task message: missing string field 'id'");
-  if (name == j.end() || !name->is_string()) return data_loss_error("decoding task message: missing string field 'task'");
-  if (args == j.end() || !args->is_array()) return data_loss_error("decoding task message: field 'args' must be a JSON array");
+  if (id == j.end() || !id->is_string())
+    return data_loss_error("decoding task message: missing string field 'id'");
+  if (name == j.end() || !name->is_string())
+    return data_loss_error("decoding task message: missing string field 'task'");
+  if (args == j.end() || !args->is_array())
+    return data_loss_error("decoding task message: field 'args' must be a JSON array");
   try {
     TaskMessage m;
     m.id = id->get<std::string>();
@@ -183,7 +196,8 @@ Result<TaskMessage> decode_message(std::string_view body, json* args_out) {
 
 Result<ResultRecord> decode_result(std::string_view text) {
   json j = json::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return data_loss_error("decoding result record: not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return data_loss_error("decoding result record: not a JSON object");
   try {
     ResultRecord r;
     r.id = get_or<std::string>(j, "id", "");

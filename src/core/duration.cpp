@@ -43,7 +43,8 @@ Result<Millis> parse_duration(std::string_view text) {
     // Ten years is far beyond any sensible timeout; refusing more also rules out overflow.
     constexpr Millis kMax = 10LL * 366 * 86'400'000;
     if (n > kMax / mul || total + n * mul > kMax) {
-      return invalid_argument_error("invalid duration '" + std::string(text) + "': longer than 10 years");
+      return invalid_argument_error("invalid duration '" + std::string(text) +
+                                    "': longer than 10 years");
     }
     total += n * mul;
     bare_allowed = false;

@@ -29,35 +29,35 @@ inline constexpr std::size_t kMaxErrorMessage = 4096;
 // The body of a task in the store.
 struct TaskMessage {
   std::string id;
-  std::string name;               // registered task name
-  std::string args = "[]";        // JSON array text, one element per argument
+  std::string name;         // registered task name
+  std::string args = "[]";  // JSON array text, one element per argument
   std::string queue{kDefaultQueue};
   int priority = kDefaultPriority;
   Millis created = 0;
-  Millis eta = 0;                 // 0 = run now
-  Millis expires = 0;             // 0 = never; a task starting after this ends EXPIRED
-  int attempt = 1;                // 1-based number of the attempt this delivery runs
-  int max_retries = -1;           // -1 = the registered task's option
+  Millis eta = 0;        // 0 = run now
+  Millis expires = 0;    // 0 = never; a task starting after this ends EXPIRED
+  int attempt = 1;       // 1-based number of the attempt this delivery runs
+  int max_retries = -1;  // -1 = the registered task's option
   bool ignore_result = false;
   Millis result_ttl = 86'400'000;
-  std::string schedule;           // periodic schedule that produced it, if any
+  std::string schedule;             // periodic schedule that produced it, if any
   std::vector<ErrorRecord> errors;  // earlier failed attempts, oldest first
 };
 
 // What a result key holds.
 struct ResultRecord {
   std::string id;
-  std::string task;               // task name
+  std::string task;  // task name
   TaskState state = TaskState::kPending;
-  std::string value;              // JSON text of the return value; empty if none
-  std::string error_type;         // last error
+  std::string value;       // JSON text of the return value; empty if none
+  std::string error_type;  // last error
   std::string error;
   std::vector<ErrorRecord> errors;  // every failed attempt, oldest first
   int attempts = 0;
   Millis enqueued = 0;
   Millis started = 0;
   Millis finished = 0;
-  Millis next_run = 0;            // RETRY: when the next attempt runs
+  Millis next_run = 0;  // RETRY: when the next attempt runs
   std::string worker;
 };
 

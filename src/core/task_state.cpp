@@ -9,11 +9,16 @@ namespace runq {
 namespace {
 
 constexpr std::array<std::pair<TaskState, std::string_view>, 10> kNames = {{
-    {TaskState::kPending, "pending"},   {TaskState::kScheduled, "scheduled"},
-    {TaskState::kReserved, "reserved"}, {TaskState::kStarted, "started"},
-    {TaskState::kSuccess, "success"},   {TaskState::kFailure, "failure"},
-    {TaskState::kRetry, "retry"},       {TaskState::kRevoked, "revoked"},
-    {TaskState::kExpired, "expired"},   {TaskState::kDead, "dead"},
+    {TaskState::kPending, "pending"},
+    {TaskState::kScheduled, "scheduled"},
+    {TaskState::kReserved, "reserved"},
+    {TaskState::kStarted, "started"},
+    {TaskState::kSuccess, "success"},
+    {TaskState::kFailure, "failure"},
+    {TaskState::kRetry, "retry"},
+    {TaskState::kRevoked, "revoked"},
+    {TaskState::kExpired, "expired"},
+    {TaskState::kDead, "dead"},
 }};
 
 }  // namespace

@@ -21,7 +21,8 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url) {
     SqliteStoreOptions opts;
     opts.path = std::string(url.substr(7));
     if (opts.path.starts_with("//")) opts.path = opts.path.substr(2);  // sqlite://path
-    if (opts.path.empty()) return invalid_argument_error("opening store: 'sqlite:' needs a path, e.g. sqlite:runq.db");
+    if (opts.path.empty())
+      return invalid_argument_error("opening store: 'sqlite:' needs a path, e.g. sqlite:runq.db");
     return new_sqlite_store(opts);
   }
   if (url.starts_with("redis://")) {
@@ -33,8 +34,9 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url) {
 #endif
   }
   if (url == "memory:" || url == "memory") return new_memory_store();
-  return invalid_argument_error("opening store '" + std::string(url) +
-                                "': unknown scheme (expected sqlite:PATH, redis://host:port/db or memory:)");
+  return invalid_argument_error(
+      "opening store '" + std::string(url) +
+      "': unknown scheme (expected sqlite:PATH, redis://host:port/db or memory:)");
 }
 
 }  // namespace runq

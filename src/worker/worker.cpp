@@ -42,7 +42,8 @@ void log_line(const std::string& line) { std::fprintf(stderr, "runq worker: %s\n
 class Worker::Impl {
  public:
   Impl(App& app, WorkerOptions opts) : app_(app), opts_(std::move(opts)) {
-    if (opts_.concurrency <= 0) opts_.concurrency = std::max(1u, std::thread::hardware_concurrency());
+    if (opts_.concurrency <= 0)
+      opts_.concurrency = std::max(1u, std::thread::hardware_concurrency());
     adaptive_prefetch_ = opts_.prefetch < 0;
     if (adaptive_prefetch_) opts_.prefetch = std::max(4, 2 * opts_.concurrency);
     if (opts_.id.empty()) opts_.id = internal::new_worker_id();
@@ -222,7 +223,8 @@ class Worker::Impl {
         h.running = true;
         stop = h.stop.get_token();
         if (const TaskDefinition* def = find_def(d)) {
-          if (def->options.time_limit() > 0) h.deadline = app_.clock().now_ms() + def->options.time_limit();
+          if (def->options.time_limit() > 0)
+            h.deadline = app_.clock().now_ms() + def->options.time_limit();
         }
       }
       LeaseRef ref{d.id, d.token};
@@ -302,7 +304,8 @@ class Worker::Impl {
         return;
       }
       if (!is_unavailable(r.status()) || attempt > 1000) {
-        log_line("storing " + std::to_string(batch.size()) + " results failed: " + r.status().to_string());
+        log_line("storing " + std::to_string(batch.size()) +
+                 " results failed: " + r.status().to_string());
         record_settled(batch, std::vector<bool>(batch.size(), false));
         return;
       }
@@ -322,10 +325,14 @@ class Worker::Impl {
         if (it != held_.end() && it->second.token == s.token) held_.erase(it);
         if (s.outcome == Outcome::kRelease) continue;
         ++counters_.processed;
-        if (!applied[i]) ++counters_.refused;
-        else if (s.outcome == Outcome::kRetry) ++counters_.retried;
-        else if (s.outcome == Outcome::kDeadLetter) ++counters_.dead;
-        else if (s.state == TaskState::kSuccess) ++counters_.succeeded;
+        if (!applied[i])
+          ++counters_.refused;
+        else if (s.outcome == Outcome::kRetry)
+          ++counters_.retried;
+        else if (s.outcome == Outcome::kDeadLetter)
+          ++counters_.dead;
+        else if (s.state == TaskState::kSuccess)
+          ++counters_.succeeded;
       }
       reached_max = opts_.max_tasks > 0 && counters_.processed >= opts_.max_tasks;
     }
@@ -415,7 +422,8 @@ class Worker::Impl {
       Millis left = grace_end - app_.clock().now_ms();
       if (left <= 0) {
         for (auto& [id, h] : held_) h.stop.request_stop();
-        log_line(std::to_string(running_) + " task(s) still running after the grace period; "
+        log_line(std::to_string(running_) +
+                 " task(s) still running after the grace period; "
                  "cancelling them (they end when they check Context::cancelled())");
         state_cv_.wait(lock, all_idle);
         break;

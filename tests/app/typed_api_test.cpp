@@ -20,7 +20,6 @@ void from_json(const nlohmann::json& j, Point& p) {
   p.y = j.at("y").get<int>();
 }
 
-
 TEST(TypedApi, EagerDelayReturnsTheValue) {
   App app(AppOptions{.eager = true});
   auto add = app.task("add", [](int a, int b) { return a + b; });
@@ -84,7 +83,8 @@ TEST(TypedApi, RetriesThenSucceeds) {
 
 TEST(TypedApi, RetriesRunOutIntoFailureWithHistory) {
   App app(AppOptions{.eager = true});
-  auto bad = app.task("bad", [] { throw std::logic_error("nope"); }, TaskOptions{}.max_retries(2));
+  auto bad = app.task(
+      "bad", [] { throw std::logic_error("nope"); }, TaskOptions{}.max_retries(2));
 
   auto r = bad.delay();
 
@@ -104,7 +104,11 @@ TEST(TypedApi, RetryOnRetriesOnlyMatchingExceptions) {
   App app(AppOptions{.eager = true});
   int calls = 0;
   auto t = app.task(
-      "picky", [&calls] { ++calls; throw std::invalid_argument("permanent"); },
+      "picky",
+      [&calls] {
+        ++calls;
+        throw std::invalid_argument("permanent");
+      },
       TaskOptions{}.max_retries(3).retry_on<Transient>());
 
   EXPECT_THROW(t.delay().get(1s), TaskFailed);
@@ -144,7 +148,8 @@ TEST(TypedApi, SendByNameWithWrongArgumentTypeFailsNamingTheArgument) {
     r.get(1s);
     FAIL() << "expected TaskFailed";
   } catch (const TaskFailed& e) {
-    EXPECT_NE(std::string(e.what()).find("argument 2 of task 'add'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("argument 2 of task 'add'"), std::string::npos)
+        << e.what();
   }
 }
 

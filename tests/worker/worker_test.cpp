@@ -123,7 +123,8 @@ TEST_F(WorkerTest, SoftTimeLimitCancelsTheContext) {
 TEST_F(WorkerTest, RetryIsScheduledAndVisibleAsRetry) {
   App app(app_options());
   auto t = app.task(
-      "flaky", [](Context& ctx) {
+      "flaky",
+      [](Context& ctx) {
         if (ctx.attempt() == 1) throw std::runtime_error("upstream 503");
         return ctx.attempt();
       },
@@ -189,7 +190,8 @@ TEST_F(WorkerTest, MalformedMessageIsDeadLetteredAndWorkerContinues) {
   auto dead = app.store()->list_dead(10);
   ASSERT_TRUE(dead.ok());
   ASSERT_EQ(dead->size(), 1u);
-  EXPECT_NE((*dead)[0].reason.find("decoding task message"), std::string::npos) << (*dead)[0].reason;
+  EXPECT_NE((*dead)[0].reason.find("decoding task message"), std::string::npos)
+      << (*dead)[0].reason;
 }
 
 }  // namespace
