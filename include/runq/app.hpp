@@ -22,13 +22,11 @@
 #include "runq/clock.hpp"
 #include "runq/options.hpp"
 #include "runq/result.hpp"
+#include "runq/schedule.hpp"
 #include "runq/store.hpp"
 #include "runq/task.hpp"
 
 namespace runq {
-
-class Schedule;
-enum class Misfire;
 
 struct AppOptions {
   // Store URL; empty = the RUNQ_STORE environment variable, else "sqlite:runq.db".
@@ -45,11 +43,11 @@ struct AppOptions {
 // A periodic schedule registered with App::periodic.
 struct PeriodicDefinition {
   std::string name;
-  std::shared_ptr<const Schedule> schedule;
+  Schedule schedule;
   std::string task;       // registered task name
   std::string args_json;  // JSON array text
   TaskOptions task_options;
-  int misfire = 0;  // runq::Misfire as int (kRunOnce)
+  PeriodicOptions options;  // misfire policy and its bound
 };
 
 class App final : public Producer {
@@ -78,16 +76,22 @@ class App final : public Producer {
   template <typename R, typename... A, typename... Args>
   void periodic(std::string name, const Schedule& schedule, const TaskHandle<R, A...>& task,
                 Args&&... args) {
-    add_periodic(std::move(name), schedule, task.name(),
-                 TaskHandle<R, A...>::encode(std::forward<Args>(args)...), task.options());
+    periodic(std::move(name), schedule, PeriodicOptions{}, task, std::forward<Args>(args)...);
   }
   // As above, with a misfire policy for ticks missed while no scheduler ran.
   template <typename R, typename... A, typename... Args>
   void periodic(std::string name, const Schedule& schedule, Misfire misfire,
                 const TaskHandle<R, A...>& task, Args&&... args) {
-    add_periodic(std::move(name), schedule, task.name(),
-                 TaskHandle<R, A...>::encode(std::forward<Args>(args)...), task.options(),
-                 static_cast<int>(misfire));
+    periodic(std::move(name), schedule, PeriodicOptions{.misfire = misfire}, task,
+             std::forward<Args>(args)...);
+  }
+  // As above, with every periodic option (misfire policy, run_all bound).
+  template <typename R, typename... A, typename... Args>
+  void periodic(std::string name, const Schedule& schedule, const PeriodicOptions& options,
+                const TaskHandle<R, A...>& task, Args&&... args) {
+    add_periodic({std::move(name), schedule, task.name(),
+                  TaskHandle<R, A...>::encode(std::forward<Args>(args)...), task.options(),
+                  options});
   }
 
   // Enqueues a task by name with a JSON argument array, e.g. from code that does not link
@@ -126,8 +130,7 @@ class App final : public Producer {
 
  private:
   void register_task(TaskDefinition def);
-  void add_periodic(std::string name, const Schedule& schedule, std::string task,
-                    std::string args_json, TaskOptions task_options, int misfire = 0);
+  void add_periodic(PeriodicDefinition def);
   void run_eager(const std::vector<std::string>& ids);
 
   AppOptions options_;

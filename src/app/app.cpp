@@ -61,14 +61,13 @@ std::vector<std::string> App::task_names() const {
   return out;
 }
 
-void App::add_periodic(std::string name, const Schedule& schedule, std::string task,
-                       std::string args_json, TaskOptions task_options, int misfire) {
-  if (std::any_of(periodic_.begin(), periodic_.end(), [&](auto& p) { return p.name == name; })) {
-    throw Error(already_exists_error("registering periodic schedule '" + name +
+void App::add_periodic(PeriodicDefinition def) {
+  if (std::any_of(periodic_.begin(), periodic_.end(),
+                  [&](auto& p) { return p.name == def.name; })) {
+    throw Error(already_exists_error("registering periodic schedule '" + def.name +
                                      "': name already registered"));
   }
-  periodic_.push_back({std::move(name), std::make_shared<Schedule>(schedule), std::move(task),
-                       std::move(args_json), std::move(task_options), misfire});
+  periodic_.push_back(std::move(def));
 }
 
 namespace {

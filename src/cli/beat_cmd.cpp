@@ -49,8 +49,9 @@ std::vector<PeriodicEntry> periodic_entries(App& app) {
   for (const PeriodicDefinition& def : app.periodic_definitions()) {
     PeriodicEntry e;
     e.name = def.name;
-    e.schedule = *def.schedule;
-    e.misfire = static_cast<Misfire>(def.misfire);
+    e.schedule = def.schedule;
+    e.misfire = def.options.misfire;
+    e.run_all_limit = def.options.run_all_limit;
     e.make_task = [&app, &def](Millis tick) { return periodic_task(app, def, tick); };
     e.info_json_extra = info_extra(def);
     out.push_back(std::move(e));
@@ -145,8 +146,8 @@ int run_beat_cmd(App& app, const BeatArgs&) {
               display_url(app.store_url()).c_str());
   Millis now = app.clock().now_ms();
   for (const PeriodicDefinition& def : app.periodic_definitions()) {
-    std::printf("  %s: %s -> %s, next %s\n", def.name.c_str(), def.schedule->describe().c_str(),
-                def.task.c_str(), def.schedule->format_time(def.schedule->next_after(now)).c_str());
+    std::printf("  %s: %s -> %s, next %s\n", def.name.c_str(), def.schedule.describe().c_str(),
+                def.task.c_str(), def.schedule.format_time(def.schedule.next_after(now)).c_str());
   }
   std::fflush(stdout);
   std::unique_lock lock(mu);

@@ -211,6 +211,25 @@ TEST(TypedApi, InvalidPriorityIsRejected) {
   EXPECT_THROW(t.apply(EnqueueOptions{}.priority(12)), Error);
 }
 
+TEST(TypedApi, PeriodicRegistrationKeepsScheduleArgsAndOptions) {
+  App app(AppOptions{.eager = true});
+  auto add = app.task("add", [](int a, int b) { return a + b; });
+
+  app.periodic("sum", every(std::chrono::minutes(5)), add, 1, 2);
+  app.periodic("catch-up", cron("0 3 * * *"),
+               PeriodicOptions{.misfire = Misfire::kRunAll, .run_all_limit = 7}, add, 3, 4);
+
+  const auto& defs = app.periodic_definitions();
+  ASSERT_EQ(defs.size(), 2u);
+  EXPECT_EQ(defs[0].args_json, "[1,2]");
+  EXPECT_EQ(defs[0].options.misfire, Misfire::kRunOnce);
+  EXPECT_EQ(defs[1].task, "add");
+  EXPECT_EQ(defs[1].options.misfire, Misfire::kRunAll);
+  EXPECT_EQ(defs[1].options.run_all_limit, 7);
+  EXPECT_EQ(defs[1].schedule.expression(), "0 3 * * *");
+  EXPECT_THROW(app.periodic("sum", every(std::chrono::minutes(1)), add, 0, 0), Error);
+}
+
 TEST(Backoff, ExponentialIsCappedAndJittered) {
   Backoff b = Backoff::exponential(100ms, 2.0, 1s);
 
