@@ -16,6 +16,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -558,10 +559,22 @@ Result<std::unique_ptr<Store>> new_sqlite_store(const SqliteStoreOptions& option
   }
   const sqlite::ConnectionOptions conn_options{options.path,
                                                std::chrono::milliseconds(options.busy_timeout_ms)};
-  RUNQ_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::open(conn_options));
-  Status s = prepare_database(*conn);
-  if (!s.ok()) return s.with_context("opening sqlite database '" + options.path + "'");
-  return std::unique_ptr<Store>(new SqliteStore(options, conn_options, std::move(conn)));
+  // Switching a new file to WAL and creating the schema take locks for which SQLite does not
+  // always call the busy handler, so several processes opening one new file at once retry
+  // here, within the same busy timeout.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+  for (int attempt = 0;; ++attempt) {
+    Result<std::unique_ptr<Connection>> conn = Connection::open(conn_options);
+    Status s = conn.ok() ? prepare_database(**conn) : conn.status();
+    if (s.ok()) {
+      return std::unique_ptr<Store>(new SqliteStore(options, conn_options, std::move(*conn)));
+    }
+    if (!is_unavailable(s) || std::chrono::steady_clock::now() >= deadline) {
+      return conn.ok() ? s.with_context("opening sqlite database '" + options.path + "'") : s;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(attempt, 5), 20)));
+  }
 }
 
 }  // namespace runq

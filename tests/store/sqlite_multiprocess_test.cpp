@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
@@ -173,6 +174,61 @@ TEST(SqliteMultiprocessTest, KillDuringBatchEnqueueLeavesAllOrNothing) {
   req.now = kNow;
   RUNQ_ASSERT_OK_AND_ASSIGN(std::vector<Delivery> got, store->reserve(req));
   EXPECT_EQ(got.size(), static_cast<std::size_t>(pending + 1));
+}
+
+}  // namespace
+}  // namespace runq
+
+namespace runq {
+namespace {
+
+// Processes that open one file at the same moment as others write to it (or create it) all
+// succeed: locks taken while opening are retried within the busy timeout instead of failing
+// with "database is locked".
+TEST(SqliteMultiprocessTest, ProcessesOpeningWhileOthersWriteAllSucceed) {
+  testing::TempDir dir;
+  const std::string db = dir.file("fresh.db");
+  constexpr int kProcs = 8;
+  constexpr int kRounds = 20;
+  std::vector<pid_t> children;
+  for (int i = 0; i < kProcs; ++i) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      SqliteStoreOptions options;
+      options.path = db;
+      options.busy_timeout_ms = 10'000;
+      // Open, write and close repeatedly: opens race with the other processes' writes.
+      for (int round = 0; round < kRounds; ++round) {
+        Result<std::unique_ptr<Store>> store = new_sqlite_store(options);
+        if (!store.ok()) {
+          std::fprintf(stderr, "child %d round %d: %s\n", i, round,
+                       store.status().to_string().c_str());
+          _exit(10);
+        }
+        std::vector<NewTask> batch =
+            numbered_tasks("p" + std::to_string(i) + "r" + std::to_string(round) + "-", 50, 100);
+        if (!(*store)->enqueue(batch, kNow).ok()) _exit(11);
+      }
+      _exit(0);
+    }
+    children.push_back(pid);
+  }
+
+  int failures = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    failures += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+
+  EXPECT_EQ(failures, 0);
+  Result<std::unique_ptr<Store>> store = open_at(db);
+  ASSERT_THAT(store, IsOk());
+  auto stats = (*store)->stats(kNow);
+  ASSERT_THAT(stats, IsOk());
+  ASSERT_EQ(stats->queues.size(), 1u);
+  EXPECT_EQ(stats->queues[0].pending, kProcs * kRounds * 50);
 }
 
 }  // namespace
