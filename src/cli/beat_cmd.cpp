@@ -138,7 +138,8 @@ int run_beat_cmd(App& app, const BeatArgs&) {
     stop = true;
     cv.notify_all();
   });
-  Result<std::shared_ptr<Store>> store = open_app_store(app);
+  Result<std::shared_ptr<Store>> store =
+      open_app_store_retrying(app, "beat", [&signals] { return signals.signalled(); });
   if (!store.ok()) return fail(kCmd, store.status());
   Result<std::unique_ptr<BeatRunner>> runner = BeatRunner::start(app, *store, std::string(kCmd));
   if (!runner.ok()) return fail(kCmd, runner.status());

@@ -1,7 +1,9 @@
 #include "cli/cli_support.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include <date/date.h>
 
@@ -50,6 +52,22 @@ Result<std::shared_ptr<Store>> open_app_store(App& app) {
     return Status(e.status().code(), what + ": " + msg);
   } catch (const std::exception& e) {
     return internal_error("opening store '" + display_url(app.store_url()) + "': " + e.what());
+  }
+}
+
+Result<std::shared_ptr<Store>> open_app_store_retrying(
+    App& app, std::string_view cmd, const std::function<bool()>& stop_requested) {
+  Millis backoff = 500;
+  while (true) {
+    Result<std::shared_ptr<Store>> store = open_app_store(app);
+    if (store.ok() || !is_unavailable(store.status()) || stop_requested()) return store;
+    std::fprintf(stderr, "runq %.*s: %s; retrying in %s\n", static_cast<int>(cmd.size()),
+                 cmd.data(), store.status().message().c_str(), format_duration(backoff).c_str());
+    for (Millis slept = 0; slept < backoff && !stop_requested(); slept += 100) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (stop_requested()) return store;
+    backoff = std::min<Millis>(backoff * 2, 10'000);
   }
 }
 

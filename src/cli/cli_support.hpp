@@ -2,6 +2,7 @@
 // parsing durations and times, and rendering times for people and for JSON.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +30,11 @@ std::string display_url(std::string_view url);
 
 // The app's store; errors name the store URL.
 Result<std::shared_ptr<Store>> open_app_store(App& app);
+// For the long-running commands (worker, beat): opens the store, and while it is unavailable
+// (server down, file locked) prints the error and retries with backoff (0.5 s doubling to
+// 10 s) until it opens, a permanent error occurs, or `stop_requested()` turns true.
+Result<std::shared_ptr<Store>> open_app_store_retrying(App& app, std::string_view cmd,
+                                                       const std::function<bool()>& stop_requested);
 
 // A duration option ("250ms", "10s", "5m"); errors name the option, e.g. "--lease: ...".
 Result<Millis> parse_duration_option(std::string_view option, std::string_view text);

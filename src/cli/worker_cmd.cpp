@@ -131,7 +131,8 @@ int run_worker_cmd(App& app, const WorkerArgs& a) {
   Worker worker(app, parsed->options);
   // Before any thread starts, so the worker's threads inherit the blocked signals.
   SignalWaiter signals(std::string(kCmd), [&worker] { worker.request_stop(); });
-  Result<std::shared_ptr<Store>> store = open_app_store(app);
+  Result<std::shared_ptr<Store>> store =
+      open_app_store_retrying(app, "worker", [&signals] { return signals.signalled(); });
   if (!store.ok()) return fail(kCmd, store.status());
   std::unique_ptr<BeatRunner> beat;
   bool with_beat = a.beat && !app.periodic_definitions().empty();

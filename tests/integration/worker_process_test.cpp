@@ -149,6 +149,27 @@ TEST_F(WorkerProcessTest, Kill9WithTasksRunningRedeliversEveryTaskOnRedis) {
   check_kill9_redelivery();
 }
 
+TEST_F(WorkerProcessTest, WorkerStartedWhileRedisIsDownRetriesUntilItComesUp) {
+  testing::RedisServer redis;
+  RUNQ_START_REDIS_OR_SKIP(redis);
+  use_store(redis.url());
+  redis.stop();
+
+  ChildProcess& worker = start_worker({"--concurrency", "1"});
+  ASSERT_TRUE(wait_until([&] { return log_of(0).find("retrying in") != std::string::npos; },
+                         kDeadline))
+      << log_of(0);
+  ASSERT_TRUE(redis.restart());
+  std::string id = send("add", {20, 22});
+
+  TaskStatus st = wait_final(id);
+  EXPECT_EQ(st.state, TaskState::kSuccess) << st.error << log_of(0);
+  EXPECT_EQ(st.value, "42");
+  EXPECT_THAT(log_of(0), HasSubstr("Connection refused"));
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait_exit(kDeadline), 0) << log_of(0);
+}
+
 TEST_F(WorkerProcessTest, SigtermFinishesRunningAndReleasesPrefetchedTasks) {
   const std::string starts = dir_.file("starts.txt");
   // A long lease: released tasks must come back at once, not when a lease lapses.
