@@ -219,6 +219,14 @@ class Store {
   // Errors: Unavailable (then the caller backs off).
   virtual Status wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) = 0;
 
+  // wait_for_work(req.queues, timeout_ms), then reserve(req) with req.now = clock.now_ms():
+  // what an idle worker does. A store may do both in one round trip (Redis sends the reserve
+  // behind its blocking pop, so it runs the moment work arrives); leases it hands out may then
+  // count from the start of the wait, which such a store keeps under a quarter of
+  // req.lease_ms. Returns an empty vector when nothing came. Errors: those of both calls.
+  virtual Result<std::vector<Delivery>> wait_and_reserve(const ReserveRequest& req,
+                                                         Millis timeout_ms, const Clock& clock);
+
   // Moves the lease of each current holder in `leases` to now + lease_ms. Returns one flag per
   // input: false when that holder is stale (its lease was taken over, or the task settled).
   // Errors: Unavailable.
@@ -305,6 +313,10 @@ class StoreWrapper : public Store {
   }
   Status wait_for_work(const std::vector<std::string>& q, Millis t) override {
     return target_->wait_for_work(q, t);
+  }
+  Result<std::vector<Delivery>> wait_and_reserve(const ReserveRequest& r, Millis t,
+                                                 const Clock& c) override {
+    return target_->wait_and_reserve(r, t, c);
   }
   Result<std::vector<bool>> extend(std::span<const LeaseRef> l, Millis ms, Millis now) override {
     return target_->extend(l, ms, now);

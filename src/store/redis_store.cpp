@@ -98,6 +98,8 @@ class RedisStore final : public Store {
   Status enqueue(std::span<const NewTask> tasks, Millis now) override;
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override;
   Status wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) override;
+  Result<std::vector<Delivery>> wait_and_reserve(const ReserveRequest& req, Millis timeout_ms,
+                                                 const Clock& clock) override;
   Result<std::vector<bool>> extend(std::span<const LeaseRef> leases, Millis lease_ms,
                                    Millis now) override;
   Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) override;
@@ -141,7 +143,12 @@ class RedisStore final : public Store {
   Result<Reply> run(Script s, const RedisArgs& args, std::string_view doing);
   Result<std::int64_t> run_int(Script s, const RedisArgs& args, std::string_view doing);
   Result<std::optional<std::string>> blocking_pop(const std::vector<std::string>& keys,
-                                                  Millis timeout_ms, std::string_view doing);
+                                                  Millis timeout_ms, std::string_view doing,
+                                                  const RedisArgs* then = nullptr,
+                                                  Reply* then_reply = nullptr);
+  RedisArgs reserve_call(const ReserveRequest& req) const;
+  Result<Millis> time_to_wait(const std::vector<std::string>& queues, Millis timeout_ms);
+  std::vector<std::string> wake_keys(const std::vector<std::string>& queues) const;
   Status enqueue_chunks(std::span<const NewTask> tasks, Millis now);
   Result<bool> wait_task_once(std::string_view id, Millis timeout_ms);
   Result<StoreStats> parse_stats(const redisReply* r) const;
@@ -208,16 +215,22 @@ Result<std::int64_t> RedisStore::run_int(Script s, const RedisArgs& args, std::s
 }
 
 // BLPOP with a precise deadline. Returns the popped value, or nullopt when the time passed.
+// `then`, if given, is sent right behind the BLPOP: Redis runs it the moment the pop returns,
+// and its reply lands in *then_reply in the same round trip (left empty when the connection
+// had to be dropped; a reserve sent that way may then run later, and its leases lapse).
 Result<std::optional<std::string>> RedisStore::blocking_pop(const std::vector<std::string>& keys,
                                                             Millis timeout_ms,
-                                                            std::string_view doing) {
+                                                            std::string_view doing,
+                                                            const RedisArgs* then,
+                                                            Reply* then_reply) {
   RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, connection());
   RUNQ_ASSIGN_OR_RETURN(std::int64_t client_id, conn->client_id());
   RedisArgs blpop;
   blpop.add("BLPOP");
   for (const std::string& k : keys) blpop.add(k);
   blpop.add_int(timeout_ms / 1000 + 2);  // the server's own backstop; we end it sooner
-  RUNQ_RETURN_IF_ERROR(conn->send(blpop, doing));
+  const RedisArgs* both[] = {&blpop, then};
+  RUNQ_RETURN_IF_ERROR(conn->send(std::span(both, then ? 2 : 1), doing));
   if (!conn->wait_readable(timeout_ms)) {
     Result<RedisPool::Handle> other = connection();
     RedisArgs unblock;
@@ -229,6 +242,9 @@ Result<std::optional<std::string>> RedisStore::blocking_pop(const std::vector<st
     }
   }
   RUNQ_ASSIGN_OR_RETURN(Reply r, conn->read_reply(doing));
+  if (then) {
+    RUNQ_ASSIGN_OR_RETURN(*then_reply, conn->read_reply(doing));
+  }
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return std::optional<std::string>();
   return std::optional<std::string>(internal::reply_text(r->element[1]));
 }
@@ -286,21 +302,18 @@ Status RedisStore::enqueue_chunks(std::span<const NewTask> tasks, Millis now) {
 
 // ---- workers --------------------------------------------------------------------------------
 
-Result<std::vector<Delivery>> RedisStore::reserve(const ReserveRequest& req) {
+Status check_reserve_request(const ReserveRequest& req) {
   if (req.queues.empty()) return invalid_argument_error("reserving tasks: no queues given");
   if (req.max < 1) return invalid_argument_error("reserving tasks: max must be at least 1");
   if (req.lease_ms < 1) return invalid_argument_error("reserving tasks: lease_ms must be positive");
   for (const std::string& q : req.queues) {
     if (q.empty()) return invalid_argument_error("reserving tasks: empty queue name");
   }
-  note_now(req.now);
-  RedisArgs args = script_call(Script::kReserve);
-  args.add_int(req.now).add(req.worker_id).add_int(req.max).add_int(req.lease_ms);
-  args.add_int(req.now + req.lease_ms);
-  for (const std::string& q : req.queues) args.add(q);
-  constexpr std::string_view kDoing = "reserving tasks on";
-  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kReserve, args, kDoing));
-  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 6, kDoing));
+  return ok_status();
+}
+
+Result<std::vector<Delivery>> parse_deliveries(const redisReply* r) {
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r, 6, "reserving tasks on"));
   std::vector<Delivery> out;
   out.reserve(r->elements / 6);
   for (std::size_t i = 0; i < r->elements; i += 6) {
@@ -314,19 +327,70 @@ Result<std::vector<Delivery>> RedisStore::reserve(const ReserveRequest& req) {
   return out;
 }
 
-Status RedisStore::wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) {
-  if (queues.empty()) return invalid_argument_error("waiting for work: no queues given");
-  if (timeout_ms <= 0) return ok_status();
+RedisArgs RedisStore::reserve_call(const ReserveRequest& req) const {
+  RedisArgs args = script_call(Script::kReserve);
+  args.add_int(req.now).add(req.worker_id).add_int(req.max).add_int(req.lease_ms);
+  args.add_int(req.now + req.lease_ms);
+  for (const std::string& q : req.queues) args.add(q);
+  return args;
+}
+
+Result<std::vector<Delivery>> RedisStore::reserve(const ReserveRequest& req) {
+  RUNQ_RETURN_IF_ERROR(check_reserve_request(req));
+  note_now(req.now);
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kReserve, reserve_call(req), "reserving tasks on"));
+  return parse_deliveries(r.get());
+}
+
+std::vector<std::string> RedisStore::wake_keys(const std::vector<std::string>& queues) const {
+  std::vector<std::string> keys;
+  for (const std::string& q : queues) keys.push_back(key("w:" + q));
+  return keys;
+}
+
+// How long a worker may block before something can be ready: 0 when a queue has ready
+// tasks or an eta or lease expiry is due, else until the earliest one (at most timeout_ms).
+Result<Millis> RedisStore::time_to_wait(const std::vector<std::string>& queues, Millis timeout_ms) {
+  if (timeout_ms <= 0) return Millis{0};
   RedisArgs peek = script_call(Script::kWaitPeek);
   for (const std::string& q : queues) peek.add(q);
   RUNQ_ASSIGN_OR_RETURN(std::int64_t next, run_int(Script::kWaitPeek, peek, "waiting for work on"));
-  if (next == -1) return ok_status();               // ready now
+  if (next == -1) return Millis{0};                 // ready now
   Millis wait = std::min(timeout_ms, kMaxBlockMs);  // returning early is allowed
   if (next >= 0) wait = std::clamp<Millis>(next - caller_now(), 0, wait);
-  if (wait <= 0) return ok_status();  // an eta or a lease expiry is due: reserve handles it
-  std::vector<std::string> keys;
-  for (const std::string& q : queues) keys.push_back(key("w:" + q));
-  return blocking_pop(keys, wait, "waiting for work on").status();
+  return wait;
+}
+
+Status RedisStore::wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) {
+  if (queues.empty()) return invalid_argument_error("waiting for work: no queues given");
+  RUNQ_ASSIGN_OR_RETURN(Millis wait, time_to_wait(queues, timeout_ms));
+  if (wait <= 0) return ok_status();  // ready, or an eta or lease expiry is due: reserve
+  return blocking_pop(wake_keys(queues), wait, "waiting for work on").status();
+}
+
+// The reserve rides behind the BLPOP: a task enqueued while the worker waits is leased the
+// moment its wake-up token is pushed, and reaches the worker in the same round trip. Its
+// leases count from the start of the wait, so the wait is kept under a quarter of the lease.
+Result<std::vector<Delivery>> RedisStore::wait_and_reserve(const ReserveRequest& req,
+                                                           Millis timeout_ms, const Clock& clock) {
+  RUNQ_RETURN_IF_ERROR(check_reserve_request(req));
+  RUNQ_ASSIGN_OR_RETURN(Millis wait, time_to_wait(req.queues, timeout_ms));
+  ReserveRequest fresh = req;
+  fresh.now = clock.now_ms();
+  if (wait <= 0) return reserve(fresh);
+  wait = std::min(wait, std::max<Millis>(req.lease_ms / 4, 1));
+  note_now(fresh.now);
+  RedisArgs call = reserve_call(fresh);
+  Reply reply;
+  RUNQ_RETURN_IF_ERROR(
+      blocking_pop(wake_keys(req.queues), wait, "waiting for work on", &call, &reply).status());
+  if (!reply) return std::vector<Delivery>{};
+  if (internal::is_error_reply(reply.get(), "NOSCRIPT")) {  // flushed: reload and reserve
+    fresh.now = clock.now_ms();
+    return reserve(fresh);
+  }
+  RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), "reserving tasks on", nullptr, reply.get()));
+  return parse_deliveries(reply.get());
 }
 
 Result<std::vector<bool>> RedisStore::extend(std::span<const LeaseRef> leases, Millis lease_ms,

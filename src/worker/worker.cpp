@@ -137,6 +137,8 @@ class Worker::Impl {
     avg_run_us_ = 0.9 * avg_run_us_ + 0.1 * us;
   }
   static constexpr int kMaxAdaptivePrefetch = 256;
+  // Longest single wait for work: a stopping worker notices the stop within this long.
+  static constexpr Millis kIdleWaitMs = 200;
 
   void notify_all_cvs() {
     work_cv_.notify_all();
@@ -145,34 +147,33 @@ class Worker::Impl {
   }
 
   // ---- fetcher ------------------------------------------------------------------------
+  // Reserves while there is work; once a reserve comes back empty, waits for work and
+  // reserves in one store call (one round trip on Redis) until work comes again.
   void fetch_loop() {
     int backoff_ms = 50;
+    bool idle = false;
     while (true) {
       int room;
       {
         std::unique_lock lock(mu_);
-        // Refill in batches: reserving one task each time one finishes would cost a store
-        // round trip per task. An empty buffer is refilled at once (executors may be idle).
         room_cv_.wait(lock, [&] { return stopping_ || should_refill(); });
         if (stopping_) return;
         room = capacity() - int(buffer_.size()) - running_;
       }
       ReserveRequest req{opts_.queues, opts_.id, room, opts_.lease_ms, app_.clock().now_ms()};
-      Result<std::vector<Delivery>> got = store_->reserve(req);
+      Result<std::vector<Delivery>> got =
+          idle ? store_->wait_and_reserve(req, kIdleWaitMs, app_.clock()) : store_->reserve(req);
       if (!got.ok()) {
         log_line("reserving tasks failed (retrying in " + std::to_string(backoff_ms) +
                  " ms): " + got.status().to_string());
         sleep_unless_stopping(backoff_ms);
         backoff_ms = std::min(backoff_ms * 2, 5000);
+        idle = false;
         continue;
       }
       backoff_ms = 50;
-      if (got->empty()) {
-        Status w = store_->wait_for_work(opts_.queues, 200);
-        if (!w.ok() && !is_deadline_exceeded(w)) sleep_unless_stopping(200);
-        continue;
-      }
-      add_to_buffer(std::move(got).value());
+      idle = got->empty();
+      if (!idle) add_to_buffer(std::move(got).value());
     }
   }
 
@@ -189,7 +190,14 @@ class Worker::Impl {
         buffer_.push_back(std::move(d));
       }
     }
-    work_cv_.notify_all();
+    // Wake one executor per task: waking them all would have the extra ones fight over mu_
+    // only to find the buffer empty again (this is on the pickup latency path).
+    std::size_t wake = std::min(batch.size() - released.size(), std::size_t(opts_.concurrency));
+    if (wake >= std::size_t(opts_.concurrency)) {
+      work_cv_.notify_all();
+    } else {
+      for (std::size_t i = 0; i < wake; ++i) work_cv_.notify_one();
+    }
     for (auto& s : released) push_settlement(std::move(s));
   }
 

@@ -232,5 +232,72 @@ TEST_P(StoreConformance, WaitForWorkTimesOutWithoutWork) {
   EXPECT_LT(steady_clock::now() - start, milliseconds(5000));
 }
 
+ReserveRequest idle_worker_request(int max = 5) {
+  ReserveRequest req;
+  req.queues = {"q"};
+  req.worker_id = "w1";
+  req.max = max;
+  req.lease_ms = 40 * kSecond;
+  return req;
+}
+
+TEST_P(StoreConformance, WaitAndReserveLeasesATaskEnqueuedDuringTheWait) {
+  ManualClock clock(kT0);
+  std::atomic<bool> started{false};
+  std::atomic<bool> done{false};
+  Result<std::vector<Delivery>> got = internal_error("not run");
+  std::thread waiter([&] {
+    started = true;
+    got = store().wait_and_reserve(idle_worker_request(), 10'000, clock);
+    done = true;
+  });
+  ASSERT_TRUE(wait_until([&] { return started.load(); }));
+  enqueue({make_task("a", "q")});
+  // A spurious early return is allowed: the waiter then comes back with nothing.
+  ASSERT_TRUE(wait_until([&] { return done.load(); }, milliseconds(5000)))
+      << "wait_and_reserve did not return within 5 s of an enqueue";
+  waiter.join();
+  ASSERT_THAT(got, IsOk());
+  if (got->empty()) got = store().wait_and_reserve(idle_worker_request(), 10'000, clock);
+  ASSERT_THAT(got, IsOk());
+  ASSERT_EQ(ids_of(*got), std::vector<std::string>{"a"});
+  EXPECT_EQ((*got)[0].deliveries, 1);
+  EXPECT_EQ((*got)[0].lease_expires, kT0 + 40 * kSecond);
+  TaskInfo info = task_info("a");
+  EXPECT_EQ(info.state, TaskState::kReserved);
+  EXPECT_EQ(info.worker_id, "w1");
+}
+
+TEST_P(StoreConformance, WaitAndReserveTakesReadyTasksAtOnce) {
+  enqueue({make_task("a", "q"), make_task("b", "q"), make_task("c", "q")});
+  ManualClock clock(kT0);
+  auto start = steady_clock::now();
+  auto got = store().wait_and_reserve(idle_worker_request(2), 10'000, clock);
+  EXPECT_LT(steady_clock::now() - start, milliseconds(5000));
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(ids_of(*got), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_P(StoreConformance, WaitAndReserveReservesAtTheClocksTimeAfterTheWait) {
+  // The request carries no time: the store reserves at the clock's time, past the eta.
+  enqueue({make_task("later", "q", 0, kT0 + 100)});
+  ManualClock clock(kT0 + 200);
+  auto got = store().wait_and_reserve(idle_worker_request(), 10'000, clock);
+  ASSERT_THAT(got, IsOk());
+  if (got->empty()) got = store().wait_and_reserve(idle_worker_request(), 10'000, clock);
+  ASSERT_THAT(got, IsOk());
+  ASSERT_EQ(ids_of(*got), std::vector<std::string>{"later"});
+  EXPECT_EQ((*got)[0].lease_expires, kT0 + 200 + 40 * kSecond);
+}
+
+TEST_P(StoreConformance, WaitAndReserveTimesOutEmpty) {
+  ManualClock clock(kT0);
+  auto start = steady_clock::now();
+  auto got = store().wait_and_reserve(idle_worker_request(), 50, clock);
+  EXPECT_LT(steady_clock::now() - start, milliseconds(5000));
+  ASSERT_THAT(got, IsOk());
+  EXPECT_THAT(*got, ::testing::IsEmpty());
+}
+
 }  // namespace
 }  // namespace runq::conformance

@@ -232,6 +232,15 @@ Status RedisConnection::send(const RedisArgs& command, std::string_view doing) {
   return flush(doing);
 }
 
+Status RedisConnection::send(std::span<const RedisArgs* const> commands, std::string_view doing) {
+  for (const RedisArgs* c : commands) {
+    if (redisAppendCommandArgv(ctx_, c->size(), c->argv(), c->lengths()) != REDIS_OK) {
+      return redis_status(endpoint_, doing, ctx_, nullptr);
+    }
+  }
+  return flush(doing);
+}
+
 bool RedisConnection::wait_readable(Millis timeout_ms) const {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {

@@ -93,6 +93,8 @@ class RedisConnection {
 
   // For blocking commands: send now, wait for the reply with a precise client-side deadline.
   Status send(const RedisArgs& command, std::string_view doing);
+  // Sends several commands in one write without reading the replies.
+  Status send(std::span<const RedisArgs* const> commands, std::string_view doing);
   // True when a reply is ready within `timeout_ms`.
   bool wait_readable(Millis timeout_ms) const;
   Result<Reply> read_reply(std::string_view doing);
