@@ -16,6 +16,7 @@ struct Config {
   int threads = 0;               // --threads per worker process (0 = runq's default)
   int prefetch = -1;             // --prefetch per worker process (-1 = runq's default)
   int batch = 1000;              // --batch, calls per delay_many (w1-batch, and pre-filling)
+  int producers = 1;             // --producers: threads enqueueing one call at a time (w1)
   bool ignore_result = false;    // --ignore-result
   bool json = false;             // --json
   double timeout_s = 0;          // --timeout; 0 = a default derived from the workload
@@ -25,6 +26,7 @@ struct Config {
 // Largest accepted values: every run is bounded in tasks and in time.
 inline constexpr std::uint64_t kMaxTasks = 10'000'000;
 inline constexpr int kMaxProcs = 16;
+inline constexpr int kMaxProducers = 64;
 inline constexpr std::uint64_t kMaxLatencySamples = 2'000'000;
 
 }  // namespace runq::bench

@@ -2,6 +2,7 @@
 //
 //   runq-bench --store URL --workload w1|w1-batch|w2|w3|w4 [--tasks N] [--rate R --seconds S]
 //              [--procs P] [--threads T] [--ignore-result] [--json]
+//              [--producers P] [--prefetch N] [--batch N] [--timeout S]
 //
 // Prints a table; with --json the last line of stdout is one JSON object. Every run is
 // bounded: a hard timeout aborts it with a message and exit code 3.
@@ -88,6 +89,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, runq::bench::kMaxProcs));
   cli.add_option("--threads", c.threads, "executor threads per worker process [CPU cores]")
       ->check(CLI::Range(0, 1024));
+  cli.add_option("--producers", c.producers,
+                 "w1: threads calling delay() one task at a time, sharing one App [1]")
+      ->check(CLI::Range(1, runq::bench::kMaxProducers));
   cli.add_option("--prefetch", c.prefetch, "tasks reserved beyond running ones [threads]")
       ->check(CLI::Range(-1, 100'000));
   cli.add_option("--batch", c.batch, "calls per delay_many batch [1000]")
