@@ -1,9 +1,10 @@
 // runq/worker.hpp — the consumer: reserves tasks from a store, runs them on a thread pool,
 // keeps their leases alive, stores results, retries failures.
 //
-// Threads: one fetcher (reserve, or block in Store::wait_for_work when idle), N executor
-// threads, one settler (batches results into Store::settle), one lease keeper (extends the
-// leases of every reserved task and heartbeats the worker registry).
+// Threads: N executor threads, one of which at a time also fetches (reserve, or when idle
+// Store::wait_and_reserve, then runs the first task it got itself), one settler (batches
+// results into Store::settle), one lease keeper (extends the leases of every reserved task and
+// heartbeats the worker registry).
 //
 // Shutdown (VISION §4): request_stop() stops reserving, releases reserved-but-unstarted tasks
 // at once, and lets running tasks finish within `grace`; tasks still running after the grace

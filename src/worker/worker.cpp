@@ -1,10 +1,19 @@
-// The worker: fetcher, executors, settler and lease keeper around one Store.
+// The worker: executors (one of which fetches at a time), settler and lease keeper around one
+// Store.
+//
+// Fetching is a role, not a thread (leader/follower): an executor with nothing to run takes
+// the role when no one holds it, reserves (or, when the last reserve came back empty, waits
+// for work and reserves in one store call), runs the first task it got itself and leaves the
+// rest in the buffer for the others. A task that arrives while the worker is idle therefore
+// starts on the thread that received it, with no hand-off between threads.
 //
 // Thread safety / invariants (all guarded by mu_):
 //   - every task this worker holds a lease on is in `held_` from reserve until its
 //     settlement was applied (or refused), so the lease keeper extends exactly those leases;
 //   - `buffer_` holds reserved tasks not yet started; buffer_.size() + running_ never exceeds
 //     concurrency + prefetch;
+//   - at most one executor holds the fetch role (`fetching_`); `idle_` and the fetch backoff
+//     are touched only by the role holder;
 //   - `settle_queue_` holds finished settlements not yet written; the settler writes them in
 //     batches, retrying on Unavailable so a result is not lost when the store blips.
 #include "runq/worker.hpp"
@@ -15,6 +24,7 @@
 #include <cstdio>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <thread>
 #include <unordered_map>
@@ -64,7 +74,6 @@ class Worker::Impl {
     for (int i = 0; i < opts_.concurrency; ++i) executors_.emplace_back([this] { execute_loop(); });
     settler_ = std::thread([this] { settle_loop(); });
     keeper_ = std::thread([this] { keeper_loop(); });
-    fetcher_ = std::thread([this] { fetch_loop(); });
     return ok_status();
   }
 
@@ -85,7 +94,6 @@ class Worker::Impl {
   void wait() {
     std::unique_lock lock(join_mu_);
     if (joined_) return;
-    if (fetcher_.joinable()) fetcher_.join();
     wait_executors_with_grace();
     for (auto& t : executors_) t.join();
     {
@@ -142,45 +150,64 @@ class Worker::Impl {
 
   void notify_all_cvs() {
     work_cv_.notify_all();
-    room_cv_.notify_all();
     state_cv_.notify_all();
   }
 
-  // ---- fetcher ------------------------------------------------------------------------
-  // Reserves while there is work; once a reserve comes back empty, waits for work and
-  // reserves in one store call (one round trip on Redis) until work comes again.
-  void fetch_loop() {
-    int backoff_ms = 50;
-    bool idle = false;
+  // ---- fetching (a role one executor holds at a time) ----------------------------------
+  using Started = std::pair<Delivery, std::stop_token>;  // a task and its cancellation flag
+
+  // Whether the calling executor should take the fetch role now: the buffer is empty, or it
+  // runs low and the last reserve found work. REQUIRES: mu_ held.
+  bool should_fetch() const {
+    if (fetching_ || stopping_ || capacity() - int(buffer_.size()) - running_ <= 0) return false;
+    return buffer_.empty() || (should_refill() && !idle_);
+  }
+
+  // Called by the role holder, without mu_. Reserves until it gets tasks, the worker stops, or
+  // there is buffered work to do instead; then gives up the role. Returns the first task it
+  // got, already started on the calling thread, if any.
+  std::optional<Started> fetch_as_leader() {
     while (true) {
-      int room;
+      ReserveRequest req{opts_.queues, opts_.id, 0, opts_.lease_ms, app_.clock().now_ms()};
+      bool block;
       {
-        std::unique_lock lock(mu_);
-        room_cv_.wait(lock, [&] { return stopping_ || should_refill(); });
-        if (stopping_) return;
-        room = capacity() - int(buffer_.size()) - running_;
+        std::lock_guard lock(mu_);
+        req.max = capacity() - int(buffer_.size()) - running_;
+        if (stopping_ || req.max <= 0 || (idle_ && !buffer_.empty())) {
+          fetching_ = false;
+          work_cv_.notify_one();  // the role is free again
+          return std::nullopt;
+        }
+        block = idle_;
       }
-      ReserveRequest req{opts_.queues, opts_.id, room, opts_.lease_ms, app_.clock().now_ms()};
       Result<std::vector<Delivery>> got =
-          idle ? store_->wait_and_reserve(req, kIdleWaitMs, app_.clock()) : store_->reserve(req);
+          block ? store_->wait_and_reserve(req, kIdleWaitMs, app_.clock()) : store_->reserve(req);
       if (!got.ok()) {
-        log_line("reserving tasks failed (retrying in " + std::to_string(backoff_ms) +
+        log_line("reserving tasks failed (retrying in " + std::to_string(fetch_backoff_ms_) +
                  " ms): " + got.status().to_string());
-        sleep_unless_stopping(backoff_ms);
-        backoff_ms = std::min(backoff_ms * 2, 5000);
-        idle = false;
+        sleep_unless_stopping(fetch_backoff_ms_);
+        fetch_backoff_ms_ = std::min(fetch_backoff_ms_ * 2, 5000);
+        std::lock_guard lock(mu_);
+        idle_ = false;
         continue;
       }
-      backoff_ms = 50;
-      idle = got->empty();
-      if (!idle) add_to_buffer(std::move(got).value());
+      fetch_backoff_ms_ = 50;
+      if (!got->empty()) return take_batch(std::move(got).value());
+      std::lock_guard lock(mu_);
+      idle_ = true;
     }
   }
 
-  void add_to_buffer(std::vector<Delivery> batch) {
+  // Buffers a reserved batch, gives up the fetch role and starts the first task on the
+  // calling thread (no hand-off: it is the one that was waiting for it).
+  std::optional<Started> take_batch(std::vector<Delivery> batch) {
     std::vector<Settlement> released;
+    std::optional<Started> mine;
+    std::size_t wake = 0;
     {
       std::lock_guard lock(mu_);
+      fetching_ = false;
+      idle_ = false;
       for (Delivery& d : batch) {
         if (stopping_) {
           released.push_back(release_of(d));
@@ -189,16 +216,23 @@ class Worker::Impl {
         held_[d.id].token = d.token;
         buffer_.push_back(std::move(d));
       }
+      if (!buffer_.empty()) {
+        Delivery d = std::move(buffer_.front());
+        buffer_.pop_front();
+        std::stop_token stop = start_locked(d);
+        mine.emplace(std::move(d), std::move(stop));
+      }
+      // One executor per buffered task, and one more to take the fetch role when it is due;
+      // waking all of them would have the extra ones fight over mu_ for nothing.
+      wake = buffer_.size() + (should_fetch() ? 1 : 0);
     }
-    // Wake one executor per task: waking them all would have the extra ones fight over mu_
-    // only to find the buffer empty again (this is on the pickup latency path).
-    std::size_t wake = std::min(batch.size() - released.size(), std::size_t(opts_.concurrency));
     if (wake >= std::size_t(opts_.concurrency)) {
       work_cv_.notify_all();
     } else {
       for (std::size_t i = 0; i < wake; ++i) work_cv_.notify_one();
     }
     for (auto& s : released) push_settlement(std::move(s));
+    return mine;
   }
 
   Settlement release_of(const Delivery& d) {
@@ -216,25 +250,44 @@ class Worker::Impl {
   }
 
   // ---- executors ----------------------------------------------------------------------
-  void execute_loop() {
+  // Marks `d` as running on the calling thread. REQUIRES: mu_ held.
+  std::stop_token start_locked(const Delivery& d) {
+    ++running_;
+    Held& h = held_[d.id];
+    h.running = true;
+    if (const TaskDefinition* def = find_def(d)) {
+      if (def->options.time_limit() > 0)
+        h.deadline = app_.clock().now_ms() + def->options.time_limit();
+    }
+    return h.stop.get_token();
+  }
+
+  // The next task for this executor, started: from the buffer, or fetched by this thread
+  // when the fetch role is free and due. Returns nullopt when the worker stops.
+  std::optional<Started> next_task() {
     while (true) {
-      Delivery d;
-      std::stop_token stop;
       {
         std::unique_lock lock(mu_);
-        work_cv_.wait(lock, [&] { return !buffer_.empty() || stopping_; });
-        if (buffer_.empty()) return;
-        d = std::move(buffer_.front());
-        buffer_.pop_front();
-        ++running_;
-        Held& h = held_[d.id];
-        h.running = true;
-        stop = h.stop.get_token();
-        if (const TaskDefinition* def = find_def(d)) {
-          if (def->options.time_limit() > 0)
-            h.deadline = app_.clock().now_ms() + def->options.time_limit();
+        work_cv_.wait(lock, [&] { return !buffer_.empty() || stopping_ || should_fetch(); });
+        if (!should_fetch()) {
+          if (buffer_.empty()) return std::nullopt;  // stopping
+          Delivery d = std::move(buffer_.front());
+          buffer_.pop_front();
+          std::stop_token stop = start_locked(d);
+          return Started{std::move(d), std::move(stop)};
         }
+        fetching_ = true;
       }
+      if (std::optional<Started> started = fetch_as_leader()) return started;
+    }
+  }
+
+  void execute_loop() {
+    while (true) {
+      auto next = next_task();
+      if (!next) return;
+      Delivery d = std::move(next->first);
+      std::stop_token stop = std::move(next->second);
       LeaseRef ref{d.id, d.token};
       Millis last_progress = 0;
       auto progress = [&](double f) {
@@ -245,16 +298,14 @@ class Worker::Impl {
       };
       auto t0 = std::chrono::steady_clock::now();
       internal::RunOutcome out = runner_->run(d, stop, progress);
-      bool wake_fetcher, wake_waiters;
+      bool wake_waiters;
       {
         std::lock_guard lock(mu_);
         --running_;
         if (out.counted_failure) ++counters_.failed;
         record_run_time(std::chrono::steady_clock::now() - t0);
-        wake_fetcher = should_refill();
         wake_waiters = stopping_;
       }
-      if (wake_fetcher) room_cv_.notify_one();
       if (wake_waiters) state_cv_.notify_all();
       push_settlement(std::move(out.settlement));
     }
@@ -447,14 +498,16 @@ class Worker::Impl {
   Millis started_ms_ = 0;
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;   // executors: buffer non-empty or stopping
-  std::condition_variable room_cv_;   // fetcher: room to refill or stopping
+  std::condition_variable work_cv_;   // executors: a task or the fetch role is free, or stopping
   std::condition_variable state_cv_;  // stop, idle and shutdown waits
   bool adaptive_prefetch_ = false;
   double avg_run_us_ = 1e6;  // moving average of task run time; starts pessimistic (1 s)
   std::deque<Delivery> buffer_;
   std::unordered_map<std::string, Held> held_;
   int running_ = 0;
+  bool fetching_ = false;      // an executor holds the fetch role
+  bool idle_ = false;          // the last reserve came back empty
+  int fetch_backoff_ms_ = 50;  // role holder only
   bool stopping_ = false;
   bool executors_done_ = false;
   bool settler_done_ = false;
@@ -467,7 +520,7 @@ class Worker::Impl {
 
   std::mutex join_mu_;
   bool joined_ = false;
-  std::thread fetcher_, settler_, keeper_;
+  std::thread settler_, keeper_;
   std::vector<std::thread> executors_;
 };
 
