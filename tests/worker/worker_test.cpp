@@ -35,6 +35,46 @@ TEST_F(WorkerTest, RunsTasksAndStoresResults) {
   EXPECT_EQ(worker.counters().succeeded, 50u);
 }
 
+// Executors take turns fetching: all of them run tasks at once, never more than the
+// concurrency, and every task runs exactly once.
+TEST_F(WorkerTest, RunsConcurrencyTasksAtOnceAndNeverMore) {
+  App app(app_options());
+  std::atomic<int> running{0}, most{0}, runs{0};
+  auto gate = app.task("gate", [&](int) {
+    int now = ++running;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    ++runs;
+    wait_until([&] { return most.load() >= 3; }, 5s);  // until three ran side by side
+    --running;
+    return 0;
+  });
+  std::vector<AsyncResult<int>> results;
+  for (int i = 0; i < 30; ++i) results.push_back(gate.delay(i));
+  Worker worker(app, WorkerOptions{.concurrency = 3, .max_tasks = 30});
+  ASSERT_TRUE(worker.run().ok());
+  for (auto& r : results) EXPECT_EQ(r.get(1s), 0);
+  EXPECT_EQ(most.load(), 3);
+  EXPECT_EQ(runs.load(), 30);
+}
+
+// A task enqueued while every executor is idle is picked up by the one waiting in the store.
+TEST_F(WorkerTest, IdleWorkerPicksUpTasksEnqueuedLater) {
+  App app(app_options());
+  std::atomic<int> runs{0};
+  auto count = app.task("count", [&] { return ++runs; });
+  Worker worker(app, WorkerOptions{.concurrency = 2});
+  ASSERT_TRUE(worker.start().ok());
+  for (int i = 1; i <= 5; ++i) {
+    auto r = count.delay();
+    EXPECT_EQ(r.get(5s), i);  // one at a time: each arrives at an idle worker
+  }
+  worker.request_stop();
+  worker.wait();
+  EXPECT_EQ(worker.counters().succeeded, 5u);
+}
+
 TEST_F(WorkerTest, LeaseKeeperKeepsALongTaskFromBeingRedelivered) {
   App app(app_options());
   std::atomic<int> runs{0};
