@@ -4,15 +4,18 @@
 local now = tonumber(ARGV[2])
 local removed = 0
 local old = redis.call('ZRANGEBYSCORE', K_DEAD, '-inf', tonumber(ARGV[3]), 'LIMIT', 0, 1000)
-for _, id in ipairs(old) do
-  local t = read_task(id, 's', 'q')
-  if t and t[1] == 'dead' then
-    redis.call('DEL', tkey(id))
-    if t[2] then redis.call('HINCRBY', K_DEADN, t[2], -1) end
+local records = hmget(K_TASKS, old)
+local writes = new_writes()
+for n, id in ipairs(old) do
+  local t = parse(records[n])
+  if t and t.s == 'dead' then
+    writes:remove(id)
+    redis.call('HINCRBY', K_DEADN, t.q, -1)
   end
   redis.call('ZREM', K_DEAD, id)
   removed = removed + 1
 end
+writes:flush()
 -- Finished records, by second of expiry. An id whose record is gone (Redis expired it, or
 -- it was enqueued again) is dropped; one not due yet stays in its list.
 local budget = 10000
