@@ -4,19 +4,19 @@
 //
 // Key layout (P = key prefix, "runq:" by default):
 //   P tasks        HASH  id -> the packed record of a live task (queued, scheduled, reserved,
-//                        retrying or dead): "state\x1fpriority\x1fdeliveries\x1fmax deliveries
-//                        \x1feta\x1ftoken\x1flease expiry\x1fprogress\x1f#queue\x1fqueue worker",
-//                        empty fields unset (see common.lua). One hash for all tasks, so a batch
-//                        reads or writes its records in one command.
+//                        retrying or dead): "state\x1fdeliveries\x1ftoken\x1flease expiry\x1f
+//                        priority\x1fmax deliveries\x1feta\x1fprogress\x1f#queue\x1fqueue worker",
+//                        empty fields unset (see common.lua). One hash for all tasks, so that a
+//                        batch reads or writes all its records in one command.
 //   P bodies       HASH  id -> body of a live task
 //   P results      HASH  id -> result stored by a retry or a dead letter of a live task
 //   P reasons      HASH  id -> why a dead task died
 //   P corrupt      HASH  id -> an unreadable record, moved aside when its task was dead-lettered
-//   P f:<id>       STRING  a finished (acked) task: "state\x1fexpires\x1fdeliveries\x1f
+//   P finished     HASH  id -> a finished (acked) task: "state\x1fexpires\x1fdeliveries\x1f
 //                        priority\x1fprogress\x1fresult" until its result ttl in the caller's
-//                        time (get_task and enqueue compare `now`), deleted by Redis a minute
-//                        later in real time; P xb ZSET + P x:<second> LIST index it for cleanup.
-//                        While P tasks holds id or f:<id> exists, enqueue skips the id.
+//                        time (get_task and enqueue compare `now`); cleanup deletes it then,
+//                        found through P xb ZSET (seconds) + P x:<second> LIST (ids).
+//                        While P tasks or P finished holds an id, enqueue skips it.
 //   P q:<queue>:<priority>  LIST  ready ids, FIFO (RPUSH, LMPOP from priority 9 down to 0);
 //                        a released or lapsed task goes back to the front (LPUSH)
 //   P s:<queue>    ZSET  scheduled and retry ids by eta
@@ -265,7 +265,7 @@ Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   std::vector<const NewTask*> distinct = internal::distinct_ids(tasks);
   if (distinct.size() > kEnqueueChunk) return enqueue_chunks(distinct, now);
   RedisArgs args = script_call(Script::kEnqueue);
-  internal::add_enqueue_args(args, opts_.key_prefix, now, distinct);
+  internal::add_enqueue_args(args, now, distinct);
   return run(Script::kEnqueue, args, "enqueueing tasks on").status();
 }
 
@@ -276,8 +276,7 @@ Status RedisStore::enqueue_chunks(std::span<const NewTask* const> tasks, Millis 
   for (std::size_t i = 0; i < tasks.size(); i += kEnqueueChunk) {
     RedisArgs& a = commands.emplace_back();
     a.add("EVAL").add(sources_[static_cast<int>(Script::kEnqueue)]).add("0").add(opts_.key_prefix);
-    internal::add_enqueue_args(a, opts_.key_prefix, now,
-                               tasks.subspan(i, std::min(kEnqueueChunk, tasks.size() - i)));
+    internal::add_enqueue_args(a, now, tasks.subspan(i, std::min(kEnqueueChunk, tasks.size() - i)));
   }
   commands.push_back(RedisArgs{"EXEC"});
   std::vector<const RedisArgs*> ptrs;
@@ -412,32 +411,27 @@ Status RedisStore::remove_worker(std::string_view worker_id) {
 Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
   const std::string what = "reading task " + in_quotes(id);
   constexpr std::string_view kDoing = "reading a task on";
-  const std::string keys[] = {key("tasks"), key("bodies"), key("results"), key("reasons")};
-  const std::string fk = key("f:") + std::string(id);
+  const std::string keys[] = {key("tasks"), key("bodies"), key("results"), key("reasons"),
+                              key("finished")};
   RedisArgs reads[] = {{"HGET", keys[0], id},
                        {"HGET", keys[1], id},
                        {"HGET", keys[2], id},
                        {"HGET", keys[3], id},
-                       {"GET", fk}};
+                       {"HGET", keys[4], id}};
   const RedisArgs* ptrs[] = {&reads[0], &reads[1], &reads[2], &reads[3], &reads[4]};
   std::vector<Reply> replies;
   RUNQ_RETURN_IF_ERROR(round_trip(ptrs, &replies, kDoing));
   for (std::size_t i = 0; i < replies.size(); ++i) {
     if (internal::is_error_reply(replies[i].get(), "WRONGTYPE")) {
-      return data_loss_error(what + ": the key " + (i < 4 ? keys[i] : fk) +
-                             " holds something else");
+      return data_loss_error(what + ": the key " + keys[i] + " holds something else");
     }
     RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, replies[i].get()));
   }
+  auto text = [&](int i) { return internal::reply_text(replies[i].get()); };
   if (!internal::is_nil(replies[0].get())) {
-    return internal::task_from_record(
-        id,
-        {internal::reply_text(replies[0].get()), internal::reply_text(replies[1].get()),
-         internal::reply_text(replies[2].get()), internal::reply_text(replies[3].get()), keys[0]});
+    return internal::task_from_record(id, {text(0), text(1), text(2), text(3), keys[0]});
   }
-  if (!internal::is_nil(replies[4].get())) {
-    return internal::task_from_finished(id, internal::reply_text(replies[4].get()), now);
-  }
+  if (!internal::is_nil(replies[4].get())) return internal::task_from_finished(id, text(4), now);
   return not_found_error(what + ": no such task (or its result expired)");
 }
 

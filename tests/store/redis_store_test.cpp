@@ -218,8 +218,8 @@ TEST(RedisStoreScripts, LargeBatchIsAllOrNothing) {
 // A live record as enqueue writes it (layout: src/store/redis/common.lua).
 std::string record(std::string_view state, std::string_view deliveries, std::string_view queue) {
   const std::string sep = "\x1f";
-  // state, priority, deliveries, max deliveries, eta, token, lease, progress, #queue, queue
-  return std::string(state) + sep + "0" + sep + std::string(deliveries) + sep + "5" + sep + sep +
+  // state, deliveries, token, lease, priority, max deliveries, eta, progress, #queue, queue
+  return std::string(state) + sep + std::string(deliveries) + sep + sep + sep + "0" + sep + "5" +
          sep + sep + sep + std::to_string(queue.size()) + sep + std::string(queue);
 }
 

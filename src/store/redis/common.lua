@@ -7,6 +7,7 @@ local K_BODIES = P .. 'bodies'    -- HASH id -> body
 local K_RESULTS = P .. 'results'  -- HASH id -> result of a live task (retry, dead letter)
 local K_REASONS = P .. 'reasons'  -- HASH id -> why a task is dead
 local K_CORRUPT = P .. 'corrupt'  -- HASH id -> an unreadable record, kept for inspection
+local K_FINISHED = P .. 'finished'  -- HASH id -> finished record (see below)
 local K_QUEUES = P .. 'queues'
 local K_TIMERS = P .. 'timers'
 local K_DEAD = P .. 'dead'
@@ -15,9 +16,7 @@ local K_STATS = P .. 'stats'
 local K_TOKEN = P .. 'token'
 local K_WAITING = P .. 'waiting'
 local K_EXPIRY = P .. 'xb'  -- ZSET of seconds; LIST P x:<second> = ids finished to expire then
-local EXPIRY_GRACE_MS = 60000  -- real-time PEXPIRE of a finished task = its ttl + this
 
-local function fkey(id) return P .. 'f:' .. id end
 local function xkey(second) return P .. 'x:' .. second end
 -- Ready tasks: one LIST per queue and priority, FIFO; reserve pops the highest priority first.
 local function qkey(q, priority) return P .. 'q:' .. q .. ':' .. priority end
@@ -38,19 +37,20 @@ local FINAL = {success = true, failure = true, revoked = true, expired = true, d
 local STATES = {pending = true, scheduled = true, reserved = true, retry = true, success = true,
                 failure = true, revoked = true, expired = true, dead = true}
 
--- A finished task (acked) is one string P f:<id>:
+-- A finished (acked) task is one field of P finished, the record
 --   state \31 expires \31 deliveries \31 priority \31 progress \31 result
--- kept until `expires` in the caller's time (get_task, enqueue and cleanup check it) and
--- deleted by Redis a grace period after that in real time.
+-- kept until `expires` in the caller's time: get_task, enqueue and cleanup check it, and
+-- cleanup deletes it (P xb and P x:<second> index the ids by second of expiry).
 local SEP = '\31'
 local function finished_expiry(record)
   return tonumber(string.match(record, '^[^\31]*\31([^\31]*)'))
 end
 
 -- A live task is one field of P tasks, the record
---   state \31 priority \31 deliveries \31 max_deliveries \31 eta \31 token \31 lease expiry
+--   state \31 deliveries \31 token \31 lease expiry \31 priority \31 max_deliveries \31 eta
 --   \31 progress \31 #queue \31 queue worker
--- (queue and worker are free text: the queue's length separates them). Empty = unset.
+-- (queue and worker are free text: the queue's length separates them). Empty = unset. The
+-- fields a delivery changes come first, so reserve rewrites only the head of a record.
 -- requests.cpp writes the same form for new tasks.
 local RECORD = '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31' ..
                '([^\31]*)\31([^\31]*)\31(%d+)\31(.*)$'
@@ -58,7 +58,7 @@ local RECORD = '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^
 -- A record as a table, or nil when it is not one (garbage, or missing).
 local function parse(record)
   if type(record) ~= 'string' then return nil end
-  local s, p, d, md, eta, tok, le, pr, ql, rest = string.match(record, RECORD)
+  local s, d, tok, le, p, md, eta, pr, ql, rest = string.match(record, RECORD)
   if not s then return nil end
   ql = tonumber(ql)
   if ql > #rest then return nil end
@@ -67,8 +67,8 @@ local function parse(record)
 end
 
 local function pack(t)
-  return t.s .. SEP .. t.p .. SEP .. t.d .. SEP .. t.md .. SEP .. t.eta .. SEP .. t.tok .. SEP
-         .. t.le .. SEP .. t.pr .. SEP .. #t.q .. SEP .. t.q .. t.w
+  return t.s .. SEP .. t.d .. SEP .. t.tok .. SEP .. t.le .. SEP .. t.p .. SEP .. t.md .. SEP
+         .. t.eta .. SEP .. t.pr .. SEP .. #t.q .. SEP .. t.q .. t.w
 end
 
 -- The stored priority, usable in a ready list's name.
@@ -262,12 +262,11 @@ end
 
 -- Whether a finished record keeps id from being enqueued again. One whose result expired (in
 -- the caller's time) no longer counts and is deleted (cleanup skips its index entry).
-local function finished_blocks(id, now)
-  local record = redis.pcall('GET', fkey(id))
-  if type(record) ~= 'string' then return record ~= false end
+local function finished_blocks(id, record, now)
+  if not record then return false end
   local at = finished_expiry(record)
   if not at or at > now then return true end
-  redis.call('DEL', fkey(id))
+  redis.call('HDEL', K_FINISHED, id)
   return false
 end
 
@@ -276,7 +275,9 @@ end
 -- there): stored as they are.
 local function add_task(batch, writes, id, q, priority, eta, max_deliveries, body, now)
   local live = hash_call('HMGET', K_TASKS, {id})
-  if live[1] or finished_blocks(id, now) then return 0 end
+  if live[1] or finished_blocks(id, hash_call('HMGET', K_FINISHED, {id})[1], now) then
+    return 0
+  end
   local t = {s = 'pending', p = priority, d = '0', md = max_deliveries, eta = '', tok = '',
              le = '', pr = '', q = q, w = ''}
   local eta_ms = tonumber(eta)

@@ -2,7 +2,7 @@
 -- so that, when no id exists yet (the common case), every write is one call on a range of
 -- ARGV, with no table built per task.
 -- ARGV: prefix, now, n, then
---   n ids; n finished-record keys (P f:<id>); n (id, record) pairs; n (id, body) pairs;
+--   n ids; n (id, record) pairs; n (id, body) pairs;
 --   then groups up to the end, each: 'r', queue, priority, m, m ids (ready, FIFO)
 --                                  or 's', queue, earliest eta, m, m (eta, id) pairs.
 -- The ids are distinct (the client drops repeats: the first one wins). Returns how many
@@ -11,32 +11,19 @@ local now = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 if n == 0 then return 0 end
 local ids_at = 4
-local fkeys_at = ids_at + n
-local records_at = fkeys_at + n
+local records_at = ids_at + n
 local bodies_at = records_at + 2 * n
 local groups_at = bodies_at + 2 * n
 
 -- Which ids exist: live (any record, even garbage) or finished with a result not yet expired.
 local skip = nil
-local live = hash_call('HMGET', K_TASKS, ARGV, ids_at, fkeys_at - 1)
+local live = hash_call('HMGET', K_TASKS, ARGV, ids_at, records_at - 1)
+local finished = hash_call('HMGET', K_FINISHED, ARGV, ids_at, records_at - 1)
 for i = 1, n do
-  if live[i] then
+  local id = ARGV[ids_at + i - 1]
+  if live[i] or (finished[i] and finished_blocks(id, finished[i], now)) then
     skip = skip or {}
-    skip[ARGV[ids_at + i - 1]] = true
-  end
-end
-local finished = 0
-for a = fkeys_at, records_at - 1, ARGS_CHUNK do
-  finished = finished + redis.call('EXISTS', unpack(ARGV, a, math.min(a + ARGS_CHUNK - 1,
-                                                                       records_at - 1)))
-end
-if finished > 0 then
-  for i = 1, n do
-    local id = ARGV[ids_at + i - 1]
-    if not (skip and skip[id]) and finished_blocks(id, now) then
-      skip = skip or {}
-      skip[id] = true
-    end
+    skip[id] = true
   end
 end
 

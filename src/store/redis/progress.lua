@@ -4,7 +4,7 @@ local record = hash_call('HMGET', K_TASKS, {ARGV[2]})[1]
 local t = parse(record)
 if not t then
   if record then return 0 end  -- unreadable: nobody holds it
-  if redis.call('EXISTS', fkey(ARGV[2])) == 1 then return 0 end  -- finished: no holder
+  if redis.call('HEXISTS', K_FINISHED, ARGV[2]) == 1 then return 0 end  -- finished: no holder
   return -1
 end
 if t.s ~= 'reserved' or t.tok ~= ARGV[3] then return 0 end

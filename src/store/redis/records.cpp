@@ -33,7 +33,7 @@ bool split_fields(std::string_view record, std::span<std::string_view> parts,
 
 Result<TaskInfo> task_from_record(std::string_view id, const LiveRecord& r) {
   const std::string what = "reading task '" + std::string(id) + "'";
-  // state, priority, deliveries, max, eta, token, lease expiry, progress, #queue
+  // state, deliveries, token, lease expiry, priority, max, eta, progress, #queue
   std::string_view f[9];
   std::string_view rest;
   std::int64_t queue_len = -1;
@@ -49,11 +49,11 @@ Result<TaskInfo> task_from_record(std::string_view id, const LiveRecord& r) {
   TaskInfo info;
   info.id = std::string(id);
   info.state = *state;
-  info.priority = static_cast<int>(parse_int_or(f[1], 0));
-  info.deliveries = static_cast<int>(parse_int_or(f[2], 0));
+  info.deliveries = static_cast<int>(parse_int_or(f[1], 0));
+  info.lease_expires = parse_int_or(f[3], 0);
+  info.priority = static_cast<int>(parse_int_or(f[4], 0));
   if (info.state == TaskState::kScheduled || info.state == TaskState::kRetry)
-    info.eta = parse_int_or(f[4], 0);
-  info.lease_expires = parse_int_or(f[6], 0);
+    info.eta = parse_int_or(f[6], 0);
   info.progress = parse_double_or(f[7], 0);
   info.queue = std::string(rest.substr(0, static_cast<std::size_t>(queue_len)));
   if (info.state == TaskState::kReserved)

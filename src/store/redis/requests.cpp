@@ -16,14 +16,14 @@ std::string new_record(const NewTask& t, bool ready) {
   std::string r = ready ? "pending" : "scheduled";
   r.reserve(r.size() + t.queue.size() + 48);
   r += kSep;
+  r += '0';           // deliveries
+  r.append(3, kSep);  // no token or lease yet
   r += std::to_string(t.priority);
-  r += kSep;
-  r += '0';
   r += kSep;
   r += std::to_string(t.max_deliveries);
   r += kSep;
   if (!ready) r += std::to_string(t.eta);
-  r.append(4, kSep);  // no token, lease or progress yet
+  r.append(2, kSep);  // no progress yet
   r += std::to_string(t.queue.size());
   r += kSep;
   r += t.queue;
@@ -92,12 +92,10 @@ std::vector<const NewTask*> distinct_ids(std::span<const NewTask> tasks) {
   return out;
 }
 
-void add_enqueue_args(RedisArgs& args, std::string_view key_prefix, Millis now,
-                      std::span<const NewTask* const> tasks) {
-  args.reserve(args.size() + 8 * tasks.size() + 8);
+void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* const> tasks) {
+  args.reserve(args.size() + 7 * tasks.size() + 8);
   args.add_int(now).add_int(static_cast<std::int64_t>(tasks.size()));
   for (const NewTask* t : tasks) args.add(t->id);
-  for (const NewTask* t : tasks) args.add_copy(std::string(key_prefix) + "f:" + t->id);
   for (const NewTask* t : tasks) args.add(t->id).add_copy(new_record(*t, t->eta <= now));
   for (const NewTask* t : tasks) args.add(t->id).add(t->body);
   for (const Group& g : group_tasks(tasks, now)) {

@@ -21,10 +21,9 @@ void add_task_args(RedisArgs& args, const NewTask& t);
 
 // The tasks of a batch without repeated ids: the first of each id wins, as if enqueued in turn.
 std::vector<const NewTask*> distinct_ids(std::span<const NewTask> tasks);
-// now, then the batch laid out for enqueue.lua (ids, finished-record keys, records, bodies,
-// ready lists and scheduled sets). Borrows from the tasks.
-void add_enqueue_args(RedisArgs& args, std::string_view key_prefix, Millis now,
-                      std::span<const NewTask* const> tasks);
+// now, then the batch laid out for enqueue.lua (ids, records, bodies, ready lists and
+// scheduled sets). Borrows from the tasks.
+void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* const> tasks);
 
 // InvalidArgument for an empty id, or an ack whose state is not final.
 Status validate_settlement(const Settlement& s);

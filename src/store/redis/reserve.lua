@@ -73,6 +73,11 @@ local got = 0
 local token = nil  -- next fencing token; allocated on the first hand-out only (no idle writes)
 local seen = {}    -- an id listed twice is handed out once
 
+-- state, deliveries, (token, lease: rewritten), then the rest from priority on, whose
+-- max_deliveries is checked.
+local HEAD = '^([^\31]*)\31([^\31]*)\31[^\31]*\31[^\31]*\31' ..
+             '(([^\31]*)\31([^\31]*)\31[^\31]*\31[^\31]*\31%d+\31.*)$'
+
 -- Leases the popped ids of queue q. Stale index entries (no such task, or not pending) are
 -- dropped; unreadable records are dead-lettered.
 local function take(ids, q, leased)
@@ -80,20 +85,15 @@ local function take(ids, q, leased)
   local bodies = hmget(K_BODIES, ids)
   for i, id in ipairs(ids) do
     local record, body = records[i], bodies[i]
-    local t = parse(record)
-    if seen[id] or (not record and not body) or (t and t.s ~= 'pending' and STATES[t.s]) then
-      -- the index entry is stale: the task moved on, or never existed
-    elseif not t then
-      quarantine(writes, id, q, record, now)
-    elseif t.s ~= 'pending' or not body or not tonumber(t.d) or not tonumber(t.md) then
-      dead_letter(writes, id, t,
-                  'corrupt task record: state, body or delivery counters unreadable', now)
-    else
+    local s, d, rest, p, md
+    if record then s, d, rest, p, md = string.match(record, HEAD) end
+    if s == 'pending' and body and tonumber(d) and tonumber(md) and not seen[id] then
       if not token then token = redis.call('INCRBY', K_TOKEN, max - got) - (max - got) end
       token = token + 1
-      local d = tonumber(t.d) + 1
-      t.s, t.tok, t.d, t.w, t.le = 'reserved', token, d, worker, lease_until_text
-      writes:put(id, t)
+      d = tonumber(d) + 1
+      -- a pending task has no worker: the worker goes at the very end
+      writes:set('tasks', id, 'reserved' .. SEP .. d .. SEP .. token .. SEP .. lease_until_text
+                 .. SEP .. rest .. worker)
       leased[#leased + 1] = lease_until_text
       leased[#leased + 1] = id
       local n = #out
@@ -104,6 +104,16 @@ local function take(ids, q, leased)
       out[n + 5] = d
       out[n + 6] = lease_until
       got = got + 1
+    else
+      local t = parse(record)
+      if seen[id] or (not record and not body) or (t and t.s ~= 'pending' and STATES[t.s]) then
+        -- the index entry is stale: the task moved on, or never existed
+      elseif not t then
+        quarantine(writes, id, q, record, now)
+      else
+        dead_letter(writes, id, t,
+                    'corrupt task record: state, body or delivery counters unreadable', now)
+      end
     end
     seen[id] = true
   end

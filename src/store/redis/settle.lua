@@ -12,14 +12,23 @@ local unleased = {}  -- queue -> ids whose lease ends here
 local expiring = {}  -- second of expiry -> finished ids (cleanup's index, see common.lua)
 local writes = new_writes()
 
+local finished = {}  -- (id, finished record) pairs
+local expires_text = {}  -- ttl -> expiry as text: acks of a batch mostly share their ttl
+
 -- The live record (and its body) goes; a compact finished record stays until its ttl.
-local function ack(id, t, state, result, ttl)
+-- d, p, pr: deliveries, priority, progress as stored.
+local function ack(id, d, p, pr, state, result, ttl)
   ttl = math.max(ttl, 1)
-  local expires = now + ttl
+  local expires = expires_text[ttl]
+  if not expires then
+    expires = tostring(now + ttl)
+    expires_text[ttl] = expires
+  end
   writes:remove(id)
-  redis.call('SET', fkey(id), state .. SEP .. expires .. SEP .. t.d .. SEP .. t.p .. SEP ..
-             t.pr .. SEP .. result, 'PX', ttl + EXPIRY_GRACE_MS)
-  local second = math.floor(expires / 1000)
+  local n = #finished
+  finished[n + 1] = id
+  finished[n + 2] = state .. SEP .. expires .. SEP .. d .. SEP .. p .. SEP .. pr .. SEP .. result
+  local second = math.floor((now + ttl) / 1000)
   local ids = expiring[second]
   if not ids then ids = {}; expiring[second] = ids end
   ids[#ids + 1] = id
@@ -55,32 +64,43 @@ local ids = {}
 for i = 3, #ARGV, 7 do ids[#ids + 1] = ARGV[i + 1] end
 local records = hmget(K_TASKS, ids)
 local settled = {}  -- an id settled earlier in this batch: its holder is gone
+-- The fields an ack needs: state, deliveries, token, priority, progress, #queue, queue...
+local HEAD = '^([^\31]*)\31([^\31]*)\31([^\31]*)\31[^\31]*\31([^\31]*)\31[^\31]*\31[^\31]*\31' ..
+             '([^\31]*)\31(%d+)\31(.*)$'
 for n, id in ipairs(ids) do
   local i = 3 + (n - 1) * 7
-  local t = not settled[id] and parse(records[n])
-  if not t or t.s ~= 'reserved' or t.tok ~= ARGV[i + 2] or t.q == '' then
+  local s, d, tok, p, pr, ql, rest
+  if not settled[id] and records[n] then
+    s, d, tok, p, pr, ql, rest = string.match(records[n], HEAD)
+  end
+  local q = ql and tonumber(ql) <= #rest and string.sub(rest, 1, tonumber(ql))
+  if s ~= 'reserved' or tok ~= ARGV[i + 2] or not q or q == '' then
     duplicates = duplicates + 1
     flags[n] = 0
   else
     settled[id] = true
-    local list = unleased[t.q]
-    if not list then list = {}; unleased[t.q] = list end
+    local list = unleased[q]
+    if not list then list = {}; unleased[q] = list end
     list[#list + 1] = id
     local outcome, result, number, text = ARGV[i], ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6]
     if outcome == 'a' then
-      ack(id, t, ARGV[i + 3], result, number)
-    elseif outcome == 'r' then
-      retry(id, t, result, number, text)
-    elseif outcome == 'd' then
-      dead_letter(writes, id, t, text, now)
-      if result ~= '' then writes:set('results', id, result) end
+      ack(id, d, p, pr, ARGV[i + 3], result, number)
     else
-      release(id, t)
+      local t = parse(records[n])
+      if outcome == 'r' then
+        retry(id, t, result, number, text)
+      elseif outcome == 'd' then
+        dead_letter(writes, id, t, text, now)
+        if result ~= '' then writes:set('results', id, result) end
+      else
+        release(id, t)
+      end
     end
     flags[n] = 1
   end
 end
 writes:flush()
+if #finished > 0 then hash_call('HSET', K_FINISHED, finished) end
 
 for q, list in pairs(unleased) do
   for j = 1, #list, ARGS_CHUNK do
