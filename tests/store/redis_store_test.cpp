@@ -213,6 +213,66 @@ TEST(RedisStoreScripts, LargeBatchIsAllOrNothing) {
   EXPECT_EQ(ids_of(*first), (std::vector<std::string>{"t0", "t1", "t2"}));  // FIFO across chunks
 }
 
+// ---- layout ---------------------------------------------------------------------------------
+
+TEST(RedisStoreLayout, BatchWithExistingIdsAddsOnlyTheNewOnesInOrder) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->enqueue(std::vector<NewTask>{task("b"), task("d", "default", 5)}, kNow).ok());
+  std::vector<NewTask> batch = {task("a"),
+                                task("b", "default", 9),
+                                task("c", "default", 5),
+                                task("d"),
+                                task("e", "default", 0, kNow + 1'000),
+                                task("a", "other"),
+                                task("f")};
+  ASSERT_TRUE(store->enqueue(batch, kNow).ok());
+  EXPECT_EQ(server.command({"HLEN", "runq:tasks"}), "6");
+  EXPECT_EQ(server.command({"HLEN", "runq:bodies"}), "6");
+  auto a = store->get_task("a", kNow);
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  EXPECT_EQ(a->queue, "default");  // the first of a repeated id wins
+  EXPECT_EQ(a->body, "{\"task\":\"a\"}");
+  auto e = store->get_task("e", kNow);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->state, TaskState::kScheduled);
+  EXPECT_EQ(e->eta, kNow + 1'000);
+  auto got = store->reserve(request({"default"}, 10, kNow + 1'000));
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(ids_of(*got), (std::vector<std::string>{"d", "c", "b", "a", "f", "e"}));
+}
+
+TEST(RedisStoreLayout, FinishedRecordsLeaveTheirHashAtCleanupAfterTheirTtl) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->enqueue(std::vector<NewTask>{task("x"), task("y")}, kNow).ok());
+  auto got = store->reserve(request({"default"}));
+  ASSERT_TRUE(got.ok() && got->size() == 2u);
+  std::vector<Settlement> acks(2);
+  for (int i = 0; i < 2; ++i) {
+    acks[i].id = (*got)[i].id;
+    acks[i].token = (*got)[i].token;
+    acks[i].result = "r" + std::to_string(i);
+    acks[i].result_ttl = i == 0 ? 1'000 : 60'000;
+  }
+  ASSERT_TRUE(store->settle(acks, kNow).ok());
+  EXPECT_EQ(server.command({"HLEN", "runq:tasks"}), "0");
+  EXPECT_EQ(server.command({"HLEN", "runq:finished"}), "2");
+  ASSERT_TRUE(store->cleanup(kNow + 2'000).ok());
+  EXPECT_EQ(server.command({"HEXISTS", "runq:finished", "x"}), "0");
+  EXPECT_EQ(server.command({"HEXISTS", "runq:finished", "y"}), "1");
+  EXPECT_TRUE(is_not_found(store->get_task("x", kNow + 2'000).status()));
+  // An id whose result expired may be enqueued again.
+  ASSERT_TRUE(store->enqueue(std::vector<NewTask>{task("x"), task("y")}, kNow + 2'000).ok());
+  auto again = store->reserve(request({"default"}, 10, kNow + 2'000));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(ids_of(*again), (std::vector<std::string>{"x"}));
+}
+
 // ---- damaged data ---------------------------------------------------------------------------
 
 // A live record as enqueue writes it (layout: src/store/redis/common.lua).

@@ -18,7 +18,10 @@ local groups_at = bodies_at + 2 * n
 -- Which ids exist: live (any record, even garbage) or finished with a result not yet expired.
 local skip = nil
 local live = hash_call('HMGET', K_TASKS, ARGV, ids_at, records_at - 1)
-local finished = hash_call('HMGET', K_FINISHED, ARGV, ids_at, records_at - 1)
+local finished = {}
+if redis.call('EXISTS', K_FINISHED) == 1 then
+  finished = hash_call('HMGET', K_FINISHED, ARGV, ids_at, records_at - 1)
+end
 for i = 1, n do
   local id = ARGV[ids_at + i - 1]
   if live[i] or (finished[i] and finished_blocks(id, finished[i], now)) then
