@@ -128,8 +128,11 @@ end
 function Writes:remove(id) self.gone[#self.gone + 1] = id end
 function Writes:flush()
   if #self.gone > 0 then
-    for _, key in ipairs({K_TASKS, K_BODIES, K_RESULTS, K_REASONS}) do
-      hash_call('HDEL', key, self.gone)
+    hash_call('HDEL', K_TASKS, self.gone)
+    hash_call('HDEL', K_BODIES, self.gone)
+    -- results and reasons are rare: most batches find neither hash
+    for _, key in ipairs({K_RESULTS, K_REASONS}) do
+      if redis.call('EXISTS', key) == 1 then hash_call('HDEL', key, self.gone) end
     end
   end
   if #self.tasks > 0 then hash_call('HSET', K_TASKS, self.tasks) end
