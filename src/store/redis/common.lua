@@ -21,8 +21,8 @@ local function xkey(second) return P .. 'x:' .. second end
 -- Ready tasks: one LIST per queue and priority, FIFO; reserve pops the highest priority first.
 local function qkey(q, priority) return P .. 'q:' .. q .. ':' .. priority end
 local READY_ORDER = {'9', '8', '7', '6', '5', '4', '3', '2', '1', '0'}
-local PRIORITIES = {}
-for _, p in ipairs(READY_ORDER) do PRIORITIES[p] = true end
+local PRIORITIES = {['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+                    ['7'] = 1, ['8'] = 1, ['9'] = 1}
 local function ready_keys(q)
   local keys = {}
   for i, p in ipairs(READY_ORDER) do keys[i] = qkey(q, p) end
