@@ -164,7 +164,7 @@ class RedisStore final : public Store {
   Result<std::int64_t> run_int(Script s, const RedisArgs& args, std::string_view doing);
   Result<std::optional<std::string>> blocking_pop(const std::vector<std::string>& keys,
                                                   Millis timeout_ms, std::string_view doing);
-  Status enqueue_chunks(std::span<const NewTask* const> tasks, Millis now);
+  Status enqueue_chunks(std::span<const NewTask> tasks, Millis now);
   Result<bool> wait_task_once(std::string_view id, Millis timeout_ms);
   Result<StoreStats> parse_stats(const redisReply* r) const;
 
@@ -262,8 +262,8 @@ Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
     RUNQ_RETURN_IF_ERROR(internal::validate_task(t, opts_.max_body_bytes));
   if (tasks.empty()) return ok_status();
   note_now(now);
+  if (tasks.size() > kEnqueueChunk) return enqueue_chunks(tasks, now);
   std::vector<const NewTask*> distinct = internal::distinct_ids(tasks);
-  if (distinct.size() > kEnqueueChunk) return enqueue_chunks(distinct, now);
   RedisArgs args = script_call(Script::kEnqueue);
   internal::add_enqueue_args(args, now, distinct);
   return run(Script::kEnqueue, args, "enqueueing tasks on").status();
@@ -271,12 +271,14 @@ Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
 
 // A large batch: several script calls in one MULTI/EXEC, so still all or nothing. EVAL (not
 // EVALSHA) because a missing script inside MULTI would fail only its own part.
-Status RedisStore::enqueue_chunks(std::span<const NewTask* const> tasks, Millis now) {
+Status RedisStore::enqueue_chunks(std::span<const NewTask> all, Millis now) {
+  const std::vector<const NewTask*> tasks = internal::distinct_ids(all);
   std::vector<RedisArgs> commands;
   for (std::size_t i = 0; i < tasks.size(); i += kEnqueueChunk) {
     RedisArgs& a = commands.emplace_back();
     a.add("EVAL").add(sources_[static_cast<int>(Script::kEnqueue)]).add("0").add(opts_.key_prefix);
-    internal::add_enqueue_args(a, now, tasks.subspan(i, std::min(kEnqueueChunk, tasks.size() - i)));
+    internal::add_enqueue_args(
+        a, now, std::span(tasks).subspan(i, std::min(kEnqueueChunk, tasks.size() - i)));
   }
   commands.push_back(RedisArgs{"EXEC"});
   std::vector<const RedisArgs*> ptrs;
