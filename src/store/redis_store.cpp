@@ -3,14 +3,20 @@
 // atomic; a batch (enqueue, reserve, settle, extend) is one round trip.
 //
 // Key layout (P = key prefix, "runq:" by default):
-//   P t:<id>       HASH  a live task: q queue, p priority, b body, s state name, eta,
-//                        tok fencing token, d deliveries, md max deliveries, w worker, le lease
-//                        expiry, pr progress, r result, why/died (dead).
-//   P f:<id>       STRING  a finished (acked) task: "state\x1fexpires\x1fdeliveries\x1f
+//   P tasks        HASH  id -> the packed record of a live task (queued, scheduled, reserved,
+//                        retrying or dead): "state\x1fdeliveries\x1ftoken\x1flease expiry\x1f
+//                        priority\x1fmax deliveries\x1feta\x1fprogress\x1f#queue\x1fqueue worker",
+//                        empty fields unset (see common.lua). One hash for all tasks, so that a
+//                        batch reads or writes all its records in one command.
+//   P bodies       HASH  id -> body of a live task
+//   P results      HASH  id -> result stored by a retry or a dead letter of a live task
+//   P reasons      HASH  id -> why a dead task died
+//   P corrupt      HASH  id -> an unreadable record, moved aside when its task was dead-lettered
+//   P finished     HASH  id -> a finished (acked) task: "state\x1fexpires\x1fdeliveries\x1f
 //                        priority\x1fprogress\x1fresult" until its result ttl in the caller's
-//                        time (get_task and enqueue compare `now`), deleted by Redis a minute
-//                        later in real time; P xb ZSET + P x:<second> LIST index it for cleanup.
-//                        While t:<id> or f:<id> exists, enqueue skips the id.
+//                        time (get_task and enqueue compare `now`); cleanup deletes it then,
+//                        found through P xb ZSET (seconds) + P x:<second> LIST (ids).
+//                        While P tasks or P finished holds an id, enqueue skips it.
 //   P q:<queue>:<priority>  LIST  ready ids, FIFO (RPUSH, LMPOP from priority 9 down to 0);
 //                        a released or lapsed task goes back to the front (LPUSH)
 //   P s:<queue>    ZSET  scheduled and retry ids by eta
@@ -71,11 +77,27 @@ std::string format_double(double v) {
   return ec == std::errc() ? std::string(buf, end) : "0";
 }
 
+// A script without its whole-line comments: smaller to send (redis refuses arguments over
+// 16 KB from a client that has not authenticated yet, which would hide a missing password).
+std::string without_comment_lines(std::string_view src) {
+  std::string out;
+  out.reserve(src.size());
+  while (!src.empty()) {
+    std::size_t end = src.find('\n');
+    std::string_view line = src.substr(0, end == std::string_view::npos ? src.size() : end + 1);
+    src.remove_prefix(line.size());
+    std::size_t code = line.find_first_not_of(" \t");
+    if (code == std::string_view::npos || line.substr(code, 2) != "--") out += line;
+  }
+  return out;
+}
+
 class RedisStore final : public Store {
  public:
   explicit RedisStore(const RedisStoreOptions& opts) : opts_(opts), pool_(endpoint_of(opts)) {
     for (std::string_view body : kScriptBodies) {
-      sources_.push_back(std::string(embedded::redis_scripts_common) + "\n" + std::string(body));
+      sources_.push_back(without_comment_lines(std::string(embedded::redis_scripts_common) + "\n" +
+                                               std::string(body)));
     }
   }
 
@@ -257,24 +279,22 @@ Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   if (tasks.empty()) return ok_status();
   note_now(now);
   if (tasks.size() > kEnqueueChunk) return enqueue_chunks(tasks, now);
+  std::vector<const NewTask*> distinct = internal::distinct_ids(tasks);
   RedisArgs args = script_call(Script::kEnqueue);
-  args.reserve(5 + tasks.size() * 6);
-  args.add_int(now);
-  for (const NewTask& t : tasks) internal::add_task_args(args, t);
+  internal::add_enqueue_args(args, now, distinct);
   return run(Script::kEnqueue, args, "enqueueing tasks on").status();
 }
 
 // A large batch: several script calls in one MULTI/EXEC, so still all or nothing. EVAL (not
 // EVALSHA) because a missing script inside MULTI would fail only its own part.
-Status RedisStore::enqueue_chunks(std::span<const NewTask> tasks, Millis now) {
+Status RedisStore::enqueue_chunks(std::span<const NewTask> all, Millis now) {
+  const std::vector<const NewTask*> tasks = internal::distinct_ids(all);
   std::vector<RedisArgs> commands;
   for (std::size_t i = 0; i < tasks.size(); i += kEnqueueChunk) {
     RedisArgs& a = commands.emplace_back();
     a.add("EVAL").add(sources_[static_cast<int>(Script::kEnqueue)]).add("0").add(opts_.key_prefix);
-    a.add_int(now);
-    for (const NewTask& t : tasks.subspan(i, std::min(kEnqueueChunk, tasks.size() - i))) {
-      internal::add_task_args(a, t);
-    }
+    internal::add_enqueue_args(
+        a, now, std::span(tasks).subspan(i, std::min(kEnqueueChunk, tasks.size() - i)));
   }
   commands.push_back(RedisArgs{"EXEC"});
   std::vector<const RedisArgs*> ptrs;
@@ -457,25 +477,27 @@ Status RedisStore::remove_worker(std::string_view worker_id) {
 Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
   const std::string what = "reading task " + in_quotes(id);
   constexpr std::string_view kDoing = "reading a task on";
-  const std::string k = key("t:") + std::string(id);
-  const std::string fk = key("f:") + std::string(id);
-  RedisArgs live{"HGETALL", k};
-  RedisArgs finished{"GET", fk};
-  const RedisArgs* both[] = {&live, &finished};
+  const std::string keys[] = {key("tasks"), key("bodies"), key("results"), key("reasons"),
+                              key("finished")};
+  RedisArgs reads[] = {{"HGET", keys[0], id},
+                       {"HGET", keys[1], id},
+                       {"HGET", keys[2], id},
+                       {"HGET", keys[3], id},
+                       {"HGET", keys[4], id}};
+  const RedisArgs* ptrs[] = {&reads[0], &reads[1], &reads[2], &reads[3], &reads[4]};
   std::vector<Reply> replies;
-  RUNQ_RETURN_IF_ERROR(round_trip(both, &replies, kDoing));
-  for (std::size_t i = 0; i < 2; ++i) {
+  RUNQ_RETURN_IF_ERROR(round_trip(ptrs, &replies, kDoing));
+  for (std::size_t i = 0; i < replies.size(); ++i) {
     if (internal::is_error_reply(replies[i].get(), "WRONGTYPE")) {
-      return data_loss_error(what + ": the key " + (i == 0 ? k : fk) + " holds something else");
+      return data_loss_error(what + ": the key " + keys[i] + " holds something else");
     }
     RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, replies[i].get()));
   }
-  const redisReply* hash = replies[0].get();
-  RUNQ_RETURN_IF_ERROR(internal::expect_array(hash, 2, what));
-  if (hash->elements > 0) return internal::task_from_hash(id, hash, k);
-  if (!internal::is_nil(replies[1].get())) {
-    return internal::task_from_finished(id, internal::reply_text(replies[1].get()), now);
+  auto text = [&](int i) { return internal::reply_text(replies[i].get()); };
+  if (!internal::is_nil(replies[0].get())) {
+    return internal::task_from_record(id, {text(0), text(1), text(2), text(3), keys[0]});
   }
+  if (!internal::is_nil(replies[4].get())) return internal::task_from_finished(id, text(4), now);
   return not_found_error(what + ": no such task (or its result expired)");
 }
 

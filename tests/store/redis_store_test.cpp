@@ -199,7 +199,7 @@ TEST(RedisStoreScripts, LargeBatchIsAllOrNothing) {
   Status s = (*store)->enqueue(tasks, kNow);
   EXPECT_TRUE(is_resource_exhausted(s)) << s.to_string();
   EXPECT_NE(s.message().find("65 bytes"), std::string::npos) << s.message();
-  EXPECT_EQ(server.command({"EXISTS", "runq:t:t0"}), "0");
+  EXPECT_EQ(server.command({"HEXISTS", "runq:tasks", "t0"}), "0");
 
   tasks[2400].body = "small";
   ASSERT_TRUE((*store)->enqueue(tasks, kNow).ok());
@@ -213,17 +213,88 @@ TEST(RedisStoreScripts, LargeBatchIsAllOrNothing) {
   EXPECT_EQ(ids_of(*first), (std::vector<std::string>{"t0", "t1", "t2"}));  // FIFO across chunks
 }
 
+// ---- layout ---------------------------------------------------------------------------------
+
+TEST(RedisStoreLayout, BatchWithExistingIdsAddsOnlyTheNewOnesInOrder) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->enqueue(std::vector<NewTask>{task("b"), task("d", "default", 5)}, kNow).ok());
+  std::vector<NewTask> batch = {task("a"),
+                                task("b", "default", 9),
+                                task("c", "default", 5),
+                                task("d"),
+                                task("e", "default", 0, kNow + 1'000),
+                                task("a", "other"),
+                                task("f")};
+  ASSERT_TRUE(store->enqueue(batch, kNow).ok());
+  EXPECT_EQ(server.command({"HLEN", "runq:tasks"}), "6");
+  EXPECT_EQ(server.command({"HLEN", "runq:bodies"}), "6");
+  auto a = store->get_task("a", kNow);
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  EXPECT_EQ(a->queue, "default");  // the first of a repeated id wins
+  EXPECT_EQ(a->body, "{\"task\":\"a\"}");
+  auto e = store->get_task("e", kNow);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->state, TaskState::kScheduled);
+  EXPECT_EQ(e->eta, kNow + 1'000);
+  auto got = store->reserve(request({"default"}, 10, kNow + 1'000));
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(ids_of(*got), (std::vector<std::string>{"d", "c", "b", "a", "f", "e"}));
+}
+
+TEST(RedisStoreLayout, FinishedRecordsLeaveTheirHashAtCleanupAfterTheirTtl) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->enqueue(std::vector<NewTask>{task("x"), task("y")}, kNow).ok());
+  auto got = store->reserve(request({"default"}));
+  ASSERT_TRUE(got.ok() && got->size() == 2u);
+  std::vector<Settlement> acks(2);
+  for (int i = 0; i < 2; ++i) {
+    acks[i].id = (*got)[i].id;
+    acks[i].token = (*got)[i].token;
+    acks[i].result = "r" + std::to_string(i);
+    acks[i].result_ttl = i == 0 ? 1'000 : 60'000;
+  }
+  ASSERT_TRUE(store->settle(acks, kNow).ok());
+  EXPECT_EQ(server.command({"HLEN", "runq:tasks"}), "0");
+  EXPECT_EQ(server.command({"HLEN", "runq:finished"}), "2");
+  ASSERT_TRUE(store->cleanup(kNow + 2'000).ok());
+  EXPECT_EQ(server.command({"HEXISTS", "runq:finished", "x"}), "0");
+  EXPECT_EQ(server.command({"HEXISTS", "runq:finished", "y"}), "1");
+  EXPECT_TRUE(is_not_found(store->get_task("x", kNow + 2'000).status()));
+  // An id whose result expired may be enqueued again.
+  ASSERT_TRUE(store->enqueue(std::vector<NewTask>{task("x"), task("y")}, kNow + 2'000).ok());
+  auto again = store->reserve(request({"default"}, 10, kNow + 2'000));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(ids_of(*again), (std::vector<std::string>{"x"}));
+}
+
 // ---- damaged data ---------------------------------------------------------------------------
+
+// A live record as enqueue writes it (layout: src/store/redis/common.lua).
+std::string record(std::string_view state, std::string_view deliveries, std::string_view queue) {
+  const std::string sep = "\x1f";
+  // state, deliveries, token, lease, priority, max deliveries, eta, progress, #queue, queue
+  return std::string(state) + sep + std::string(deliveries) + sep + sep + sep + "0" + sep + "5" +
+         sep + sep + sep + std::to_string(queue.size()) + sep + std::string(queue);
+}
 
 TEST(RedisStoreDamage, GarbageTaskRecordsAreDeadLetteredAndOthersStillServed) {
   RedisServer server;
   RUNQ_START_REDIS_OR_SKIP(server);
   auto store = open_or_die(server.url());
   ASSERT_NE(store, nullptr);
-  std::vector<NewTask> tasks = {task("not-a-hash"), task("bad-counter"), task("good")};
+  std::vector<NewTask> tasks = {task("not-a-record"), task("bad-counter"), task("good")};
   ASSERT_TRUE(store->enqueue(tasks, kNow).ok());
-  ASSERT_EQ(server.command({"SET", "runq:t:not-a-hash", "garbage"}), "OK");
-  ASSERT_EQ(server.command({"HSET", "runq:t:bad-counter", "d", "twelve"}), "0");
+  ASSERT_EQ(server.command({"HGET", "runq:tasks", "good"}), record("pending", "0", "default"));
+  ASSERT_EQ(server.command({"HSET", "runq:tasks", "not-a-record", "garbage"}), "0");
+  ASSERT_EQ(
+      server.command({"HSET", "runq:tasks", "bad-counter", record("pending", "twelve", "default")}),
+      "0");
   ASSERT_EQ(server.command({"LPUSH", "runq:q:default:0", "ghost"}), "4");
 
   auto got = store->reserve(request({"default"}));
@@ -236,9 +307,36 @@ TEST(RedisStoreDamage, GarbageTaskRecordsAreDeadLetteredAndOthersStillServed) {
   for (const DeadTask& d : *dead) {
     EXPECT_NE(d.reason.find("corrupt task record"), std::string::npos) << d.id << ": " << d.reason;
   }
-  auto info = store->get_task("not-a-hash", kNow);
+  auto info = store->get_task("not-a-record", kNow);
   ASSERT_TRUE(info.ok()) << info.status().to_string();
   EXPECT_EQ(info->state, TaskState::kDead);
+  EXPECT_EQ(server.command({"HGET", "runq:corrupt", "not-a-record"}), "garbage");
+}
+
+TEST(RedisStoreDamage, GarbageBodiesKeyIsMovedAsideAndItsTasksDeadLettered) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->enqueue(std::vector<NewTask>{task("lost")}, kNow).ok());
+  ASSERT_EQ(server.command({"SET", "runq:bodies", "garbage"}), "OK");
+  auto none = store->reserve(request({"default"}));
+  ASSERT_TRUE(none.ok()) << none.status().to_string();
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(server.command({"GET", "runq:bodies:corrupt"}), "garbage");
+  auto dead = store->list_dead(10);
+  ASSERT_TRUE(dead.ok()) << dead.status().to_string();
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].id, "lost");
+  EXPECT_NE((*dead)[0].reason.find("corrupt task record"), std::string::npos);
+
+  ASSERT_EQ(server.command({"SET", "runq:tasks", "garbage"}), "OK");
+  ASSERT_TRUE(store->enqueue(std::vector<NewTask>{task("next")}, kNow).ok());
+  EXPECT_EQ(server.command({"GET", "runq:tasks:corrupt"}), "garbage");
+  auto got = store->reserve(request({"default"}));
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(ids_of(*got), (std::vector<std::string>{"next"}));
+  EXPECT_TRUE(store->stats(kNow).ok());
 }
 
 TEST(RedisStoreDamage, GarbageQueueKeyIsMovedAsideAndTheQueueKeepsWorking) {
@@ -266,10 +364,12 @@ TEST(RedisStoreDamage, UnreadableTaskStateIsDataLoss) {
   RUNQ_START_REDIS_OR_SKIP(server);
   auto store = open_or_die(server.url());
   ASSERT_NE(store, nullptr);
-  ASSERT_EQ(server.command({"HSET", "runq:t:odd", "s", "exploded"}), "1");
+  ASSERT_EQ(server.command({"HSET", "runq:tasks", "odd", record("exploded", "0", "q")}), "1");
   EXPECT_TRUE(is_data_loss(store->get_task("odd", kNow).status()));
-  ASSERT_EQ(server.command({"SET", "runq:t:str", "x"}), "OK");
+  ASSERT_EQ(server.command({"HSET", "runq:tasks", "str", "x"}), "1");
   EXPECT_TRUE(is_data_loss(store->get_task("str", kNow).status()));
+  ASSERT_EQ(server.command({"SET", "runq:reasons", "x"}), "OK");
+  EXPECT_TRUE(is_data_loss(store->get_task("odd", kNow).status()));
 }
 
 // ---- blocking waits -------------------------------------------------------------------------

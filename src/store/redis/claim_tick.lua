@@ -11,6 +11,8 @@ end
 if t[2] == '1' or (tonumber(t[1]) or 0) >= tick then return 0 end
 redis.call('HSET', k, 'last', tick)
 local batch = new_batch()
-add_task(batch, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], now)
+local writes = new_writes()
+add_task(batch, writes, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], now)
+writes:flush()
 batch:flush()
 return 1

@@ -4,17 +4,20 @@
 local now = tonumber(ARGV[2])
 local removed = 0
 local old = redis.call('ZRANGEBYSCORE', K_DEAD, '-inf', tonumber(ARGV[3]), 'LIMIT', 0, 1000)
-for _, id in ipairs(old) do
-  local t = read_task(id, 's', 'q')
-  if t and t[1] == 'dead' then
-    redis.call('DEL', tkey(id))
-    if t[2] then redis.call('HINCRBY', K_DEADN, t[2], -1) end
+local records = hmget(K_TASKS, old)
+local writes = new_writes()
+for n, id in ipairs(old) do
+  local t = parse(records[n])
+  if t and t.s == 'dead' then
+    writes:remove(id)
+    redis.call('HINCRBY', K_DEADN, t.q, -1)
   end
   redis.call('ZREM', K_DEAD, id)
   removed = removed + 1
 end
--- Finished records, by second of expiry. An id whose record is gone (Redis expired it, or
--- it was enqueued again) is dropped; one not due yet stays in its list.
+writes:flush()
+-- Finished records, by second of expiry. An id whose record is gone (deleted, or enqueued
+-- again) is dropped; one not due yet stays in its list.
 local budget = 10000
 for _, second in ipairs(redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', math.floor(now / 1000),
                                    'LIMIT', 0, 1000)) do
@@ -23,16 +26,21 @@ for _, second in ipairs(redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', math.floor
   local ids = redis.call('LRANGE', key, 0, budget - 1)
   budget = budget - #ids
   local keep = {}
-  for _, id in ipairs(ids) do
-    local record = redis.pcall('GET', fkey(id))
-    local at = type(record) == 'string' and finished_expiry(record)
+  local due = {}
+  local records = hmget(K_FINISHED, ids)
+  for n, id in ipairs(ids) do
+    local at = records[n] and finished_expiry(records[n])
     if at and at <= now then
-      redis.call('DEL', fkey(id))
-      removed = removed + 1
+      if not due[id] then
+        due[id] = true
+        due[#due + 1] = id
+        removed = removed + 1
+      end
     elseif at and math.floor(at / 1000) == tonumber(second) then
       keep[#keep + 1] = id
     end
   end
+  if #due > 0 then hash_call('HDEL', K_FINISHED, due) end
   redis.call('LTRIM', key, #ids, -1)
   rpush_all(key, keep)
   if redis.call('EXISTS', key) == 0 then redis.call('ZREM', K_EXPIRY, second) end

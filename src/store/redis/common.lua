@@ -2,6 +2,12 @@
 -- several scripts share. ARGV[1] is always the key prefix of the store. Key layout is
 -- documented at the top of src/store/redis_store.cpp.
 local P = ARGV[1]
+local K_TASKS = P .. 'tasks'      -- HASH id -> packed record (see below)
+local K_BODIES = P .. 'bodies'    -- HASH id -> body
+local K_RESULTS = P .. 'results'  -- HASH id -> result of a live task (retry, dead letter)
+local K_REASONS = P .. 'reasons'  -- HASH id -> why a task is dead
+local K_CORRUPT = P .. 'corrupt'  -- HASH id -> an unreadable record, kept for inspection
+local K_FINISHED = P .. 'finished'  -- HASH id -> finished record (see below)
 local K_QUEUES = P .. 'queues'
 local K_TIMERS = P .. 'timers'
 local K_DEAD = P .. 'dead'
@@ -10,14 +16,13 @@ local K_STATS = P .. 'stats'
 local K_TOKEN = P .. 'token'
 local K_WAITING = P .. 'waiting'
 local K_EXPIRY = P .. 'xb'  -- ZSET of seconds; LIST P x:<second> = ids finished to expire then
-local EXPIRY_GRACE_MS = 60000  -- real-time PEXPIRE of a finished task = its ttl + this
 
-local function tkey(id) return P .. 't:' .. id end
-local function fkey(id) return P .. 'f:' .. id end
 local function xkey(second) return P .. 'x:' .. second end
 -- Ready tasks: one LIST per queue and priority, FIFO; reserve pops the highest priority first.
 local function qkey(q, priority) return P .. 'q:' .. q .. ':' .. priority end
 local READY_ORDER = {'9', '8', '7', '6', '5', '4', '3', '2', '1', '0'}
+local PRIORITIES = {['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+                    ['7'] = 1, ['8'] = 1, ['9'] = 1}
 local function ready_keys(q)
   local keys = {}
   for i, p in ipairs(READY_ORDER) do keys[i] = qkey(q, p) end
@@ -32,20 +37,108 @@ local FINAL = {success = true, failure = true, revoked = true, expired = true, d
 local STATES = {pending = true, scheduled = true, reserved = true, retry = true, success = true,
                 failure = true, revoked = true, expired = true, dead = true}
 
--- A finished task (acked) is one string P f:<id>:
+-- A finished (acked) task is one field of P finished, the record
 --   state \31 expires \31 deliveries \31 priority \31 progress \31 result
--- kept until `expires` in the caller's time (get_task, enqueue and cleanup check it) and
--- deleted by Redis a grace period after that in real time.
+-- kept until `expires` in the caller's time: get_task, enqueue and cleanup check it, and
+-- cleanup deletes it (P xb and P x:<second> index the ids by second of expiry).
 local SEP = '\31'
 local function finished_expiry(record)
   return tonumber(string.match(record, '^[^\31]*\31([^\31]*)'))
 end
 
--- Reads fields of a task hash. Returns nil when the key holds something other than a hash.
-local function read_task(id, ...)
-  local t = redis.pcall('HMGET', tkey(id), ...)
-  if t.err then return nil end
-  return t
+-- A live task is one field of P tasks, the record
+--   state \31 deliveries \31 token \31 lease expiry \31 priority \31 max_deliveries \31 eta
+--   \31 progress \31 #queue \31 queue worker
+-- (queue and worker are free text: the queue's length separates them). Empty = unset. The
+-- fields a delivery changes come first, so reserve rewrites only the head of a record.
+-- requests.cpp writes the same form for new tasks.
+local RECORD = '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31' ..
+               '([^\31]*)\31([^\31]*)\31(%d+)\31(.*)$'
+
+-- A record as a table, or nil when it is not one (garbage, or missing).
+local function parse(record)
+  if type(record) ~= 'string' then return nil end
+  local s, d, tok, le, p, md, eta, pr, ql, rest = string.match(record, RECORD)
+  if not s then return nil end
+  ql = tonumber(ql)
+  if ql > #rest then return nil end
+  return {s = s, p = p, d = d, md = md, eta = eta, tok = tok, le = le, pr = pr,
+          q = string.sub(rest, 1, ql), w = string.sub(rest, ql + 1)}
+end
+
+local function pack(t)
+  return t.s .. SEP .. t.d .. SEP .. t.tok .. SEP .. t.le .. SEP .. t.p .. SEP .. t.md .. SEP
+         .. t.eta .. SEP .. t.pr .. SEP .. #t.q .. SEP .. t.q .. t.w
+end
+
+-- The stored priority, usable in a ready list's name.
+local function prio(t) return PRIORITIES[t.p] and t.p or '0' end
+
+local ARGS_CHUNK = 4000  -- stays below Lua's unpack() limit; even, so pairs stay whole
+
+-- A key of the wrong type (written by hand, or by another program) is moved aside so that the
+-- queue keeps working. Returns false when it had to do so.
+local function ensure_type(key, want)
+  local t = redis.call('TYPE', key)['ok']
+  if t == want or t == 'none' then return true end
+  redis.call('RENAME', key, key .. ':corrupt')
+  return false
+end
+
+-- cmd on hash `key` with the items list[i..j], in chunks; a key that is not a hash is moved
+-- aside first. Returns the concatenated replies of array replies (HMGET).
+local function hash_call(cmd, key, list, i, j)
+  local out = {}
+  i = i or 1
+  j = j or #list
+  for a = i, j, ARGS_CHUNK do
+    local r = redis.pcall(cmd, key, unpack(list, a, math.min(a + ARGS_CHUNK - 1, j)))
+    if type(r) == 'table' and r.err then
+      ensure_type(key, 'hash')
+      r = redis.call(cmd, key, unpack(list, a, math.min(a + ARGS_CHUNK - 1, j)))
+    end
+    if type(r) == 'table' then
+      for _, v in ipairs(r) do out[#out + 1] = v end
+      -- ipairs stops at the first nil-valued hole; HMGET misses are false, so none
+    end
+  end
+  return out
+end
+
+local function hmget(key, ids) return hash_call('HMGET', key, ids) end
+
+-- Writes and deletes on the task hashes, collected during a script and applied at its end.
+local Writes = {}
+Writes.__index = Writes
+local function new_writes()
+  return setmetatable({tasks = {}, bodies = {}, results = {}, reasons = {}, gone = {}}, Writes)
+end
+function Writes:put(id, t)
+  local l = self.tasks
+  local n = #l
+  l[n + 1] = id
+  l[n + 2] = pack(t)
+end
+function Writes:set(kind, id, value)
+  local l = self[kind]
+  local n = #l
+  l[n + 1] = id
+  l[n + 2] = value
+end
+function Writes:remove(id) self.gone[#self.gone + 1] = id end
+function Writes:flush()
+  if #self.gone > 0 then
+    hash_call('HDEL', K_TASKS, self.gone)
+    hash_call('HDEL', K_BODIES, self.gone)
+    -- results and reasons are rare: most batches find neither hash
+    for _, key in ipairs({K_RESULTS, K_REASONS}) do
+      if redis.call('EXISTS', key) == 1 then hash_call('HDEL', key, self.gone) end
+    end
+  end
+  if #self.tasks > 0 then hash_call('HSET', K_TASKS, self.tasks) end
+  if #self.bodies > 0 then hash_call('HSET', K_BODIES, self.bodies) end
+  if #self.results > 0 then hash_call('HSET', K_RESULTS, self.results) end
+  if #self.reasons > 0 then hash_call('HSET', K_REASONS, self.reasons) end
 end
 
 -- Wakes one blocked wait_for_work on queue q. The wake list never holds more than one token;
@@ -68,15 +161,6 @@ local function notify(id)
   end
 end
 
--- A key of the wrong type (written by hand, or by another program) is moved aside so that the
--- queue keeps working. Returns false when it had to do so.
-local function ensure_type(key, want)
-  local t = redis.call('TYPE', key)['ok']
-  if t == want or t == 'none' then return true end
-  redis.call('RENAME', key, key .. ':corrupt')
-  return false
-end
-
 -- The queue's timer is a lower bound of its next scheduled eta or lease expiry: reserve
 -- looks only at queues whose timer is due. Recomputed exactly after housekeeping.
 local function rearm_timer(q)
@@ -91,22 +175,27 @@ local function rearm_timer(q)
   end
 end
 
-local function dead_letter(id, q, reason, now)
-  local k = tkey(id)
-  redis.call('HSET', k, 's', 'dead', 'why', reason, 'died', now)
-  redis.call('HDEL', k, 'w', 'le')
+-- t: the task's record (a table); it becomes dead, written with `writes`.
+local function dead_letter(writes, id, t, reason, now)
+  t.s, t.w, t.le = 'dead', '', ''
+  writes:put(id, t)
+  writes:set('reasons', id, reason)
   redis.call('ZADD', K_DEAD, now, id)
-  redis.call('HINCRBY', K_DEADN, q, 1)
+  redis.call('HINCRBY', K_DEADN, t.q, 1)
   notify(id)
 end
 
--- The key t:<id> holds something that is not a task hash: keep it for inspection under
--- another name and dead-letter the id so that it is accounted for.
-local function quarantine(id, q, now)
-  local k = tkey(id)
-  redis.call('RENAME', k, k .. ':corrupt')
-  redis.call('HSET', k, 'q', q, 'b', '', 'd', 0, 'md', 1)
-  dead_letter(id, q, 'corrupt task record (not a hash); moved to ' .. k .. ':corrupt', now)
+-- The record of id in queue q cannot be read: keep it for inspection in P corrupt and
+-- dead-letter the id so that it is accounted for.
+local function quarantine(writes, id, q, record, now)
+  local t = {s = 'dead', p = '0', d = '0', md = '1', eta = '', tok = '', le = '', pr = '', q = q,
+             w = ''}
+  local why = 'corrupt task record: unreadable'
+  if type(record) == 'string' then
+    redis.call('HSET', K_CORRUPT, id, record)
+    why = why .. '; kept in ' .. K_CORRUPT
+  end
+  dead_letter(writes, id, t, why, now)
 end
 
 -- Batched additions to ready lists and scheduled sets, flushed once per script.
@@ -135,18 +224,34 @@ function Batch:add_scheduled(q, eta, id)
   self.touched[q] = true
 end
 
-local ARGS_CHUNK = 4000  -- stays below Lua's unpack() limit
-
-local function zadd_all(key, list)
-  for i = 1, #list, ARGS_CHUNK do
-    redis.call('ZADD', key, unpack(list, i, math.min(i + ARGS_CHUNK - 1, #list)))
+local function zadd_all(key, list, i, j)
+  j = j or #list
+  for a = i or 1, j, ARGS_CHUNK do
+    redis.call('ZADD', key, unpack(list, a, math.min(a + ARGS_CHUNK - 1, j)))
   end
 end
 
-local function rpush_all(key, list)
-  for i = 1, #list, ARGS_CHUNK do
-    redis.call('RPUSH', key, unpack(list, i, math.min(i + ARGS_CHUNK - 1, #list)))
+local function rpush_all(key, list, i, j)
+  j = j or #list
+  for a = i or 1, j, ARGS_CHUNK do
+    redis.call('RPUSH', key, unpack(list, a, math.min(a + ARGS_CHUNK - 1, j)))
   end
+end
+
+local function zadd_scheduled(q, list, i, j)
+  ensure_type(skey(q), 'zset')
+  zadd_all(skey(q), list, i, j)
+  local earliest = tonumber(list[i or 1])
+  for a = (i or 1) + 2, j or #list, 2 do
+    local eta = tonumber(list[a])
+    if eta < earliest then earliest = eta end
+  end
+  redis.call('ZADD', K_TIMERS, 'LT', earliest, q)
+end
+
+local function touch(q)
+  redis.call('SADD', K_QUEUES, q)
+  wake(q)
 end
 
 function Batch:flush()
@@ -154,42 +259,38 @@ function Batch:flush()
     ensure_type(key, 'list')
     rpush_all(key, list)
   end
-  for q, list in pairs(self.sched) do
-    ensure_type(skey(q), 'zset')
-    zadd_all(skey(q), list)
-    local earliest = list[1]
-    for i = 3, #list, 2 do
-      if list[i] < earliest then earliest = list[i] end
-    end
-    redis.call('ZADD', K_TIMERS, 'LT', earliest, q)
-  end
-  for q in pairs(self.touched) do
-    redis.call('SADD', K_QUEUES, q)
-    wake(q)
-  end
+  for q, list in pairs(self.sched) do zadd_scheduled(q, list) end
+  for q in pairs(self.touched) do touch(q) end
 end
 
--- Adds one task unless its id exists. Returns 1 if added. priority, eta and max_deliveries
--- are the decimal strings sent by the client (validated there): stored as they are.
-local function add_task(batch, id, q, priority, eta, max_deliveries, body, now)
-  local k = tkey(id)
-  if redis.call('EXISTS', k, fkey(id)) > 0 then
-    -- A finished task whose result expired (in the caller's time) no longer exists.
-    local record = redis.pcall('GET', fkey(id))
-    if type(record) ~= 'string' then return 0 end
-    local at = finished_expiry(record)
-    if not at or at > now or redis.call('EXISTS', k) == 1 then return 0 end
-    redis.call('DEL', fkey(id))  -- its entry in an expiry list is skipped by cleanup
+-- Whether a finished record keeps id from being enqueued again. One whose result expired (in
+-- the caller's time) no longer counts and is deleted (cleanup skips its index entry).
+local function finished_blocks(id, record, now)
+  if not record then return false end
+  local at = finished_expiry(record)
+  if not at or at > now then return true end
+  redis.call('HDEL', K_FINISHED, id)
+  return false
+end
+
+-- Adds one task unless its id exists (one at a time: claim_tick). Returns 1 if added.
+-- priority, eta and max_deliveries are the decimal strings sent by the client (validated
+-- there): stored as they are.
+local function add_task(batch, writes, id, q, priority, eta, max_deliveries, body, now)
+  local live = hash_call('HMGET', K_TASKS, {id})
+  if live[1] or finished_blocks(id, hash_call('HMGET', K_FINISHED, {id})[1], now) then
+    return 0
   end
+  local t = {s = 'pending', p = priority, d = '0', md = max_deliveries, eta = '', tok = '',
+             le = '', pr = '', q = q, w = ''}
   local eta_ms = tonumber(eta)
   if eta_ms <= now then
-    redis.call('HSET', k, 'q', q, 'p', priority, 'b', body, 's', 'pending', 'd', '0',
-               'md', max_deliveries)
     batch:add_ready(q, priority, id)
   else
-    redis.call('HSET', k, 'q', q, 'p', priority, 'b', body, 's', 'scheduled', 'eta', eta,
-               'd', '0', 'md', max_deliveries)
+    t.s, t.eta = 'scheduled', eta
     batch:add_scheduled(q, eta_ms, id)
   end
+  writes:put(id, t)
+  writes:set('bodies', id, body)
   return 1
 end

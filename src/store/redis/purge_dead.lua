@@ -1,8 +1,11 @@
 -- purge_dead: deletes every dead letter. ARGV: prefix. Returns how many.
 local ids = redis.call('ZRANGE', K_DEAD, 0, -1)
-for _, id in ipairs(ids) do
-  local t = read_task(id, 's')
-  if t and t[1] == 'dead' then redis.call('DEL', tkey(id)) end
+local records = hmget(K_TASKS, ids)
+local writes = new_writes()
+for n, id in ipairs(ids) do
+  local t = parse(records[n])
+  if t and t.s == 'dead' then writes:remove(id) end
 end
+writes:flush()
 redis.call('DEL', K_DEAD, K_DEADN)
 return #ids

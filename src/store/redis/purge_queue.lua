@@ -4,15 +4,19 @@ local q = ARGV[2]
 local count = 0
 local keys = ready_keys(q)
 keys[#keys + 1] = skey(q)
+local writes = new_writes()
+local removed = {}  -- an id listed twice is counted once
 for i, key in ipairs(keys) do
   local kind = i == #keys and 'zset' or 'list'
   if ensure_type(key, kind) then
     local ids = kind == 'zset' and redis.call('ZRANGE', key, 0, -1)
                 or redis.call('LRANGE', key, 0, -1)
-    for _, id in ipairs(ids) do
-      local t = read_task(id, 's')
-      if t and (t[1] == 'pending' or t[1] == 'scheduled' or t[1] == 'retry') then
-        redis.call('DEL', tkey(id))
+    local records = hmget(K_TASKS, ids)
+    for n, id in ipairs(ids) do
+      local t = parse(records[n])
+      if t and not removed[id] and (t.s == 'pending' or t.s == 'scheduled' or t.s == 'retry') then
+        removed[id] = true
+        writes:remove(id)
         notify(id)
         count = count + 1
       end
@@ -20,5 +24,6 @@ for i, key in ipairs(keys) do
     redis.call('DEL', key)
   end
 end
+writes:flush()
 rearm_timer(q)
 return count

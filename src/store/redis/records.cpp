@@ -1,6 +1,7 @@
 #include "store/redis/records.hpp"
 
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "store/redis/replies.hpp"
 
@@ -9,71 +10,65 @@ namespace {
 
 constexpr char kSep = '\x1f';
 
-// Fills one TaskInfo field from a hash field of P t:<id>.
-void apply_task_field(TaskInfo& info, std::string_view field, const redisReply* value,
-                      std::string* state) {
-  std::string_view text = reply_text(value);
-  if (field == "s")
-    *state = std::string(text);
-  else if (field == "q")
-    info.queue = std::string(text);
-  else if (field == "p")
-    info.priority = static_cast<int>(reply_int_or(value, 0));
-  else if (field == "eta")
-    info.eta = reply_int_or(value, 0);
-  else if (field == "d")
-    info.deliveries = static_cast<int>(reply_int_or(value, 0));
-  else if (field == "w")
-    info.worker_id = std::string(text);
-  else if (field == "le")
-    info.lease_expires = reply_int_or(value, 0);
-  else if (field == "pr")
-    info.progress = parse_double_or(text, 0);
-  else if (field == "r")
-    info.result = std::string(text);
-  else if (field == "why")
-    info.dead_reason = std::string(text);
-  else if (field == "b")
-    info.body = std::string(text);
-}
-
 std::int64_t parse_int_or(std::string_view s, std::int64_t fallback) {
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   return ec == std::errc() && end == s.data() + s.size() && !s.empty() ? v : fallback;
 }
 
+// Splits `record` at its first separators into `parts`; the rest stays in *rest.
+bool split_fields(std::string_view record, std::span<std::string_view> parts,
+                  std::string_view* rest) {
+  for (std::string_view& part : parts) {
+    std::size_t sep = record.find(kSep);
+    if (sep == std::string_view::npos) return false;
+    part = record.substr(0, sep);
+    record = record.substr(sep + 1);
+  }
+  *rest = record;
+  return true;
+}
+
 }  // namespace
 
-Result<TaskInfo> task_from_hash(std::string_view id, const redisReply* pairs,
-                                std::string_view key) {
+Result<TaskInfo> task_from_record(std::string_view id, const LiveRecord& r) {
+  const std::string what = "reading task '" + std::string(id) + "'";
+  // state, deliveries, token, lease expiry, priority, max, eta, progress, #queue
+  std::string_view f[9];
+  std::string_view rest;
+  std::int64_t queue_len = -1;
+  if (split_fields(r.record, f, &rest)) queue_len = parse_int_or(f[8], -1);
+  if (queue_len < 0 || static_cast<std::size_t>(queue_len) > rest.size()) {
+    return data_loss_error(what + ": malformed record in " + std::string(r.key));
+  }
+  std::optional<TaskState> state = parse_task_state(f[0]);
+  if (!state) {
+    return data_loss_error(what + ": unknown state '" + std::string(f[0]) + "' in " +
+                           std::string(r.key));
+  }
   TaskInfo info;
   info.id = std::string(id);
-  std::string state;
-  for (std::size_t i = 0; i + 1 < pairs->elements; i += 2) {
-    apply_task_field(info, reply_text(pairs->element[i]), pairs->element[i + 1], &state);
-  }
-  std::optional<TaskState> parsed = parse_task_state(state);
-  if (!parsed) {
-    return data_loss_error("reading task '" + std::string(id) + "': unknown state '" + state +
-                           "' in " + std::string(key));
-  }
-  info.state = *parsed;
-  if (info.state != TaskState::kScheduled && info.state != TaskState::kRetry) info.eta = 0;
-  if (info.state != TaskState::kReserved) info.worker_id.clear();
+  info.state = *state;
+  info.deliveries = static_cast<int>(parse_int_or(f[1], 0));
+  info.lease_expires = parse_int_or(f[3], 0);
+  info.priority = static_cast<int>(parse_int_or(f[4], 0));
+  if (info.state == TaskState::kScheduled || info.state == TaskState::kRetry)
+    info.eta = parse_int_or(f[6], 0);
+  info.progress = parse_double_or(f[7], 0);
+  info.queue = std::string(rest.substr(0, static_cast<std::size_t>(queue_len)));
+  if (info.state == TaskState::kReserved)
+    info.worker_id = std::string(rest.substr(static_cast<std::size_t>(queue_len)));
+  info.result = std::string(r.result);
+  info.dead_reason = std::string(r.reason);
+  info.body = std::string(r.body);
   return info;
 }
 
 Result<TaskInfo> task_from_finished(std::string_view id, std::string_view record, Millis now) {
   std::string_view parts[5];
-  std::string_view rest = record;
-  for (std::string_view& part : parts) {
-    std::size_t sep = rest.find(kSep);
-    if (sep == std::string_view::npos) {
-      return data_loss_error("reading task '" + std::string(id) + "': malformed finished record");
-    }
-    part = rest.substr(0, sep);
-    rest = rest.substr(sep + 1);
+  std::string_view rest;
+  if (!split_fields(record, parts, &rest)) {
+    return data_loss_error("reading task '" + std::string(id) + "': malformed finished record");
   }
   if (parse_int_or(parts[1], INT64_MAX) <= now) {
     return not_found_error("reading task '" + std::string(id) + "': its result expired");

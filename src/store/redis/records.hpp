@@ -13,9 +13,19 @@
 
 namespace runq::internal {
 
-// A live task from HGETALL of its hash (an array of field, value pairs, not empty).
-// DataLoss when the state is not one runq writes.
-Result<TaskInfo> task_from_hash(std::string_view id, const redisReply* pairs, std::string_view key);
+// What the store holds for one live task: its packed record (a field of P tasks, see
+// common.lua) and the fields of the side hashes (empty when absent).
+struct LiveRecord {
+  std::string_view record;
+  std::string_view body;
+  std::string_view result;
+  std::string_view reason;
+  std::string_view key;  // where the record is, for messages
+};
+
+// A live task from its record. DataLoss when the record is malformed or its state is not one
+// runq writes.
+Result<TaskInfo> task_from_record(std::string_view id, const LiveRecord& r);
 
 // A finished task from its record "state \x1f expires \x1f deliveries \x1f priority \x1f
 // progress \x1f result". NotFound when it expired at `now`; DataLoss when malformed.

@@ -1,11 +1,59 @@
 #include "store/redis/requests.hpp"
 
+#include <algorithm>
+#include <unordered_set>
+
 #include "store/redis/replies.hpp"
 
 namespace runq::internal {
 namespace {
 
 std::string quoted_id(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// The packed record of a new task (format: common.lua).
+std::string new_record(const NewTask& t, bool ready) {
+  constexpr char kSep = '\x1f';
+  std::string r = ready ? "pending" : "scheduled";
+  r.reserve(r.size() + t.queue.size() + 48);
+  r += kSep;
+  r += '0';           // deliveries
+  r.append(3, kSep);  // no token or lease yet
+  r += std::to_string(t.priority);
+  r += kSep;
+  r += std::to_string(t.max_deliveries);
+  r += kSep;
+  if (!ready) r += std::to_string(t.eta);
+  r.append(2, kSep);  // no progress yet
+  r += std::to_string(t.queue.size());
+  r += kSep;
+  r += t.queue;
+  return r;
+}
+
+// Tasks that go to the same ready list, or the same scheduled set.
+struct Group {
+  bool ready = true;
+  std::string_view queue;
+  int priority = 0;
+  Millis earliest = 0;  // scheduled: the smallest eta
+  std::vector<const NewTask*> tasks;
+};
+
+std::vector<Group> group_tasks(std::span<const NewTask* const> tasks, Millis now) {
+  std::vector<Group> groups;
+  for (const NewTask* t : tasks) {
+    bool ready = t->eta <= now;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+      return g.ready == ready && g.queue == t->queue && (!ready || g.priority == t->priority);
+    });
+    if (it == groups.end()) {
+      it = groups.insert(groups.end(), Group{ready, t->queue, t->priority, t->eta, {}});
+    }
+    it->earliest = std::min(it->earliest, t->eta);
+    it->tasks.push_back(t);
+  }
+  return groups;
+}
 
 }  // namespace
 
@@ -31,6 +79,35 @@ Status validate_task(const NewTask& t, std::size_t max_body) {
 void add_task_args(RedisArgs& args, const NewTask& t) {
   args.add(t.id).add(t.queue).add_int(t.priority).add_int(t.eta).add_int(t.max_deliveries);
   args.add(t.body);
+}
+
+std::vector<const NewTask*> distinct_ids(std::span<const NewTask> tasks) {
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(tasks.size());
+  std::vector<const NewTask*> out;
+  out.reserve(tasks.size());
+  for (const NewTask& t : tasks) {
+    if (seen.insert(t.id).second) out.push_back(&t);
+  }
+  return out;
+}
+
+void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* const> tasks) {
+  args.reserve(args.size() + 7 * tasks.size() + 8);
+  args.add_int(now).add_int(static_cast<std::int64_t>(tasks.size()));
+  for (const NewTask* t : tasks) args.add(t->id);
+  for (const NewTask* t : tasks) args.add(t->id).add_copy(new_record(*t, t->eta <= now));
+  for (const NewTask* t : tasks) args.add(t->id).add(t->body);
+  for (const Group& g : group_tasks(tasks, now)) {
+    args.add(g.ready ? "r" : "s").add(g.queue);
+    if (g.ready) {
+      args.add_int(g.priority).add_int(static_cast<std::int64_t>(g.tasks.size()));
+      for (const NewTask* t : g.tasks) args.add(t->id);
+    } else {
+      args.add_int(g.earliest).add_int(static_cast<std::int64_t>(g.tasks.size()));
+      for (const NewTask* t : g.tasks) args.add_int(t->eta).add(t->id);
+    }
+  }
 }
 
 Status validate_settlement(const Settlement& s) {

@@ -4,6 +4,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ namespace runq::internal {
 Status validate_task(const NewTask& t, std::size_t max_body);
 // id, queue, priority, eta, max_deliveries, body (borrowed from `t`).
 void add_task_args(RedisArgs& args, const NewTask& t);
+
+// The tasks of a batch without repeated ids: the first of each id wins, as if enqueued in turn.
+std::vector<const NewTask*> distinct_ids(std::span<const NewTask> tasks);
+// now, then the batch laid out for enqueue.lua (ids, records, bodies, ready lists and
+// scheduled sets). Borrows from the tasks.
+void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* const> tasks);
 
 // InvalidArgument for an empty id, or an ack whose state is not final.
 Status validate_settlement(const Settlement& s);

@@ -8,17 +8,20 @@ local max = tonumber(ARGV[4])
 local lease_until = now + tonumber(ARGV[5])
 local lease_until_text = ARGV[6]  -- stored as sent: no number formatting per task
 local budget = 1000  -- scheduled or leased tasks examined per call; the rest waits for the next
+local writes = new_writes()
 
 local function promote(q)
   local ids = redis.call('ZRANGEBYSCORE', skey(q), '-inf', now, 'LIMIT', 0, budget)
   if #ids == 0 then return end
   budget = budget - #ids
   local batch = new_batch()
-  for _, id in ipairs(ids) do
-    local t = read_task(id, 'p', 's')
-    if t and (t[2] == 'scheduled' or t[2] == 'retry') then
-      redis.call('HSET', tkey(id), 's', 'pending')
-      batch:add_ready(q, t[1] or '0', id)
+  local records = hmget(K_TASKS, ids)
+  for i, id in ipairs(ids) do
+    local t = parse(records[i])
+    if t and (t.s == 'scheduled' or t.s == 'retry') then
+      t.s = 'pending'
+      writes:put(id, t)
+      batch:add_ready(q, prio(t), id)
     end
   end
   redis.call('ZREM', skey(q), unpack(ids))
@@ -30,17 +33,19 @@ local function reclaim(q)
   if #ids == 0 then return end
   budget = budget - #ids
   local back = false
-  for _, id in ipairs(ids) do
-    local t = read_task(id, 's', 'd', 'md', 'w', 'p')
-    if t and t[1] == 'reserved' then
-      local d = tonumber(t[2]) or 0
-      if d >= (tonumber(t[3]) or 1) then
-        dead_letter(id, q, 'lease lapsed ' .. d .. ' times; last worker ' .. (t[4] or '?') ..
+  local records = hmget(K_TASKS, ids)
+  for i, id in ipairs(ids) do
+    local t = parse(records[i])
+    if t and t.s == 'reserved' then
+      local d = tonumber(t.d) or 0
+      if d >= (tonumber(t.md) or 1) then
+        local w = t.w ~= '' and t.w or '?'
+        dead_letter(writes, id, t, 'lease lapsed ' .. d .. ' times; last worker ' .. w ..
                     ' stopped heartbeating', now)
       else
-        redis.call('HSET', tkey(id), 's', 'pending')
-        redis.call('HDEL', tkey(id), 'w', 'le')
-        redis.call('LPUSH', qkey(q, t[5] or '0'), id)  -- back at the front: it was first
+        t.s, t.w, t.le = 'pending', '', ''
+        writes:put(id, t)
+        redis.call('LPUSH', qkey(q, prio(t)), id)  -- back at the front: it was first
         back = true
       end
     end
@@ -59,41 +64,59 @@ for _, q in ipairs(due) do
   end
   rearm_timer(q)
 end
+-- Housekeeping first: a task it made ready or dead is read again below.
+writes:flush()
+writes = new_writes()
 
 local out = {}
 local got = 0
 local token = nil  -- next fencing token; allocated on the first hand-out only (no idle writes)
+local seen = {}    -- an id listed twice is handed out once
 
--- Leases one popped id. Stale index entries (no such task, or not pending) are dropped.
-local function take(id, q, leased)
-  local t = read_task(id, 's', 'b', 'd', 'md')
-  if not t then
-    quarantine(id, q, now)
-    return
+-- state, deliveries, (token, lease: rewritten), then the rest from priority on, whose
+-- max_deliveries is checked.
+local HEAD = '^([^\31]*)\31([^\31]*)\31[^\31]*\31[^\31]*\31' ..
+             '(([^\31]*)\31([^\31]*)\31[^\31]*\31[^\31]*\31%d+\31.*)$'
+
+-- Leases the popped ids of queue q. Stale index entries (no such task, or not pending) are
+-- dropped; unreadable records are dead-lettered.
+local function take(ids, q, leased)
+  local records = hmget(K_TASKS, ids)
+  local bodies = hmget(K_BODIES, ids)
+  for i, id in ipairs(ids) do
+    local record, body = records[i], bodies[i]
+    local s, d, rest, p, md
+    if record then s, d, rest, p, md = string.match(record, HEAD) end
+    if s == 'pending' and body and tonumber(d) and tonumber(md) and not seen[id] then
+      if not token then token = redis.call('INCRBY', K_TOKEN, max - got) - (max - got) end
+      token = token + 1
+      d = tonumber(d) + 1
+      -- a pending task has no worker: the worker goes at the very end
+      writes:set('tasks', id, 'reserved' .. SEP .. d .. SEP .. token .. SEP .. lease_until_text
+                 .. SEP .. rest .. worker)
+      leased[#leased + 1] = lease_until_text
+      leased[#leased + 1] = id
+      local n = #out
+      out[n + 1] = id
+      out[n + 2] = q
+      out[n + 3] = body
+      out[n + 4] = token
+      out[n + 5] = d
+      out[n + 6] = lease_until
+      got = got + 1
+    else
+      local t = parse(record)
+      if seen[id] or (not record and not body) or (t and t.s ~= 'pending' and STATES[t.s]) then
+        -- the index entry is stale: the task moved on, or never existed
+      elseif not t then
+        quarantine(writes, id, q, record, now)
+      else
+        dead_letter(writes, id, t,
+                    'corrupt task record: state, body or delivery counters unreadable', now)
+      end
+    end
+    seen[id] = true
   end
-  if t[1] ~= 'pending' and (STATES[t[1]] or not (t[2] or t[3] or t[4])) then
-    return  -- the index entry is stale: the task moved on, or never existed
-  end
-  local d = tonumber(t[3])
-  if t[1] ~= 'pending' or not t[2] or not d or not tonumber(t[4]) then
-    dead_letter(id, q, 'corrupt task record: state, body or delivery counters unreadable', now)
-    return
-  end
-  if not token then token = redis.call('INCRBY', K_TOKEN, max - got) - (max - got) end
-  token = token + 1
-  d = d + 1
-  redis.call('HSET', tkey(id), 's', 'reserved', 'tok', token, 'd', d, 'w', worker,
-             'le', lease_until_text)
-  leased[#leased + 1] = lease_until_text
-  leased[#leased + 1] = id
-  local n = #out
-  out[n + 1] = id
-  out[n + 2] = q
-  out[n + 3] = t[2]
-  out[n + 4] = token
-  out[n + 5] = d
-  out[n + 6] = lease_until
-  got = got + 1
 end
 
 -- Pops up to n ids from the highest-priority non-empty ready list of q (LMPOP: one call).
@@ -120,7 +143,7 @@ for i = 7, #ARGV do
     while got < max do
       local ids = pop(q, keys, max - got)
       if #ids == 0 then break end
-      for _, id in ipairs(ids) do take(id, q, leased) end
+      take(ids, q, leased)
     end
     if #leased > 0 then
       zadd_all(lkey(q), leased)
@@ -128,6 +151,7 @@ for i = 7, #ARGV do
     end
   end
 end
+writes:flush()
 -- Work left behind (the batch is full): make sure other waiting workers wake up for it. A
 -- worker blocked on several queues may have taken the token of a queue it did not serve.
 if got >= max then

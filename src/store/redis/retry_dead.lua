@@ -4,19 +4,28 @@ local ids = {}
 for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
 if #ids == 0 then ids = redis.call('ZRANGE', K_DEAD, 0, -1) end
 local batch = new_batch()
+local writes = new_writes()
 local count = 0
-for _, id in ipairs(ids) do
+local records = hmget(K_TASKS, ids)
+local cleared = {}
+for n, id in ipairs(ids) do
   if redis.call('ZSCORE', K_DEAD, id) then
     redis.call('ZREM', K_DEAD, id)
-    local t = read_task(id, 's', 'q', 'p')
-    if t and t[1] == 'dead' and t[2] then
-      redis.call('HSET', tkey(id), 's', 'pending', 'd', 0)
-      redis.call('HDEL', tkey(id), 'why', 'died', 'r', 'w', 'le', 'eta')
-      redis.call('HINCRBY', K_DEADN, t[2], -1)
-      batch:add_ready(t[2], t[3] or '0', id)
+    local t = parse(records[n])
+    if t and t.s == 'dead' and t.q ~= '' then
+      t.s, t.d, t.w, t.le, t.eta = 'pending', '0', '', '', ''
+      writes:put(id, t)
+      cleared[#cleared + 1] = id
+      redis.call('HINCRBY', K_DEADN, t.q, -1)
+      batch:add_ready(t.q, prio(t), id)
       count = count + 1
     end
   end
 end
+if #cleared > 0 then
+  hash_call('HDEL', K_REASONS, cleared)
+  hash_call('HDEL', K_RESULTS, cleared)
+end
+writes:flush()
 batch:flush()
 return count

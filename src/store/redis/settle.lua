@@ -10,15 +10,25 @@ local flags = {}
 local completed, failed, duplicates = 0, 0, 0
 local unleased = {}  -- queue -> ids whose lease ends here
 local expiring = {}  -- second of expiry -> finished ids (cleanup's index, see common.lua)
+local writes = new_writes()
 
--- The task hash (and its body) goes; a compact finished record stays until its ttl.
-local function ack(id, k, t, state, result, ttl)
+local finished = {}  -- (id, finished record) pairs
+local expires_text = {}  -- ttl -> expiry as text: acks of a batch mostly share their ttl
+
+-- The live record (and its body) goes; a compact finished record stays until its ttl.
+-- d, p, pr: deliveries, priority, progress as stored.
+local function ack(id, d, p, pr, state, result, ttl)
   ttl = math.max(ttl, 1)
-  local expires = now + ttl
-  redis.call('DEL', k)
-  redis.call('SET', fkey(id), state .. SEP .. expires .. SEP .. (t[4] or '0') .. SEP ..
-             (t[5] or '0') .. SEP .. (t[6] or '') .. SEP .. result, 'PX', ttl + EXPIRY_GRACE_MS)
-  local second = math.floor(expires / 1000)
+  local expires = expires_text[ttl]
+  if not expires then
+    expires = tostring(now + ttl)
+    expires_text[ttl] = expires
+  end
+  writes:remove(id)
+  local n = #finished
+  finished[n + 1] = id
+  finished[n + 2] = state .. SEP .. expires .. SEP .. d .. SEP .. p .. SEP .. pr .. SEP .. result
+  local second = math.floor((now + ttl) / 1000)
   local ids = expiring[second]
   if not ids then ids = {}; expiring[second] = ids end
   ids[#ids + 1] = id
@@ -27,63 +37,78 @@ local function ack(id, k, t, state, result, ttl)
   notify(id)
 end
 
-local function retry(id, k, q, result, retry_at, body)
-  redis.call('HSET', k, 's', 'retry', 'eta', retry_at, 'd', 0)
-  if body ~= '' then redis.call('HSET', k, 'b', body) end
-  redis.call('HDEL', k, 'w', 'le')
+local function retry(id, t, result, retry_at, body)
+  t.s, t.eta, t.d, t.w, t.le = 'retry', retry_at, 0, '', ''
+  writes:put(id, t)
+  if body ~= '' then writes:set('bodies', id, body) end
   if result ~= '' then
-    redis.call('HSET', k, 'r', result)
+    writes:set('results', id, result)
     notify(id)
   end
-  ensure_type(skey(q), 'zset')
-  redis.call('ZADD', skey(q), retry_at, id)
-  redis.call('ZADD', K_TIMERS, 'LT', retry_at, q)
-  wake(q)  -- waiting workers recompute how long to sleep
+  ensure_type(skey(t.q), 'zset')
+  redis.call('ZADD', skey(t.q), retry_at, id)
+  redis.call('ZADD', K_TIMERS, 'LT', retry_at, t.q)
+  wake(t.q)  -- waiting workers recompute how long to sleep
 end
 
-local function release(id, k, q, t)
-  redis.call('HSET', k, 's', 'pending', 'd', math.max((tonumber(t[4]) or 1) - 1, 0))
-  redis.call('HDEL', k, 'w', 'le')
-  local key = qkey(q, t[5] or '0')
+local function release(id, t)
+  t.s, t.d, t.w, t.le = 'pending', math.max((tonumber(t.d) or 1) - 1, 0), '', ''
+  writes:put(id, t)
+  local key = qkey(t.q, prio(t))
   ensure_type(key, 'list')
   redis.call('LPUSH', key, id)  -- back at the front: it was first in line
-  wake(q)
+  wake(t.q)
 end
 
-for i = 3, #ARGV, 7 do
-  local outcome, id, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local k = tkey(id)
-  local t = read_task(id, 's', 'tok', 'q', 'd', 'p', 'pr')
-  if not t or t[1] ~= 'reserved' or t[2] ~= token or not t[3] then
+local ids = {}
+for i = 3, #ARGV, 7 do ids[#ids + 1] = ARGV[i + 1] end
+local records = hmget(K_TASKS, ids)
+local settled = {}  -- an id settled earlier in this batch: its holder is gone
+-- The fields an ack needs: state, deliveries, token, priority, progress, #queue, queue...
+local HEAD = '^([^\31]*)\31([^\31]*)\31([^\31]*)\31[^\31]*\31([^\31]*)\31[^\31]*\31[^\31]*\31' ..
+             '([^\31]*)\31(%d+)\31(.*)$'
+for n, id in ipairs(ids) do
+  local i = 3 + (n - 1) * 7
+  local s, d, tok, p, pr, ql, rest
+  if not settled[id] and records[n] then
+    s, d, tok, p, pr, ql, rest = string.match(records[n], HEAD)
+  end
+  local q = ql and tonumber(ql) <= #rest and string.sub(rest, 1, tonumber(ql))
+  if s ~= 'reserved' or tok ~= ARGV[i + 2] or not q or q == '' then
     duplicates = duplicates + 1
-    flags[#flags + 1] = 0
+    flags[n] = 0
   else
-    local q = t[3]
+    settled[id] = true
     local list = unleased[q]
     if not list then list = {}; unleased[q] = list end
     list[#list + 1] = id
-    local result, number, text = ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6]
+    local outcome, result, number, text = ARGV[i], ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6]
     if outcome == 'a' then
-      ack(id, k, t, ARGV[i + 3], result, number)
-    elseif outcome == 'r' then
-      retry(id, k, q, result, number, text)
-    elseif outcome == 'd' then
-      dead_letter(id, q, text, now)
-      if result ~= '' then redis.call('HSET', k, 'r', result) end
+      ack(id, d, p, pr, ARGV[i + 3], result, number)
     else
-      release(id, k, q, t)
+      local t = parse(records[n])
+      if outcome == 'r' then
+        retry(id, t, result, number, text)
+      elseif outcome == 'd' then
+        dead_letter(writes, id, t, text, now)
+        if result ~= '' then writes:set('results', id, result) end
+      else
+        release(id, t)
+      end
     end
-    flags[#flags + 1] = 1
+    flags[n] = 1
   end
 end
+writes:flush()
+if #finished > 0 then hash_call('HSET', K_FINISHED, finished) end
 
-for q, ids in pairs(unleased) do
-  for j = 1, #ids, 4000 do
-    redis.pcall('ZREM', lkey(q), unpack(ids, j, math.min(j + 3999, #ids)))
+for q, list in pairs(unleased) do
+  for j = 1, #list, ARGS_CHUNK do
+    redis.pcall('ZREM', lkey(q), unpack(list, j, math.min(j + ARGS_CHUNK - 1, #list)))
   end
 end
-for second, ids in pairs(expiring) do
-  rpush_all(xkey(second), ids)
+for second, list in pairs(expiring) do
+  rpush_all(xkey(second), list)
   redis.call('ZADD', K_EXPIRY, 'NX', second, second)
 end
 if completed > 0 then redis.call('HINCRBY', K_STATS, 'completed', completed) end
