@@ -57,7 +57,6 @@ namespace runq {
 namespace {
 
 using internal::Backoff;
-using internal::kScriptBodies;
 using internal::RedisArgs;
 using internal::RedisPool;
 using internal::Reply;
@@ -66,6 +65,11 @@ using internal::Script;
 constexpr std::size_t kEnqueueChunk = 1000;  // tasks per script call inside one MULTI
 constexpr Millis kDoneTokenTtlMs = 60'000;
 constexpr Millis kMaxBlockMs = 3'600'000;  // longest single BLPOP; longer waits loop
+constexpr std::string_view kFunctionMissing = "runq's functions are not loaded";
+
+bool is_function_missing_status(const Status& s) {
+  return s.code() == StatusCode::kNotFound && s.message() == kFunctionMissing;
+}
 
 Millis system_now() { return to_millis(std::chrono::system_clock::now().time_since_epoch()); }
 
@@ -77,44 +81,21 @@ std::string format_double(double v) {
   return ec == std::errc() ? std::string(buf, end) : "0";
 }
 
-// A script without its whole-line comments: smaller to send (redis refuses arguments over
-// 16 KB from a client that has not authenticated yet, which would hide a missing password).
-std::string without_comment_lines(std::string_view src) {
-  std::string out;
-  out.reserve(src.size());
-  while (!src.empty()) {
-    std::size_t end = src.find('\n');
-    std::string_view line = src.substr(0, end == std::string_view::npos ? src.size() : end + 1);
-    src.remove_prefix(line.size());
-    std::size_t code = line.find_first_not_of(" \t");
-    if (code == std::string_view::npos || line.substr(code, 2) != "--") out += line;
-  }
-  return out;
-}
-
 class RedisStore final : public Store {
  public:
-  explicit RedisStore(const RedisStoreOptions& opts) : opts_(opts), pool_(endpoint_of(opts)) {
-    for (std::string_view body : kScriptBodies) {
-      sources_.push_back(without_comment_lines(std::string(embedded::redis_scripts_common) + "\n" +
-                                               std::string(body)));
-    }
-  }
+  explicit RedisStore(const RedisStoreOptions& opts)
+      : opts_(opts), pool_(endpoint_of(opts)), lib_(internal::build_function_library()) {}
 
-  // Connects once and loads the scripts: a server that is down or refuses the password is
-  // reported when the store is opened, not at the first call.
+  // Connects once and makes sure the function library is loaded: a server that is down or
+  // refuses the password is reported when the store is opened, not at the first call.
   Status open() {
-    std::vector<RedisArgs> loads;
-    for (const std::string& src : sources_) loads.push_back(RedisArgs{"SCRIPT", "LOAD", src});
-    std::vector<const RedisArgs*> ptrs;
-    for (const RedisArgs& a : loads) ptrs.push_back(&a);
+    RedisArgs list{"FUNCTION", "LIST", "LIBRARYNAME", lib_.name};
+    const RedisArgs* one[] = {&list};
     std::vector<Reply> replies;
-    RUNQ_RETURN_IF_ERROR(round_trip(ptrs, &replies, "loading scripts on"));
-    for (const Reply& r : replies) {
-      RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), "loading scripts on", nullptr, r.get()));
-      shas_.emplace_back(internal::reply_text(r.get()));
-    }
-    return ok_status();
+    RUNQ_RETURN_IF_ERROR(round_trip(one, &replies, kLoading));
+    RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kLoading, nullptr, replies[0].get()));
+    if (replies[0]->type == REDIS_REPLY_ARRAY && replies[0]->elements > 0) return ok_status();
+    return load_library();
   }
 
   Status enqueue(std::span<const NewTask> tasks, Millis now) override;
@@ -162,6 +143,8 @@ class RedisStore final : public Store {
   Status round_trip(std::span<const RedisArgs* const> commands, std::vector<Reply>* replies,
                     std::string_view doing);
   RedisArgs script_call(Script s) const;
+  Status load_library();
+  static constexpr std::string_view kLoading = "loading runq's functions on";
   Result<Reply> run(Script s, const RedisArgs& args, std::string_view doing);
   Result<std::int64_t> run_int(Script s, const RedisArgs& args, std::string_view doing);
   Result<std::optional<std::string>> blocking_pop(const std::vector<std::string>& keys,
@@ -172,13 +155,13 @@ class RedisStore final : public Store {
   Result<Millis> time_to_wait(const std::vector<std::string>& queues, Millis timeout_ms);
   std::vector<std::string> wake_keys(const std::vector<std::string>& queues) const;
   Status enqueue_chunks(std::span<const NewTask> tasks, Millis now);
+  Status enqueue_transaction(std::span<const NewTask> tasks, Millis now);
   Result<bool> wait_task_once(std::string_view id, Millis timeout_ms);
   Result<StoreStats> parse_stats(const redisReply* r) const;
 
   RedisStoreOptions opts_;
   RedisPool pool_;
-  std::vector<std::string> sources_;  // common.lua + script, per Script
-  std::vector<std::string> shas_;     // filled by open(), read-only afterwards
+  const internal::FunctionLibrary lib_;
   std::atomic<Millis> clock_offset_{0};
 };
 
@@ -208,23 +191,30 @@ Status RedisStore::round_trip(std::span<const RedisArgs* const> commands,
 
 RedisArgs RedisStore::script_call(Script s) const {
   RedisArgs args;
-  args.add("EVALSHA").add(shas_[static_cast<int>(s)]).add("0").add(opts_.key_prefix);
+  args.add("FCALL").add_copy(lib_.function(s)).add("0").add(opts_.key_prefix);
   return args;
 }
 
-// Runs a script call built by script_call(); after a SCRIPT FLUSH or a server restart the
-// script is loaded again and the call retried once.
-Result<Reply> RedisStore::run(Script s, const RedisArgs& args, std::string_view doing) {
+// Loads the library; another client loading it at the same time is fine.
+Status RedisStore::load_library() {
+  RedisArgs load{"FUNCTION", "LOAD", lib_.source};
+  const RedisArgs* one[] = {&load};
+  std::vector<Reply> replies;
+  RUNQ_RETURN_IF_ERROR(round_trip(one, &replies, kLoading));
+  if (internal::is_error_reply(replies[0].get(), "ERR Library '" + lib_.name + "' already exists"))
+    return ok_status();
+  return redis_status(pool_.endpoint(), kLoading, nullptr, replies[0].get());
+}
+
+// Runs a call built by script_call(); after a FUNCTION FLUSH or a restart of a server that
+// keeps no data the library is loaded again and the call retried once.
+Result<Reply> RedisStore::run(Script, const RedisArgs& args, std::string_view doing) {
   const RedisArgs* one[] = {&args};
   std::vector<Reply> replies;
   RUNQ_RETURN_IF_ERROR(round_trip(one, &replies, doing));
-  if (internal::is_error_reply(replies[0].get(), "NOSCRIPT")) {
-    RedisArgs load{"SCRIPT", "LOAD", sources_[static_cast<int>(s)]};
-    const RedisArgs* both[] = {&load, &args};  // one round trip, in order
-    RUNQ_RETURN_IF_ERROR(round_trip(both, &replies, doing));
-    RUNQ_RETURN_IF_ERROR(
-        redis_status(pool_.endpoint(), "loading scripts on", nullptr, replies[0].get()));
-    replies.erase(replies.begin());
+  if (internal::is_function_missing(replies[0].get())) {
+    RUNQ_RETURN_IF_ERROR(load_library());
+    RUNQ_RETURN_IF_ERROR(round_trip(one, &replies, doing));
   }
   RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), doing, nullptr, replies[0].get()));
   return std::move(replies[0]);
@@ -285,14 +275,22 @@ Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   return run(Script::kEnqueue, args, "enqueueing tasks on").status();
 }
 
-// A large batch: several script calls in one MULTI/EXEC, so still all or nothing. EVAL (not
-// EVALSHA) because a missing script inside MULTI would fail only its own part.
+// A large batch: several function calls in one MULTI/EXEC, so still all or nothing. When the
+// library is missing every part fails alike (nothing is applied): it is loaded and the whole
+// transaction sent again.
 Status RedisStore::enqueue_chunks(std::span<const NewTask> all, Millis now) {
+  Status first = enqueue_transaction(all, now);
+  if (!is_function_missing_status(first)) return first;
+  RUNQ_RETURN_IF_ERROR(load_library());
+  return enqueue_transaction(all, now);
+}
+
+Status RedisStore::enqueue_transaction(std::span<const NewTask> all, Millis now) {
   const std::vector<const NewTask*> tasks = internal::distinct_ids(all);
   std::vector<RedisArgs> commands;
   for (std::size_t i = 0; i < tasks.size(); i += kEnqueueChunk) {
     RedisArgs& a = commands.emplace_back();
-    a.add("EVAL").add(sources_[static_cast<int>(Script::kEnqueue)]).add("0").add(opts_.key_prefix);
+    a = script_call(Script::kEnqueue);
     internal::add_enqueue_args(
         a, now, std::span(tasks).subspan(i, std::min(kEnqueueChunk, tasks.size() - i)));
   }
@@ -314,6 +312,9 @@ Status RedisStore::enqueue_chunks(std::span<const NewTask> all, Millis now) {
   const redisReply* exec = replies.back().get();
   RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, exec));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(exec, 1, kDoing));
+  if (exec->elements > 0 && internal::is_function_missing(exec->element[0])) {
+    return not_found_error(std::string(kFunctionMissing));
+  }
   for (std::size_t i = 0; i < exec->elements; ++i) {
     RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, exec->element[i]));
   }
@@ -405,7 +406,7 @@ Result<std::vector<Delivery>> RedisStore::wait_and_reserve(const ReserveRequest&
   RUNQ_RETURN_IF_ERROR(
       blocking_pop(wake_keys(req.queues), wait, "waiting for work on", &call, &reply).status());
   if (!reply) return std::vector<Delivery>{};
-  if (internal::is_error_reply(reply.get(), "NOSCRIPT")) {  // flushed: reload and reserve
+  if (internal::is_function_missing(reply.get())) {  // flushed: reload and reserve
     fresh.now = clock.now_ms();
     return reserve(fresh);
   }

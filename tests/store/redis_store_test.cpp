@@ -163,18 +163,21 @@ TEST(RedisStoreConnect, WrongPasswordIsOneClearFailedPrecondition) {
 
 // ---- scripts --------------------------------------------------------------------------------
 
-TEST(RedisStoreScripts, ScriptFlushIsRecoveredTransparently) {
+// FUNCTION FLUSH (or a restart of a server that keeps no data) drops runq's function library:
+// every kind of call loads it again and goes on, including a multi-chunk enqueue.
+TEST(RedisStoreScripts, FunctionFlushIsRecoveredTransparently) {
   RedisServer server;
   RUNQ_START_REDIS_OR_SKIP(server);
   auto store = open_or_die(server.url());
   ASSERT_NE(store, nullptr);
+  ASSERT_EQ(server.command({"FUNCTION", "FLUSH"}), "OK");
   std::vector<NewTask> tasks = {task("a"), task("b")};
   ASSERT_TRUE(store->enqueue(tasks, kNow).ok());
-  ASSERT_EQ(server.command({"SCRIPT", "FLUSH"}), "OK");
+  ASSERT_EQ(server.command({"FUNCTION", "FLUSH"}), "OK");
   auto got = store->reserve(request({"default"}));
   ASSERT_TRUE(got.ok()) << got.status().to_string();
   EXPECT_EQ(ids_of(*got), (std::vector<std::string>{"a", "b"}));
-  ASSERT_EQ(server.command({"SCRIPT", "FLUSH"}), "OK");
+  ASSERT_EQ(server.command({"FUNCTION", "FLUSH"}), "OK");
   std::vector<Settlement> acks(2);
   for (int i = 0; i < 2; ++i) {
     acks[i].id = (*got)[i].id;
@@ -184,6 +187,29 @@ TEST(RedisStoreScripts, ScriptFlushIsRecoveredTransparently) {
   auto flags = store->settle(acks, kNow + 1);
   ASSERT_TRUE(flags.ok()) << flags.status().to_string();
   EXPECT_EQ(*flags, (std::vector<bool>{true, true}));
+
+  ASSERT_EQ(server.command({"FUNCTION", "FLUSH"}), "OK");
+  std::vector<NewTask> many;
+  for (int i = 0; i < 2500; ++i) many.push_back(task("m" + std::to_string(i)));
+  ASSERT_TRUE(store->enqueue(many, kNow).ok());
+  auto all = store->reserve(request({"default"}, 3000));
+  ASSERT_TRUE(all.ok()) << all.status().to_string();
+  EXPECT_EQ(all->size(), 2500u);
+}
+
+// Stores of two runq versions can share a server: each loads and calls its own library. A
+// store opened while the library is already loaded does not load it again.
+TEST(RedisStoreScripts, OpeningLoadsTheLibraryOnce) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto first = open_or_die(server.url());
+  ASSERT_NE(first, nullptr);
+  auto second = open_or_die(server.url());
+  ASSERT_NE(second, nullptr);
+  std::string listed = server.command({"FUNCTION", "LIST"});
+  EXPECT_NE(listed.find("runq_"), std::string::npos) << listed;
+  std::string stats = server.command({"INFO", "commandstats"});
+  EXPECT_NE(stats.find("cmdstat_function|load:calls=1,"), std::string::npos) << stats;
 }
 
 TEST(RedisStoreScripts, LargeBatchIsAllOrNothing) {

@@ -1,21 +1,44 @@
--- Prepended to every runq script when it is loaded: key names and the state changes that
--- several scripts share. ARGV[1] is always the key prefix of the store. Key layout is
--- documented at the top of src/store/redis_store.cpp.
-local P = ARGV[1]
-local K_TASKS = P .. 'tasks'      -- HASH id -> packed record (see below)
-local K_BODIES = P .. 'bodies'    -- HASH id -> body
-local K_RESULTS = P .. 'results'  -- HASH id -> result of a live task (retry, dead letter)
-local K_REASONS = P .. 'reasons'  -- HASH id -> why a task is dead
-local K_CORRUPT = P .. 'corrupt'  -- HASH id -> an unreadable record, kept for inspection
-local K_FINISHED = P .. 'finished'  -- HASH id -> finished record (see below)
-local K_QUEUES = P .. 'queues'
-local K_TIMERS = P .. 'timers'
-local K_DEAD = P .. 'dead'
-local K_DEADN = P .. 'deadn'
-local K_STATS = P .. 'stats'
-local K_TOKEN = P .. 'token'
-local K_WAITING = P .. 'waiting'
-local K_EXPIRY = P .. 'xb'  -- ZSET of seconds; LIST P x:<second> = ids finished to expire then
+-- The top of the runq function library (see redis_store.cpp): key names and the state
+-- changes that several functions share. Every function starts with enter(ARGV): ARGV[1] is
+-- always the key prefix of the store. Key layout is documented at the top of
+-- src/store/redis_store.cpp. This part runs once, when the library is loaded; what depends on
+-- the call lives in the locals that enter() sets (Redis runs one function at a time).
+local P
+local K_TASKS  -- HASH id -> packed record (see below)
+local K_BODIES  -- HASH id -> body
+local K_RESULTS  -- HASH id -> result of a live task (retry, dead letter)
+local K_REASONS  -- HASH id -> why a task is dead
+local K_CORRUPT  -- HASH id -> an unreadable record, kept for inspection
+local K_FINISHED  -- HASH id -> finished record (see below)
+local K_QUEUES
+local K_TIMERS
+local K_DEAD
+local K_DEADN
+local K_STATS
+local K_TOKEN
+local K_WAITING
+local K_EXPIRY  -- ZSET of seconds; LIST P x:<second> = ids finished to expire then
+local any_waiter  -- whether anyone waits for a task at all: checked once per call
+local function enter(argv)
+  if argv[1] ~= P then
+    P = argv[1]
+    K_TASKS = P .. 'tasks'
+    K_BODIES = P .. 'bodies'
+    K_RESULTS = P .. 'results'
+    K_REASONS = P .. 'reasons'
+    K_CORRUPT = P .. 'corrupt'
+    K_FINISHED = P .. 'finished'
+    K_QUEUES = P .. 'queues'
+    K_TIMERS = P .. 'timers'
+    K_DEAD = P .. 'dead'
+    K_DEADN = P .. 'deadn'
+    K_STATS = P .. 'stats'
+    K_TOKEN = P .. 'token'
+    K_WAITING = P .. 'waiting'
+    K_EXPIRY = P .. 'xb'
+  end
+  any_waiter = nil
+end
 
 local function xkey(second) return P .. 'x:' .. second end
 -- Ready tasks: one LIST per queue and priority, FIFO; reserve pops the highest priority first.
@@ -150,7 +173,6 @@ end
 
 -- Tells wait_task callers that id reached a final state or got a result. The token list
 -- outlives the script briefly so a waiter that is between its check and its BLPOP sees it.
-local any_waiter = nil  -- whether anyone waits at all: checked once per script
 local function notify(id)
   if any_waiter == nil then any_waiter = redis.call('EXISTS', K_WAITING) == 1 end
   if any_waiter and redis.call('ZSCORE', K_WAITING, id) then

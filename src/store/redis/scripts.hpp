@@ -1,10 +1,11 @@
-// The Lua scripts of the redis:// store (src/store/redis/*.lua, embedded at build time), and
-// the retry policy around them.
+// The Lua code of the redis:// store (src/store/redis/*.lua, embedded at build time), loaded
+// as one Redis function library, and the retry policy around calls.
 #pragma once
 
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <string>
 #include <string_view>
 
 #include "runq/clock.hpp"
@@ -12,7 +13,7 @@
 
 namespace runq::internal {
 
-// Every script is sent as common.lua followed by its own body.
+// The functions of the library: each *.lua file but common.lua is the body of one.
 enum class Script {
   kEnqueue,
   kReserve,
@@ -44,6 +45,30 @@ inline constexpr std::string_view kScriptBodies[] = {
     embedded::redis_scripts_schedules,  embedded::redis_scripts_workers,
 };
 static_assert(std::size(kScriptBodies) == static_cast<std::size_t>(Script::kCount));
+inline constexpr std::string_view kScriptNames[] = {
+    "enqueue",   "reserve",    "settle",    "extend",     "progress",   "wait_peek",
+    "wait_task", "stats",      "list_dead", "retry_dead", "purge_dead", "purge_queue",
+    "cleanup",   "claim_tick", "schedules", "workers",
+};
+static_assert(std::size(kScriptNames) == static_cast<std::size_t>(Script::kCount));
+
+// The Redis function library (FUNCTION LOAD; Redis 7): common.lua runs once when the library
+// loads, and each script body becomes one function that starts with enter(ARGV). Compared
+// with EVALSHA of common.lua + body, a call no longer rebuilds the shared helpers, which was
+// most of the cost of a small call. The name carries a hash of the code, so different runq
+// versions can share a server, each calling its own functions.
+struct FunctionLibrary {
+  std::string name;    // "runq_" + 16 hex digits
+  std::string source;  // "#!lua name=..." + code, whole-line comments removed
+  std::string function(Script s) const {
+    return name + "_" + std::string(kScriptNames[static_cast<int>(s)]);
+  }
+};
+FunctionLibrary build_function_library();
+
+// A reply saying the function (so the library) is not loaded: after FUNCTION FLUSH, or a
+// restart of a server that does not persist its data.
+bool is_function_missing(const redisReply* r);
 
 // Pauses between attempts while block-and-retry allows; false = give up now.
 class Backoff {
