@@ -1,6 +1,8 @@
-// The redis:// store. Every state change that touches more than one key is one Lua script
-// (src/store/redis/*.lua, each prefixed with common.lua) run by EVALSHA, so each call is
-// atomic; a batch (enqueue, reserve, settle, extend) is one round trip.
+// The redis:// store (Redis 7 or later). Every state change that touches more than one key is
+// one call of a Lua function (src/store/redis/*.lua: common.lua plus one file per function,
+// loaded as one library with FUNCTION LOAD and called by FCALL), so each call is atomic; a
+// batch (enqueue, reserve, settle, extend) is one round trip, and a batch costs a fixed number
+// of Redis commands however many tasks it holds.
 //
 // Key layout (P = key prefix, "runq:" by default):
 //   P tasks        HASH  id -> the packed record of a live task (queued, scheduled, reserved,
