@@ -272,7 +272,10 @@ class Store {
   // Deletes PENDING and SCHEDULED tasks of `queue` (not running ones). Returns how many.
   virtual Result<std::int64_t> purge_queue(std::string_view queue) = 0;
   // Deletes expired results and trims finished history / dead letters beyond retention.
-  // Called periodically by workers. Returns how many records were removed.
+  // Called periodically by workers. Returns how many records were removed. One call may stop
+  // after a bounded amount of work so that it never holds the store for long (Redis: 10,000
+  // expired results and 1,000 dead letters); workers call it once a minute, and again at
+  // their next tick while it keeps removing 1,000 or more.
   virtual Result<std::int64_t> cleanup(Millis now) = 0;
 
   // ---- periodic schedules -------------------------------------------------------------

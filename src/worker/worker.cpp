@@ -147,6 +147,8 @@ class Worker::Impl {
   static constexpr int kMaxAdaptivePrefetch = 256;
   // Longest single wait for work: a stopping worker notices the stop within this long.
   static constexpr Millis kIdleWaitMs = 200;
+  static constexpr Millis kCleanupEveryMs = 60'000;
+  static constexpr std::int64_t kCleanupAgainAt = 1000;  // removed by one call: more is left
 
   void notify_all_cvs() {
     work_cv_.notify_all();
@@ -402,6 +404,7 @@ class Worker::Impl {
   void keeper_loop() {
     Millis tick = std::max<Millis>(20, std::min(opts_.lease_ms / 3, opts_.heartbeat_ms));
     Millis last_beat = 0, last_extend = app_.clock().now_ms(), last_cleanup = 0;
+    bool cleanup_behind = false;
     while (true) {
       {
         std::unique_lock lock(mu_);
@@ -419,8 +422,11 @@ class Worker::Impl {
         (void)store_->heartbeat(worker_info());
         last_beat = now;
       }
-      if (now - last_cleanup >= 60'000) {
-        (void)store_->cleanup(now);
+      if (cleanup_behind || now - last_cleanup >= kCleanupEveryMs) {
+        // A store may bound the work of one call (Redis: 10,000 expired results): while it
+        // keeps finding that much, clean up again at the next tick instead of in a minute.
+        Result<std::int64_t> removed = store_->cleanup(now);
+        cleanup_behind = removed.ok() && *removed >= kCleanupAgainAt;
         last_cleanup = now;
       }
     }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "runq/runq.hpp"
 #include "runq/store.hpp"
 #include "store/redis_store.hpp"
 #include "support/redis_server.hpp"
@@ -210,6 +211,49 @@ TEST(RedisStoreScripts, OpeningLoadsTheLibraryOnce) {
   EXPECT_NE(listed.find("runq_"), std::string::npos) << listed;
   std::string stats = server.command({"INFO", "commandstats"});
   EXPECT_NE(stats.find("cmdstat_function|load:calls=1,"), std::string::npos) << stats;
+}
+
+// Expired results are removed by cleanup alone, and one Redis cleanup call removes at most
+// 10,000: a worker that finds a backlog cleans up again at its next tick, not a minute later.
+TEST(RedisStoreCleanup, WorkerWorksOffABacklogOfExpiredResults) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  constexpr std::size_t kTasks = 12'000;
+  std::vector<NewTask> tasks;
+  for (std::size_t i = 0; i < kTasks; ++i) tasks.push_back(task("x" + std::to_string(i)));
+  ASSERT_TRUE(store->enqueue(tasks, kNow).ok());
+  std::size_t acked = 0;
+  for (int round = 0; round < 20 && acked < kTasks; ++round) {
+    auto got = store->reserve(request({"default"}, 1000));
+    ASSERT_TRUE(got.ok()) << got.status().to_string();
+    std::vector<Settlement> acks;
+    for (const Delivery& d : *got) {
+      Settlement s;
+      s.id = d.id;
+      s.token = d.token;
+      s.result = "{}";
+      s.result_ttl = 1;  // expired long before the worker's (real) clock reads it
+      acks.push_back(std::move(s));
+    }
+    ASSERT_TRUE(store->settle(acks, kNow).ok());
+    acked += got->size();
+  }
+  ASSERT_EQ(acked, kTasks);
+  ASSERT_EQ(server.command({"HLEN", "runq:finished"}), std::to_string(kTasks));
+
+  App app(AppOptions{.store_url = server.url()});
+  Worker worker(app, WorkerOptions{.concurrency = 1});
+  ASSERT_TRUE(worker.start().ok());
+  EXPECT_TRUE(testing::wait_until(
+      [&] {
+        return server.command({"HLEN", "runq:finished"}) == "0";
+      },
+      std::chrono::seconds(20)))
+      << server.command({"HLEN", "runq:finished"}) << " results left";
+  worker.request_stop();
+  worker.wait();
 }
 
 TEST(RedisStoreScripts, LargeBatchIsAllOrNothing) {
