@@ -37,9 +37,11 @@ using SteadyClock = std::chrono::steady_clock;
 // get_task(id, kNoExpiry) keeps results whose TTL passed but that cleanup has not removed yet.
 constexpr Millis kNoExpiry = std::numeric_limits<Millis>::min();
 // A commit's -wal write (the inotify event) lands a few microseconds before the commit becomes
-// visible to readers. A check that found nothing that soon after an event is repeated this much
-// later, so that commit is not missed until the next event.
+// visible to readers. A check that found nothing that soon after an event is repeated, first
+// kFirstRecheck after the event and then at doubling intervals until kCommitSlack has passed,
+// so that commit is not missed until the next event (and is usually seen within 0.1-0.2 ms).
 constexpr auto kCommitSlack = std::chrono::milliseconds(5);
+constexpr auto kFirstRecheck = std::chrono::microseconds(100);
 // A scheduled task (or lapsed lease) this recently due is work: the caller's reserve() promotes
 // it. One due for longer was seen by a reserve() whose `now` is behind the system clock (a
 // manual clock in tests): waiting returns every kStaleRecheck instead of spinning.
@@ -397,8 +399,12 @@ SteadyClock::time_point SqliteStore::due_time(const sqlite::WorkCheck& check) {
 }
 
 SteadyClock::time_point SqliteStore::with_commit_slack(SteadyClock::time_point until) {
-  const auto slack_end = watcher_.last_change() + kCommitSlack;
-  return slack_end > SteadyClock::now() ? std::min(until, slack_end) : until;
+  const auto now = SteadyClock::now();
+  const auto changed = watcher_.last_change();
+  if (now >= changed + kCommitSlack) return until;
+  const auto since = now - changed;
+  const auto recheck = now + std::max<SteadyClock::duration>(kFirstRecheck, since);
+  return std::min({until, recheck, changed + kCommitSlack});
 }
 
 Result<sqlite::WorkCheck> SqliteStore::check_work(const std::vector<std::string>& queues) {
