@@ -298,6 +298,7 @@ Status RedisStore::enqueue_transaction(std::span<const NewTask> all, Millis now)
   }
   commands.push_back(RedisArgs{"EXEC"});
   std::vector<const RedisArgs*> ptrs;
+  ptrs.reserve(commands.size());
   for (const RedisArgs& c : commands) ptrs.push_back(&c);
   constexpr std::string_view kDoing = "enqueueing tasks on";
   // MULTI alone first: once it is accepted (the server is up and not loading), every chunk
@@ -367,6 +368,7 @@ Result<std::vector<Delivery>> RedisStore::reserve(const ReserveRequest& req) {
 
 std::vector<std::string> RedisStore::wake_keys(const std::vector<std::string>& queues) const {
   std::vector<std::string> keys;
+  keys.reserve(queues.size());
   for (const std::string& q : queues) keys.push_back(key("w:" + q));
   return keys;
 }
