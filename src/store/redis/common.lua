@@ -246,19 +246,15 @@ function Batch:add_scheduled(q, eta, id)
   self.touched[q] = true
 end
 
-local function zadd_all(key, list, i, j)
+-- cmd on `key` with the items list[i..j] (default: all), in chunks.
+local function call_chunked(cmd, key, list, i, j)
   j = j or #list
   for a = i or 1, j, ARGS_CHUNK do
-    redis.call('ZADD', key, unpack(list, a, math.min(a + ARGS_CHUNK - 1, j)))
+    redis.call(cmd, key, unpack(list, a, math.min(a + ARGS_CHUNK - 1, j)))
   end
 end
-
-local function rpush_all(key, list, i, j)
-  j = j or #list
-  for a = i or 1, j, ARGS_CHUNK do
-    redis.call('RPUSH', key, unpack(list, a, math.min(a + ARGS_CHUNK - 1, j)))
-  end
-end
+local function zadd_all(key, list, i, j) call_chunked('ZADD', key, list, i, j) end
+local function rpush_all(key, list, i, j) call_chunked('RPUSH', key, list, i, j) end
 
 local function zadd_scheduled(q, list, i, j)
   ensure_type(skey(q), 'zset')
