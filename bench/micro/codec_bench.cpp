@@ -2,6 +2,8 @@
 // and decode at execution, and the result record written at settlement.
 #include <benchmark/benchmark.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/message.hpp"
 
 namespace {
@@ -44,6 +46,15 @@ void BM_DecodeMessage(benchmark::State& state) {
   state.SetBytesProcessed(std::int64_t(state.iterations() * body.size()));
 }
 BENCHMARK(BM_DecodeMessage);
+
+// The worker's path: the fast scanner, with the arguments handed out parsed.
+void BM_DecodeMessageForWorker(benchmark::State& state) {
+  std::string body = runq::internal::encode_message(sample_message());
+  nlohmann::json args;
+  for (auto _ : state) benchmark::DoNotOptimize(runq::internal::decode_message(body, &args));
+  state.SetBytesProcessed(std::int64_t(state.iterations() * body.size()));
+}
+BENCHMARK(BM_DecodeMessageForWorker);
 
 void BM_EncodeResult(benchmark::State& state) {
   ResultRecord r = sample_result();

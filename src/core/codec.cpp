@@ -1,11 +1,12 @@
 // JSON codec of task messages and result records. Encoding is hand-written because `args`
 // and `value` are already JSON text and are embedded verbatim (no re-parse on the hot path);
-// decoding uses nlohmann-json.
+// decoding uses nlohmann-json, after the scanner of message_scan.cpp on the worker's path.
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
 
 #include "core/message.hpp"
+#include "core/message_scan.hpp"
 
 namespace runq::internal {
 namespace {
@@ -152,6 +153,14 @@ std::vector<ErrorRecord> decode_errors(const json& j) {
 Result<TaskMessage> decode_message(std::string_view body) { return decode_message(body, nullptr); }
 
 Result<TaskMessage> decode_message(std::string_view body, json* args_out) {
+  if (args_out) {  // the worker's path: most messages are in the subset the scanner reads
+    TaskMessage m;
+    json args;
+    if (scan_message(body, &m, &args)) {
+      *args_out = std::move(args);
+      return m;
+    }
+  }
   json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return data_loss_error("decoding task message: not valid JSON (" + std::to_string(body.size()) +
