@@ -85,10 +85,10 @@ Report run_w1(const Config& cfg) {
   }
   double secs = (mono_us() - start) / 1e6;
   purge(bench, cfg);
-  Report r = enqueue_report(cfg, cfg.tasks, secs,
-                            producers == 1 ? "one delay() per task"
-                                           : "one delay() per task, " +
-                                                 std::to_string(producers) + " threads");
+  Report r = enqueue_report(
+      cfg, cfg.tasks, secs,
+      producers == 1 ? "one delay() per task"
+                     : "one delay() per task, " + std::to_string(producers) + " threads");
   r.json["producers"] = producers;
   return r;
 }
