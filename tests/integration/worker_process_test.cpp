@@ -156,8 +156,8 @@ TEST_F(WorkerProcessTest, WorkerStartedWhileRedisIsDownRetriesUntilItComesUp) {
   redis.stop();
 
   ChildProcess& worker = start_worker({"--concurrency", "1"});
-  ASSERT_TRUE(wait_until([&] { return log_of(0).find("retrying in") != std::string::npos; },
-                         kDeadline))
+  ASSERT_TRUE(
+      wait_until([&] { return log_of(0).find("retrying in") != std::string::npos; }, kDeadline))
       << log_of(0);
   ASSERT_TRUE(redis.restart());
   std::string id = send("add", {20, 22});
