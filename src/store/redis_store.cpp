@@ -67,11 +67,6 @@ using internal::Script;
 constexpr std::size_t kEnqueueChunk = 1000;  // tasks per script call inside one MULTI
 constexpr Millis kDoneTokenTtlMs = 60'000;
 constexpr Millis kMaxBlockMs = 3'600'000;  // longest single BLPOP; longer waits loop
-constexpr std::string_view kFunctionMissing = "runq's functions are not loaded";
-
-bool is_function_missing_status(const Status& s) {
-  return s.code() == StatusCode::kNotFound && s.message() == kFunctionMissing;
-}
 
 Millis system_now() { return to_millis(std::chrono::system_clock::now().time_since_epoch()); }
 
@@ -147,8 +142,8 @@ class RedisStore final : public Store {
   RedisArgs script_call(Script s) const;
   Status load_library();
   static constexpr std::string_view kLoading = "loading runq's functions on";
-  Result<Reply> run(Script s, const RedisArgs& args, std::string_view doing);
-  Result<std::int64_t> run_int(Script s, const RedisArgs& args, std::string_view doing);
+  Result<Reply> run(const RedisArgs& args, std::string_view doing);
+  Result<std::int64_t> run_int(const RedisArgs& args, std::string_view doing);
   Result<std::optional<std::string>> blocking_pop(const std::vector<std::string>& keys,
                                                   Millis timeout_ms, std::string_view doing,
                                                   const RedisArgs* then = nullptr,
@@ -157,7 +152,7 @@ class RedisStore final : public Store {
   Result<Millis> time_to_wait(const std::vector<std::string>& queues, Millis timeout_ms);
   std::vector<std::string> wake_keys(const std::vector<std::string>& queues) const;
   Status enqueue_chunks(std::span<const NewTask> tasks, Millis now);
-  Status enqueue_transaction(std::span<const NewTask> tasks, Millis now);
+  Result<bool> enqueue_transaction(std::span<const NewTask> tasks, Millis now);
   Result<bool> wait_task_once(std::string_view id, Millis timeout_ms);
   Result<StoreStats> parse_stats(const redisReply* r) const;
 
@@ -210,7 +205,7 @@ Status RedisStore::load_library() {
 
 // Runs a call built by script_call(); after a FUNCTION FLUSH or a restart of a server that
 // keeps no data the library is loaded again and the call retried once.
-Result<Reply> RedisStore::run(Script, const RedisArgs& args, std::string_view doing) {
+Result<Reply> RedisStore::run(const RedisArgs& args, std::string_view doing) {
   const RedisArgs* one[] = {&args};
   std::vector<Reply> replies;
   RUNQ_RETURN_IF_ERROR(round_trip(one, &replies, doing));
@@ -222,8 +217,8 @@ Result<Reply> RedisStore::run(Script, const RedisArgs& args, std::string_view do
   return std::move(replies[0]);
 }
 
-Result<std::int64_t> RedisStore::run_int(Script s, const RedisArgs& args, std::string_view doing) {
-  RUNQ_ASSIGN_OR_RETURN(Reply r, run(s, args, doing));
+Result<std::int64_t> RedisStore::run_int(const RedisArgs& args, std::string_view doing) {
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, doing));
   RUNQ_RETURN_IF_ERROR(internal::expect_int(r.get(), doing));
   return r->integer;
 }
@@ -274,25 +269,28 @@ Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   std::vector<const NewTask*> distinct = internal::distinct_ids(tasks);
   RedisArgs args = script_call(Script::kEnqueue);
   internal::add_enqueue_args(args, now, distinct);
-  return run(Script::kEnqueue, args, "enqueueing tasks on").status();
+  return run(args, "enqueueing tasks on").status();
 }
 
 // A large batch: several function calls in one MULTI/EXEC, so still all or nothing. When the
 // library is missing every part fails alike (nothing is applied): it is loaded and the whole
 // transaction sent again.
 Status RedisStore::enqueue_chunks(std::span<const NewTask> all, Millis now) {
-  Status first = enqueue_transaction(all, now);
-  if (!is_function_missing_status(first)) return first;
+  RUNQ_ASSIGN_OR_RETURN(bool applied, enqueue_transaction(all, now));
+  if (applied) return ok_status();
   RUNQ_RETURN_IF_ERROR(load_library());
-  return enqueue_transaction(all, now);
+  RUNQ_ASSIGN_OR_RETURN(applied, enqueue_transaction(all, now));
+  if (applied) return ok_status();
+  return unavailable_error("enqueueing tasks: runq's functions went missing twice on " +
+                           pool_.endpoint().address());
 }
 
-Status RedisStore::enqueue_transaction(std::span<const NewTask> all, Millis now) {
+// One MULTI/EXEC of the chunks. Returns false (nothing applied) when the library is missing.
+Result<bool> RedisStore::enqueue_transaction(std::span<const NewTask> all, Millis now) {
   const std::vector<const NewTask*> tasks = internal::distinct_ids(all);
   std::vector<RedisArgs> commands;
   for (std::size_t i = 0; i < tasks.size(); i += kEnqueueChunk) {
-    RedisArgs& a = commands.emplace_back();
-    a = script_call(Script::kEnqueue);
+    RedisArgs& a = commands.emplace_back(script_call(Script::kEnqueue));
     internal::add_enqueue_args(
         a, now, std::span(tasks).subspan(i, std::min(kEnqueueChunk, tasks.size() - i)));
   }
@@ -315,13 +313,11 @@ Status RedisStore::enqueue_transaction(std::span<const NewTask> all, Millis now)
   const redisReply* exec = replies.back().get();
   RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, exec));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(exec, 1, kDoing));
-  if (exec->elements > 0 && internal::is_function_missing(exec->element[0])) {
-    return not_found_error(std::string(kFunctionMissing));
-  }
+  if (exec->elements > 0 && internal::is_function_missing(exec->element[0])) return false;
   for (std::size_t i = 0; i < exec->elements; ++i) {
     RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, exec->element[i]));
   }
-  return ok_status();
+  return true;
 }
 
 // ---- workers --------------------------------------------------------------------------------
@@ -362,7 +358,7 @@ RedisArgs RedisStore::reserve_call(const ReserveRequest& req) const {
 Result<std::vector<Delivery>> RedisStore::reserve(const ReserveRequest& req) {
   RUNQ_RETURN_IF_ERROR(check_reserve_request(req));
   note_now(req.now);
-  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kReserve, reserve_call(req), "reserving tasks on"));
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(reserve_call(req), "reserving tasks on"));
   return parse_deliveries(r.get());
 }
 
@@ -379,7 +375,7 @@ Result<Millis> RedisStore::time_to_wait(const std::vector<std::string>& queues, 
   if (timeout_ms <= 0) return Millis{0};
   RedisArgs peek = script_call(Script::kWaitPeek);
   for (const std::string& q : queues) peek.add(q);
-  RUNQ_ASSIGN_OR_RETURN(std::int64_t next, run_int(Script::kWaitPeek, peek, "waiting for work on"));
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t next, run_int(peek, "waiting for work on"));
   if (next == -1) return Millis{0};                 // ready now
   Millis wait = std::min(timeout_ms, kMaxBlockMs);  // returning early is allowed
   if (next >= 0) wait = std::clamp<Millis>(next - caller_now(), 0, wait);
@@ -425,7 +421,7 @@ Result<std::vector<bool>> RedisStore::extend(std::span<const LeaseRef> leases, M
   args.add_int(now).add_int(lease_ms);
   for (const LeaseRef& l : leases) args.add(l.id).add_int(static_cast<std::int64_t>(l.token));
   constexpr std::string_view kDoing = "extending leases on";
-  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kExtend, args, kDoing));
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 1, kDoing));
   if (r->elements != leases.size()) return internal_error("extending leases: wrong reply size");
   return internal::parse_flags(r.get());
@@ -440,7 +436,7 @@ Result<std::vector<bool>> RedisStore::settle(std::span<const Settlement> settlem
   args.add_int(now);
   for (const Settlement& s : settlements) internal::add_settlement_args(args, s);
   constexpr std::string_view kDoing = "settling tasks on";
-  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kSettle, args, kDoing));
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 1, kDoing));
   if (r->elements != settlements.size()) return internal_error("settling tasks: wrong reply size");
   return internal::parse_flags(r.get());
@@ -451,7 +447,7 @@ Status RedisStore::set_progress(const LeaseRef& lease, double fraction) {
   RedisArgs args = script_call(Script::kProgress);
   args.add(lease.id).add_int(static_cast<std::int64_t>(lease.token));
   args.add_copy(format_double(std::clamp(fraction, 0.0, 1.0)));
-  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kProgress, args, "setting progress on"));
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(args, "setting progress on"));
   if (r == -1)
     return not_found_error("setting progress of task " + in_quotes(lease.id) + ": no such task");
   if (r == 0) {
@@ -465,13 +461,13 @@ Status RedisStore::heartbeat(const WorkerInfo& info) {
   if (info.id.empty()) return invalid_argument_error("heartbeat: the worker id is empty");
   RedisArgs args = script_call(Script::kWorkers);
   args.add("beat").add(info.id).add_int(info.expires).add_copy(internal::worker_to_json(info));
-  return run(Script::kWorkers, args, "writing a heartbeat on").status();
+  return run(args, "writing a heartbeat on").status();
 }
 
 Status RedisStore::remove_worker(std::string_view worker_id) {
   RedisArgs args = script_call(Script::kWorkers);
   args.add("remove").add(worker_id);
-  RUNQ_ASSIGN_OR_RETURN(std::int64_t n, run_int(Script::kWorkers, args, "removing a worker on"));
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t n, run_int(args, "removing a worker on"));
   if (n == 0)
     return not_found_error("removing worker " + in_quotes(worker_id) + ": no such worker");
   return ok_status();
@@ -517,7 +513,7 @@ Result<TaskInfo> RedisStore::wait_task(std::string_view id, Millis timeout_ms) {
     left = std::max<Millis>(left, 0);
     RedisArgs reg = script_call(Script::kWaitTask);
     reg.add(id).add_int(system_now() + left + kDoneTokenTtlMs);
-    RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kWaitTask, reg, "waiting for a task on"));
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(reg, "waiting for a task on"));
     if (r == -1) return not_found_error("waiting for task " + in_quotes(id) + ": no such task");
     bool woken = false;
     const std::string done = key("done:") + std::string(id);
@@ -557,7 +553,7 @@ Result<TaskInfo> RedisStore::wait_task(std::string_view id, Millis timeout_ms) {
 Result<StoreStats> RedisStore::stats(Millis now) {
   RedisArgs args = script_call(Script::kStats);
   args.add_int(now);
-  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kStats, args, "reading stats on"));
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, "reading stats on"));
   return parse_stats(r.get());
 }
 
@@ -598,7 +594,7 @@ Result<std::vector<DeadTask>> RedisStore::list_dead(std::size_t limit) {
   RedisArgs args = script_call(Script::kListDead);
   args.add_int(static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000'000)));
   constexpr std::string_view kDoing = "listing dead letters on";
-  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kListDead, args, kDoing));
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 5, kDoing));
   std::vector<DeadTask> out;
   for (std::size_t i = 0; i < r->elements; i += 5) {
@@ -615,24 +611,24 @@ Result<std::int64_t> RedisStore::retry_dead(std::span<const std::string> ids, Mi
   RedisArgs args = script_call(Script::kRetryDead);
   args.add_int(now);
   for (const std::string& id : ids) args.add(id);
-  return run_int(Script::kRetryDead, args, "requeueing dead letters on");
+  return run_int(args, "requeueing dead letters on");
 }
 
 Result<std::int64_t> RedisStore::purge_dead() {
-  return run_int(Script::kPurgeDead, script_call(Script::kPurgeDead), "purging dead letters on");
+  return run_int(script_call(Script::kPurgeDead), "purging dead letters on");
 }
 
 Result<std::int64_t> RedisStore::purge_queue(std::string_view queue) {
   if (queue.empty()) return invalid_argument_error("purging a queue: the queue name is empty");
   RedisArgs args = script_call(Script::kPurgeQueue);
   args.add(queue);
-  return run_int(Script::kPurgeQueue, args, "purging a queue on");
+  return run_int(args, "purging a queue on");
 }
 
 Result<std::int64_t> RedisStore::cleanup(Millis now) {
   RedisArgs args = script_call(Script::kCleanup);
   args.add_int(now).add_int(now - opts_.dead_retention_ms);
-  return run_int(Script::kCleanup, args, "cleaning up on");
+  return run_int(args, "cleaning up on");
 }
 
 // ---- periodic schedules ---------------------------------------------------------------------
@@ -645,7 +641,7 @@ Result<bool> RedisStore::claim_tick(std::string_view schedule, Millis tick, cons
   RedisArgs args = script_call(Script::kClaimTick);
   args.add_int(now).add(schedule).add_int(tick);
   internal::add_task_args(args, task);
-  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kClaimTick, args, "claiming a tick on"));
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(args, "claiming a tick on"));
   return r == 1;
 }
 
@@ -653,7 +649,7 @@ Result<std::vector<ScheduleState>> RedisStore::list_schedules() {
   RedisArgs args = script_call(Script::kSchedules);
   args.add("list");
   constexpr std::string_view kDoing = "listing schedules on";
-  RUNQ_ASSIGN_OR_RETURN(Reply r, run(Script::kSchedules, args, kDoing));
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 4, kDoing));
   std::vector<ScheduleState> out;
   for (std::size_t i = 0; i < r->elements; i += 4) {
@@ -671,13 +667,13 @@ Status RedisStore::put_schedule_info(std::string_view schedule, std::string_view
   if (schedule.empty()) return invalid_argument_error("saving a schedule: the name is empty");
   RedisArgs args = script_call(Script::kSchedules);
   args.add("info").add(schedule).add(info);
-  return run(Script::kSchedules, args, "saving a schedule on").status();
+  return run(args, "saving a schedule on").status();
 }
 
 Status RedisStore::set_schedule_paused(std::string_view schedule, bool paused) {
   RedisArgs args = script_call(Script::kSchedules);
   args.add("pause").add(schedule).add(paused ? "1" : "0");
-  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(Script::kSchedules, args, "pausing a schedule on"));
+  RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(args, "pausing a schedule on"));
   if (r == -1)
     return not_found_error("pausing schedule " + in_quotes(schedule) + ": no such schedule");
   return ok_status();
