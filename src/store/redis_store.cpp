@@ -81,7 +81,7 @@ std::string format_double(double v) {
 class RedisStore final : public Store {
  public:
   explicit RedisStore(const RedisStoreOptions& opts)
-      : opts_(opts), pool_(endpoint_of(opts)), lib_(internal::build_function_library()) {}
+      : opts_(opts), pool_(endpoint_of(opts)), lib_(internal::function_library()) {}
 
   // Connects once and makes sure the function library is loaded: a server that is down or
   // refuses the password is reported when the store is opened, not at the first call.
@@ -158,7 +158,7 @@ class RedisStore final : public Store {
 
   RedisStoreOptions opts_;
   RedisPool pool_;
-  const internal::FunctionLibrary lib_;
+  const internal::FunctionLibrary& lib_;
   std::atomic<Millis> clock_offset_{0};
 };
 

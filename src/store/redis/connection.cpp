@@ -226,10 +226,8 @@ Status RedisConnection::flush(std::string_view doing) {
 }
 
 Status RedisConnection::send(const RedisArgs& command, std::string_view doing) {
-  if (redisAppendCommandArgv(ctx_, command.size(), command.argv(), command.lengths()) != REDIS_OK) {
-    return redis_status(endpoint_, doing, ctx_, nullptr);
-  }
-  return flush(doing);
+  const RedisArgs* one[] = {&command};
+  return send(one, doing);
 }
 
 Status RedisConnection::send(std::span<const RedisArgs* const> commands, std::string_view doing) {

@@ -31,8 +31,6 @@ std::uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
-}  // namespace
-
 FunctionLibrary build_function_library() {
   // Placeholder for the library name in function names, filled in once the code is hashed.
   constexpr std::string_view kName = "@LIB@";
@@ -50,6 +48,13 @@ FunctionLibrary build_function_library() {
     code.replace(at, kName.size(), lib.name);
   }
   lib.source = "#!lua name=" + lib.name + "\n" + code;
+  return lib;
+}
+
+}  // namespace
+
+const FunctionLibrary& function_library() {
+  static const FunctionLibrary lib = build_function_library();
   return lib;
 }
 

@@ -64,7 +64,8 @@ struct FunctionLibrary {
     return name + "_" + std::string(kScriptNames[static_cast<int>(s)]);
   }
 };
-FunctionLibrary build_function_library();
+// Built once per process.
+const FunctionLibrary& function_library();
 
 // A reply saying the function (so the library) is not loaded: after FUNCTION FLUSH, or a
 // restart of a server that does not persist its data.
