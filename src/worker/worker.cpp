@@ -134,10 +134,11 @@ class Worker::Impl {
     return std::clamp(static_cast<int>(target), opts_.prefetch, kMaxAdaptivePrefetch);
   }
   int capacity() const { return opts_.concurrency + prefetch(); }
+  int room() const { return capacity() - int(buffer_.size()) - running_; }
   // Refill in batches: reserving one task each time one finishes would cost a store round
   // trip per task. An empty buffer is refilled at once (executors may be idle).
   bool should_refill() const {
-    int free = capacity() - int(buffer_.size()) - running_;
+    int free = room();
     return free >= std::max(1, capacity() / 2) || (buffer_.empty() && free > 0);
   }
   void record_run_time(std::chrono::steady_clock::duration d) {
@@ -161,7 +162,7 @@ class Worker::Impl {
   // Whether the calling executor should take the fetch role now: the buffer is empty, or it
   // runs low and the last reserve found work. REQUIRES: mu_ held.
   bool should_fetch() const {
-    if (fetching_ || stopping_ || capacity() - int(buffer_.size()) - running_ <= 0) return false;
+    if (fetching_ || stopping_ || room() <= 0) return false;
     return buffer_.empty() || (should_refill() && !idle_);
   }
 
@@ -174,7 +175,7 @@ class Worker::Impl {
       bool block;
       {
         std::lock_guard lock(mu_);
-        req.max = capacity() - int(buffer_.size()) - running_;
+        req.max = room();
         if (stopping_ || req.max <= 0 || (idle_ && !buffer_.empty())) {
           fetching_ = false;
           work_cv_.notify_one();  // the role is free again
