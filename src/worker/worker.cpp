@@ -127,7 +127,7 @@ class Worker::Impl {
   // ---- prefetch ------------------------------------------------------------------------
   // With the default (adaptive) prefetch the buffer holds about 20 ms of work per thread:
   // many short tasks are reserved in large batches (few store round trips), while long
-  // tasks are not hoarded away from other workers. REQUIRES: mu_ held, for all three.
+  // tasks are not hoarded away from other workers. REQUIRES: mu_ held, for all of these.
   int prefetch() const {
     if (!adaptive_prefetch_) return opts_.prefetch;
     double target = opts_.concurrency * 20'000.0 / std::max(avg_run_us_, 1.0);
