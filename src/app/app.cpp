@@ -89,12 +89,6 @@ NewTask build_task(const std::string& name, std::string args_json, const TaskOpt
   if (opts.expires_in() > 0) m.expires = now + opts.expires_in();
   m.ignore_result = topts.ignore_result();
   m.result_ttl = topts.result_ttl();
-  if (m.priority < kMinPriority || m.priority > kMaxPriority) {
-    throw Error(invalid_argument_error("enqueueing task '" + name + "': priority " +
-                                       std::to_string(m.priority) + " is outside 0..9"));
-  }
-  if (m.queue.empty())
-    throw Error(invalid_argument_error("enqueueing task '" + name + "': empty queue name"));
   NewTask t;
   t.id = m.id;
   t.queue = m.queue;

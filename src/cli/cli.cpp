@@ -15,6 +15,7 @@
 #include "cli/commands.hpp"
 #include "runq/app.hpp"
 #include "runq/error.hpp"
+#include "store/backend.hpp"
 
 namespace runq::internal {
 namespace {
@@ -177,8 +178,7 @@ int parse_and_run(App& app, int argc, char** argv) {
       slash ? slash + 1 : (argc > 0 ? argv[0] : "runq")};
   cli.require_subcommand(1);
   Args a;
-  CLI::Option* store =
-      cli.add_option("--store", a.store, "Store URL: sqlite:PATH or redis://host:port/db");
+  CLI::Option* store = cli.add_option("--store", a.store, "Store URL: " + store_url_forms());
   std::vector<Command> table;
   add_worker(cli, a, table);
   add_beat(cli, a, table);

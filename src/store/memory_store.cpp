@@ -20,6 +20,8 @@
 //   the wait (the SQLite store does the same).
 #include "store/memory_store.hpp"
 
+#include "store/backend.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -68,11 +70,6 @@ using DeadKey = std::tuple<Millis, std::uint64_t, std::string>;  // (died_at, or
 
 bool is_scheduled(TaskState s) { return s == TaskState::kScheduled || s == TaskState::kRetry; }
 
-bool is_ack_state(TaskState s) {
-  return s == TaskState::kSuccess || s == TaskState::kFailure || s == TaskState::kExpired ||
-         s == TaskState::kRevoked;
-}
-
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -82,7 +79,6 @@ class MemoryStore final : public Store {
   explicit MemoryStore(const MemoryStoreOptions& options) : options_(options) {}
 
   Status enqueue(std::span<const NewTask> tasks, Millis now) override {
-    for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(validate(t));
     std::lock_guard lock(mu_);
     observe(now);
     for (const NewTask& t : tasks) add_task(t, now);
@@ -91,8 +87,6 @@ class MemoryStore final : public Store {
   }
 
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override {
-    if (req.queues.empty()) return invalid_argument_error("reserve: no queues given");
-    if (req.max < 1) return invalid_argument_error("reserve: max must be >= 1");
     std::lock_guard lock(mu_);
     observe(req.now);
     promote_due(req.now);
@@ -135,7 +129,6 @@ class MemoryStore final : public Store {
   }
 
   Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) override {
-    for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(validate(s));
     std::lock_guard lock(mu_);
     observe(now);
     std::vector<bool> flags;
@@ -162,12 +155,11 @@ class MemoryStore final : public Store {
       return failed_precondition_error("set_progress: task '" + lease.id +
                                        "' is not held under token " + std::to_string(lease.token));
     }
-    rec->progress = fraction > 0 ? std::min(fraction, 1.0) : 0.0;  // NaN -> 0
+    rec->progress = fraction;
     return ok_status();
   }
 
   Status heartbeat(const WorkerInfo& info) override {
-    if (info.id.empty()) return invalid_argument_error("heartbeat: empty worker id");
     std::lock_guard lock(mu_);
     workers_[info.id] = info;
     return ok_status();
@@ -296,8 +288,6 @@ class MemoryStore final : public Store {
 
   Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                           Millis now) override {
-    if (schedule.empty()) return invalid_argument_error("claim_tick: empty schedule name");
-    RUNQ_RETURN_IF_ERROR(validate(task));
     std::lock_guard lock(mu_);
     observe(now);
     ScheduleState& s = schedule_of(schedule);
@@ -316,7 +306,6 @@ class MemoryStore final : public Store {
   }
 
   Status put_schedule_info(std::string_view schedule, std::string_view info) override {
-    if (schedule.empty()) return invalid_argument_error("put_schedule_info: empty schedule name");
     std::lock_guard lock(mu_);
     schedule_of(schedule).info = std::string(info);
     return ok_status();
@@ -333,39 +322,6 @@ class MemoryStore final : public Store {
   }
 
  private:
-  // ---- validation (no lock needed: looks only at the arguments) --------------------------
-
-  Status validate(const NewTask& t) const {
-    const std::string what = "enqueue: task '" + t.id + "': ";
-    if (t.id.empty()) return invalid_argument_error("enqueue: a task has an empty id");
-    if (t.queue.empty()) return invalid_argument_error(what + "empty queue name");
-    if (t.priority < kMinPriority || t.priority > kMaxPriority) {
-      return invalid_argument_error(what + "priority " + std::to_string(t.priority) +
-                                    " is outside 0..9");
-    }
-    if (t.max_deliveries < 1) return invalid_argument_error(what + "max_deliveries must be >= 1");
-    return check_body_size(what, t.body);
-  }
-
-  Status validate(const Settlement& s) const {
-    const std::string what = "settle: task '" + s.id + "': ";
-    if (s.id.empty()) return invalid_argument_error("settle: a settlement has an empty id");
-    if (s.outcome == Outcome::kAck && !is_ack_state(s.state)) {
-      return invalid_argument_error(what + "ack needs state success, failure, expired or " +
-                                    "revoked, not " + std::string(task_state_name(s.state)));
-    }
-    if (s.result_ttl < 0) return invalid_argument_error(what + "negative result_ttl");
-    if (s.outcome == Outcome::kRetry) return check_body_size(what, s.body);
-    return ok_status();
-  }
-
-  Status check_body_size(const std::string& what, const std::string& body) const {
-    if (body.size() <= options_.max_body_bytes) return ok_status();
-    return resource_exhausted_error(what + "body is " + std::to_string(body.size()) +
-                                    " bytes, above the limit of " +
-                                    std::to_string(options_.max_body_bytes) + " bytes");
-  }
-
   // ---- the per-state indexes -----------------------------------------------------------
 
   void unlink(const TaskRec& r) {
@@ -613,7 +569,18 @@ class MemoryStore final : public Store {
 }  // namespace
 
 std::unique_ptr<Store> new_memory_store(const MemoryStoreOptions& options) {
-  return std::make_unique<MemoryStore>(options);
+  return checked_store(std::make_unique<MemoryStore>(options), options.max_body_bytes);
+}
+
+StoreBackendInfo memory_store_backend() {
+  auto open = [](std::string_view url) -> Result<std::unique_ptr<Store>> {
+    if (url != "memory" && url != "memory:") {
+      return invalid_argument_error("opening store '" + std::string(url) +
+                                    "': memory: takes no path");
+    }
+    return new_memory_store();
+  };
+  return {"memory", "memory:", open};
 }
 
 }  // namespace runq

@@ -42,6 +42,8 @@
 // wait_task registers in P waiting and blocks in BLPOP on P done:<id>.
 #include "store/redis_store.hpp"
 
+#include "store/backend.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -261,8 +263,6 @@ Result<std::optional<std::string>> RedisStore::blocking_pop(const std::vector<st
 // ---- producers ------------------------------------------------------------------------------
 
 Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
-  for (const NewTask& t : tasks)
-    RUNQ_RETURN_IF_ERROR(internal::validate_task(t, opts_.max_body_bytes));
   if (tasks.empty()) return ok_status();
   note_now(now);
   if (tasks.size() > kEnqueueChunk) return enqueue_chunks(tasks, now);
@@ -322,16 +322,6 @@ Result<bool> RedisStore::enqueue_transaction(std::span<const NewTask> all, Milli
 
 // ---- workers --------------------------------------------------------------------------------
 
-Status check_reserve_request(const ReserveRequest& req) {
-  if (req.queues.empty()) return invalid_argument_error("reserving tasks: no queues given");
-  if (req.max < 1) return invalid_argument_error("reserving tasks: max must be at least 1");
-  if (req.lease_ms < 1) return invalid_argument_error("reserving tasks: lease_ms must be positive");
-  for (const std::string& q : req.queues) {
-    if (q.empty()) return invalid_argument_error("reserving tasks: empty queue name");
-  }
-  return ok_status();
-}
-
 Result<std::vector<Delivery>> parse_deliveries(const redisReply* r) {
   RUNQ_RETURN_IF_ERROR(internal::expect_array(r, 6, "reserving tasks on"));
   std::vector<Delivery> out;
@@ -356,7 +346,6 @@ RedisArgs RedisStore::reserve_call(const ReserveRequest& req) const {
 }
 
 Result<std::vector<Delivery>> RedisStore::reserve(const ReserveRequest& req) {
-  RUNQ_RETURN_IF_ERROR(check_reserve_request(req));
   note_now(req.now);
   RUNQ_ASSIGN_OR_RETURN(Reply r, run(reserve_call(req), "reserving tasks on"));
   return parse_deliveries(r.get());
@@ -383,7 +372,6 @@ Result<Millis> RedisStore::time_to_wait(const std::vector<std::string>& queues, 
 }
 
 Status RedisStore::wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) {
-  if (queues.empty()) return invalid_argument_error("waiting for work: no queues given");
   RUNQ_ASSIGN_OR_RETURN(Millis wait, time_to_wait(queues, timeout_ms));
   if (wait <= 0) return ok_status();  // ready, or an eta or lease expiry is due: reserve
   return blocking_pop(wake_keys(queues), wait, "waiting for work on").status();
@@ -394,7 +382,6 @@ Status RedisStore::wait_for_work(const std::vector<std::string>& queues, Millis 
 // leases count from the start of the wait, so the wait is kept under a quarter of the lease.
 Result<std::vector<Delivery>> RedisStore::wait_and_reserve(const ReserveRequest& req,
                                                            Millis timeout_ms, const Clock& clock) {
-  RUNQ_RETURN_IF_ERROR(check_reserve_request(req));
   RUNQ_ASSIGN_OR_RETURN(Millis wait, time_to_wait(req.queues, timeout_ms));
   ReserveRequest fresh = req;
   fresh.now = clock.now_ms();
@@ -428,7 +415,6 @@ Result<std::vector<bool>> RedisStore::extend(std::span<const LeaseRef> leases, M
 }
 
 Result<std::vector<bool>> RedisStore::settle(std::span<const Settlement> settlements, Millis now) {
-  for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(internal::validate_settlement(s));
   if (settlements.empty()) return std::vector<bool>{};
   note_now(now);
   RedisArgs args = script_call(Script::kSettle);
@@ -443,7 +429,6 @@ Result<std::vector<bool>> RedisStore::settle(std::span<const Settlement> settlem
 }
 
 Status RedisStore::set_progress(const LeaseRef& lease, double fraction) {
-  if (std::isnan(fraction)) return invalid_argument_error("setting progress: fraction is NaN");
   RedisArgs args = script_call(Script::kProgress);
   args.add(lease.id).add_int(static_cast<std::int64_t>(lease.token));
   args.add_copy(format_double(std::clamp(fraction, 0.0, 1.0)));
@@ -458,7 +443,6 @@ Status RedisStore::set_progress(const LeaseRef& lease, double fraction) {
 }
 
 Status RedisStore::heartbeat(const WorkerInfo& info) {
-  if (info.id.empty()) return invalid_argument_error("heartbeat: the worker id is empty");
   RedisArgs args = script_call(Script::kWorkers);
   args.add("beat").add(info.id).add_int(info.expires).add_copy(internal::worker_to_json(info));
   return run(args, "writing a heartbeat on").status();
@@ -619,7 +603,6 @@ Result<std::int64_t> RedisStore::purge_dead() {
 }
 
 Result<std::int64_t> RedisStore::purge_queue(std::string_view queue) {
-  if (queue.empty()) return invalid_argument_error("purging a queue: the queue name is empty");
   RedisArgs args = script_call(Script::kPurgeQueue);
   args.add(queue);
   return run_int(args, "purging a queue on");
@@ -635,9 +618,6 @@ Result<std::int64_t> RedisStore::cleanup(Millis now) {
 
 Result<bool> RedisStore::claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                                     Millis now) {
-  if (schedule.empty())
-    return invalid_argument_error("claiming a tick: the schedule name is empty");
-  RUNQ_RETURN_IF_ERROR(internal::validate_task(task, opts_.max_body_bytes));
   RedisArgs args = script_call(Script::kClaimTick);
   args.add_int(now).add(schedule).add_int(tick);
   internal::add_task_args(args, task);
@@ -664,7 +644,6 @@ Result<std::vector<ScheduleState>> RedisStore::list_schedules() {
 }
 
 Status RedisStore::put_schedule_info(std::string_view schedule, std::string_view info) {
-  if (schedule.empty()) return invalid_argument_error("saving a schedule: the name is empty");
   RedisArgs args = script_call(Script::kSchedules);
   args.add("info").add(schedule).add(info);
   return run(args, "saving a schedule on").status();
@@ -686,7 +665,15 @@ Status RedisStore::set_schedule_paused(std::string_view schedule, bool paused) {
 Result<std::unique_ptr<Store>> new_redis_store(const RedisStoreOptions& options) {
   auto store = std::make_unique<RedisStore>(options);
   RUNQ_RETURN_IF_ERROR(store->open());
-  return std::unique_ptr<Store>(std::move(store));
+  return checked_store(std::move(store), options.max_body_bytes);
+}
+
+StoreBackendInfo redis_store_backend() {
+  auto open = [](std::string_view url) -> Result<std::unique_ptr<Store>> {
+    RUNQ_ASSIGN_OR_RETURN(RedisStoreOptions opts, parse_redis_url(url));
+    return new_redis_store(opts);
+  };
+  return {"redis", "redis://[:password@]host[:port][/db]", open};
 }
 
 }  // namespace runq

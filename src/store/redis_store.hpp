@@ -1,5 +1,6 @@
 // The distributed store: one Redis server shared by producers and workers on any number of
-// machines. Multi-key changes are Lua scripts (src/store/redis/*.lua) called by SHA.
+// machines. Multi-key changes are Lua functions (src/store/redis/*.lua), loaded as one
+// library and called by FCALL.
 #pragma once
 
 #include <memory>

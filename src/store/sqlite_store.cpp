@@ -10,6 +10,8 @@
 // before for any task, even one re-enqueued under an id whose earlier record expired.
 #include "store/sqlite_store.hpp"
 
+#include "store/backend.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -61,46 +63,6 @@ Status status_of(const Status& s) { return s; }
 template <typename T>
 Status status_of(const Result<T>& r) {
   return r.status();
-}
-
-// Messages are built only on failure: this runs for every task of a batch.
-Status check_new_task(const NewTask& t, std::size_t max_body_bytes) {
-  auto what = [&t] { return "enqueueing task " + t.id; };
-  if (t.id.empty()) return invalid_argument_error("enqueueing task: empty id");
-  if (t.queue.empty()) return invalid_argument_error(what() + ": empty queue name");
-  if (t.priority < kMinPriority || t.priority > kMaxPriority) {
-    return invalid_argument_error(what() + ": priority " + std::to_string(t.priority) +
-                                  " is outside 0..9");
-  }
-  if (t.max_deliveries < 1) {
-    return invalid_argument_error(what() + ": max_deliveries must be >= 1, got " +
-                                  std::to_string(t.max_deliveries));
-  }
-  if (t.body.size() > max_body_bytes) {
-    return resource_exhausted_error(what() + ": body is " + std::to_string(t.body.size()) +
-                                    " bytes, over the limit of " + std::to_string(max_body_bytes) +
-                                    " bytes (max_body_bytes)");
-  }
-  return ok_status();
-}
-
-Status check_settlement(const Settlement& s, std::size_t max_body_bytes) {
-  if (s.id.empty()) return invalid_argument_error("settling tasks: empty id");
-  if (s.result_ttl < 0) {
-    return invalid_argument_error("settling task " + s.id + ": negative result_ttl");
-  }
-  if (s.outcome == Outcome::kRetry && s.body.size() > max_body_bytes) {
-    return resource_exhausted_error("settling task " + s.id + ": new body is " +
-                                    std::to_string(s.body.size()) + " bytes, over the limit of " +
-                                    std::to_string(max_body_bytes) + " bytes (max_body_bytes)");
-  }
-  if (s.outcome != Outcome::kAck) return ok_status();
-  if (s.state == TaskState::kSuccess || s.state == TaskState::kFailure ||
-      s.state == TaskState::kExpired || s.state == TaskState::kRevoked) {
-    return ok_status();
-  }
-  return invalid_argument_error("settling task " + s.id + ": an ack needs a final state, got " +
-                                std::string(task_state_name(s.state)));
 }
 
 struct SettleCounts {
@@ -191,7 +153,6 @@ std::invoke_result_t<Fn&, Connection&> SqliteStore::transact(bool write, std::st
 // ---- producers ----------------------------------------------------------------------------
 
 Status SqliteStore::enqueue(std::span<const NewTask> tasks, Millis now) {
-  for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(check_new_task(t, options_.max_body_bytes));
   if (tasks.empty()) return ok_status();
   return write("enqueueing tasks", [&](Connection& c) -> Status {
     for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(sqlite::insert_task(c, t, now));
@@ -202,11 +163,6 @@ Status SqliteStore::enqueue(std::span<const NewTask> tasks, Millis now) {
 // ---- workers ------------------------------------------------------------------------------
 
 Result<std::vector<Delivery>> SqliteStore::reserve(const ReserveRequest& req) {
-  if (req.queues.empty()) return invalid_argument_error("reserving tasks: no queues given");
-  if (req.max < 1) {
-    return invalid_argument_error("reserving tasks: max must be >= 1, got " +
-                                  std::to_string(req.max));
-  }
   return write("reserving tasks", [&](Connection& c) -> Result<std::vector<Delivery>> {
     RUNQ_RETURN_IF_ERROR(reclaim(c, req.queues, req.now));
     std::vector<Delivery> out;
@@ -283,9 +239,6 @@ Result<std::vector<bool>> SqliteStore::extend(std::span<const LeaseRef> leases, 
 }
 
 Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settlements, Millis now) {
-  for (const Settlement& s : settlements) {
-    RUNQ_RETURN_IF_ERROR(check_settlement(s, options_.max_body_bytes));
-  }
   return write("settling tasks", [&](Connection& c) -> Result<std::vector<bool>> {
     std::vector<bool> applied;
     applied.reserve(settlements.size());
@@ -355,10 +308,9 @@ Result<std::int64_t> SqliteStore::end_lease(Connection& c, const Settlement& s, 
 }
 
 Status SqliteStore::set_progress(const LeaseRef& lease, double fraction) {
-  const double value = std::isnan(fraction) ? 0.0 : std::clamp(fraction, 0.0, 1.0);
   return write("recording progress", [&](Connection& c) -> Status {
     RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kSetProgress));
-    stmt.bind_text(1, lease.id).bind(2, static_cast<std::int64_t>(lease.token)).bind(3, value);
+    stmt.bind_text(1, lease.id).bind(2, static_cast<std::int64_t>(lease.token)).bind(3, fraction);
     RUNQ_RETURN_IF_ERROR(stmt.run());
     if (stmt.changes() == 1) return ok_status();
     RUNQ_ASSIGN_OR_RETURN(Statement state, c.statement(Sql::kTaskState));
@@ -374,7 +326,6 @@ Status SqliteStore::set_progress(const LeaseRef& lease, double fraction) {
 }
 
 Status SqliteStore::heartbeat(const WorkerInfo& info) {
-  if (info.id.empty()) return invalid_argument_error("recording a heartbeat: empty worker id");
   return write("recording a heartbeat", [&](Connection& c) { return sqlite::put_worker(c, info); });
 }
 
@@ -494,8 +445,6 @@ Result<std::int64_t> SqliteStore::cleanup(Millis now) {
 
 Result<bool> SqliteStore::claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                                      Millis now) {
-  if (schedule.empty()) return invalid_argument_error("claiming a schedule tick: empty name");
-  RUNQ_RETURN_IF_ERROR(check_new_task(task, options_.max_body_bytes));
   return write("claiming a schedule tick", [&](Connection& c) -> Result<bool> {
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kEnsureSchedule, schedule).status());
     RUNQ_ASSIGN_OR_RETURN(Statement state, c.statement(Sql::kGetSchedule));
@@ -514,7 +463,6 @@ Result<std::vector<ScheduleState>> SqliteStore::list_schedules() {
 }
 
 Status SqliteStore::put_schedule_info(std::string_view schedule, std::string_view info) {
-  if (schedule.empty()) return invalid_argument_error("registering a schedule: empty name");
   return write("registering a schedule", [&](Connection& c) {
     return run_change(c, Sql::kPutScheduleInfo, schedule, info).status();
   });
@@ -574,13 +522,27 @@ Result<std::unique_ptr<Store>> new_sqlite_store(const SqliteStoreOptions& option
     Result<std::unique_ptr<Connection>> conn = Connection::open(conn_options);
     Status s = conn.ok() ? prepare_database(**conn) : conn.status();
     if (s.ok()) {
-      return std::unique_ptr<Store>(new SqliteStore(options, conn_options, std::move(*conn)));
+      return checked_store(
+          std::unique_ptr<Store>(new SqliteStore(options, conn_options, std::move(*conn))),
+          options.max_body_bytes);
     }
     if (!is_unavailable(s) || std::chrono::steady_clock::now() >= deadline) {
       return conn.ok() ? s.with_context("opening sqlite database '" + options.path + "'") : s;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(attempt, 5), 20)));
   }
+}
+
+StoreBackendInfo sqlite_store_backend() {
+  auto open = [](std::string_view url) -> Result<std::unique_ptr<Store>> {
+    SqliteStoreOptions opts;
+    opts.path = std::string(url.substr(std::min<std::size_t>(url.size(), 7)));  // after "sqlite:"
+    if (opts.path.starts_with("//")) opts.path = opts.path.substr(2);           // sqlite://path
+    if (opts.path.empty())
+      return invalid_argument_error("opening store: 'sqlite:' needs a path, e.g. sqlite:runq.db");
+    return new_sqlite_store(opts);
+  };
+  return {"sqlite", "sqlite:PATH", open};
 }
 
 }  // namespace runq

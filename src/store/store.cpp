@@ -1,5 +1,11 @@
-// Default implementations of the Store methods a backend may override to save round trips.
+// The Store contract's argument checks, applied once above every backend (checked_store), and
+// the default implementations of the Store methods a backend may override to save round trips.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 #include "runq/store.hpp"
+#include "store/backend.hpp"
 
 namespace runq {
 
@@ -10,6 +16,167 @@ Result<std::vector<Delivery>> Store::wait_and_reserve(const ReserveRequest& req,
   ReserveRequest now = req;
   now.now = clock.now_ms();
   return reserve(now);
+}
+
+namespace {
+
+// The checks below run on every call, so they compare only: messages are built on failure.
+
+std::string quoted(std::string_view id) { return "'" + std::string(id) + "'"; }
+
+Status check_body(std::string_view what, const std::string& body, std::size_t max_body_bytes) {
+  if (body.size() <= max_body_bytes) return ok_status();
+  return resource_exhausted_error(std::string(what) + ": the body is " +
+                                  std::to_string(body.size()) + " bytes, over the limit of " +
+                                  std::to_string(max_body_bytes) + " bytes (max_body_bytes)");
+}
+
+Status check_task(const NewTask& t, std::size_t max_body_bytes) {
+  if (t.id.empty()) return invalid_argument_error("enqueueing a task: the id is empty");
+  auto what = [&t] { return "enqueueing task " + quoted(t.id); };
+  if (t.queue.empty()) return invalid_argument_error(what() + ": the queue name is empty");
+  if (t.priority < kMinPriority || t.priority > kMaxPriority) {
+    return invalid_argument_error(what() + ": priority " + std::to_string(t.priority) +
+                                  " is outside 0..9");
+  }
+  if (t.max_deliveries < 1) {
+    return invalid_argument_error(what() + ": max_deliveries must be at least 1, not " +
+                                  std::to_string(t.max_deliveries));
+  }
+  if (t.body.size() > max_body_bytes) return check_body(what(), t.body, max_body_bytes);
+  return ok_status();
+}
+
+Status check_queues(std::string_view what, const std::vector<std::string>& queues) {
+  if (queues.empty()) return invalid_argument_error(std::string(what) + ": no queues given");
+  for (const std::string& q : queues) {
+    if (q.empty()) return invalid_argument_error(std::string(what) + ": a queue name is empty");
+  }
+  return ok_status();
+}
+
+Status check_lease_ms(std::string_view what, Millis lease_ms) {
+  if (lease_ms >= 1) return ok_status();
+  return invalid_argument_error(std::string(what) + ": lease_ms must be at least 1, not " +
+                                std::to_string(lease_ms));
+}
+
+Status check_reserve(const ReserveRequest& req) {
+  RUNQ_RETURN_IF_ERROR(check_queues("reserving tasks", req.queues));
+  if (req.max < 1) {
+    return invalid_argument_error("reserving tasks: max must be at least 1, not " +
+                                  std::to_string(req.max));
+  }
+  return check_lease_ms("reserving tasks", req.lease_ms);
+}
+
+bool is_ack_state(TaskState s) {
+  return s == TaskState::kSuccess || s == TaskState::kFailure || s == TaskState::kExpired ||
+         s == TaskState::kRevoked;
+}
+
+Status check_settlement(const Settlement& s, std::size_t max_body_bytes) {
+  if (s.id.empty()) return invalid_argument_error("settling a task: the id is empty");
+  auto what = [&s] { return "settling task " + quoted(s.id); };
+  if (s.outcome == Outcome::kAck && !is_ack_state(s.state)) {
+    return invalid_argument_error(what() + ": an ack needs state success, failure, expired or " +
+                                  "revoked, not " + std::string(task_state_name(s.state)));
+  }
+  if (s.result_ttl < 0) {
+    return invalid_argument_error(what() + ": result_ttl must not be negative, not " +
+                                  std::to_string(s.result_ttl));
+  }
+  if (s.outcome == Outcome::kRetry && s.body.size() > max_body_bytes) {
+    return check_body(what(), s.body, max_body_bytes);
+  }
+  return ok_status();
+}
+
+Status check_name(std::string_view what, std::string_view name) {
+  if (!name.empty()) return ok_status();
+  return invalid_argument_error(std::string(what) + ": the name is empty");
+}
+
+// Owns a backend and checks every call's arguments before forwarding it.
+class CheckedStore final : public StoreWrapper {
+ public:
+  CheckedStore(std::unique_ptr<Store> backend, std::size_t max_body_bytes)
+      : StoreWrapper(backend.get()), backend_(std::move(backend)), max_body_(max_body_bytes) {}
+
+  Status enqueue(std::span<const NewTask> tasks, Millis now) override {
+    for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(check_task(t, max_body_));
+    return backend_->enqueue(tasks, now);
+  }
+
+  Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override {
+    RUNQ_RETURN_IF_ERROR(check_reserve(req));
+    return backend_->reserve(req);
+  }
+
+  Status wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) override {
+    RUNQ_RETURN_IF_ERROR(check_queues("waiting for work", queues));
+    return backend_->wait_for_work(queues, timeout_ms);
+  }
+
+  Result<std::vector<Delivery>> wait_and_reserve(const ReserveRequest& req, Millis timeout_ms,
+                                                 const Clock& clock) override {
+    RUNQ_RETURN_IF_ERROR(check_reserve(req));
+    return backend_->wait_and_reserve(req, timeout_ms, clock);
+  }
+
+  Result<std::vector<bool>> extend(std::span<const LeaseRef> leases, Millis lease_ms,
+                                   Millis now) override {
+    RUNQ_RETURN_IF_ERROR(check_lease_ms("extending leases", lease_ms));
+    return backend_->extend(leases, lease_ms, now);
+  }
+
+  Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) override {
+    for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(check_settlement(s, max_body_));
+    return backend_->settle(settlements, now);
+  }
+
+  // Out-of-range values are clamped, not refused: a fraction computed as done/total may
+  // overshoot 1 by rounding, and failing the task for that would help nobody.
+  Status set_progress(const LeaseRef& lease, double fraction) override {
+    if (std::isnan(fraction)) {
+      return invalid_argument_error("setting progress of task " + quoted(lease.id) +
+                                    ": the fraction is NaN");
+    }
+    return backend_->set_progress(lease, std::clamp(fraction, 0.0, 1.0));
+  }
+
+  Status heartbeat(const WorkerInfo& info) override {
+    if (info.id.empty())
+      return invalid_argument_error("recording a heartbeat: the worker id is empty");
+    return backend_->heartbeat(info);
+  }
+
+  Result<std::int64_t> purge_queue(std::string_view queue) override {
+    if (queue.empty()) return invalid_argument_error("purging a queue: the queue name is empty");
+    return backend_->purge_queue(queue);
+  }
+
+  Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
+                          Millis now) override {
+    RUNQ_RETURN_IF_ERROR(check_name("claiming a schedule tick", schedule));
+    RUNQ_RETURN_IF_ERROR(check_task(task, max_body_));
+    return backend_->claim_tick(schedule, tick, task, now);
+  }
+
+  Status put_schedule_info(std::string_view schedule, std::string_view info) override {
+    RUNQ_RETURN_IF_ERROR(check_name("saving a schedule", schedule));
+    return backend_->put_schedule_info(schedule, info);
+  }
+
+ private:
+  std::unique_ptr<Store> backend_;
+  const std::size_t max_body_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> checked_store(std::unique_ptr<Store> backend, std::size_t max_body_bytes) {
+  return std::make_unique<CheckedStore>(std::move(backend), max_body_bytes);
 }
 
 }  // namespace runq

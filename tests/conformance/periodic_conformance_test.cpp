@@ -1,28 +1,28 @@
-// Periodic exactly-once on every store: three schedulers (Beats), each with its own Store
-// object and its own clock, race in threads over hundreds of ticks; every tick's task must be
-// enqueued exactly once. Memory: one store object shared by the three; sqlite: three store
-// objects on one file; redis: three store objects on one private redis-server.
+// Periodic exactly-once on every registered store: three schedulers (Beats), each with its own
+// Store object and its own clock, race in threads over hundreds of ticks; every tick's task must
+// be enqueued exactly once. The three objects come from the backend's fixture
+// (tests/support/store_fixtures.cpp): three views of one store (memory: one object shared).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <set>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "runq/schedule.hpp"
 #include "runq/store.hpp"
 #include "scheduler/beat.hpp"
 #include "scheduler/internal/ticks.hpp"
-#include "store/memory_store.hpp"
-#include "support/redis_server.hpp"
-#include "support/temp_dir.hpp"
+#include "store/backend.hpp"
+#include "support/store_fixtures.hpp"
 
 namespace runq {
 namespace {
-
-enum class Backend { kMemory, kSqlite, kRedis };
 
 constexpr int kBeats = 3;
 constexpr Millis kStart = 1'714'557'600'500;  // 2024-05-01T10:00:00.500Z
@@ -68,29 +68,26 @@ std::set<std::string> expected_ids(Millis from, Millis to) {
   return ids;
 }
 
-class PeriodicConformance : public ::testing::TestWithParam<Backend> {
+bool under_ci() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && (std::string_view(ci) == "true" || std::string_view(ci) == "1");
+}
+
+// The parameter is a registered URL scheme.
+class PeriodicConformance : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    switch (GetParam()) {
-      case Backend::kMemory: {
-        std::shared_ptr<Store> shared = new_memory_store();
-        for (int i = 0; i < kBeats; ++i) stores_.push_back(shared);
-        break;
-      }
-      case Backend::kSqlite:
-        for (int i = 0; i < kBeats; ++i) open("sqlite:" + dir_.file("runq.db"));
-        break;
-      case Backend::kRedis:
-        RUNQ_START_REDIS_OR_SKIP(redis_);
-        for (int i = 0; i < kBeats; ++i) open(redis_.url());
-        break;
+    const testing::StoreFixture* fixture = testing::store_fixture(GetParam());
+    ASSERT_NE(fixture, nullptr) << "no fixture for scheme '" << GetParam()
+                                << "' in tests/support/store_fixtures.cpp";
+    std::string why = fixture->unavailable ? fixture->unavailable() : "";
+    if (!why.empty()) {
+      if (under_ci()) FAIL() << GetParam() << " is required under CI: " << why;
+      GTEST_SKIP() << GetParam() << " not available: " << why;
     }
-  }
-
-  void open(const std::string& url) {
-    Result<std::unique_ptr<Store>> store = open_store(url);
-    ASSERT_TRUE(store.ok()) << url << ": " << store.status().to_string();
-    stores_.push_back(std::shared_ptr<Store>(std::move(store).value()));
+    Result<std::vector<std::shared_ptr<Store>>> stores = fixture->open(kBeats);
+    ASSERT_TRUE(stores.ok()) << stores.status().to_string();
+    stores_ = std::move(stores).value();
   }
 
   // Asserts that exactly the tasks in `ids` exist (each once, nothing else).
@@ -107,8 +104,6 @@ class PeriodicConformance : public ::testing::TestWithParam<Backend> {
     EXPECT_EQ(queued, static_cast<std::int64_t>(ids.size()));
   }
 
-  testing::TempDir dir_;
-  testing::RedisServer redis_;
   std::vector<std::shared_ptr<Store>> stores_;
 };
 
@@ -212,26 +207,16 @@ TEST_P(PeriodicConformance, APausedScheduleFiresOnNoScheduler) {
   expect_exactly({}, kStart + 20'000);
 }
 
-std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
-  switch (info.param) {
-    case Backend::kMemory:
-      return "Memory";
-    case Backend::kSqlite:
-      return "Sqlite";
-    case Backend::kRedis:
-      return "Redis";
-  }
-  return "Unknown";
+std::vector<std::string> registered_schemes() {
+  std::vector<std::string> out;
+  for (const StoreBackendInfo& info : store_backends()) out.emplace_back(info.scheme);
+  return out;
 }
 
-#ifdef RUNQ_WITH_REDIS
-INSTANTIATE_TEST_SUITE_P(Stores, PeriodicConformance,
-                         ::testing::Values(Backend::kMemory, Backend::kSqlite, Backend::kRedis),
-                         backend_name);
-#else
-INSTANTIATE_TEST_SUITE_P(Stores, PeriodicConformance,
-                         ::testing::Values(Backend::kMemory, Backend::kSqlite), backend_name);
-#endif
+INSTANTIATE_TEST_SUITE_P(Stores, PeriodicConformance, ::testing::ValuesIn(registered_schemes()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace
 }  // namespace runq

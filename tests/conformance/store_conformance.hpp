@@ -2,9 +2,10 @@
 // that every Store backend must pass unchanged. Its parameter names a backend and builds a
 // fresh, empty store for each test.
 //
-// Adding a backend = one factory and one INSTANTIATE_TEST_SUITE_P line in
-// store_conformance_test.cpp. The tests live in the other *_test.cpp files of this folder, one
-// promise of include/runq/store.hpp (and VISION §4) per test, named after the behaviour.
+// The suite is instantiated once, over every backend of the registry
+// (store_conformance_test.cpp), with the fixtures of tests/support/store_fixtures.cpp. The tests
+// live in the other *_test.cpp files of this folder, one promise of include/runq/store.hpp (and
+// VISION §4) per test, named after the behaviour.
 //
 // Time is driven by the explicit `now` of the Store API, starting at kT0; no test sleeps.
 #pragma once
@@ -30,7 +31,7 @@ inline void PrintTo(TaskState state, std::ostream* os) { *os << task_state_name(
 namespace runq::conformance {
 
 struct StoreBackend {
-  std::string name;  // used in test names: letters and digits only
+  std::string name;  // the URL scheme; used in test names: letters and digits only
   // Returns a fresh, empty store (each call a new one).
   std::function<Result<std::unique_ptr<Store>>()> factory;
   // Optional: a non-empty reason when the backend's server cannot run here. The test is then

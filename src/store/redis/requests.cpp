@@ -8,8 +8,6 @@
 namespace runq::internal {
 namespace {
 
-std::string quoted_id(std::string_view s) { return "'" + std::string(s) + "'"; }
-
 // The packed record of a new task (format: common.lua).
 std::string new_record(const NewTask& t, bool ready) {
   constexpr char kSep = '\x1f';
@@ -57,25 +55,6 @@ std::vector<Group> group_tasks(std::span<const NewTask* const> tasks, Millis now
 
 }  // namespace
 
-Status validate_task(const NewTask& t, std::size_t max_body) {
-  const std::string what = "enqueueing task " + quoted_id(t.id);
-  if (t.id.empty()) return invalid_argument_error("enqueueing a task: the id is empty");
-  if (t.queue.empty()) return invalid_argument_error(what + ": the queue name is empty");
-  if (t.priority < kMinPriority || t.priority > kMaxPriority) {
-    return invalid_argument_error(what + ": priority " + std::to_string(t.priority) +
-                                  " is outside 0..9");
-  }
-  if (t.max_deliveries < 1) {
-    return invalid_argument_error(what + ": max_deliveries must be at least 1");
-  }
-  if (t.body.size() > max_body) {
-    return resource_exhausted_error(what + ": the body is " + std::to_string(t.body.size()) +
-                                    " bytes, more than the limit of " + std::to_string(max_body) +
-                                    " bytes (max_body_bytes)");
-  }
-  return ok_status();
-}
-
 void add_task_args(RedisArgs& args, const NewTask& t) {
   args.add(t.id).add(t.queue).add_int(t.priority).add_int(t.eta).add_int(t.max_deliveries);
   args.add(t.body);
@@ -108,18 +87,6 @@ void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* cons
       for (const NewTask* t : g.tasks) args.add_int(t->eta).add(t->id);
     }
   }
-}
-
-Status validate_settlement(const Settlement& s) {
-  if (s.id.empty()) return invalid_argument_error("settling a task: the id is empty");
-  if (s.outcome == Outcome::kAck &&
-      !(s.state == TaskState::kSuccess || s.state == TaskState::kFailure ||
-        s.state == TaskState::kExpired || s.state == TaskState::kRevoked)) {
-    return invalid_argument_error("settling task " + quoted_id(s.id) + ": an ack needs state " +
-                                  "success, failure, expired or revoked, not " +
-                                  std::string(task_state_name(s.state)));
-  }
-  return ok_status();
 }
 
 void add_settlement_args(RedisArgs& args, const Settlement& s) {

@@ -14,8 +14,6 @@
 
 namespace runq::internal {
 
-// InvalidArgument for a malformed task; ResourceExhausted when its body exceeds `max_body`.
-Status validate_task(const NewTask& t, std::size_t max_body);
 // id, queue, priority, eta, max_deliveries, body (borrowed from `t`).
 void add_task_args(RedisArgs& args, const NewTask& t);
 
@@ -25,8 +23,6 @@ std::vector<const NewTask*> distinct_ids(std::span<const NewTask> tasks);
 // scheduled sets). Borrows from the tasks.
 void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* const> tasks);
 
-// InvalidArgument for an empty id, or an ack whose state is not final.
-Status validate_settlement(const Settlement& s);
 // outcome, id, token, state, result, number, text: see settle.lua.
 void add_settlement_args(RedisArgs& args, const Settlement& s);
 
