@@ -2,7 +2,7 @@
 //
 // A Store holds queued tasks, their leases, results, dead letters, worker heartbeats and
 // periodic-schedule state. Producers, workers, schedulers and admin tools all talk to it only
-// through this interface; `sqlite:` and `redis://` are two implementations (see
+// through this interface; `sqlite:`, `redis://` and `memory:` are its implementations (see
 // `open_store()`), and `tests/conformance/` checks that each keeps every promise below.
 //
 // Delivery guarantee: AT LEAST ONCE, by fenced leases. `reserve` hands a task out with a lease
@@ -17,16 +17,21 @@
 // Task bodies and result records are opaque strings to a store (runq's codec writes JSON); a
 // store indexes only the fields given next to them (queue, priority, eta...).
 //
-// Time: a store never reads a clock. Every call that depends on time takes `now` (ms since
-// the Unix epoch) from the caller. Ordering within a queue: higher `priority` first, then
-// earlier enqueue (FIFO). A worker passes its queues in order of preference: a task in an
-// earlier queue is handed out before any task of a later one.
+// Time: every state change that depends on time (due etas, lapsed leases, expired results,
+// heartbeats) is decided by the `now` (ms since the Unix epoch) the caller passes, never by a
+// clock the store reads. The calls without a `now` (wait_for_work, wait_task) do read clocks:
+// a steady clock to bound the wait, and the system clock, corrected by the latest `now` seen,
+// to estimate when a scheduled task or a lease comes due. Ordering within a queue: higher
+// `priority` first, then earlier enqueue (FIFO). A worker passes its queues in order of preference:
+// a task in an earlier queue is handed out before any task of a later one.
 //
 // Thread safety: every method may be called concurrently from any number of threads and
 // processes; each call is atomic (all-or-nothing) with respect to every other call.
-// Errors: `Unavailable` means a transient fault (database busy, connection lost) after which
-// nothing was changed, and the call may be retried. Every call may return `Internal` on an
-// unexpected backend reply.
+// Errors: each method lists the codes it returns. The argument rules (`InvalidArgument`,
+// `ResourceExhausted`) are the same on every backend: they are checked once, before the call
+// reaches the backend, and a refused call changes nothing. `Unavailable` means a transient
+// fault (database busy, connection lost) after which nothing was changed, and the call may be
+// retried. Every call may also return `Internal` on an unexpected backend reply.
 #pragma once
 
 #include <cstdint>
@@ -200,8 +205,9 @@ class Store {
   // Adds `tasks` atomically: all of them or none. A task whose id already exists in the
   // store (queued, scheduled, running, finished with a result, or dead) is skipped silently,
   // which makes enqueue idempotent per id. eta <= now → PENDING, else SCHEDULED.
-  // Errors: InvalidArgument (empty id or queue, priority out of range, max_deliveries < 1);
-  // Unavailable. On error nothing was added.
+  // Errors: InvalidArgument (empty id or queue name, priority outside 0..9,
+  // max_deliveries < 1); ResourceExhausted (a body longer than the backend's max_body_bytes,
+  // 1 MiB by default); Unavailable. On error nothing was added.
   virtual Status enqueue(std::span<const NewTask> tasks, Millis now) = 0;
 
   // ---- workers ------------------------------------------------------------------------
@@ -210,46 +216,56 @@ class Store {
   // dead-letters them past max_deliveries, reason "lease lapsed N times..."), then hands out
   // up to `req.max` PENDING tasks from `req.queues` under fresh leases. Returns an empty
   // vector when nothing is ready. A task is never handed to two holders at once.
-  // Errors: InvalidArgument (no queues, max < 1); Unavailable.
+  // Errors: InvalidArgument (no queues, an empty queue name, max < 1, lease_ms < 1);
+  // Unavailable. On error nothing was handed out or reclaimed.
   virtual Result<std::vector<Delivery>> reserve(const ReserveRequest& req) = 0;
 
   // Blocks until work may be ready on one of `queues` (a task enqueued, released or retried,
   // or a scheduled task becoming due) or until `timeout_ms` passed. Spurious returns are
-  // allowed; callers loop on reserve(). Idle waiting must not burn CPU.
-  // Errors: Unavailable (then the caller backs off).
+  // allowed; callers loop on reserve(). Idle waiting must not burn CPU. Returns OK when the
+  // time ran out as well. Errors: InvalidArgument (no queues, an empty queue name);
+  // Unavailable (then the caller backs off).
   virtual Status wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) = 0;
 
   // wait_for_work(req.queues, timeout_ms), then reserve(req) with req.now = clock.now_ms():
   // what an idle worker does. A store may do both in one round trip (Redis sends the reserve
   // behind its blocking pop, so it runs the moment work arrives); leases it hands out may then
   // count from the start of the wait, which such a store keeps under a quarter of
-  // req.lease_ms. Returns an empty vector when nothing came. Errors: those of both calls.
+  // req.lease_ms. Returns an empty vector when nothing came. Errors: those of reserve (checked
+  // before waiting) and Unavailable.
   virtual Result<std::vector<Delivery>> wait_and_reserve(const ReserveRequest& req,
                                                          Millis timeout_ms, const Clock& clock);
 
   // Moves the lease of each current holder in `leases` to now + lease_ms. Returns one flag per
   // input: false when that holder is stale (its lease was taken over, or the task settled).
-  // Errors: Unavailable.
+  // Errors: InvalidArgument (lease_ms < 1); Unavailable. On error no lease moved.
   virtual Result<std::vector<bool>> extend(std::span<const LeaseRef> leases, Millis lease_ms,
                                            Millis now) = 0;
 
   // Applies each settlement if its (id, token) is the current holder, atomically per batch.
   // Returns one flag per input: false = refused as stale (counted in StoreStats::duplicates,
-  // and its result is NOT written). Errors: InvalidArgument; Unavailable (nothing applied).
+  // and its result is NOT written). Errors: InvalidArgument (an empty id, a kAck whose state is
+  // not SUCCESS, FAILURE, EXPIRED or REVOKED, a negative result_ttl); ResourceExhausted (a
+  // kRetry body longer than max_body_bytes); Unavailable. On error nothing was applied.
   virtual Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) = 0;
 
-  // Records progress (0..1) of a running task for its current holder.
-  // Errors: FailedPrecondition (stale holder); NotFound; Unavailable.
+  // Records progress (0..1) of a running task for its current holder. A value outside 0..1 is
+  // clamped to it (a done/total ratio may overshoot by rounding).
+  // Errors: InvalidArgument (NaN); FailedPrecondition (stale holder); NotFound (unknown id);
+  // Unavailable.
   virtual Status set_progress(const LeaseRef& lease, double fraction) = 0;
 
   // Writes a heartbeat; the worker is listed as alive until `info.expires`.
+  // Errors: InvalidArgument (empty worker id); Unavailable.
   virtual Status heartbeat(const WorkerInfo& info) = 0;
-  // Removes a worker from the registry (clean shutdown). NotFound if absent.
+  // Removes a worker from the registry (clean shutdown).
+  // Errors: NotFound (no such worker); Unavailable.
   virtual Status remove_worker(std::string_view worker_id) = 0;
 
   // ---- results and inspection ---------------------------------------------------------
 
-  // Everything known about `id`. Errors: NotFound (never enqueued, or its result expired).
+  // Everything known about `id`.
+  // Errors: NotFound (never enqueued, or its result expired); Unavailable.
   virtual Result<TaskInfo> get_task(std::string_view id, Millis now) = 0;
 
   // Blocks until `id` is in a final state (is_final: success, failure, expired, revoked,
@@ -261,21 +277,23 @@ class Store {
 
   // ---- admin --------------------------------------------------------------------------
 
+  // Counts per queue, alive workers and totals. Errors: Unavailable.
   virtual Result<StoreStats> stats(Millis now) = 0;
-  // Dead letters, oldest first, at most `limit`.
+  // Dead letters, oldest first, at most `limit`. Errors: Unavailable.
   virtual Result<std::vector<DeadTask>> list_dead(std::size_t limit) = 0;
   // Puts dead tasks back in their queues as PENDING with deliveries reset. `ids` empty = all.
-  // Returns how many were requeued.
+  // Returns how many were requeued. Errors: Unavailable.
   virtual Result<std::int64_t> retry_dead(std::span<const std::string> ids, Millis now) = 0;
-  // Deletes dead letters. Returns how many.
+  // Deletes dead letters. Returns how many. Errors: Unavailable.
   virtual Result<std::int64_t> purge_dead() = 0;
   // Deletes PENDING and SCHEDULED tasks of `queue` (not running ones). Returns how many.
+  // Errors: InvalidArgument (empty queue name); Unavailable.
   virtual Result<std::int64_t> purge_queue(std::string_view queue) = 0;
   // Deletes expired results and trims finished history / dead letters beyond retention.
   // Called periodically by workers. Returns how many records were removed. One call may stop
   // after a bounded amount of work so that it never holds the store for long (Redis: 10,000
   // expired results and 1,000 dead letters); workers call it once a minute, and again at
-  // their next tick while it keeps removing 1,000 or more.
+  // their next tick while it keeps removing 1,000 or more. Errors: Unavailable.
   virtual Result<std::int64_t> cleanup(Millis now) = 0;
 
   // ---- periodic schedules -------------------------------------------------------------
@@ -284,19 +302,26 @@ class Store {
   // `tick` and enqueues `task` (skipped if its id exists), and returns true; otherwise changes
   // nothing and returns false. Creates the schedule state on first use. This is what makes a
   // tick fire exactly once however many schedulers race.
+  // Errors: InvalidArgument (empty schedule name, or `task` breaks a rule of enqueue);
+  // ResourceExhausted (its body is too long); Unavailable. On error no tick was claimed.
   virtual Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                                   Millis now) = 0;
   // All known schedules, by name. Errors: Unavailable.
   virtual Result<std::vector<ScheduleState>> list_schedules() = 0;
   // Creates the schedule if absent; replaces its `info`. Leaves last_tick and paused alone.
+  // Errors: InvalidArgument (empty schedule name); Unavailable.
   virtual Status put_schedule_info(std::string_view schedule, std::string_view info) = 0;
-  // Pauses or resumes a schedule. NotFound if it was never registered.
+  // Pauses or resumes a schedule.
+  // Errors: NotFound (never registered); Unavailable.
   virtual Status set_schedule_paused(std::string_view schedule, bool paused) = 0;
 };
 
-// Opens a store by URL: "sqlite:PATH", "redis://[:password@]host[:port][/db]", "memory:".
-// Errors: InvalidArgument (unknown scheme or malformed URL); Unavailable (cannot connect or
-// open, with the cause); FailedPrecondition (e.g. unwritable database path).
+// Opens a store by URL. The schemes are those of the backends registered in
+// src/store/store_registry.cpp: "sqlite:PATH", "redis://[:password@]host[:port][/db]" (when
+// built with Redis) and "memory:"; `runq --help` lists them.
+// Errors: InvalidArgument (unknown scheme, listing the known ones, or malformed URL);
+// Unavailable (cannot connect or open, with the cause); FailedPrecondition (e.g. unwritable
+// database path).
 Result<std::unique_ptr<Store>> open_store(std::string_view url);
 
 // The store URL from the RUNQ_STORE environment variable, or "sqlite:runq.db".

@@ -153,7 +153,8 @@ TEST_F(SqliteStoreTest, OversizedBodyIsRejectedAndNothingIsAdded) {
 
   EXPECT_THAT(s, StatusIs(StatusCode::kResourceExhausted));
   EXPECT_EQ(s.message(),
-            "enqueueing task big: body is 11 bytes, over the limit of 10 bytes (max_body_bytes)");
+            "enqueueing task 'big': the body is 11 bytes, over the limit of 10 bytes "
+            "(max_body_bytes)");
   EXPECT_THAT(store->get_task("small", kNow), StatusIs(StatusCode::kNotFound));
 }
 
