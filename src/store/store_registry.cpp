@@ -14,9 +14,13 @@
 
 // One line per backend, in the order `--help` lists them. Each names the function
 // `StoreBackendInfo <name>()` defined by src/store/<x>_store.cpp.
-#define RUNQ_STORE_BACKENDS(X) \
-  X(sqlite_store_backend)      \
-  RUNQ_IF_REDIS(X(redis_store_backend)) X(memory_store_backend)
+// clang-format off
+#define RUNQ_STORE_BACKENDS(X)          \
+  X(sqlite_store_backend)               \
+  RUNQ_IF_REDIS(X(redis_store_backend)) \
+  X(memory_store_backend)               \
+  /* one line per backend above this one */
+// clang-format on
 
 namespace runq {
 
