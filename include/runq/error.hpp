@@ -77,8 +77,8 @@ class TaskFailed : public Error {
 };
 
 // Thrown by AsyncResult::get(timeout) when the task was not final within `timeout`, or when
-// the store had no record of it (an unknown id, a result that expired, or a task with
-// ignore_result). The task may still run and finish: calling get() again waits again.
+// the store had no record of it (an unknown id, or a record that expired). The task may
+// still run and finish: calling get() again waits again.
 // status().code() is DeadlineExceeded.
 class Timeout : public Error {
  public:

@@ -126,9 +126,9 @@ class TaskOptions {
   }
   int priority() const { return priority_; }
 
-  // Do not store return values [false]. Saves writing a result record per task (the task's
-  // state still changes); AsyncResult::get() of such a task throws Timeout, and its status
-  // is unknown once it finished. For fire-and-forget tasks.
+  // Do not store return values [false]. Saves writing a result record per task; the task's
+  // final state is still kept for result_ttl. AsyncResult::get() of such a task has no
+  // value to return and throws for any T but void. For fire-and-forget tasks.
   TaskOptions& ignore_result(bool v = true) {
     ignore_result_ = v;
     return *this;

@@ -49,7 +49,7 @@ struct SplitContext {
   using Args = Params;
 };
 template <typename First, typename... Rest>
-  requires std::is_same_v<std::remove_cvref_t<First>, Context>
+requires std::is_same_v<std::remove_cvref_t<First>, Context>
 struct SplitContext<std::tuple<First, Rest...>> {
   static constexpr bool kHasContext = true;
   using Args = std::tuple<Rest...>;
