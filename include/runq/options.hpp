@@ -2,7 +2,20 @@
 // (EnqueueOptions), and the retry backoff (Backoff).
 //
 // All are plain values built fluently: `TaskOptions{}.max_retries(5).time_limit(2min)`.
-// Each setter has a getter of the same name. Thread safety: values; no shared state.
+// Each setter returns *this and has a getter of the same name. Setters never throw and never
+// validate: a bad value (a priority of 12, an empty queue name) is reported when a task is
+// enqueued with it, as a runq::Error with code InvalidArgument.
+//
+// WHO READS WHICH OPTION. A task's options exist in two processes: the producer that
+// enqueues a call and the worker that runs it (each registers the task with App::task).
+//  - Fixed at enqueue, from the producer's options (and EnqueueOptions): queue, priority,
+//    ignore_result, result_ttl, max_deliveries, countdown/eta, expires, id.
+//  - Read when the task runs, from the worker's registration: max_retries, backoff,
+//    retry_on, time_limit (and ignore_result, which either side can turn on).
+// Register a task with the same options everywhere unless you mean otherwise.
+//
+// Thread safety: values with no shared state. A const object may be read from any number
+// of threads (the worker does so for every task it runs).
 #pragma once
 
 #include <chrono>
@@ -17,22 +30,26 @@
 
 namespace runq {
 
-// How long to wait before a retry.
+// How long to wait before a retry. A default-constructed Backoff equals exponential().
 class Backoff {
  public:
   // delay(n) = random(0, min(cap, base * factor^(n-1))) for the n-th retry ("full jitter",
   // which spreads a burst of failures over the whole window instead of retrying in lockstep).
+  // Out-of-range arguments are clamped: base < 0 becomes 0, factor < 1 becomes 1, cap < base
+  // becomes base. Tuning: base is the typical recovery time of what fails (a restarted
+  // service, a rate-limit window); cap bounds how stale a retried task may get.
   static Backoff exponential(std::chrono::milliseconds base = std::chrono::seconds(1),
                              double factor = 2.0,
                              std::chrono::milliseconds cap = std::chrono::minutes(10));
-  // The same delay before every retry, no jitter.
+  // The same delay before every retry, no jitter (a negative delay becomes 0). Retries of
+  // many tasks that failed together stay together; prefer exponential() against shared
+  // dependencies.
   static Backoff fixed(std::chrono::milliseconds delay);
 
-  // Delay before retry number `retry` (1 = the first retry). `random01` is in [0, 1) and is
-  // the jitter source; pass 1.0 - epsilon to get the upper bound.
+  // Delay in ms before retry number `retry` (1 = the first retry, after attempt 1 failed).
+  // `random01` is the jitter source, clamped to [0, 1]; 1.0 gives the upper bound. A fixed()
+  // backoff ignores both arguments. Never throws.
   Millis delay_ms(int retry, double random01) const;
-
-  bool jittered() const { return jitter_; }
 
  private:
   Millis base_ = 1000;
@@ -44,22 +61,28 @@ class Backoff {
 // Options fixed when a task is registered with App::task. Defaults in brackets.
 class TaskOptions {
  public:
-  // Retries after a failure [0: a failure is final]. A retry is a scheduled re-enqueue.
+  // Retries after a failure [0: a failure is final; values < 0 act as 0]. A task gets at
+  // most 1 + n attempts. A retry re-enqueues the task (state RETRY) to run after the backoff
+  // delay, on any worker, as attempt number attempt + 1; the errors of earlier attempts are
+  // kept in its result. Exceptions the retry_on rules exclude, and BadArguments, end the
+  // task FAILURE at once.
   TaskOptions& max_retries(int n) {
     max_retries_ = n;
     return *this;
   }
   int max_retries() const { return max_retries_; }
 
-  // Delay before each retry [exponential(1s, 2, 10min) with full jitter].
+  // Delay before each retry [exponential(1s, 2, 10min), full jitter]. Context::retry(delay)
+  // uses its own delay instead. Ignored in eager mode, which retries at once.
   TaskOptions& backoff(Backoff b) {
     backoff_ = b;
     return *this;
   }
   const Backoff& backoff() const { return backoff_; }
 
-  // Retry only exceptions of type E (or derived). May be given several times. Without any
-  // retry_on rule every exception is retried (up to max_retries).
+  // Retry only exceptions of type E or derived from it. May be given several times: an
+  // exception is retried when any rule matches. Without any retry_on rule every exception
+  // is retried (up to max_retries). Context::retry() is not subject to these rules.
   template <typename E>
   TaskOptions& retry_on() {
     retry_rules_.push_back([](const std::exception_ptr& ep) {
@@ -73,45 +96,60 @@ class TaskOptions {
     });
     return *this;
   }
-  // True when an exception `ep` should be retried under the retry_on rules.
+  // True when the exception `ep` may be retried under the retry_on rules (always true when
+  // there are none). Does not look at max_retries. REQUIRES: ep is not null.
   bool should_retry(const std::exception_ptr& ep) const;
 
-  // Soft time limit [none]: when it passes, the task's Context::cancelled() turns true and
-  // its stop_token is requested. A task that ignores it keeps running (threads cannot be
-  // killed safely); its lease is still kept.
+  // Soft time limit per attempt [0: none], counted from the moment a worker thread starts
+  // the attempt. When it passes (the worker checks about every 100 ms), the task's
+  // Context::cancelled() turns true and its stop_token is requested. A task that ignores it
+  // keeps running (threads cannot be killed safely) and keeps its lease; a task that
+  // returns or throws afterwards is settled as usual. Not enforced in eager mode.
   TaskOptions& time_limit(std::chrono::milliseconds d) {
     time_limit_ms_ = to_millis(d);
     return *this;
   }
   Millis time_limit() const { return time_limit_ms_; }
 
-  // Default queue ["default"] and priority [0; 9 runs first] of enqueues of this task.
+  // Default queue of enqueues of this task ["default"]. Must not be empty. Workers consume
+  // the queues listed in WorkerOptions::queues; a task in a queue no worker consumes waits.
   TaskOptions& queue(std::string q) {
     queue_ = std::move(q);
     return *this;
   }
   const std::string& queue() const { return queue_; }
+  // Default priority of enqueues of this task [0], from kMinPriority (0) to kMaxPriority
+  // (9); within a queue higher priorities are handed out first, FIFO among equals.
   TaskOptions& priority(int p) {
     priority_ = p;
     return *this;
   }
   int priority() const { return priority_; }
 
-  // Do not store return values [false]. Saves a write per task; get() then times out.
+  // Do not store return values [false]. Saves writing a result record per task; the task's
+  // final state is still kept for result_ttl. AsyncResult::get() of such a task has no
+  // value to return and throws for any T but void. For fire-and-forget tasks.
   TaskOptions& ignore_result(bool v = true) {
     ignore_result_ = v;
     return *this;
   }
   bool ignore_result() const { return ignore_result_; }
 
-  // How long results are kept [1 day].
+  // How long a finished task's result is kept [1 day], counted from when the worker stored
+  // it.
+  // Afterwards the store forgets the task (AsyncResult::state() reads PENDING). Shorter
+  // keeps a busy store small; longer lets late readers still fetch results.
   TaskOptions& result_ttl(std::chrono::milliseconds d) {
     result_ttl_ms_ = to_millis(d);
     return *this;
   }
   Millis result_ttl() const { return result_ttl_ms_; }
 
-  // Lease lapses (worker died or hung) tolerated before the task is dead-lettered [5].
+  // Deliveries per attempt tolerated before the task is dead-lettered [5; values < 1 act as
+  // 1]. A delivery ends without a result when its worker died or hung and the lease lapsed;
+  // a task that crashes every worker that runs it is stopped after this many. Raise it for
+  // tasks on workers that are often killed (spot instances); 1 means at most once per
+  // attempt.
   TaskOptions& max_deliveries(int n) {
     max_deliveries_ = n;
     return *this;
@@ -130,42 +168,54 @@ class TaskOptions {
   int max_deliveries_ = 5;
 };
 
-// Options of one enqueue; anything unset falls back to the task's TaskOptions.
+// Options of one enqueue (TaskHandle::apply, delay_many, App::send). The queue and priority,
+// when unset, come from the task's TaskOptions; the other fields are per call only.
 class EnqueueOptions {
  public:
+  // The queue for this call [the task's]. Must not be empty.
   EnqueueOptions& queue(std::string q) {
     queue_ = std::move(q);
     return *this;
   }
+  // The priority for this call, 0..9 [the task's].
   EnqueueOptions& priority(int p) {
     priority_ = p;
     return *this;
   }
-  // Run no earlier than now + d.
+  // Run no earlier than now + d [0: at once]. With eta() too, the later of the two wins.
+  // Ignored in eager mode.
   EnqueueOptions& countdown(std::chrono::milliseconds d) {
     countdown_ms_ = to_millis(d);
     return *this;
   }
-  // Run no earlier than `t`.
+  // Run no earlier than `t` [unset: at once]; a time in the past means at once. Ignored in
+  // eager mode.
   EnqueueOptions& eta(std::chrono::system_clock::time_point t) {
     eta_ms_ = to_millis(t.time_since_epoch());
     return *this;
   }
-  // If the task has not started within `d` from now, it ends EXPIRED without running.
+  // If no worker has started the task within `d` from now (enqueue time), it ends EXPIRED
+  // without running, when a worker next picks it up [0: never expires]. Counts from the
+  // enqueue, not from the eta: a countdown longer than `d` always expires.
   EnqueueOptions& expires(std::chrono::milliseconds d) {
     expires_in_ms_ = to_millis(d);
     return *this;
   }
-  // Use this task id instead of a random one. Enqueue is idempotent per id.
+  // Use this task id instead of a new random one (26 characters, ordered by creation time).
+  // Enqueue is idempotent per id: while the store still knows the id (queued, running,
+  // dead, or with a kept result), enqueueing it again does nothing and returns the same id.
+  // Use it to deduplicate, e.g. "invoice-42-email". delay_many of more than one call rejects
+  // an id (InvalidArgument): ids must differ.
   EnqueueOptions& id(std::string v) {
     id_ = std::move(v);
     return *this;
   }
 
+  // The values set above; nullopt / 0 / empty when unset.
   const std::optional<std::string>& queue() const { return queue_; }
   const std::optional<int>& priority() const { return priority_; }
   Millis countdown() const { return countdown_ms_; }
-  Millis eta() const { return eta_ms_; }
+  Millis eta() const { return eta_ms_; }  // ms since the Unix epoch
   Millis expires_in() const { return expires_in_ms_; }
   const std::string& id() const { return id_; }
 

@@ -1,9 +1,21 @@
 // runq/result.hpp — AsyncResult<T>: the handle delay() returns, to read a task's state and
-// result later (from this process or, by id, from any other).
+// result later (from this process or, by id, from any other); and TaskStatus, everything
+// known about one task, with the non-throwing calls that read it.
 //
-// get() blocks until the task is final (waiting on the store's notification, not polling),
-// then returns the value or throws TaskFailed; Timeout if it did not finish in time.
-// Thread safety: an AsyncResult may be used from any thread; it must not outlive its App.
+//   runq::AsyncResult<int> r = add.delay(2, 3);
+//   r.state();         // PENDING, RESERVED, RETRY, SUCCESS...: one store read, never blocks
+//   int v = r.get();   // blocks until final: the value, or TaskFailed / Timeout
+//   std::string id = r.id();  // another process: read_task_status(store, id)
+//
+// get() blocks until the task is final (waiting on the store's notification where the
+// backend has one, not by polling), then returns the value or throws TaskFailed; Timeout if
+// it did not finish in time. Store errors are thrown as runq::Error (runq/error.hpp).
+// read_task_status / wait_task_status are the same reads as Result values, for code that
+// does not want exceptions (the CLI, admin tools).
+//
+// Thread safety: an AsyncResult is an immutable handle (a store pointer, an id, a clock);
+// its methods are const and may be called from any number of threads at once, and copies
+// are independent. REQUIRES: it does not outlive the Clock it was given (the App's).
 #pragma once
 
 #include <chrono>
@@ -19,59 +31,76 @@
 
 namespace runq {
 
-// One failed attempt.
+// One failed attempt, as recorded by the worker that ran it.
 struct AttemptError {
-  int attempt = 0;
-  std::string type;
-  std::string message;
-  Millis at = 0;
+  int attempt = 0;      // 1 for the first run, 2 for the first retry...
+  std::string type;     // demangled exception type, e.g. "std::runtime_error"
+  std::string message;  // its what(), truncated to 4096 bytes
+  Millis at = 0;        // when the attempt ended (ms since the Unix epoch)
 };
 
-// Everything known about a task's outcome.
+// Everything known about a task's outcome, merged from the store's record, the task message
+// and the stored result. Times are ms since the Unix epoch, 0 when unknown. A running task
+// reads kReserved (stores do not distinguish "started").
 struct TaskStatus {
   std::string id;
   std::string task;  // task name (empty while unknown)
   TaskState state = TaskState::kPending;
-  std::string value;       // JSON text of the result (SUCCESS), else empty
-  std::string error_type;  // last error (FAILURE, RETRY, DEAD, EXPIRED)
-  std::string error;
+  std::string value;                 // JSON text of the result (SUCCESS), else empty
+  std::string error_type;            // type of the last error (FAILURE, RETRY, DEAD, EXPIRED)
+  std::string error;                 // its message; for DEAD without one, the dead-letter reason
   std::vector<AttemptError> errors;  // every failed attempt, oldest first
-  int attempts = 0;
-  double progress = 0;
-  Millis enqueued = 0, started = 0, finished = 0;
-  Millis next_run = 0;  // RETRY / SCHEDULED: when it runs next
-  std::string worker;
-  std::string queue;
-  std::string dead_reason;
+  int attempts = 0;                  // attempts run so far (the last one's number)
+  double progress = 0;               // last progress the worker stored, 0..1
+  Millis enqueued = 0, started = 0, finished = 0;  // started/finished: of the last attempt
+  Millis next_run = 0;                             // RETRY / SCHEDULED: when it runs next
+  std::string worker;       // the worker holding it (RESERVED) or that ran it last
+  std::string queue;        // its queue while queued or reserved
+  std::string dead_reason;  // DEAD: why it was dead-lettered
 };
 
-// Reads a task's status. Errors: NotFound (unknown id or result expired); Unavailable.
-// `now` decides which results have expired.
+// Reads a task's status once; never blocks. `now` decides which results have expired.
+// Errors: NotFound (unknown id, or its record expired after result_ttl);
+// Unavailable (the store is down; retry); DataLoss (the store's record is unreadable).
+// Thread safety: as Store: any thread.
 Result<TaskStatus> read_task_status(Store& store, std::string_view id,
                                     Millis now = Clock::system().now_ms());
-// Waits until the task is final (or has a stored result), then reads it.
-// Errors: DeadlineExceeded; NotFound; Unavailable.
+// Waits up to `timeout_ms` until the task is final (is_final: SUCCESS, FAILURE, EXPIRED,
+// REVOKED, DEAD), then reads it as read_task_status does. Waits through retries.
+// Errors: DeadlineExceeded (not final in time); NotFound (see read_task_status);
+// Unavailable. Thread safety: any thread; blocks only the caller.
 Result<TaskStatus> wait_task_status(Store& store, std::string_view id, Millis timeout_ms);
 
+// The result handle of one task, typed by the body's return type T (void allowed;
+// nlohmann::json for App::send). T must be readable with nlohmann-json's get<T>() (a
+// from_json overload).
 template <typename T>
 class AsyncResult {
  public:
-  // `clock` (not owned; the App's) gives "now" for result expiry.
+  // A handle on task `id` in `store`; `clock` (not owned; the App's) gives "now" for result
+  // expiry. Never throws and does not touch the store: a handle for an id that does not
+  // exist is valid and reads PENDING. REQUIRES: store is non-null; clock outlives the handle.
   AsyncResult(std::shared_ptr<Store> store, std::string id, const Clock* clock = &Clock::system())
       : store_(std::move(store)), id_(std::move(id)), clock_(clock) {}
 
+  // The task id (EnqueueOptions::id, or the generated one).
   const std::string& id() const { return id_; }
 
-  // Current state; PENDING if the store does not know the id (yet). Throws runq::Error when
-  // the store cannot be read.
+  // Current state, from one store read; never blocks. PENDING if the store does not know
+  // the id (not enqueued yet, never, or its result expired). Throws runq::Error when the
+  // store cannot be read.
   TaskState state() const { return status_or_throw().state; }
   // True once the task is final (SUCCESS, FAILURE, EXPIRED, REVOKED, DEAD).
   bool ready() const { return is_final(state()); }
-  // The full record. Throws runq::Error when the store cannot be read.
+  // The full record, from one store read (same rules as state(): an unknown id gives a
+  // PENDING record with only `id` set). Throws runq::Error when the store cannot be read.
   TaskStatus status() const { return status_or_throw(); }
 
-  // Waits up to `timeout` and returns the value. Throws TaskFailed if the task ended in any
-  // state but SUCCESS, Timeout if it is not final in time, runq::Error on store errors.
+  // Waits up to `timeout` for a final state and returns the value (nothing for void).
+  // Throws TaskFailed if the task ended in any state but SUCCESS; Timeout if it is not final
+  // in time, or the store has no record of it (unknown id, expired record); runq::Error with
+  // DataLoss if the value does not convert to T; runq::Error on other store errors. May be
+  // called again after a Timeout, and repeatedly after success (each call reads the store).
   T get(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const {
     Result<TaskStatus> st = wait_task_status(*store_, id_, timeout.count());
     if (!st.ok()) {

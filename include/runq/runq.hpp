@@ -4,6 +4,10 @@
 // (task and enqueue options, backoff) → context.hpp (inside a task) → result.hpp (AsyncResult)
 // → schedule.hpp (cron / every) → worker.hpp → store.hpp (the backend contract) →
 // status.hpp / error.hpp (errors) → clock.hpp.
+//
+// Everything here is in namespace runq. Names in runq::internal and headers under
+// runq/internal/ are implementation details that may change in any release.
+// Thread safety: each header states its own rules.
 #pragma once
 
 #include "runq/app.hpp"

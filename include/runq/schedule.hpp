@@ -81,9 +81,11 @@ enum class Misfire {
   kRunAll,   // fire every missed tick, oldest first, at most PeriodicOptions::run_all_limit
 };
 
-// "run_once", "skip", "run_all".
+// The fixed name of `misfire`: "run_once", "skip", "run_all". Used by the CLI and in the
+// schedule state a scheduler stores.
 std::string_view misfire_name(Misfire misfire);
 // Parses a name produced by misfire_name (also accepts '-' for '_', case-insensitive).
+// nullopt for anything else. Never throws.
 std::optional<Misfire> parse_misfire(std::string_view name);
 
 // Per-schedule scheduling options.
@@ -95,7 +97,9 @@ struct PeriodicOptions {
   int run_all_limit = 100;
 };
 
-// A cron expression or a fixed interval, with the IANA time zone it is evaluated in.
+// A cron expression or a fixed interval, with the IANA time zone it is evaluated in. Build
+// one with cron(), parse_cron() or every(); every Schedule that exists is valid (bad input
+// is rejected when parsed). Copying is cheap (a shared pointer to the parsed form).
 class Schedule {
  public:
   // A schedule that never fires: next_after() is always kNever. Exists so that structs

@@ -1,11 +1,22 @@
-// runq/status.hpp — error values used by every fallible runq call.
+// runq/status.hpp — error values used by every fallible runq call: Status, Result<T>, and the
+// macros that propagate them.
 //
-// A `Status` is either OK or carries a `StatusCode` and a message. `Result<T>` holds a `T` or a
-// non-OK `Status`. Both are cheap to move and are `[[nodiscard]]`: ignoring one is a bug.
-// Callers branch on the code (`is_unavailable(s)`), never on the message. Messages read
-// "what we were doing: cause".
+// A `Status` is either OK or carries a `StatusCode` and a message. `Result<T>` holds a `T` or
+// a non-OK `Status`. Both are returned by value, are cheap to move and are `[[nodiscard]]`:
+// ignoring one is a compile warning (an error under -Werror), so a deliberately ignored
+// Status says so with `ignore_error()` or a `(void)` cast.
 //
-// Thread safety: values; no shared state.
+// Callers branch on the code (`is_unavailable(s)`), never on the message: messages are for
+// people and may change in any release. Messages read "what we were doing: cause", e.g.
+// "enqueueing task 'add': database is locked"; `with_context` adds the outer "what".
+//
+// Store, admin and internal calls return these and never throw. The typed user API (App,
+// TaskHandle, AsyncResult) throws them wrapped in runq::Error instead (runq/error.hpp).
+//
+// Thread safety: Status and Result are plain values with no shared state. Distinct objects
+// may be used from different threads freely; one object follows the rules of the types it
+// holds (const access from many threads at once is safe).
+#pragma once
 #pragma once
 
 #include <cassert>
@@ -17,37 +28,68 @@
 
 namespace runq {
 
+// What went wrong, coarsely enough to decide what to do next. The set is abseil's, minus
+// the codes runq has no use for. Each comment says when runq returns the code and whether
+// retrying the same call can help.
 enum class StatusCode {
-  kOk = 0,
-  kInvalidArgument,     // the caller passed something malformed; retrying will not help
-  kNotFound,            // the named task, queue, schedule or worker does not exist
-  kAlreadyExists,       // creating something that exists
-  kFailedPrecondition,  // state does not allow it (e.g. a stale lease token)
-  kUnavailable,         // transient: store down or busy; retry with backoff
-  kDeadlineExceeded,    // a wait timed out
-  kCancelled,           // the operation was cancelled (shutdown, revoke)
-  kResourceExhausted,   // a size or capacity limit was hit
-  kDataLoss,            // stored bytes could not be decoded
-  kInternal,            // a bug or an unexpected backend reply
+  kOk = 0,  // success; the only code of an OK Status
+  // The caller passed something malformed (an empty queue name, a priority outside 0..9,
+  // an unknown store URL scheme). Retrying the same call cannot help.
+  kInvalidArgument,
+  // The named task, schedule or worker does not exist (or a task's result has expired).
+  kNotFound,
+  // Creating something that exists, e.g. registering a task name twice.
+  kAlreadyExists,
+  // The system is not in a state that allows the call, e.g. a lease token that is no longer
+  // the current holder's, or a store that cannot be used as configured (Redis
+  // authentication refused, SQLite unable to use WAL mode). Retrying unchanged will not help.
+  kFailedPrecondition,
+  // Transient: the store is down, unreachable or busy. Nothing was changed; retry with
+  // backoff.
+  kUnavailable,
+  // A wait ended before what it waited for happened (AsyncResult::get, Store::wait_task).
+  kDeadlineExceeded,
+  // The operation was cancelled before it completed.
+  kCancelled,
+  // A size or capacity limit was hit: a task message over AppOptions::max_payload_bytes or
+  // the store's own limit, or the Redis server out of memory.
+  kResourceExhausted,
+  // Stored bytes could not be decoded (a malformed record, an unknown state name, a result
+  // that does not convert to the requested type). Retrying reads the same bytes again.
+  kDataLoss,
+  // A bug in runq, or a backend reply runq did not expect.
+  kInternal,
 };
 
-// Returns the fixed name of `code`, e.g. "NOT_FOUND".
+// The fixed upper-case name of `code`: "OK", "INVALID_ARGUMENT", "NOT_FOUND",
+// "ALREADY_EXISTS", "FAILED_PRECONDITION", "UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED",
+// "RESOURCE_EXHAUSTED", "DATA_LOSS", "INTERNAL"; "UNKNOWN" for a value outside the enum.
 std::string_view status_code_name(StatusCode code);
 
+// Success, or a code and a message saying what failed. Prefer the factories below
+// (`not_found_error(msg)`) to the constructor; test with the predicates (`is_not_found(s)`).
 class [[nodiscard]] Status {
  public:
-  Status() = default;  // OK
+  // OK, with an empty message.
+  Status() = default;
+  // A status with `code` and `message`. An OK code with a message is still OK (ok() is
+  // true), and to_string() drops the message.
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
+  // True when the code is kOk.
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
+  // The message as given (empty for OK). For people and logs; do not parse it.
   const std::string& message() const { return message_; }
-  // "NOT_FOUND: message", or "OK".
+  // "NOT_FOUND: message" (status_code_name, ": ", message), or "OK" for any OK status.
   std::string to_string() const;
-  // Returns a copy whose message is prefixed with "context: ".
+  // A copy whose message is prefixed with "context: ", same code. An OK status is returned
+  // unchanged. Use it to say what the caller was doing when a callee failed.
   Status with_context(std::string_view context) const;
+  // Does nothing: marks a Status as deliberately ignored, which silences [[nodiscard]].
   void ignore_error() const {}
 
+  // Equal when both the code and the message are equal.
   friend bool operator==(const Status& a, const Status& b) {
     return a.code_ == b.code_ && a.message_ == b.message_;
   }
@@ -57,6 +99,8 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+// Factories: a Status of the named code with message `m` ("what we were doing: cause").
+// ok_status() is the OK value, for returning success explicitly.
 inline Status ok_status() { return Status(); }
 inline Status invalid_argument_error(std::string m) {
   return {StatusCode::kInvalidArgument, std::move(m)};
@@ -79,6 +123,7 @@ inline Status resource_exhausted_error(std::string m) {
 inline Status data_loss_error(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
+// Predicates: true when `s` carries the named code. The way to branch on an error.
 inline bool is_invalid_argument(const Status& s) {
   return s.code() == StatusCode::kInvalidArgument;
 }
@@ -98,21 +143,34 @@ inline bool is_resource_exhausted(const Status& s) {
 inline bool is_data_loss(const Status& s) { return s.code() == StatusCode::kDataLoss; }
 inline bool is_internal(const Status& s) { return s.code() == StatusCode::kInternal; }
 
-// Holds a T or a non-OK Status.
-// REQUIRES: a Result is never constructed from an OK Status.
+// Holds a T (success) or a non-OK Status (failure): the return type of a fallible call that
+// produces a value. Both constructors are implicit, so a function returning Result<T> may
+// `return value;` or `return not_found_error("...");`.
+//
+//   Result<TaskInfo> info = store.get_task(id, now);
+//   if (!info.ok()) return info.status();   // or RUNQ_ASSIGN_OR_RETURN below
+//   use(info->state);
+//
+// REQUIRES: a Result is never constructed from an OK Status (checked by assert() in debug
+// builds; in a build with NDEBUG such a Result reports !ok() with an OK status()).
+// REQUIRES: T is not Status.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
+  // Success holding `value`.
+  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  // Failure holding `status`. REQUIRES: !status.ok().
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok());
   }
 
+  // True when a value is held.
   bool ok() const { return std::holds_alternative<T>(v_); }
-  // OK when holding a value.
+  // The held error, or an OK Status when a value is held.
   Status status() const { return ok() ? Status() : std::get<Status>(v_); }
 
-  // REQUIRES: ok().
+  // The held value, by reference (moved out of an rvalue Result). The operators are
+  // shorthands for value(). REQUIRES: ok(); otherwise std::bad_variant_access is thrown.
   T& value() & { return std::get<T>(v_); }
   const T& value() const& { return std::get<T>(v_); }
   T&& value() && { return std::get<T>(std::move(v_)); }
@@ -120,6 +178,7 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
+  // A copy of the value when ok(), else `fallback`.
   T value_or(T fallback) const { return ok() ? std::get<T>(v_) : std::move(fallback); }
 
  private:
@@ -128,17 +187,23 @@ class [[nodiscard]] Result {
 
 }  // namespace runq
 
+// Implementation details of the macros below.
 #define RUNQ_CONCAT_INNER_(a, b) a##b
 #define RUNQ_CONCAT_(a, b) RUNQ_CONCAT_INNER_(a, b)
 
-// Returns the Status of `expr` from the enclosing function when it is not OK.
+// Evaluates `expr` (a Status) once and returns it from the enclosing function when it is not
+// OK. The enclosing function must return Status or a Result<U>.
 #define RUNQ_RETURN_IF_ERROR(expr)               \
   do {                                           \
     ::runq::Status runq_status_ = (expr);        \
     if (!runq_status_.ok()) return runq_status_; \
   } while (0)
 
-// `RUNQ_ASSIGN_OR_RETURN(auto x, f());` declares x from a Result or returns its Status.
+// `RUNQ_ASSIGN_OR_RETURN(auto x, f());` evaluates f() (a Result<T>) once: on success it
+// declares (or assigns) `x` with the moved value; on failure it returns the Status from the
+// enclosing function (which must return Status or a Result<U>). It expands to several
+// statements: do not use it as the body of an unbraced if/else, and use it at most once per
+// source line.
 #define RUNQ_ASSIGN_OR_RETURN(lhs, expr) \
   RUNQ_ASSIGN_OR_RETURN_IMPL_(RUNQ_CONCAT_(runq_result_, __LINE__), lhs, expr)
 #define RUNQ_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \

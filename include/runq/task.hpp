@@ -1,17 +1,34 @@
-// runq/task.hpp — typed task handles: what App::task returns.
+// runq/task.hpp — typed task handles: what App::task returns, and how a call is enqueued.
 //
 //   auto add = app.task("add", [](int a, int b) { return a + b; });
-//   runq::AsyncResult<int> r = add.delay(2, 3);        // add.delay("x") does not compile
+//   runq::AsyncResult<int> r = add.delay(2, 3);        // add.delay("x", 3) does not compile
 //   add.apply(runq::EnqueueOptions{}.countdown(10s).priority(9), 2, 3);
+//   int five = r.get();                                // blocks; see runq/result.hpp
 //
-// Arguments and return values travel as JSON (nlohmann-json): any type with to_json/from_json
-// works. A task body may take `runq::Context&` as its first parameter.
-// Thread safety: handles are cheap values; delay/apply may be called from any thread.
+// Arguments and return values travel as JSON (nlohmann-json): any type with to_json and
+// from_json works, including std::string, numbers, bool, containers and user structs. A
+// task body may take `runq::Context&` as its first parameter (see runq/context.hpp); it does
+// not count as an argument. The handle's parameter types are the body's, decayed (a body
+// taking `const std::string&` gives a handle taking std::string), and delay() accepts only
+// what converts to them implicitly: a wrong type is a compile error at the call.
+//
+// A call is checked twice: at compile time in the producer (the handle's types), and when it
+// runs, against the body registered in the worker's process. A worker whose body disagrees
+// with the message (different arity, or a JSON value that does not convert) fails the task
+// with BadArguments and does not retry it.
+//
+// Thread safety: a TaskHandle is an immutable value (a pointer to its App, a name, options);
+// copy it freely and call delay/apply/delay_many from any number of threads once the App's
+// registration phase is over. REQUIRES: a handle does not outlive the App that made it.
+//
+// The template machinery behind this header (signature traits, argument binding) lives in
+// runq/internal/ and is not part of the API.
 #pragma once
 
-#include <cstddef>
 #include <functional>
+#include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -20,164 +37,119 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runq/clock.hpp"
 #include "runq/context.hpp"
+#include "runq/internal/task_traits.hpp"
 #include "runq/options.hpp"
 #include "runq/result.hpp"
+#include "runq/store.hpp"
 
 namespace runq {
 
 class App;
 
-// A registered task, type-erased: `invoke` decodes the JSON argument array, runs the body
-// and returns the JSON text of its result ("null" for void). It throws BadArguments when the
-// arguments do not fit the signature, and lets the body's own exceptions through.
-struct TaskDefinition {
-  std::string name;
-  TaskOptions options;
-  int arity = 0;
-  std::function<std::string(Context&, const nlohmann::json& args)> invoke;
-};
-
-// Thrown by TaskDefinition::invoke for arguments of the wrong arity or JSON type. The task
-// ends FAILURE (no retry): running it again cannot help.
+// Thrown by TaskDefinition::invoke when the JSON arguments do not fit the body's signature:
+// not an array, the wrong number of elements ("task 'add' takes 2 argument(s), got 1"), or
+// an element that does not convert ("argument 2 of task 'add': ... (got "two")"). The worker
+// records it as error type "runq::BadArguments" and the task ends FAILURE at once, whatever
+// its max_retries and retry_on rules: running it again cannot help. Not a runq::Error: it
+// never reaches a producer's thread, only the stored result.
 class BadArguments : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-namespace internal {
-
-template <typename R, typename... A>
-struct Signature {
-  using Ret = R;
-  using Params = std::tuple<A...>;
-};
-template <typename F>
-struct FnTraits : FnTraits<decltype(&std::decay_t<F>::operator())> {};
-template <typename C, typename R, typename... A>
-struct FnTraits<R (C::*)(A...) const> : Signature<R, A...> {};
-template <typename C, typename R, typename... A>
-struct FnTraits<R (C::*)(A...)> : Signature<R, A...> {};
-template <typename R, typename... A>
-struct FnTraits<R (*)(A...)> : Signature<R, A...> {};
-template <typename R, typename... A>
-struct FnTraits<R(A...)> : Signature<R, A...> {};
-
-// Splits a parameter list into "takes Context&" and the JSON-carried arguments.
-template <typename Params>
-struct SplitContext {
-  static constexpr bool kHasContext = false;
-  using Args = Params;
-};
-template <typename First, typename... Rest>
-requires std::is_same_v<std::remove_cvref_t<First>, Context>
-struct SplitContext<std::tuple<First, Rest...>> {
-  static constexpr bool kHasContext = true;
-  using Args = std::tuple<Rest...>;
+// A registered task, type-erased; App::task builds one and App::find_task returns it.
+//
+// `invoke(ctx, args)` decodes the JSON argument array `args`, runs the body (passing `ctx`
+// first when the body takes a Context&) and returns the JSON text of the body's return value
+// ("null" for void). It throws BadArguments when the arguments do not fit the signature and
+// lets every exception of the body through unchanged; the caller (the worker, or eager mode)
+// catches them and decides between retry and FAILURE.
+//
+// Thread safety: a worker calls `invoke` of one definition from all its executor threads at
+// once, on the same copy of the body. A body with mutable captured state must synchronise
+// it itself.
+struct TaskDefinition {
+  std::string name;     // as registered; unique within an App
+  TaskOptions options;  // the options given to App::task (retries, backoff, time limit...)
+  std::function<std::string(Context&, const nlohmann::json& args)> invoke;
 };
 
-template <typename T>
-std::decay_t<T> bind_arg(const nlohmann::json& args, std::size_t i, const std::string& task) {
-  try {
-    return args.at(i).get<std::decay_t<T>>();
-  } catch (const std::exception& e) {
-    throw BadArguments("argument " + std::to_string(i + 1) + " of task '" + task +
-                       "': " + e.what() + " (got " + args.at(i).dump().substr(0, 64) + ")");
-  }
-}
-
-template <typename... A, std::size_t... I>
-std::tuple<std::decay_t<A>...> bind_args(const nlohmann::json& args, const std::string& task,
-                                         std::index_sequence<I...>) {
-  if (!args.is_array() || args.size() != sizeof...(A)) {
-    throw BadArguments(
-        "task '" + task + "' takes " + std::to_string(sizeof...(A)) + " argument(s), got " +
-        (args.is_array() ? std::to_string(args.size()) : std::string("a non-array")));
-  }
-  return std::tuple<std::decay_t<A>...>{bind_arg<A>(args, I, task)...};
-}
-
-template <typename R, typename Call>
-std::string run_and_encode(Call&& call) {
-  if constexpr (std::is_void_v<R>) {
-    call();
-    return "null";
-  } else {
-    return nlohmann::json(call()).dump();
-  }
-}
-
-template <typename F, typename R, bool kCtx, typename... A>
-TaskDefinition make_definition(std::string name, F fn, TaskOptions opts, std::tuple<A...>*) {
-  TaskDefinition def;
-  def.name = name;
-  def.options = std::move(opts);
-  def.arity = sizeof...(A);
-  def.invoke = [fn = std::move(fn), name](Context& ctx, const nlohmann::json& args) mutable {
-    auto bound = bind_args<A...>(args, name, std::index_sequence_for<A...>{});
-    return run_and_encode<R>([&]() -> decltype(auto) {
-      if constexpr (kCtx) {
-        return std::apply([&](auto&... a) -> decltype(auto) { return fn(ctx, std::move(a)...); },
-                          bound);
-      } else {
-        return std::apply([&](auto&... a) -> decltype(auto) { return fn(std::move(a)...); }, bound);
-      }
-    });
-  };
-  return def;
-}
-
-// Encodes call arguments as the JSON array text a task message carries.
-template <typename... A>
-std::string encode_args(const A&... args) {
-  nlohmann::json arr = nlohmann::json::array();
-  (arr.push_back(nlohmann::json(args)), ...);
-  return arr.dump();
-}
-
-}  // namespace internal
-
-// Enqueues tasks through an App by name with JSON argument text; what typed handles call.
-// Each function throws runq::Error (InvalidArgument, ResourceExhausted for oversized
-// payloads, Unavailable when the store is down) and enqueues nothing on error.
+// The enqueue interface typed handles call, by task name with JSON argument text. App
+// implements it; user code calls TaskHandle (or App::send) instead.
+//
+// Both enqueue functions throw runq::Error and enqueue nothing when they do: InvalidArgument
+// (priority outside 0..9, an empty queue name, one EnqueueOptions::id for a batch of more
+// than one call), ResourceExhausted (an encoded message over AppOptions::max_payload_bytes),
+// and whatever the store returns (Unavailable when it is down or busy), or the error of
+// opening it on first use.
+//
+// Thread safety: every function may be called from any thread.
 class Producer {
  public:
   virtual ~Producer() = default;
+
+  // Enqueues one call of task `name` with argument array text `args_json` and returns its
+  // task id. `task_opts` supplies the defaults (queue, priority, ignore_result, result_ttl,
+  // max_deliveries) that `opts` does not override. An id that already exists in the store
+  // (EnqueueOptions::id) is not enqueued again; the id is still returned.
   virtual std::string enqueue_json(const std::string& name, std::string args_json,
                                    const TaskOptions& task_opts, const EnqueueOptions& opts) = 0;
-  // All-or-nothing: either every call is enqueued or none. Returns the ids in order.
+
+  // As enqueue_json for each element of `args_json`, all-or-nothing in one store call:
+  // either every call is enqueued or none is. Returns the ids in the order of `args_json`.
   virtual std::vector<std::string> enqueue_json_many(const std::string& name,
                                                      std::vector<std::string> args_json,
                                                      const TaskOptions& task_opts,
                                                      const EnqueueOptions& opts) = 0;
+
+  // The store results are read from (the App's store, opened on first use). Throws
+  // runq::Error when it cannot be opened.
   virtual std::shared_ptr<Store> result_store() = 0;
+
+  // The clock AsyncResult uses to decide which results have expired.
   virtual const Clock& producer_clock() const = 0;
 };
 
-// A typed handle to a registered task. R is the result type, A... the JSON-carried
-// parameter types (Context& excluded).
+// A typed handle to a registered task. R is the body's return type (void allowed), A... the
+// decayed types of its JSON-carried parameters (a leading Context& excluded). Obtained from
+// App::task; constructing one directly is possible but skips registration.
+//
+// Every enqueue function below throws what Producer's do (runq::Error; nothing is enqueued
+// then). Before that, each argument is encoded with nlohmann-json, and a value it refuses
+// (e.g. a std::string that is not valid UTF-8) throws nlohmann::json::type_error, also with
+// nothing enqueued. In eager mode (AppOptions::eager) the task has already run when the call
+// returns; countdown and eta are ignored there.
 template <typename R, typename... A>
 class TaskHandle {
  public:
+  // REQUIRES: `producer` is non-null and outlives the handle.
   TaskHandle(Producer* producer, std::string name, TaskOptions opts)
       : producer_(producer), name_(std::move(name)), opts_(std::move(opts)) {}
 
+  // The registered task name.
   const std::string& name() const { return name_; }
+  // The options the task was registered with; the defaults of every enqueue.
   const TaskOptions& options() const { return opts_; }
 
-  // Enqueues one call with the task's default options.
+  // Enqueues one call with the task's options and returns its result handle.
   AsyncResult<R> delay(std::type_identity_t<std::decay_t<A>>... args) const {
     return apply(EnqueueOptions{}, std::move(args)...);
   }
 
-  // Enqueues one call with per-call options (queue, priority, countdown/eta, expires, id).
+  // Enqueues one call with per-call options (queue, priority, countdown or eta, expires, id);
+  // a queue or priority `opts` leaves unset comes from the task's options.
   AsyncResult<R> apply(const EnqueueOptions& opts,
                        std::type_identity_t<std::decay_t<A>>... args) const {
     std::string id = producer_->enqueue_json(name_, internal::encode_args(args...), opts_, opts);
     return AsyncResult<R>(producer_->result_store(), std::move(id), &producer_->producer_clock());
   }
 
-  // Enqueues many calls in one all-or-nothing batch (one store transaction / round trip).
+  // Enqueues many calls in one all-or-nothing batch (one store transaction or round trip):
+  // far cheaper than a delay() per call for large fan-outs. Returns one AsyncResult per call,
+  // in order. `opts` applies to every call; opts.id() must be empty when there is more than
+  // one call (InvalidArgument otherwise).
   std::vector<AsyncResult<R>> delay_many(std::span<const std::tuple<std::decay_t<A>...>> calls,
                                          const EnqueueOptions& opts = {}) const {
     std::vector<std::string> encoded;
@@ -195,7 +167,8 @@ class TaskHandle {
     return out;
   }
 
-  // The JSON argument array text of a call (used by App::periodic).
+  // The JSON argument array text of one call, e.g. `[2,3]` (what App::periodic stores for
+  // each tick). Throws nlohmann::json::type_error for a value it cannot encode.
   static std::string encode(const std::decay_t<A>&... args) {
     return internal::encode_args(args...);
   }
@@ -206,13 +179,7 @@ class TaskHandle {
   TaskOptions opts_;
 };
 
-namespace internal {
-template <typename R, typename Args>
-struct HandleFor;
-template <typename R, typename... A>
-struct HandleFor<R, std::tuple<A...>> {
-  using type = TaskHandle<R, std::decay_t<A>...>;
-};
-}  // namespace internal
-
 }  // namespace runq
+
+// Last: the argument binding needs BadArguments, TaskDefinition and TaskHandle complete.
+#include "runq/internal/task_binding.hpp"  // IWYU pragma: export

@@ -10,6 +10,9 @@
 // at once, and lets running tasks finish within `grace`; tasks still running after the grace
 // are cancelled via their Context and left to their leases. Thread safety: request_stop() may
 // be called from any thread (or a signal-handling thread).
+//
+//   runq::Worker worker(app, {.concurrency = 8, .queues = {"emails", "default"}});
+//   runq::Status s = worker.run();   // until another thread calls worker.request_stop()
 #pragma once
 
 #include <chrono>
@@ -25,62 +28,92 @@ namespace runq {
 
 class App;
 
+// How a Worker runs. Plain values; defaults in brackets. Out-of-range values are adjusted
+// as each field says, never rejected, except an empty `queues` (start() fails).
 struct WorkerOptions {
-  // Executor threads [number of CPU cores]. I/O-bound tasks can use many more.
+  // Executor threads [0 = the number of hardware threads, at least 1]. Each runs one task
+  // at a time. I/O-bound tasks can use many more; CPU-bound ones gain nothing beyond the
+  // cores.
   int concurrency = 0;
-  // Queues to consume, in order of preference ["default"].
+  // Queues to consume, in order of preference ["default"]: a task of an earlier queue is
+  // always taken before any task of a later one. Must not be empty.
   std::vector<std::string> queues = {"default"};
-  // Lease per delivery [30 s]; extended every lease/3 while the task runs. Shorter = faster
-  // redelivery after a crash, more extend traffic.
+  // Lease per delivery [30 s; values under 100 ms become 100 ms]; extended every lease/3
+  // while the task runs. Shorter = faster redelivery after a crash, more extend traffic.
+  // Keep it well above the longest stall the worker process may see (stopped, swapped
+  // out): leases that lapse meanwhile are handed to other workers and those tasks run twice.
   Millis lease_ms = 30'000;
   // Tasks reserved beyond those running [-1 = adaptive]. Adaptive keeps about 20 ms of work
-  // per thread in the buffer, between 2 × concurrency and 256: short tasks are reserved in
-  // large batches (few store round trips), long tasks are not hoarded away from other
-  // workers. A fixed value >= 0 disables the adaptation. The buffer is refilled in batches of
-  // about half its capacity.
+  // per thread in the buffer, between max(4, 2 × concurrency) and 256: short tasks are
+  // reserved in large batches (few store round trips), long tasks are not hoarded away from
+  // other workers. A fixed value >= 0 disables the adaptation. The buffer is refilled in
+  // batches of about half its capacity.
   int prefetch = -1;
-  // How long running tasks may finish after a stop request [30 s].
+  // How long running tasks may finish after a stop request [30 s]. Set it above your
+  // longest task to never cancel one at shutdown; below it, tasks still running are
+  // cancelled (Context::cancelled()) and wait() waits until they return.
   Millis grace_ms = 30'000;
-  // Heartbeat interval of the worker registry [2 s].
+  // Heartbeat interval of the worker registry [2 s]. The worker is listed as alive (`runq
+  // status`, StoreStats::workers) until max(3 × heartbeat_ms, 5 s) after its last beat.
   Millis heartbeat_ms = 2'000;
-  // Largest batch of results written in one Store::settle call [512].
+  // Largest batch of results written in one Store::settle call [512; values < 1 become 1].
+  // Results that finish together are written together; larger batches mean fewer store
+  // round trips under load and do not delay a lone result.
   int settle_batch = 512;
   // Also run the periodic scheduler in this process (`worker --beat`) [false].
   bool beat = false;
-  // Stop after this many tasks were settled [0 = never]. For tests and benchmarks.
+  // Stop (as request_stop()) once this many tasks were settled [0 = never]. Counts every
+  // outcome (success, failure, retry, dead letter, refused), not released tasks; a few more
+  // than max_tasks may still be running and get settled. For tests and benchmarks.
   std::uint64_t max_tasks = 0;
-  // Worker id in the registry ["HOST:PID:RANDOM"].
+  // Worker id in the registry and on the tasks it holds ["HOST:PID:RANDOM", RANDOM being 6
+  // characters]. Must be unique among live workers of one store.
   std::string id;
 };
 
+// What a worker has done since start(), as counters(); a snapshot, consistent within itself.
 struct WorkerCounters {
-  std::uint64_t processed = 0;  // settled (any outcome)
-  std::uint64_t succeeded = 0;
-  std::uint64_t failed = 0;  // FAILURE
-  std::uint64_t retried = 0;
-  std::uint64_t dead = 0;
-  std::uint64_t refused = 0;  // settlements refused as stale
-  int running = 0;
+  std::uint64_t processed = 0;  // settled, any outcome (released tasks not counted)
+  std::uint64_t succeeded = 0;  // stored as SUCCESS
+  std::uint64_t failed = 0;     // ended FAILURE on this worker (counted when the body ended)
+  std::uint64_t retried = 0;    // stored as RETRY
+  std::uint64_t dead = 0;       // dead-lettered by this worker (undecodable, unknown task)
+  std::uint64_t refused = 0;    // settlements refused as stale (the lease was taken over)
+  int running = 0;              // task bodies running right now
 };
+
+// A consumer of one App's tasks. Create it after registering every task on the App, then
+// start() it (or run() it); stop it with request_stop() from any thread.
 
 class Worker {
  public:
-  // REQUIRES: `app` outlives the worker.
+  // Does not start anything or touch the store. REQUIRES: `app` outlives the worker, and
+  // no task is registered on it after start().
   Worker(App& app, WorkerOptions options);
-  ~Worker();  // request_stop() + wait()
+  // request_stop() + wait(): may block for the grace period and until cancelled tasks end.
+  ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Starts the threads. Errors: the store could not be opened, or no queues.
+  // Opens the App's store, writes the first heartbeat and starts the threads; returns at
+  // once. Errors: InvalidArgument (no queues); those of opening the store (see
+  // open_store(): InvalidArgument, Unavailable, FailedPrecondition). On error no thread was
+  // started. REQUIRES: called at most once.
   Status start();
-  // Graceful stop (see the file comment). Returns at once; wait() joins.
+  // Graceful stop (see the file comment): stops reserving and hands back reserved tasks not
+  // yet started. Returns at once; wait() joins. Idempotent; any thread.
   void request_stop();
-  // Blocks until the worker stopped (after request_stop(), or max_tasks reached).
+  // Blocks until the worker stopped (after request_stop(), or max_tasks reached), every
+  // running task returned, and every result was written (retrying transient store
+  // errors); then removes the worker from the registry. Without a stop request it
+  // blocks indefinitely. Returns at once when called again.
   void wait();
-  // start() + wait().
+  // start(), then wait() if it succeeded. Returns start()'s error, else OK.
   Status run();
 
+  // A snapshot of the counters. Any thread, any time.
   WorkerCounters counters() const;
+  // The worker id (WorkerOptions::id, or the generated one). Any thread.
   const std::string& id() const;
 
  private:
