@@ -28,27 +28,32 @@ ChangeWatcher::~ChangeWatcher() {
 }
 
 std::uint64_t ChangeWatcher::generation() {
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::MutexLock lock(mu_);
   return generation_;
 }
 
 ChangeWatcher::TimePoint ChangeWatcher::last_change() {
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::MutexLock lock(mu_);
   return last_change_;
 }
 
 bool ChangeWatcher::wait(std::uint64_t seen, TimePoint until) {
-  std::unique_lock<std::mutex> lock(mu_);
+  // Explicit lock() / unlock(): the leader releases mu_ while it polls.
+  mu_.lock();
+  bool moved = true;
   while (generation_ == seen) {
-    if (std::chrono::steady_clock::now() >= until) return false;
+    if (std::chrono::steady_clock::now() >= until) {
+      moved = false;
+      break;
+    }
     if (leader_) {
-      cv_.wait_until(lock, until);
+      cv_.wait_until(mu_, until);
       continue;
     }
     leader_ = true;
-    lock.unlock();
+    mu_.unlock();
     const bool changed = poll_events(until);
-    lock.lock();
+    mu_.lock();
     leader_ = false;
     if (changed) {
       ++generation_;
@@ -57,7 +62,8 @@ bool ChangeWatcher::wait(std::uint64_t seen, TimePoint until) {
     // Wakes the followers: to see the new generation, or for one of them to take over polling.
     cv_.notify_all();
   }
-  return true;
+  mu_.unlock();
+  return moved;
 }
 
 bool ChangeWatcher::poll_events(TimePoint until) {

@@ -18,11 +18,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "core/mutex.hpp"
 
 namespace runq::sqlite {
 
@@ -38,23 +38,23 @@ class ChangeWatcher {
   ChangeWatcher& operator=(const ChangeWatcher&) = delete;
 
   // Number of changes seen so far (batches of events count once).
-  std::uint64_t generation();
+  std::uint64_t generation() RUNQ_EXCLUDES(mu_);
   // When the latest change was seen (steady clock); the epoch when none was.
-  TimePoint last_change();
+  TimePoint last_change() RUNQ_EXCLUDES(mu_);
   // Blocks until generation() != `seen` or `until` passes. True when the generation moved.
-  bool wait(std::uint64_t seen, TimePoint until);
+  bool wait(std::uint64_t seen, TimePoint until) RUNQ_EXCLUDES(mu_);
   bool uses_inotify() const { return fd_ >= 0; }
 
  private:
   // Blocks in ppoll() until an event or `until`; drains the descriptor. True on an event.
-  bool poll_events(TimePoint until);
+  bool poll_events(TimePoint until) RUNQ_EXCLUDES(mu_);
 
   int fd_ = -1;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t generation_ = 0;  // guarded by mu_
-  TimePoint last_change_{};       // guarded by mu_
-  bool leader_ = false;           // guarded by mu_: a thread is in poll_events()
+  internal::Mutex mu_;
+  internal::CondVar cv_;  // the generation moved, or the leader left poll_events()
+  std::uint64_t generation_ RUNQ_GUARDED_BY(mu_) = 0;
+  TimePoint last_change_ RUNQ_GUARDED_BY(mu_){};
+  bool leader_ RUNQ_GUARDED_BY(mu_) = false;  // a thread is in poll_events()
 };
 
 }  // namespace runq::sqlite

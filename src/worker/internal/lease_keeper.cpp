@@ -1,0 +1,71 @@
+#include "worker/internal/lease_keeper.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "worker/internal/log.hpp"
+
+namespace runq::internal {
+
+LeaseKeeper::LeaseKeeper(Store& store, const Clock& clock, LeaseTable& leases,
+                         LeaseKeeperOptions opts, std::function<WorkerInfo()> info)
+    : store_(store), clock_(clock), leases_(leases), opts_(opts), info_(std::move(info)) {}
+
+void LeaseKeeper::start() {
+  thread_ = std::thread([this] { keep_loop(); });
+}
+
+void LeaseKeeper::stop() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool LeaseKeeper::wait_tick(Millis ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  MutexLock lock(mu_);
+  while (!stopping_ && cv_.wait_until(mu_, until)) {
+  }
+  return !stopping_;
+}
+
+void LeaseKeeper::keep_loop() {
+  Millis tick = std::max<Millis>(20, std::min(opts_.lease_ms / 3, opts_.heartbeat_ms));
+  Millis last_beat = 0, last_extend = clock_.now_ms(), last_cleanup = 0;
+  bool cleanup_behind = false;
+  while (wait_tick(std::min<Millis>(tick, 100))) {
+    Millis now = clock_.now_ms();
+    leases_.cancel_overdue(now);
+    if (now - last_extend >= opts_.lease_ms / 3) {
+      extend_leases(now);
+      last_extend = now;
+    }
+    if (now - last_beat >= opts_.heartbeat_ms) {
+      (void)store_.heartbeat(info_());
+      last_beat = now;
+    }
+    if (cleanup_behind || now - last_cleanup >= kCleanupEveryMs) {
+      // A store may bound the work of one call (Redis: 10,000 expired results): while it
+      // keeps finding that much, clean up again at the next tick instead of in a minute.
+      Result<std::int64_t> removed = store_.cleanup(now);
+      cleanup_behind = removed.ok() && *removed >= kCleanupAgainAt;
+      last_cleanup = now;
+    }
+  }
+}
+
+void LeaseKeeper::extend_leases(Millis now) {
+  std::vector<LeaseRef> refs = leases_.refs();
+  if (refs.empty()) return;
+  Result<std::vector<bool>> kept = store_.extend(refs, opts_.lease_ms, now);
+  if (!kept.ok()) {
+    log_line("extending leases failed: " + kept.status().to_string());
+    return;
+  }
+  leases_.cancel_lost(refs, *kept);
+}
+
+}  // namespace runq::internal

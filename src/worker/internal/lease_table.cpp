@@ -1,0 +1,56 @@
+#include "worker/internal/lease_table.hpp"
+
+namespace runq::internal {
+
+void LeaseTable::add(const std::vector<Delivery>& batch) {
+  MutexLock lock(mu_);
+  for (const Delivery& d : batch) held_[d.id].token = d.token;
+}
+
+std::stop_token LeaseTable::start(const Delivery& d, Millis deadline) {
+  MutexLock lock(mu_);
+  Held& h = held_[d.id];
+  h.running = true;
+  h.deadline = deadline;
+  return h.stop.get_token();
+}
+
+void LeaseTable::remove(const std::vector<Settlement>& batch) {
+  MutexLock lock(mu_);
+  for (const Settlement& s : batch) {
+    auto it = held_.find(s.id);
+    if (it != held_.end() && it->second.token == s.token) held_.erase(it);
+  }
+}
+
+std::vector<LeaseRef> LeaseTable::refs() const {
+  MutexLock lock(mu_);
+  std::vector<LeaseRef> refs;
+  refs.reserve(held_.size());
+  for (const auto& [id, h] : held_) refs.push_back({id, h.token});
+  return refs;
+}
+
+void LeaseTable::cancel_lost(const std::vector<LeaseRef>& refs, const std::vector<bool>& kept) {
+  MutexLock lock(mu_);
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    if (kept[i]) continue;
+    auto it = held_.find(refs[i].id);
+    // Lost to another worker: tell the task to stop; its result will be refused anyway.
+    if (it != held_.end() && it->second.token == refs[i].token) it->second.stop.request_stop();
+  }
+}
+
+void LeaseTable::cancel_overdue(Millis now) {
+  MutexLock lock(mu_);
+  for (auto& [id, h] : held_) {
+    if (h.running && h.deadline > 0 && now >= h.deadline) h.stop.request_stop();
+  }
+}
+
+void LeaseTable::cancel_all() {
+  MutexLock lock(mu_);
+  for (auto& [id, h] : held_) h.stop.request_stop();
+}
+
+}  // namespace runq::internal

@@ -1,0 +1,55 @@
+// LeaseTable: the leases a worker holds, and the cancellation flag of each task.
+//
+// A task is in the table from the moment it is reserved until its settlement was applied
+// or refused by the store, so the lease keeper extends exactly the leases this worker still
+// needs: those of buffered tasks, running tasks and results waiting to be written.
+//
+// Thread safety: every method may be called from any thread; each takes mu_ briefly and
+// calls nothing else while holding it.
+#pragma once
+
+#include <stop_token>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/mutex.hpp"
+#include "runq/clock.hpp"
+#include "runq/store.hpp"
+
+namespace runq::internal {
+
+class LeaseTable {
+ public:
+  // Records the leases of a reserved batch.
+  void add(const std::vector<Delivery>& batch) RUNQ_EXCLUDES(mu_);
+  // Marks `d` as running, with its soft time limit at `deadline` (0 = none). Returns the
+  // task's cancellation token.
+  std::stop_token start(const Delivery& d, Millis deadline) RUNQ_EXCLUDES(mu_);
+  // Forgets the leases that `batch` settled (applied or refused): a lease whose token
+  // changed since belongs to a later delivery and is kept.
+  void remove(const std::vector<Settlement>& batch) RUNQ_EXCLUDES(mu_);
+
+  // The leases to extend.
+  std::vector<LeaseRef> refs() const RUNQ_EXCLUDES(mu_);
+  // Cancels the tasks whose lease was lost: `kept[i]` is false for `refs[i]`.
+  void cancel_lost(const std::vector<LeaseRef>& refs, const std::vector<bool>& kept)
+      RUNQ_EXCLUDES(mu_);
+  // Cancels the running tasks whose soft time limit is at or before `now`.
+  void cancel_overdue(Millis now) RUNQ_EXCLUDES(mu_);
+  // Cancels every task held (the grace period after a stop request is over).
+  void cancel_all() RUNQ_EXCLUDES(mu_);
+
+ private:
+  struct Held {
+    std::uint64_t token = 0;
+    std::stop_source stop;
+    Millis deadline = 0;  // soft time limit, 0 = none
+    bool running = false;
+  };
+
+  mutable Mutex mu_;
+  std::unordered_map<std::string, Held> held_ RUNQ_GUARDED_BY(mu_);
+};
+
+}  // namespace runq::internal
