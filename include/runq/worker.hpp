@@ -45,7 +45,10 @@ struct WorkerOptions {
   Millis heartbeat_ms = 2'000;
   // Largest batch of results written in one Store::settle call [512].
   int settle_batch = 512;
-  // Also run the periodic scheduler in this process (`worker --beat`) [false].
+  // Also run the app's periodic scheduler (App::periodic schedules) on its own thread for
+  // the worker's lifetime, as `worker --beat` does [false]. start() registers the schedules
+  // (InvalidArgument for bad ones); wait() stops the scheduler. With no schedules registered
+  // it logs a line and runs without. Any number of schedulers may run: each tick fires once.
   bool beat = false;
   // Stop after this many tasks were settled [0 = never]. For tests and benchmarks.
   std::uint64_t max_tasks = 0;

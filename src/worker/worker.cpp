@@ -31,6 +31,7 @@
 
 #include <unistd.h>
 
+#include "app/beat_runner.hpp"
 #include "core/ids.hpp"
 #include "runq/app.hpp"
 #include "worker/task_runner.hpp"
@@ -68,6 +69,7 @@ class Worker::Impl {
     } catch (const Error& e) {
       return e.status();
     }
+    if (opts_.beat) RUNQ_RETURN_IF_ERROR(start_beat());
     runner_ = std::make_unique<internal::TaskRunner>(app_, opts_.id);
     started_ms_ = app_.clock().now_ms();
     (void)store_->heartbeat(worker_info());
@@ -95,6 +97,7 @@ class Worker::Impl {
     std::unique_lock lock(join_mu_);
     if (joined_) return;
     wait_executors_with_grace();
+    if (beat_) beat_->stop();
     for (auto& t : executors_) t.join();
     {
       // Same lock order as the settler's wait predicate: settle_mu_, then mu_.
@@ -124,6 +127,16 @@ class Worker::Impl {
   const std::string& id() const { return opts_.id; }
 
  private:
+  // WorkerOptions::beat: the app's periodic scheduler runs until the worker stops.
+  Status start_beat() {
+    if (app_.periodic_definitions().empty()) {
+      log_line("beat: no periodic schedules are registered; running without the scheduler");
+      return ok_status();
+    }
+    RUNQ_ASSIGN_OR_RETURN(beat_, internal::BeatRunner::start(app_, store_, "worker"));
+    return ok_status();
+  }
+
   // ---- prefetch ------------------------------------------------------------------------
   // With the default (adaptive) prefetch the buffer holds about 20 ms of work per thread:
   // many short tasks are reserved in large batches (few store round trips), while long
@@ -502,6 +515,7 @@ class Worker::Impl {
   WorkerOptions opts_;
   std::shared_ptr<Store> store_;
   std::unique_ptr<internal::TaskRunner> runner_;
+  std::unique_ptr<internal::BeatRunner> beat_;  // WorkerOptions::beat
   Millis started_ms_ = 0;
 
   mutable std::mutex mu_;
