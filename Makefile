@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: deps build run test test-fast test-asan bench bench-compare install format tidy clean
+.PHONY: deps build run test test-fast test-asan bench bench-defaults bench-compare install format tidy clean
 
 deps:
 	@scripts/install-deps
@@ -36,6 +36,10 @@ test-asan: deps
 
 bench: build
 	scripts/bench-standard $(BUILD)
+
+# Fails when the worker's default options drain far slower than a tuned fixed prefetch.
+bench-defaults: build
+	scripts/bench-defaults $(BUILD)
 
 bench-compare: build
 	bench/compare/run-compare $(BUILD)

@@ -56,6 +56,13 @@ def main():
         if sk:
             line += f" ({no_results / sk:.1f}× Sidekiq's W2, which keeps no results either)"
         print(line)
+    tuned = runs.get("runq", {}).get("w2-tuned", {}).get("tasks_per_s")
+    if tuned:
+        default = runs.get("runq", {}).get("w2", {}).get("tasks_per_s")
+        line = f"runq W2 tuned (fixed --prefetch): {tuned:,.0f}/s"
+        if default:
+            line += f"; the table's W2 uses the default options ({default / tuned:.2f}× tuned)"
+        print(line)
     ceiling = runs.get("redis-benchmark", {})
     if ceiling:
         print("redis-benchmark ceiling (requests/s): " +

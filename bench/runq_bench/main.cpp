@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
   cli.add_option("--producers", c.producers,
                  "w1: threads calling delay() one task at a time, sharing one App [1]")
       ->check(CLI::Range(1, runq::bench::kMaxProducers));
-  cli.add_option("--prefetch", c.prefetch, "tasks reserved beyond running ones [threads]")
+  cli.add_option("--prefetch", c.prefetch,
+                 "tasks reserved beyond running ones [adaptive: the worker default]")
       ->check(CLI::Range(-1, 100'000));
   cli.add_option("--batch", c.batch, "calls per delay_many batch [1000]")
       ->check(CLI::Range(1, 100'000));

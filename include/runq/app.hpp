@@ -1,20 +1,28 @@
 // runq/app.hpp — the application object: registers tasks and periodic schedules, enqueues,
-// and gives the user's binary its command line (`worker`, `beat`, `status`, ...).
+// explains where a task stands, and gives the user's binary its command line (`worker`,
+// `beat`, `status`, ...).
 //
-//   runq::App app;                                   // store: --store / RUNQ_STORE /
-//   sqlite:runq.db auto add = app.task("add", [](int a, int b) { return a + b; });
+//   runq::App app;  // store: --store / RUNQ_STORE / sqlite:runq.db
+//   auto add = app.task("add", [](int a, int b) { return a + b; });
 //   app.periodic("nightly", runq::cron("0 3 * * *"), add, 1, 2);
 //   return app.main(argc, argv);
 //
-// Thread safety: register tasks and schedules before starting workers or calling main();
-// after that, enqueueing (delay/apply/send) and reading results are safe from any thread.
+// Thread safety: register tasks and schedules (task, periodic, set_store_url) from one thread
+// before starting workers or calling main(); registration is not synchronised. After that,
+// every const accessor, enqueueing (delay/apply/send), explain() and reading results are safe
+// from any thread.
+//
+// Errors: the typed calls (task, periodic, send, store) throw runq::Error, as documented on
+// each; explain() returns a runq::Result and throws nothing.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +36,7 @@
 
 namespace runq {
 
+// Options fixed when the App is created. Defaults in brackets.
 struct AppOptions {
   // Store URL; empty = the RUNQ_STORE environment variable, else "sqlite:runq.db".
   std::string store_url;
@@ -40,7 +49,8 @@ struct AppOptions {
   Clock* clock = nullptr;
 };
 
-// A periodic schedule registered with App::periodic.
+// A periodic schedule registered with App::periodic; read by the scheduler
+// (WorkerOptions::beat, `runq beat`) and by `runq schedule`.
 struct PeriodicDefinition {
   std::string name;
   Schedule schedule;
@@ -50,15 +60,50 @@ struct PeriodicDefinition {
   PeriodicOptions options;  // misfire policy and its bound
 };
 
+// Where a task stands and why it is not running (yet): the answer of App::explain, and what
+// `runq result` prints as "why:".
+struct TaskExplanation {
+  enum class Reason {
+    kFinal,           // SUCCESS, FAILURE, DEAD or EXPIRED: nothing more will happen to it
+    kScheduled,       // SCHEDULED: not due before status.next_run
+    kWaitingToRetry,  // RETRY: the next attempt is due at status.next_run
+    kQueued,          // due, and live workers listen on its queue: waits for a free one
+    kNoWorker,        // due, but no live worker listens on its queue
+    kRunning,         // reserved by a live worker; the lease is renewed while it runs
+    kWorkerLost,      // reserved by a worker that stopped heartbeating; redelivered once the
+                      // lease lapses at lease_expires
+    kLeaseLapsed,     // as kWorkerLost, and the lease already lapsed: redelivered at the next
+                      // reserve on its queue
+    kUnknown,         // the store's statistics could not be read; `reasons` says why
+  };
+
+  TaskStatus status;  // as AsyncResult::status() reads it
+  Reason reason = Reason::kUnknown;
+  Millis lease_expires = 0;        // when the current lease lapses; 0 when not reserved
+  int live_workers = 0;            // live workers listening on status.queue (not final only)
+  std::int64_t queue_pending = 0;  // tasks ready in status.queue (not final only)
+  // Human-readable sentences, most important first, e.g. "scheduled for
+  // 2026-01-01T00:00:00.000Z (in 5m)" then "no live worker listens on queue 'mail'; start one
+  // with `worker --queues mail`". For a final task: empty, except a DEAD task's reason.
+  std::vector<std::string> reasons;
+
+  // `reasons` joined with "; " (empty when there are none).
+  std::string why() const;
+};
+
 class App final : public Producer {
  public:
+  // Creates an App; the store is opened lazily, on first use. Throws nothing.
   explicit App(AppOptions options = {});
+  // REQUIRES: no Worker, AsyncResult or handle of this App is still in use.
   ~App() override;
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
-  // Registers `fn` under `name` and returns its typed handle. Throws runq::Error
+  // Registers `fn` under `name` and returns its typed handle (delay, apply, delay_many).
+  // `fn` runs on worker threads, possibly several calls at once. Throws runq::Error
   // (AlreadyExists) if the name is taken, (InvalidArgument) if it is empty.
+  // REQUIRES: called before workers start (see the file comment).
   template <typename F>
   auto task(std::string name, F fn, TaskOptions options = {}) {
     using Traits = internal::FnTraits<F>;
@@ -71,8 +116,13 @@ class App final : public Producer {
                                                                        std::move(options));
   }
 
-  // Registers a periodic schedule: at each tick of `schedule`, `task(args...)` is enqueued,
-  // exactly once however many schedulers (`worker --beat`, `beat`) run.
+  // Registers a periodic schedule: at each tick of `schedule`, `task(args...)` is enqueued
+  // with the task's options, exactly once however many schedulers (WorkerOptions::beat,
+  // `runq beat`) run. Missed ticks are handled by the default misfire policy (run once).
+  // The task is built once at registration with the same checks as delay(). Throws
+  // runq::Error: AlreadyExists (the schedule name is taken), InvalidArgument (priority
+  // outside 0..9, empty queue), ResourceExhausted (arguments over max_payload_bytes).
+  // REQUIRES: called before workers or schedulers start.
   template <typename R, typename... A, typename... Args>
   void periodic(std::string name, const Schedule& schedule, const TaskHandle<R, A...>& task,
                 Args&&... args) {
@@ -95,37 +145,61 @@ class App final : public Producer {
   }
 
   // Enqueues a task by name with a JSON argument array, e.g. from code that does not link
-  // the task itself. Throws runq::Error.
+  // the task itself; uses the registered task's options when this binary has it, else the
+  // defaults. Throws runq::Error: InvalidArgument (`args` is not an array, bad options),
+  // ResourceExhausted (over max_payload_bytes), or the store's error (e.g. Unavailable).
+  // Thread-safe.
   AsyncResult<nlohmann::json> send(const std::string& name, const nlohmann::json& args,
                                    const EnqueueOptions& options = {});
 
+  // Where task `id` stands and, when it is not final, why it is not running (yet): scheduled
+  // for later, waiting to retry, no live worker on its queue, leased by a worker that stopped
+  // heartbeating... Reads the task, its lease and the store's statistics once, without
+  // waiting; a store whose statistics cannot be read gives Reason::kUnknown, not an error.
+  // Errors: NotFound (unknown id, or its result expired); Unavailable and other errors of
+  // the store, or of opening it. Thread-safe; throws nothing.
+  Result<TaskExplanation> explain(std::string_view id);
+
   // Runs the command line: `worker`, `beat`, `enqueue`, `result`, `status`, `dead`, `purge`,
-  // `schedule`. Returns the process exit code.
+  // `schedule` (see docs/cli.md). Returns the process exit code; errors are printed, not
+  // thrown. Call once, from main(), after registering tasks and schedules.
   int main(int argc, char** argv);
 
-  // The store, opened on first use. Throws runq::Error when it cannot be opened.
+  // The store, opened on first use (a private in-memory store in eager mode). Throws
+  // runq::Error with the open error when it cannot be opened; a later call tries again.
+  // Thread-safe.
   std::shared_ptr<Store> store();
-  // Chooses the store URL. REQUIRES: the store was not opened yet.
+  // Chooses the store URL and drops an opened store (handles already given out keep theirs).
+  // REQUIRES: no enqueue or worker runs concurrently (called during setup, e.g. by main()).
   void set_store_url(std::string url);
+  // The store URL in use (AppOptions::store_url, RUNQ_STORE, or the default).
   const std::string& store_url() const { return store_url_; }
-  void set_eager(bool eager) { eager_ = eager; }
+  // Whether tasks run inline in delay() (AppOptions::eager).
   bool eager() const { return eager_; }
+  // The clock for "now" (AppOptions::clock, or the system clock).
   Clock& clock() const { return *clock_; }
+  // AppOptions::max_payload_bytes.
   std::size_t max_payload_bytes() const { return options_.max_payload_bytes; }
 
-  // The registered task, or nullptr.
+  // The registered task named `name`, or nullptr. The pointer stays valid for the App's life.
   const TaskDefinition* find_task(std::string_view name) const;
+  // The names of the registered tasks, sorted.
   std::vector<std::string> task_names() const;
+  // The registered periodic schedules, in registration order.
   const std::vector<PeriodicDefinition>& periodic_definitions() const { return periodic_; }
 
-  // Producer
+  // Producer (used by the typed handles; call delay/apply/send instead). Both build every
+  // task first and enqueue all of them or none, then return their ids in order. Throw
+  // runq::Error as send() does, plus InvalidArgument for one id given to a batch.
   std::string enqueue_json(const std::string& name, std::string args_json,
                            const TaskOptions& task_opts, const EnqueueOptions& opts) override;
   std::vector<std::string> enqueue_json_many(const std::string& name,
                                              std::vector<std::string> args_json,
                                              const TaskOptions& task_opts,
                                              const EnqueueOptions& opts) override;
+  // store(), for AsyncResult reads.
   std::shared_ptr<Store> result_store() override { return store(); }
+  // clock(), for result expiry.
   const Clock& producer_clock() const override { return *clock_; }
 
  private:
@@ -138,7 +212,7 @@ class App final : public Producer {
   bool eager_;
   Clock* clock_;
   std::mutex store_mu_;
-  std::shared_ptr<Store> store_;
+  std::shared_ptr<Store> store_;  // guarded by store_mu_
   std::map<std::string, TaskDefinition, std::less<>> tasks_;
   std::vector<PeriodicDefinition> periodic_;
 };

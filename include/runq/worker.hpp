@@ -60,7 +60,10 @@ struct WorkerOptions {
   // Results that finish together are written together; larger batches mean fewer store
   // round trips under load and do not delay a lone result.
   int settle_batch = 512;
-  // Also run the periodic scheduler in this process (`worker --beat`) [false].
+  // Also run the app's periodic scheduler (App::periodic schedules) on its own thread for
+  // the worker's lifetime, as `worker --beat` does [false]. start() registers the schedules
+  // (InvalidArgument for bad ones); wait() stops the scheduler. With no schedules registered
+  // it logs a line and runs without. Any number of schedulers may run: each tick fires once.
   bool beat = false;
   // Stop (as request_stop()) once this many tasks were settled [0 = never]. Counts every
   // outcome (success, failure, retry, dead letter, refused), not released tasks; a few more

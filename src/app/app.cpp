@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "app/internal/task_builder.hpp"
 #include "cli/cli.hpp"
 #include "core/ids.hpp"
 #include "core/message.hpp"
 #include "runq/error.hpp"
 #include "runq/schedule.hpp"
+#include "scheduler/beat.hpp"
 #include "store/memory_store.hpp"
 #include "worker/task_runner.hpp"
 
@@ -67,45 +69,55 @@ void App::add_periodic(PeriodicDefinition def) {
     throw Error(already_exists_error("registering periodic schedule '" + def.name +
                                      "': name already registered"));
   }
+  // Built once now with the tick-time code path, so a schedule whose task can never be
+  // enqueued (bad priority, oversized arguments) fails here rather than at every tick.
+  EnqueueOptions probe_opts;
+  probe_opts.id(Beat::task_id(def.name, clock_->now_ms()));
+  Result<NewTask> probe =
+      internal::build_task(def.task, def.args_json, def.task_options, probe_opts,
+                           {clock_->now_ms(), options_.max_payload_bytes, false, def.name});
+  if (!probe.ok()) {
+    throw Error(probe.status().with_context("registering periodic schedule '" + def.name + "'"));
+  }
   periodic_.push_back(std::move(def));
 }
 
-namespace {
+namespace internal {
 
-// Builds the stored form of one call. Throws runq::Error on invalid options or size.
-NewTask build_task(const std::string& name, std::string args_json, const TaskOptions& topts,
-                   const EnqueueOptions& opts, Millis now, std::size_t max_bytes, bool eager) {
-  internal::TaskMessage m;
-  m.id = opts.id().empty() ? internal::new_task_id() : opts.id();
+Result<NewTask> build_task(const std::string& name, std::string args_json, const TaskOptions& topts,
+                           const EnqueueOptions& opts, const BuildContext& ctx) {
+  TaskMessage m;
+  m.id = opts.id().empty() ? new_task_id() : opts.id();
   m.name = name;
   m.args = std::move(args_json);
   m.queue = opts.queue().value_or(topts.queue());
   m.priority = opts.priority().value_or(topts.priority());
-  m.created = now;
-  if (!eager) {
+  m.created = ctx.now;
+  if (!ctx.eager) {
     if (opts.eta() > 0) m.eta = opts.eta();
-    if (opts.countdown() > 0) m.eta = std::max(m.eta, now + opts.countdown());
+    if (opts.countdown() > 0) m.eta = std::max(m.eta, ctx.now + opts.countdown());
   }
-  if (opts.expires_in() > 0) m.expires = now + opts.expires_in();
+  if (opts.expires_in() > 0) m.expires = ctx.now + opts.expires_in();
   m.ignore_result = topts.ignore_result();
   m.result_ttl = topts.result_ttl();
+  m.schedule = ctx.schedule;
   NewTask t;
   t.id = m.id;
   t.queue = m.queue;
   t.priority = m.priority;
   t.eta = m.eta;
   t.max_deliveries = std::max(1, topts.max_deliveries());
-  t.body = internal::encode_message(m);
-  if (t.body.size() > max_bytes) {
-    throw Error(resource_exhausted_error(
+  t.body = encode_message(m);
+  if (t.body.size() > ctx.max_payload_bytes) {
+    return resource_exhausted_error(
         "enqueueing task '" + name + "': message is " + std::to_string(t.body.size()) +
-        " bytes, over the limit of " + std::to_string(max_bytes) +
-        " bytes (AppOptions::max_payload_bytes); pass large data by reference (a path or a key)"));
+        " bytes, over the limit of " + std::to_string(ctx.max_payload_bytes) +
+        " bytes (AppOptions::max_payload_bytes); pass large data by reference (a path or a key)");
   }
   return t;
 }
 
-}  // namespace
+}  // namespace internal
 
 std::string App::enqueue_json(const std::string& name, std::string args_json,
                               const TaskOptions& task_opts, const EnqueueOptions& opts) {
@@ -125,9 +137,11 @@ std::vector<std::string> App::enqueue_json_many(const std::string& name,
   Millis now = clock_->now_ms();
   std::vector<NewTask> tasks;
   tasks.reserve(args_json.size());
+  internal::BuildContext ctx{now, options_.max_payload_bytes, eager_, {}};
   for (auto& a : args_json) {
-    tasks.push_back(
-        build_task(name, std::move(a), task_opts, opts, now, options_.max_payload_bytes, eager_));
+    Result<NewTask> t = internal::build_task(name, std::move(a), task_opts, opts, ctx);
+    if (!t.ok()) throw Error(t.status());
+    tasks.push_back(std::move(t).value());
   }
   std::shared_ptr<Store> s = store();
   Status st = s->enqueue(tasks, now);

@@ -53,7 +53,7 @@ void add_worker(CLI::App& cli, Args& a, std::vector<Command>& table) {
   c->add_option("-c,--concurrency", w.concurrency, "Executor threads [one per CPU core]");
   c->add_option("-q,--queues", w.queues, "Queues to consume, in order of preference [default]");
   c->add_option("--lease", w.lease, "Lease per delivery, renewed while a task runs [30s]");
-  c->add_option("--prefetch", w.prefetch, "Tasks reserved beyond those running [concurrency]");
+  c->add_option("--prefetch", w.prefetch, "Tasks reserved beyond those running [adaptive]");
   c->add_option("--grace", w.grace, "How long running tasks may finish after SIGTERM [30s]");
   c->add_flag("--beat", w.beat, "Also run the periodic scheduler in this process");
   c->add_option("--max-tasks", w.max_tasks, "Stop after this many tasks [0 = never]");

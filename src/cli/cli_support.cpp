@@ -158,19 +158,6 @@ Result<Millis> parse_iso_time(std::string_view text) {
   return days * 86'400'000 + clock - offset * 60'000LL;
 }
 
-std::string relative_time(Millis t, Millis now) {
-  // Whole seconds, rounded: "in 1h", not "in 59m59s" a few milliseconds later.
-  Millis d = t - now;
-  Millis secs = ((d < 0 ? -d : d) + 500) / 1000;
-  if (secs == 0) return "now";
-  return d > 0 ? "in " + format_duration(secs * 1000) : format_duration(secs * 1000) + " ago";
-}
-
-std::string describe_time(Millis t, Millis now) {
-  if (t <= 0) return "-";
-  return format_time(t) + " (" + relative_time(t, now) + ")";
-}
-
 nlohmann::json time_json(Millis t) {
   if (t <= 0) return nullptr;
   return format_time(t);

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/duration.hpp"  // describe_time, relative_time
 #include "runq/clock.hpp"
 #include "runq/status.hpp"
 #include "runq/store.hpp"
@@ -44,10 +45,6 @@ Result<Millis> parse_duration_option(std::string_view option, std::string_view t
 // read as UTC. Errors: InvalidArgument naming the input and the accepted forms.
 Result<Millis> parse_iso_time(std::string_view text);
 
-// "2026-01-01T00:00:00.000Z (in 5m)" / "(3s ago)"; "-" for 0.
-std::string describe_time(Millis t, Millis now);
-// "in 5m", "3s ago", "now".
-std::string relative_time(Millis t, Millis now);
 // ISO 8601 text for JSON output, null for 0.
 nlohmann::json time_json(Millis t);
 

@@ -28,7 +28,7 @@ struct WorkerArgs {
   int concurrency = 0;             // 0 = number of CPU cores
   std::string queues = "default";  // comma-separated, in order of preference
   std::string lease = "30s";
-  int prefetch = -1;  // -1 = concurrency
+  int prefetch = -1;  // -1 = adaptive (WorkerOptions default)
   std::string grace = "30s";
   bool beat = false;
   long long max_tasks = 0;

@@ -1,5 +1,5 @@
 // `result ID [--wait D] [--json]`: a task's state, value or errors, and — for a task that is
-// not final — why it is not running yet.
+// not final — why it is not running yet (App::explain; this file only renders it).
 #include <algorithm>
 #include <cstdio>
 
@@ -16,80 +16,14 @@ namespace {
 
 constexpr std::string_view kCmd = "result";
 
-struct Report {
-  TaskStatus status;
-  Millis lease_expires = 0;
-  std::string why;  // empty for final tasks
-};
-
-bool worker_listens(const WorkerInfo& w, const std::string& queue) {
-  return std::find(w.queues.begin(), w.queues.end(), queue) != w.queues.end();
-}
-
-std::string explain_queued(const TaskStatus& st, const StoreStats& stats, Millis now) {
-  int listeners = 0;
-  for (const WorkerInfo& w : stats.workers) listeners += worker_listens(w, st.queue);
-  const std::string no_worker = "no live worker listens on queue '" + st.queue +
-                                "'; start one with `worker --queues " + st.queue + "`";
-  bool waiting = st.state == TaskState::kScheduled || st.state == TaskState::kRetry;
-  if (waiting && st.next_run > now) {
-    std::string why =
-        st.state == TaskState::kRetry ? "waiting to retry; next attempt at " : "scheduled for ";
-    why += describe_time(st.next_run, now);
-    return listeners > 0 ? why : why + "; " + no_worker;
-  }
-  if (listeners == 0) return no_worker;
-  std::int64_t pending = 0;
-  for (const QueueStats& q : stats.queues) {
-    if (q.queue == st.queue) pending = q.pending;
-  }
-  return "waiting in queue '" + st.queue + "' (" + std::to_string(pending) + " pending, " +
-         std::to_string(listeners) + " live worker(s) listening)";
-}
-
-std::string explain_reserved(const Report& r, const StoreStats& stats, Millis now) {
-  const TaskStatus& st = r.status;
-  bool alive = std::any_of(stats.workers.begin(), stats.workers.end(),
-                           [&](const WorkerInfo& w) { return w.id == st.worker; });
-  if (alive) {
-    return "running on worker " + st.worker + "; its lease expires " +
-           relative_time(r.lease_expires, now) + " and is renewed while the task runs";
-  }
-  if (r.lease_expires > now) {
-    return "reserved by worker " + st.worker + ", which stopped heartbeating; its lease lapses " +
-           relative_time(r.lease_expires, now) + ", then the task is redelivered";
-  }
-  return "reserved by worker " + st.worker + ", which stopped heartbeating; its lease lapsed " +
-         relative_time(r.lease_expires, now) + " and the task is redelivered on the next reserve";
-}
-
-std::string explain(const Report& r, Store& store, Millis now) {
-  Result<StoreStats> stats = store.stats(now);
-  if (!stats.ok()) return "unknown (reading store stats failed: " + stats.status().message() + ")";
-  TaskState s = r.status.state;
-  if (s == TaskState::kReserved || s == TaskState::kStarted)
-    return explain_reserved(r, *stats, now);
-  return explain_queued(r.status, *stats, now);
-}
-
-// Reads the task, waiting up to `wait_ms` for a final state. NotFound for an unknown id.
-Result<Report> load(Store& store, const std::string& id, Millis wait_ms, const Clock& clock) {
-  Report r;
+// Waits up to `wait_ms` for a final state, then asks the library where the task stands.
+// NotFound for an unknown id.
+Result<TaskExplanation> load(App& app, Store& store, const std::string& id, Millis wait_ms) {
   if (wait_ms > 0) {
     Result<TaskStatus> st = wait_task_status(store, id, wait_ms);
     if (!st.ok() && !is_deadline_exceeded(st.status())) return st.status();
-    if (st.ok()) r.status = std::move(st).value();
   }
-  if (r.status.id.empty() || !is_final(r.status.state)) {
-    RUNQ_ASSIGN_OR_RETURN(r.status, read_task_status(store, id));
-  }
-  if (!is_final(r.status.state)) {
-    Millis now = clock.now_ms();  // after the wait
-    Result<TaskInfo> info = store.get_task(id, now);
-    if (info.ok()) r.lease_expires = info->lease_expires;
-    r.why = explain(r, store, now);
-  }
-  return r;
+  return app.explain(id);
 }
 
 std::string state_upper(TaskState s) {
@@ -104,7 +38,7 @@ nlohmann::json value_json(const std::string& text) {
   return v.is_discarded() ? nlohmann::json(text) : v;
 }
 
-void print_json(const Report& r) {
+void print_json(const TaskExplanation& r) {
   const TaskStatus& st = r.status;
   nlohmann::json errors = nlohmann::json::array();
   for (const AttemptError& e : st.errors) {
@@ -131,7 +65,7 @@ void print_json(const Report& r) {
                       {"lease_expires", time_json(r.lease_expires)},
                       {"dead_reason", st.dead_reason},
                       {"final", is_final(st.state)}};
-  if (!r.why.empty()) j["why"] = r.why;
+  if (!is_final(st.state) && !r.reasons.empty()) j["why"] = r.why();
   std::printf("%s\n", j.dump().c_str());
 }
 
@@ -139,7 +73,7 @@ void line(const char* label, const std::string& value) {
   if (!value.empty() && value != "-") std::printf("%-10s %s\n", label, value.c_str());
 }
 
-void print_human(const Report& r, Millis now) {
+void print_human(const TaskExplanation& r, Millis now) {
   const TaskStatus& st = r.status;
   line("id:", st.id);
   line("task:", st.task);
@@ -157,7 +91,7 @@ void print_human(const Report& r, Millis now) {
   line("started:", describe_time(st.started, now));
   line("finished:", describe_time(st.finished, now));
   if (!is_final(st.state)) line("next run:", describe_time(st.next_run, now));
-  line("why:", r.why);
+  if (!is_final(st.state)) line("why:", r.why());
   if (st.errors.empty()) return;
   std::printf("errors (oldest first):\n");
   for (const AttemptError& e : st.errors) {
@@ -182,7 +116,7 @@ int run_result_cmd(App& app, const ResultArgs& a) {
   }
   Result<std::shared_ptr<Store>> store = open_app_store(app);
   if (!store.ok()) return fail(kCmd, store.status());
-  Result<Report> r = load(**store, a.id, wait_ms, app.clock());
+  Result<TaskExplanation> r = load(app, **store, a.id, wait_ms);
   if (!r.ok()) {
     if (is_not_found(r.status()))
       return fail(kCmd, "unknown task id '" + a.id + "' (never enqueued, or its result expired)",

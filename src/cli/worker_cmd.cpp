@@ -7,7 +7,6 @@
 #include <mutex>
 #include <thread>
 
-#include "cli/beat_runner.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/signal_waiter.hpp"
@@ -35,26 +34,28 @@ Result<Parsed> parse_options(const WorkerArgs& a) {
   o.concurrency = a.concurrency > 0
                       ? a.concurrency
                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  o.prefetch = a.prefetch >= 0 ? a.prefetch : o.concurrency;
+  o.prefetch = a.prefetch;  // -1 (unset) = the library's adaptive default
   o.queues = split_list(a.queues);
   if (o.queues.empty()) return invalid_argument_error("--queues: give at least one queue name");
   RUNQ_ASSIGN_OR_RETURN(o.lease_ms, parse_duration_option("--lease", a.lease));
   if (o.lease_ms < 100) return invalid_argument_error("--lease: must be at least 100ms");
   RUNQ_ASSIGN_OR_RETURN(o.grace_ms, parse_duration_option("--grace", a.grace));
   RUNQ_ASSIGN_OR_RETURN(p.report_ms, parse_duration_option("--report-every", a.report_every));
-  o.beat = false;  // this command runs the scheduler itself (BeatRunner)
+  o.beat = a.beat;
   o.max_tasks = static_cast<std::uint64_t>(a.max_tasks);
   return p;
 }
 
-void print_banner(App& app, const Worker& worker, const WorkerOptions& o, bool beat) {
+void print_banner(App& app, const Worker& worker, const WorkerOptions& o) {
   std::printf("runq worker %s\n", worker.id().c_str());
   std::printf("  store:       %s\n", display_url(app.store_url()).c_str());
   std::printf("  queues:      %s\n", join(o.queues, ", ").c_str());
-  std::printf("  concurrency: %d (prefetch %d, lease %s, grace %s)\n", o.concurrency, o.prefetch,
-              format_duration(o.lease_ms).c_str(), format_duration(o.grace_ms).c_str());
+  std::string prefetch = o.prefetch < 0 ? "adaptive" : std::to_string(o.prefetch);
+  std::printf("  concurrency: %d (prefetch %s, lease %s, grace %s)\n", o.concurrency,
+              prefetch.c_str(), format_duration(o.lease_ms).c_str(),
+              format_duration(o.grace_ms).c_str());
   std::printf("  tasks:       %s\n", join(app.task_names(), ", ").c_str());
-  if (beat)
+  if (o.beat && !app.periodic_definitions().empty())
     std::printf("  beat:        %zu periodic schedule(s)\n", app.periodic_definitions().size());
   std::printf("ready (Ctrl-C or SIGTERM stops gracefully; a second signal stops at once)\n");
   std::fflush(stdout);
@@ -134,25 +135,13 @@ int run_worker_cmd(App& app, const WorkerArgs& a) {
   Result<std::shared_ptr<Store>> store =
       open_app_store_retrying(app, "worker", [&signals] { return signals.signalled(); });
   if (!store.ok()) return fail(kCmd, store.status());
-  std::unique_ptr<BeatRunner> beat;
-  bool with_beat = a.beat && !app.periodic_definitions().empty();
-  if (a.beat && !with_beat)
-    std::fprintf(stderr,
-                 "runq worker: --beat: no periodic schedules are registered; running without the "
-                 "scheduler\n");
-  if (with_beat) {
-    Result<std::unique_ptr<BeatRunner>> started = BeatRunner::start(app, *store, "worker");
-    if (!started.ok()) return fail(kCmd, started.status());
-    beat = std::move(started).value();
-  }
   Status s = worker.start();
   if (!s.ok()) return fail(kCmd, s);
-  print_banner(app, worker, parsed->options, with_beat);
+  print_banner(app, worker, parsed->options);
   {
     Reporter reporter(worker, parsed->report_ms);
     worker.wait();
   }
-  if (beat) beat->stop();
   print_summary(worker.counters());
   return kExitOk;
 }

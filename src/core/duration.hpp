@@ -1,4 +1,4 @@
-// Human durations as the CLI and options accept them: "250ms", "10s", "5m", "2h", "1d",
+// Human durations and times as the CLI and options accept them: "250ms", "10s", "5m", "2h", "1d",
 // "1h30m", or a bare number of seconds ("30").
 #pragma once
 
@@ -16,5 +16,9 @@ Result<Millis> parse_duration(std::string_view text);
 std::string format_duration(Millis ms);
 // ISO 8601 UTC with milliseconds, e.g. "2026-11-29T17:48:00.000Z". 0 -> "-".
 std::string format_time(Millis ms);
+// "in 5m", "3s ago", "now": `t` relative to `now`, rounded to whole seconds.
+std::string relative_time(Millis t, Millis now);
+// "2026-01-01T00:00:00.000Z (in 5m)" / "(3s ago)"; "-" for 0.
+std::string describe_time(Millis t, Millis now);
 
 }  // namespace runq::internal

@@ -166,6 +166,10 @@ Result<int> Beat::tick() {
   return fired;
 }
 
+std::string Beat::task_id(std::string_view name, Millis tick) {
+  return internal::periodic_task_id(name, tick);
+}
+
 Millis Beat::next_wakeup() const {
   Millis next = kNever;
   for (const EntryState& s : states_) next = std::min(next, s.next_due);

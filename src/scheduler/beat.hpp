@@ -21,6 +21,7 @@
 #include <limits>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runq/clock.hpp"
@@ -80,6 +81,10 @@ class Beat {
 
   // The outcome of the latest pass of run() (OK before the first).
   Status last_status() const { return last_status_; }
+
+  // The id of the task a tick of schedule `name` enqueues, e.g.
+  // "periodic:nightly:2024-03-31T01:00:00Z": the same on every host.
+  static std::string task_id(std::string_view name, Millis tick);
 
  private:
   struct EntryState {

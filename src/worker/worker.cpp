@@ -17,6 +17,7 @@
 
 #include <unistd.h>
 
+#include "app/beat_runner.hpp"
 #include "core/ids.hpp"
 #include "core/mutex.hpp"
 #include "runq/app.hpp"
@@ -55,8 +56,11 @@ class Worker::Impl {
       MutexLock lock(mu_);
       if (parts_ != nullptr) return failed_precondition_error("starting worker: already started");
     }
+    std::unique_ptr<internal::BeatRunner> beat;
+    if (opts_.beat) RUNQ_ASSIGN_OR_RETURN(beat, start_beat(store));
     started_ms_ = app_.clock().now_ms();
     auto parts = std::make_unique<Parts>(*this, std::move(store));
+    parts->beat = std::move(beat);
     (void)parts->store->heartbeat(worker_info(*parts));
     parts->settler.start();
     parts->keeper.start();
@@ -89,6 +93,7 @@ class Worker::Impl {
     Parts* parts = started_parts();
     if (joined_ || parts == nullptr) return;
     wait_executors_with_grace(*parts);
+    if (parts->beat) parts->beat->stop();
     parts->pool.join();
     parts->settler.finish();
     parts->keeper.stop();
@@ -134,7 +139,19 @@ class Worker::Impl {
     std::unique_ptr<internal::Executor> executor;
     internal::ExecutorPool pool;
     internal::LeaseKeeper keeper;
+    std::unique_ptr<internal::BeatRunner> beat;  // WorkerOptions::beat; started before the rest
   };
+
+  // WorkerOptions::beat: the app's periodic scheduler, run until the worker stops. Null when
+  // the app registered no schedules (logged).
+  Result<std::unique_ptr<internal::BeatRunner>> start_beat(std::shared_ptr<Store> store) {
+    if (app_.periodic_definitions().empty()) {
+      internal::log_line(
+          "beat: no periodic schedules are registered; running without the scheduler");
+      return std::unique_ptr<internal::BeatRunner>();
+    }
+    return internal::BeatRunner::start(app_, std::move(store), "worker");
+  }
 
   Parts* started_parts() const RUNQ_EXCLUDES(mu_) {
     MutexLock lock(mu_);

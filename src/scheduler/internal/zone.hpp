@@ -44,7 +44,6 @@ class Zone {
   static Result<Zone> locate(std::string_view name);
 
   const std::string& name() const { return name_; }
-  bool is_utc() const { return tz_ == nullptr; }
 
   ZoneSegment segment_at(SysSeconds t) const;
   CivilMapping map_civil(CivilSeconds civil) const;

@@ -1,0 +1,118 @@
+// App::explain: where a task stands and why it is not running (yet), from the task, its lease
+// and the store's statistics (live workers per queue).
+#include <algorithm>
+
+#include "core/duration.hpp"
+#include "runq/app.hpp"
+#include "runq/error.hpp"
+
+namespace runq {
+namespace {
+
+using Reason = TaskExplanation::Reason;
+
+bool listens(const WorkerInfo& w, const std::string& queue) {
+  return std::find(w.queues.begin(), w.queues.end(), queue) != w.queues.end();
+}
+
+std::string no_worker_sentence(const std::string& queue) {
+  return "no live worker listens on queue '" + queue + "'; start one with `worker --queues " +
+         queue + "`";
+}
+
+// SCHEDULED, RETRY, PENDING: waiting for its time, or for a worker.
+void explain_queued(TaskExplanation& e, const StoreStats& stats, Millis now) {
+  const TaskStatus& st = e.status;
+  for (const WorkerInfo& w : stats.workers) e.live_workers += listens(w, st.queue);
+  for (const QueueStats& q : stats.queues) {
+    if (q.queue == st.queue) e.queue_pending = q.pending;
+  }
+  bool waiting = st.state == TaskState::kScheduled || st.state == TaskState::kRetry;
+  if (waiting && st.next_run > now) {
+    bool retry = st.state == TaskState::kRetry;
+    e.reason = retry ? Reason::kWaitingToRetry : Reason::kScheduled;
+    e.reasons.push_back((retry ? "waiting to retry; next attempt at " : "scheduled for ") +
+                        internal::describe_time(st.next_run, now));
+    if (e.live_workers == 0) e.reasons.push_back(no_worker_sentence(st.queue));
+    return;
+  }
+  if (e.live_workers == 0) {
+    e.reason = Reason::kNoWorker;
+    e.reasons.push_back(no_worker_sentence(st.queue));
+    return;
+  }
+  e.reason = Reason::kQueued;
+  e.reasons.push_back("waiting in queue '" + st.queue + "' (" + std::to_string(e.queue_pending) +
+                      " pending, " + std::to_string(e.live_workers) + " live worker(s) listening)");
+}
+
+// RESERVED, STARTED: on a live worker, or on one that stopped heartbeating.
+void explain_reserved(TaskExplanation& e, const StoreStats& stats, Millis now) {
+  const TaskStatus& st = e.status;
+  for (const WorkerInfo& w : stats.workers) e.live_workers += listens(w, st.queue);
+  bool alive = std::any_of(stats.workers.begin(), stats.workers.end(),
+                           [&](const WorkerInfo& w) { return w.id == st.worker; });
+  std::string when = internal::relative_time(e.lease_expires, now);
+  if (alive) {
+    e.reason = Reason::kRunning;
+    e.reasons.push_back("running on worker " + st.worker + "; its lease expires " + when +
+                        " and is renewed while the task runs");
+  } else if (e.lease_expires > now) {
+    e.reason = Reason::kWorkerLost;
+    e.reasons.push_back("reserved by worker " + st.worker +
+                        ", which stopped heartbeating; its lease lapses " + when +
+                        ", then the task is redelivered");
+  } else {
+    e.reason = Reason::kLeaseLapsed;
+    e.reasons.push_back("reserved by worker " + st.worker +
+                        ", which stopped heartbeating; its lease lapsed " + when +
+                        " and the task is redelivered on the next reserve");
+  }
+}
+
+void explain_final(TaskExplanation& e) {
+  e.reason = Reason::kFinal;
+  if (e.status.state == TaskState::kDead && !e.status.dead_reason.empty())
+    e.reasons.push_back("dead-lettered: " + e.status.dead_reason);
+}
+
+}  // namespace
+
+std::string TaskExplanation::why() const {
+  std::string out;
+  for (const std::string& r : reasons) out += (out.empty() ? "" : "; ") + r;
+  return out;
+}
+
+Result<TaskExplanation> App::explain(std::string_view id) {
+  std::shared_ptr<Store> s;
+  try {
+    s = store();
+  } catch (const Error& err) {
+    return err.status();
+  }
+  TaskExplanation e;
+  RUNQ_ASSIGN_OR_RETURN(e.status, read_task_status(*s, id, clock_->now_ms()));
+  if (is_final(e.status.state)) {
+    explain_final(e);
+    return e;
+  }
+  Millis now = clock_->now_ms();
+  Result<TaskInfo> info = s->get_task(id, now);
+  if (info.ok()) e.lease_expires = info->lease_expires;
+  Result<StoreStats> stats = s->stats(now);
+  if (!stats.ok()) {
+    e.reason = Reason::kUnknown;
+    e.reasons.push_back("unknown (reading store stats failed: " + stats.status().message() + ")");
+    return e;
+  }
+  TaskState st = e.status.state;
+  if (st == TaskState::kReserved || st == TaskState::kStarted) {
+    explain_reserved(e, *stats, now);
+  } else {
+    explain_queued(e, *stats, now);
+  }
+  return e;
+}
+
+}  // namespace runq
