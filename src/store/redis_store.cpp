@@ -155,7 +155,6 @@ class RedisStore final : public Store {
   std::vector<std::string> wake_keys(const std::vector<std::string>& queues) const;
   Status enqueue_chunks(std::span<const NewTask> tasks, Millis now);
   Result<bool> enqueue_transaction(std::span<const NewTask> tasks, Millis now);
-  Result<bool> wait_task_once(std::string_view id, Millis timeout_ms);
   Result<StoreStats> parse_stats(const redisReply* r) const;
 
   RedisStoreOptions opts_;

@@ -43,7 +43,6 @@ class ChangeWatcher {
   TimePoint last_change() RUNQ_EXCLUDES(mu_);
   // Blocks until generation() != `seen` or `until` passes. True when the generation moved.
   bool wait(std::uint64_t seen, TimePoint until) RUNQ_EXCLUDES(mu_);
-  bool uses_inotify() const { return fd_ >= 0; }
 
  private:
   // Blocks in ppoll() until an event or `until`; drains the descriptor. True on an event.
