@@ -10,9 +10,12 @@
 #include "core/message.hpp"
 #include "runq/app.hpp"
 #include "runq/schedule.hpp"
-#include "scheduler/internal/ticks.hpp"
 
 namespace runq::internal {
+
+// Defined in the scheduler layer (scheduler/internal/ticks.hpp, which is private to it).
+std::string periodic_task_id(std::string_view schedule_name, Millis tick);
+
 namespace {
 
 NewTask periodic_task(App& app, const PeriodicDefinition& def, Millis tick) {

@@ -31,9 +31,9 @@
 
 #include <unistd.h>
 
+#include "app/task_runner.hpp"
 #include "core/ids.hpp"
 #include "runq/app.hpp"
-#include "worker/task_runner.hpp"
 
 namespace runq {
 namespace {
