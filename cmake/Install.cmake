@@ -37,6 +37,7 @@ endif()
 # pkg-config: runq.pc, relocatable (${pcfiledir}), so it is right for any --prefix.
 file(RELATIVE_PATH RUNQ_PC_PREFIX_FROM_PCDIR
   /root/${CMAKE_INSTALL_LIBDIR}/pkgconfig /root)
+string(REGEX REPLACE "/$" "" RUNQ_PC_PREFIX_FROM_PCDIR "${RUNQ_PC_PREFIX_FROM_PCDIR}")
 set(RUNQ_PC_REQUIRES_PRIVATE "sqlite3")
 set(RUNQ_PC_LIBS_PRIVATE "-ldate-tz")
 if(RUNQ_WITH_REDIS)
