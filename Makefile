@@ -1,38 +1,59 @@
 # The two quick-start commands: `make run` and `make test`.
-BUILD      ?= build
-ASAN_BUILD ?= build-asan
-JOBS       ?= $(shell nproc)
-CMAKE_ARGS ?=
+BUILD         ?= build
+ASAN_BUILD    ?= build-asan
+RELEASE_BUILD ?= build-release
+CLANG_BUILD   ?= build-clang
+CLANG_CXX     ?= clang++-14
+JOBS          ?= $(shell nproc)
+CMAKE_ARGS    ?=
+# The project's own builds treat warnings as errors (a packager's build does not).
+DEV_ARGS      := -DRUNQ_WERROR=ON
 
-.PHONY: deps build run test test-fast test-asan bench bench-defaults bench-compare install format tidy clean
+.PHONY: deps build run test test-fast test-asan test-release test-clang bench bench-defaults bench-compare \
+        install format tidy clean
 
 deps:
 	@scripts/install-deps
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
-
-build: deps $(BUILD)/CMakeCache.txt
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(DEV_ARGS) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Runs the main example on the embedded SQLite store (Ctrl-C to stop).
 run: build
 	$(BUILD)/examples/webapp_tasks
 
-# Every test: the normal build, then the sanitizer (ASan+UBSan) build.
+# Every test: the normal build (shared librunq), the sanitizer (ASan+UBSan) build, a
+# Release build with a static librunq, and a clang build of the library and tools.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
+	$(MAKE) test-release
+	$(MAKE) test-clang
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
 
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRUNQ_SANITIZE=ON \
-	  -DRUNQ_BUILD_BENCHMARKS=OFF -DRUNQ_BUILD_EXAMPLES=OFF $(CMAKE_ARGS)
+	  -DRUNQ_BUILD_BENCHMARKS=OFF -DRUNQ_BUILD_EXAMPLES=OFF $(DEV_ARGS) $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE no-asan
+
+# What packagers build: Release, static librunq. Runs the install test (installed tools and
+# both kinds of consumer) and the unit tests.
+test-release: deps
+	cmake -S . -B $(RELEASE_BUILD) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+	  -DRUNQ_BUILD_EXAMPLES=OFF $(DEV_ARGS) $(CMAKE_ARGS)
+	cmake --build $(RELEASE_BUILD) -j $(JOBS)
+	cd $(RELEASE_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|install'
+
+# Clang: the library and the tools, warnings as errors (including -Wthread-safety).
+test-clang: deps
+	CXX=$(CLANG_CXX) cmake -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	  -DRUNQ_BUILD_TESTS=OFF -DRUNQ_BUILD_EXAMPLES=OFF $(DEV_ARGS) $(CMAKE_ARGS)
+	cmake --build $(CLANG_BUILD) -j $(JOBS)
 
 bench: build
 	scripts/bench-standard $(BUILD)
@@ -54,4 +75,4 @@ tidy: build
 	clang-tidy -p $(BUILD) $$(git ls-files 'src/*.cpp')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(CLANG_BUILD)

@@ -5,9 +5,9 @@
 
 #include <string>
 
+#include "app/task_runner.hpp"
 #include "core/message.hpp"
 #include "runq/app.hpp"
-#include "worker/task_runner.hpp"
 
 namespace {
 

@@ -3,14 +3,13 @@
 #include <algorithm>
 
 #include "app/internal/task_builder.hpp"
-#include "cli/cli.hpp"
+#include "app/task_runner.hpp"
 #include "core/ids.hpp"
 #include "core/message.hpp"
 #include "runq/error.hpp"
 #include "runq/schedule.hpp"
 #include "scheduler/beat.hpp"
 #include "store/memory_store.hpp"
-#include "worker/task_runner.hpp"
 
 namespace runq {
 
@@ -183,7 +182,5 @@ void App::run_eager(const std::vector<std::string>& ids) {
     (void)s->settle(one, clock_->now_ms());
   }
 }
-
-int App::main(int argc, char** argv) { return internal::run_cli(*this, argc, argv); }
 
 }  // namespace runq

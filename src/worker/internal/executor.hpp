@@ -14,7 +14,7 @@
 #include <string>
 
 #include "runq/store.hpp"
-#include "worker/task_runner.hpp"
+#include "app/task_runner.hpp"
 
 namespace runq {
 class App;

@@ -1,4 +1,4 @@
-#include "worker/task_runner.hpp"
+#include "app/task_runner.hpp"
 
 #include <cxxabi.h>
 
