@@ -57,7 +57,9 @@ class Worker::Impl {
       if (parts_ != nullptr) return failed_precondition_error("starting worker: already started");
     }
     std::unique_ptr<internal::BeatRunner> beat;
-    if (opts_.beat) RUNQ_ASSIGN_OR_RETURN(beat, start_beat(store));
+    if (opts_.beat) {
+      RUNQ_ASSIGN_OR_RETURN(beat, start_beat(store));
+    }
     started_ms_ = app_.clock().now_ms();
     auto parts = std::make_unique<Parts>(*this, std::move(store));
     parts->beat = std::move(beat);
