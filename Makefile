@@ -41,19 +41,20 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE no-asan
 
-# What packagers build: Release, static librunq. Runs the install test (installed tools and
-# both kinds of consumer) and the unit tests.
+# What packagers build: Release, static librunq. Builds the library, the installed tools
+# and the unit tests, then runs the unit tests and the install test (installed tools and
+# both kinds of consumer).
 test-release: deps
 	cmake -S . -B $(RELEASE_BUILD) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
 	  -DRUNQ_BUILD_EXAMPLES=OFF $(DEV_ARGS) $(CMAKE_ARGS)
-	cmake --build $(RELEASE_BUILD) -j $(JOBS)
+	cmake --build $(RELEASE_BUILD) -j $(JOBS) --target runq_tool runq_bench unit_tests
 	cd $(RELEASE_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|install'
 
-# Clang: the library and the tools, warnings as errors (including -Wthread-safety).
+# Clang: the library and the installed tools, warnings as errors (-Wthread-safety included).
 test-clang: deps
 	CXX=$(CLANG_CXX) cmake -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 	  -DRUNQ_BUILD_TESTS=OFF -DRUNQ_BUILD_EXAMPLES=OFF $(DEV_ARGS) $(CMAKE_ARGS)
-	cmake --build $(CLANG_BUILD) -j $(JOBS)
+	cmake --build $(CLANG_BUILD) -j $(JOBS) --target runq_tool runq_bench
 
 bench: build
 	scripts/bench-standard $(BUILD)
