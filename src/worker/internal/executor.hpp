@@ -13,8 +13,8 @@
 #include <stop_token>
 #include <string>
 
-#include "runq/store.hpp"
 #include "app/task_runner.hpp"
+#include "runq/store.hpp"
 
 namespace runq {
 class App;
