@@ -580,7 +580,7 @@ StoreBackendInfo memory_store_backend() {
     }
     return new_memory_store();
   };
-  return {"memory", "memory:", open};
+  return {"memory", "memory:", open, {"memory:", "", false}};
 }
 
 }  // namespace runq

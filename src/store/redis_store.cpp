@@ -672,7 +672,11 @@ StoreBackendInfo redis_store_backend() {
     RUNQ_ASSIGN_OR_RETURN(RedisStoreOptions opts, parse_redis_url(url));
     return new_redis_store(opts);
   };
-  return {"redis", "redis://[:password@]host[:port][/db]", open};
+  // Each fresh test store gets its own key prefix on the one test server.
+  return {"redis",
+          "redis://[:password@]host[:port][/db]",
+          open,
+          {"redis://127.0.0.1:{port}/0?prefix=t{n}:", "redis-server", true}};
 }
 
 }  // namespace runq

@@ -17,7 +17,8 @@ struct RedisStoreOptions {
   int db = 0;
   std::string username;  // empty = the default user (AUTH password)
   std::string password;  // empty = no AUTH
-  // Prefix of every key this store writes. Default "runq:".
+  // Prefix of every key this store writes; stores with different prefixes on one database do
+  // not see each other's data. Default "runq:" (URL: `?prefix=P`).
   std::string key_prefix = "runq:";
   // Connect/command timeout for non-blocking commands. Default 5 s.
   Millis io_timeout_ms = 5000;
@@ -31,8 +32,11 @@ struct RedisStoreOptions {
   Millis dead_retention_ms = 7LL * 24 * 3600 * 1000;
 };
 
-// Parses "redis://[[user]:password@]host[:port][/db]" into options (other fields default).
-// The password may be percent-encoded; an IPv6 host is written in brackets.
+// Parses "redis://[[user]:password@]host[:port][/db][?PARAMS]" into options (other fields
+// default). The password may be percent-encoded; an IPv6 host is written in brackets. PARAMS
+// are `&`-separated: retry=DURATION (block_and_retry, retry_for_ms), timeout=DURATION
+// (io_timeout_ms), prefix=P (key_prefix; percent-encoded, not empty). Any other parameter is
+// an InvalidArgument error.
 // Errors: InvalidArgument naming what is wrong.
 Result<RedisStoreOptions> parse_redis_url(std::string_view url);
 

@@ -542,7 +542,7 @@ StoreBackendInfo sqlite_store_backend() {
       return invalid_argument_error("opening store: 'sqlite:' needs a path, e.g. sqlite:runq.db");
     return new_sqlite_store(opts);
   };
-  return {"sqlite", "sqlite:PATH", open};
+  return {"sqlite", "sqlite:PATH", open, {"sqlite:{dir}/runq.db", "", true}};
 }
 
 }  // namespace runq

@@ -6,32 +6,22 @@
 #include "runq/store.hpp"
 #include "store/backend.hpp"
 
-#ifdef RUNQ_WITH_REDIS
-#define RUNQ_IF_REDIS(x) x
-#else
-#define RUNQ_IF_REDIS(x)
-#endif
-
-// One line per backend, in the order `--help` lists them. Each names the function
-// `StoreBackendInfo <name>()` defined by src/store/<x>_store.cpp.
-// clang-format off
-#define RUNQ_STORE_BACKENDS(X)          \
-  X(sqlite_store_backend)               \
-  RUNQ_IF_REDIS(X(redis_store_backend)) \
-  X(memory_store_backend)               \
-  /* one line per backend above this one */
-// clang-format on
-
 namespace runq {
 
-#define RUNQ_DECLARE_BACKEND(name) StoreBackendInfo name();
-RUNQ_STORE_BACKENDS(RUNQ_DECLARE_BACKEND)
-#undef RUNQ_DECLARE_BACKEND
+// store_backends.inc is generated from the runq_store_backend() calls of CMakeLists.txt
+// (cmake/RunqStoreBackends.cmake), in their order, which is the order `--help` lists them: one
+// RUNQ_STORE_BACKEND(<x>_store_backend) line per backend, naming the function defined by
+// src/store/<x>_store.cpp. A backend switched off by its option (IF) has no line.
+#define RUNQ_STORE_BACKEND(name) StoreBackendInfo name();
+#include "store_backends.inc"
+#undef RUNQ_STORE_BACKEND
 
 const std::vector<StoreBackendInfo>& store_backends() {
-#define RUNQ_LIST_BACKEND(name) name(),
-  static const std::vector<StoreBackendInfo> all{RUNQ_STORE_BACKENDS(RUNQ_LIST_BACKEND)};
-#undef RUNQ_LIST_BACKEND
+#define RUNQ_STORE_BACKEND(name) name(),
+  static const std::vector<StoreBackendInfo> all{
+#include "store_backends.inc"
+  };
+#undef RUNQ_STORE_BACKEND
   return all;
 }
 

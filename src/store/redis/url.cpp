@@ -1,4 +1,4 @@
-// parse_redis_url: "redis://[[user]:password@]host[:port][/db][?retry=30s&timeout=5s]".
+// parse_redis_url: "redis://[[user]:password@]host[:port][/db][?retry=30s&timeout=5s&prefix=P]".
 #include <algorithm>
 #include <charconv>
 #include <string>
@@ -93,25 +93,39 @@ Status parse_host_port(std::string_view url, std::string_view hp, RedisStoreOpti
 
 // "retry=30s": when the server is unreachable, calls wait and retry for up to 30 s instead of
 // failing at once (RedisStoreOptions::block_and_retry). "timeout=5s": io_timeout_ms.
+// "prefix=P": key_prefix (percent-encoded; never empty), so several stores share one database.
+Status parse_parameter(std::string_view url, std::string_view k, std::string_view v,
+                       RedisStoreOptions* opts) {
+  if (k == "prefix") {
+    std::optional<std::string> prefix = percent_decode(v);
+    if (!prefix) return url_error(url, "bad percent-encoding in the prefix");
+    if (prefix->empty()) return url_error(url, "the prefix must not be empty");
+    opts->key_prefix = *prefix;
+    return ok_status();
+  }
+  if (k != "retry" && k != "timeout") {
+    return url_error(url,
+                     "unknown parameter '" + std::string(k) + "' (known: retry, timeout, prefix)");
+  }
+  Result<Millis> d = internal::parse_duration(v);
+  if (!d.ok()) return url_error(url, d.status().message());
+  if (k == "retry") {
+    opts->block_and_retry = *d > 0;
+    opts->retry_for_ms = *d;
+  } else {
+    opts->io_timeout_ms = std::max<Millis>(*d, 1);
+  }
+  return ok_status();
+}
+
 Status parse_query(std::string_view url, std::string_view query, RedisStoreOptions* opts) {
   while (!query.empty()) {
     std::size_t amp = query.find('&');
     std::string_view kv = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     std::size_t eq = kv.find('=');
-    std::string_view k = kv.substr(0, eq);
     std::string_view v = eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1);
-    if (k != "retry" && k != "timeout") {
-      return url_error(url, "unknown parameter '" + std::string(k) + "' (known: retry, timeout)");
-    }
-    Result<Millis> d = internal::parse_duration(v);
-    if (!d.ok()) return url_error(url, d.status().message());
-    if (k == "retry") {
-      opts->block_and_retry = *d > 0;
-      opts->retry_for_ms = *d;
-    } else {
-      opts->io_timeout_ms = std::max<Millis>(*d, 1);
-    }
+    RUNQ_RETURN_IF_ERROR(parse_parameter(url, kv.substr(0, eq), v, opts));
   }
   return ok_status();
 }
