@@ -1,7 +1,8 @@
 // Periodic exactly-once on every registered store: three schedulers (Beats), each with its own
 // Store object and its own clock, race in threads over hundreds of ticks; every tick's task must
-// be enqueued exactly once. The three objects come from the backend's fixture
-// (tests/support/store_fixtures.cpp): three views of one store (memory: one object shared).
+// be enqueued exactly once. The three objects come from the fixture the backend declares
+// (StoreBackendInfo::test_fixture, made by tests/support/store_fixtures.cpp): three views of one
+// store (memory: one object shared).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -78,8 +79,7 @@ class PeriodicConformance : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     const testing::StoreFixture* fixture = testing::store_fixture(GetParam());
-    ASSERT_NE(fixture, nullptr) << "no fixture for scheme '" << GetParam()
-                                << "' in tests/support/store_fixtures.cpp";
+    ASSERT_NE(fixture, nullptr) << "no backend registered for scheme '" << GetParam() << "'";
     std::string why = fixture->unavailable ? fixture->unavailable() : "";
     if (!why.empty()) {
       if (under_ci()) FAIL() << GetParam() << " is required under CI: " << why;

@@ -3,9 +3,10 @@
 // fresh, empty store for each test.
 //
 // The suite is instantiated once, over every backend of the registry
-// (store_conformance_test.cpp), with the fixtures of tests/support/store_fixtures.cpp. The tests
-// live in the other *_test.cpp files of this folder, one promise of include/runq/store.hpp (and
-// VISION §4) per test, named after the behaviour.
+// (store_conformance_test.cpp), with the fixtures the backends declare (made by
+// tests/support/store_fixtures.cpp). The tests live in the other *_test.cpp files of this
+// folder, one promise of include/runq/store.hpp (and VISION §4) per test, named after the
+// behaviour.
 //
 // Time is driven by the explicit `now` of the Store API, starting at kT0; no test sleeps.
 #pragma once

@@ -1,6 +1,7 @@
 // Runs the StoreConformance suite against every backend of the registry (store_backends()),
-// each made by its fixture in tests/support/store_fixtures.cpp. A registered backend without
-// a fixture fails here; nothing in this file changes when a backend is added.
+// each made from the fixture it declares (StoreBackendInfo::test_fixture, through
+// tests/support/store_fixtures.cpp). A backend with an empty or unusable fixture fails here;
+// nothing in this file changes when a backend is added.
 #include <string>
 #include <vector>
 

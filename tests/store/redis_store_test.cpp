@@ -123,6 +123,26 @@ TEST(RedisUrl, QueryParametersChooseBlockAndRetry) {
   EXPECT_TRUE(is_invalid_argument(parse_redis_url("redis://localhost?retry=soon").status()));
 }
 
+TEST(RedisUrl, PrefixParameterSetsTheKeyPrefix) {
+  auto r = parse_redis_url("redis://localhost/0?prefix=app%261:&timeout=2s");
+
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->key_prefix, "app&1:");
+  EXPECT_EQ(r->io_timeout_ms, 2'000);
+  EXPECT_EQ(parse_redis_url("redis://localhost").value().key_prefix, "runq:");
+  EXPECT_TRUE(is_invalid_argument(parse_redis_url("redis://localhost?prefix=").status()));
+  EXPECT_TRUE(is_invalid_argument(parse_redis_url("redis://localhost?prefix=a%zz").status()));
+}
+
+TEST(RedisUrl, UnknownQueryParameterIsInvalidArgumentNamingTheKnownOnes) {
+  auto r = parse_redis_url("redis://localhost?prefx=a:");
+
+  ASSERT_TRUE(is_invalid_argument(r.status())) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("unknown parameter 'prefx' (known: retry, timeout, prefix)"),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST(RedisUrl, RejectsMalformedUrlsWithoutLeakingThePassword) {
   for (const char* bad :
        {"http://localhost", "redis://", "redis://host:0", "redis://host:99999", "redis://host:abc",
@@ -160,6 +180,31 @@ TEST(RedisStoreConnect, WrongPasswordIsOneClearFailedPrecondition) {
   EXPECT_TRUE(is_failed_precondition(missing.status())) << missing.status().to_string();
   auto right = open_store(server.url());
   EXPECT_TRUE(right.ok()) << right.status().to_string();
+}
+
+// ---- key prefix -----------------------------------------------------------------------------
+
+TEST(RedisStorePrefix, StoresWithDifferentPrefixesDoNotSeeEachOthersTasks) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto a = open_or_die(server.url() + "?prefix=a:");
+  auto b = open_or_die(server.url() + "?prefix=b:");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+
+  std::vector<NewTask> tasks = {task("only-in-a")};
+  ASSERT_TRUE(a->enqueue(tasks, kNow).ok());
+
+  EXPECT_TRUE(a->get_task("only-in-a", kNow).ok());
+  EXPECT_TRUE(is_not_found(b->get_task("only-in-a", kNow).status()));
+  auto from_b = b->reserve(request({"default"}));
+  ASSERT_TRUE(from_b.ok()) << from_b.status().to_string();
+  EXPECT_TRUE(from_b->empty());
+  EXPECT_NE(server.command({"KEYS", "a:*"}), "");
+  EXPECT_EQ(server.command({"KEYS", "b:*"}), "");
+  auto from_a = a->reserve(request({"default"}));
+  ASSERT_TRUE(from_a.ok()) << from_a.status().to_string();
+  EXPECT_EQ(ids_of(*from_a), std::vector<std::string>{"only-in-a"});
 }
 
 // ---- scripts --------------------------------------------------------------------------------
