@@ -316,9 +316,10 @@ class Store {
   virtual Status set_schedule_paused(std::string_view schedule, bool paused) = 0;
 };
 
-// Opens a store by URL. The schemes are those of the backends registered in
-// src/store/store_registry.cpp: "sqlite:PATH", "redis://[:password@]host[:port][/db]" (when
-// built with Redis) and "memory:"; `runq --help` lists them.
+// Opens a store by URL. The schemes are those of the registered backends (the
+// runq_store_backend() lines of CMakeLists.txt): "sqlite:PATH",
+// "redis://[:password@]host[:port][/db]" (when built with Redis) and "memory:"; `runq --help`
+// lists them.
 // Errors: InvalidArgument (unknown scheme, listing the known ones, or malformed URL);
 // Unavailable (cannot connect or open, with the cause); FailedPrecondition (e.g. unwritable
 // database path).
