@@ -8,6 +8,10 @@ JOBS          ?= $(shell nproc)
 CMAKE_ARGS    ?=
 # The project's own builds treat warnings as errors (a packager's build does not).
 DEV_ARGS      := -DRUNQ_WERROR=ON
+# ccache (when installed) shares compiled objects between checkouts of this tree: paths are
+# hashed relative to it, and not the build directory (only debug info's paths differ).
+export CCACHE_BASEDIR   ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: deps build run test test-fast test-asan test-release test-clang bench bench-defaults bench-compare \
         install format tidy clean
