@@ -572,12 +572,17 @@ std::unique_ptr<Store> new_memory_store(const MemoryStoreOptions& options) {
   return checked_store(std::make_unique<MemoryStore>(options), options.max_body_bytes);
 }
 
+Status check_memory_url(std::string_view url) {
+  if (url != "memory" && url != "memory:") {
+    return invalid_argument_error("opening store '" + std::string(url) +
+                                  "': memory: takes no path");
+  }
+  return ok_status();
+}
+
 StoreBackendInfo memory_store_backend() {
   auto open = [](std::string_view url) -> Result<std::unique_ptr<Store>> {
-    if (url != "memory" && url != "memory:") {
-      return invalid_argument_error("opening store '" + std::string(url) +
-                                    "': memory: takes no path");
-    }
+    RUNQ_RETURN_IF_ERROR(check_memory_url(url));
     return new_memory_store();
   };
   return {"memory", "memory:", open, {"memory:", "", false}};

@@ -533,13 +533,18 @@ Result<std::unique_ptr<Store>> new_sqlite_store(const SqliteStoreOptions& option
   }
 }
 
+Result<SqliteStoreOptions> parse_sqlite_url(std::string_view url) {
+  SqliteStoreOptions opts;
+  opts.path = std::string(url.substr(std::min<std::size_t>(url.size(), 7)));  // after "sqlite:"
+  if (opts.path.starts_with("//")) opts.path = opts.path.substr(2);           // sqlite://path
+  if (opts.path.empty())
+    return invalid_argument_error("opening store: 'sqlite:' needs a path, e.g. sqlite:runq.db");
+  return opts;
+}
+
 StoreBackendInfo sqlite_store_backend() {
   auto open = [](std::string_view url) -> Result<std::unique_ptr<Store>> {
-    SqliteStoreOptions opts;
-    opts.path = std::string(url.substr(std::min<std::size_t>(url.size(), 7)));  // after "sqlite:"
-    if (opts.path.starts_with("//")) opts.path = opts.path.substr(2);           // sqlite://path
-    if (opts.path.empty())
-      return invalid_argument_error("opening store: 'sqlite:' needs a path, e.g. sqlite:runq.db");
+    RUNQ_ASSIGN_OR_RETURN(SqliteStoreOptions opts, parse_sqlite_url(url));
     return new_sqlite_store(opts);
   };
   return {"sqlite", "sqlite:PATH", open, {"sqlite:{dir}/runq.db", "", true}};

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "runq/status.hpp"
 #include "runq/store.hpp"
@@ -21,6 +22,10 @@ struct SqliteStoreOptions {
   // How long dead letters are kept before cleanup() removes them. Default 7 days.
   Millis dead_retention_ms = 7LL * 24 * 3600 * 1000;
 };
+
+// Parses "sqlite:PATH" or "sqlite://PATH" into options (other fields default). Opens nothing.
+// Errors: InvalidArgument when the path is empty.
+Result<SqliteStoreOptions> parse_sqlite_url(std::string_view url);
 
 Result<std::unique_ptr<Store>> new_sqlite_store(const SqliteStoreOptions& options);
 

@@ -1,0 +1,43 @@
+// The result record decoder: bad input is a DataLoss error, and a record that decodes
+// re-encodes to the same record.
+#include "core/message.hpp"
+#include "fuzz/fuzz_target.hpp"
+
+namespace {
+
+using runq::internal::ErrorRecord;
+using runq::internal::ResultRecord;
+
+bool same_errors(const std::vector<ErrorRecord>& a, const std::vector<ErrorRecord>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].attempt != b[i].attempt || a[i].type != b[i].type || a[i].message != b[i].message ||
+        a[i].at != b[i].at) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool same_record(const ResultRecord& a, const ResultRecord& b) {
+  return a.id == b.id && a.task == b.task && a.state == b.state && a.value == b.value &&
+         a.error_type == b.error_type && a.error == b.error && same_errors(a.errors, b.errors) &&
+         a.attempts == b.attempts && a.enqueued == b.enqueued && a.started == b.started &&
+         a.finished == b.finished && a.next_run == b.next_run && a.worker == b.worker;
+}
+
+}  // namespace
+
+RUNQ_FUZZ_TARGET(result_record) {
+  runq::Result<ResultRecord> record =
+      runq::internal::decode_result(runq::fuzz::as_text(data, size));
+  if (!record.ok()) {
+    RUNQ_FUZZ_CHECK(runq::is_data_loss(record.status()));
+    return 0;
+  }
+  runq::Result<ResultRecord> again =
+      runq::internal::decode_result(runq::internal::encode_result(*record));
+  RUNQ_FUZZ_CHECK(again.ok());
+  RUNQ_FUZZ_CHECK(same_record(*again, *record));
+  return 0;
+}
