@@ -3,6 +3,8 @@ BUILD         ?= build
 ASAN_BUILD    ?= build-asan
 RELEASE_BUILD ?= build-release
 CLANG_BUILD   ?= build-clang
+FUZZ_BUILD    ?= build-fuzz
+FUZZ_SECONDS  ?= 60
 CLANG_CXX     ?= clang++-14
 JOBS          ?= $(shell nproc)
 CMAKE_ARGS    ?=
@@ -14,7 +16,7 @@ export CCACHE_BASEDIR   ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: deps build run test test-fast test-asan test-release test-clang bench bench-defaults bench-compare \
-        install format tidy clean
+        install format tidy clean fuzz
 
 deps:
 	@scripts/install-deps
@@ -60,6 +62,15 @@ test-clang: deps
 	  -DRUNQ_BUILD_TESTS=OFF -DRUNQ_BUILD_EXAMPLES=OFF $(DEV_ARGS) $(CMAKE_ARGS)
 	cmake --build $(CLANG_BUILD) -j $(JOBS) --target runq_tool runq_bench
 
+# Builds the libFuzzer targets (clang, ASan+UBSan) and runs each for FUZZ_SECONDS on a copy
+# of its seed corpus. New crash inputs are kept in $(FUZZ_BUILD)/crashes/<target>/; the
+# fuzzers' last lines go to $(FUZZ_BUILD)/logs/ (docs/reliability.md, "Fuzzing").
+fuzz: deps
+	CXX=$(CLANG_CXX) cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUNQ_FUZZ=ON \
+	  -DRUNQ_BUILD_BENCHMARKS=OFF -DRUNQ_BUILD_EXAMPLES=OFF -DRUNQ_INSTALL=OFF $(DEV_ARGS) $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	scripts/run-fuzzers $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 bench: build
 	scripts/bench-standard $(BUILD)
 
@@ -80,4 +91,4 @@ tidy: build
 	clang-tidy -p $(BUILD) $$(git ls-files 'src/*.cpp')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(CLANG_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)

@@ -1,7 +1,11 @@
 // JSON codec of task messages and result records. Encoding is hand-written because `args`
 // and `value` are already JSON text and are embedded verbatim (no re-parse on the hot path);
 // decoding uses nlohmann-json, after the scanner of message_scan.cpp on the worker's path.
+#include <cstdint>
 #include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -131,10 +135,33 @@ std::string encode_result(const ResultRecord& r) {
 
 namespace {
 
+// Whether the number `v` fits the integer type T. nlohmann's get<T>() converts a float out of
+// T's range with undefined behaviour and wraps a large integer, so those are checked first.
+template <typename T>
+bool fits(const json& v) {
+  using Limits = std::numeric_limits<T>;
+  if (v.is_number_float()) {
+    // -min is 2^(bits-1), exact as a double; NaN fails both comparisons.
+    const double d = v.get<double>();
+    return d >= static_cast<double>(Limits::min()) && d < -static_cast<double>(Limits::min());
+  }
+  if (v.is_number_unsigned()) {
+    return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(Limits::max());
+  }
+  const std::int64_t i = v.get<std::int64_t>();
+  return i >= Limits::min() && i <= Limits::max();
+}
+
 template <typename T>
 T get_or(const json& j, const char* key, T fallback) {
   auto it = j.find(key);
-  return it == j.end() || it->is_null() ? fallback : it->get<T>();
+  if (it == j.end() || it->is_null()) return fallback;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (it->is_number() && !fits<T>(*it)) {
+      throw std::out_of_range(std::string("field '") + key + "' is out of range");
+    }
+  }
+  return it->get<T>();
 }
 
 std::vector<ErrorRecord> decode_errors(const json& j) {
@@ -200,6 +227,8 @@ Result<TaskMessage> decode_message(std::string_view body, json* args_out) {
     return m;
   } catch (const json::exception& e) {
     return data_loss_error(std::string("decoding task message: ") + e.what());
+  } catch (const std::out_of_range& e) {
+    return data_loss_error(std::string("decoding task message: ") + e.what());
   }
 }
 
@@ -226,6 +255,8 @@ Result<ResultRecord> decode_result(std::string_view text) {
     r.worker = get_or<std::string>(j, "worker", "");
     return r;
   } catch (const json::exception& e) {
+    return data_loss_error(std::string("decoding result record: ") + e.what());
+  } catch (const std::out_of_range& e) {
     return data_loss_error(std::string("decoding result record: ") + e.what());
   }
 }

@@ -63,13 +63,16 @@ struct ResultRecord {
 
 std::string encode_message(const TaskMessage& m);
 // Errors: DataLoss "decoding task message: <parse error>" for malformed or truncated input,
-// or a missing/mistyped required field (id, name, args).
+// a missing/mistyped required field (id, name, args), or a number that does not fit its field
+// (e.g. "priority":1e300).
 Result<TaskMessage> decode_message(std::string_view body);
 // As above, but moves the parsed argument array into `*args` (TaskMessage::args stays empty):
 // the worker's path, which saves printing and re-parsing the arguments.
 Result<TaskMessage> decode_message(std::string_view body, nlohmann::json* args);
 
 std::string encode_result(const ResultRecord& r);
+// Errors: DataLoss "decoding result record: <cause>" for malformed input, an unknown state, a
+// mistyped field, or a number that does not fit its field.
 Result<ResultRecord> decode_result(std::string_view text);
 
 // JSON object text of an error history (used by `runq result --json`).

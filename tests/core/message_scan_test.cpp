@@ -148,5 +148,21 @@ TEST(MessageScan, AgreesWithTheGeneralDecoderOnEveryInput) {
   for (std::size_t cut = 0; cut < full.size(); cut += 7) expect_same_decoding(full.substr(0, cut));
 }
 
+// Found by tests/fuzz (regressions/message, regressions/result_record): a float out of an
+// integer field's range was converted with undefined behaviour.
+TEST(MessageDecode, NumberOutOfItsFieldsRangeIsDataLoss) {
+  for (const char* body : {R"({"id":"a","task":"t","args":[],"priority":1e300})",
+                           R"({"id":"a","task":"t","args":[],"created":-1e19})",
+                           R"({"id":"a","task":"t","args":[],"attempt":2147483648})"}) {
+    SCOPED_TRACE(body);
+    json args;
+    EXPECT_EQ(decode_message(body).status().code(), StatusCode::kDataLoss);
+    EXPECT_EQ(decode_message(body, &args).status().code(), StatusCode::kDataLoss);
+  }
+  EXPECT_EQ(
+      decode_result(R"({"id":"a","task":"t","state":"success","attempts":1e300})").status().code(),
+      StatusCode::kDataLoss);
+}
+
 }  // namespace
 }  // namespace runq::internal
