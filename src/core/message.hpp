@@ -22,6 +22,8 @@ struct ErrorRecord {
   std::string type;     // exception type, e.g. "std::runtime_error"
   std::string message;  // truncated to kMaxErrorMessage bytes
   Millis at = 0;
+
+  bool operator==(const ErrorRecord&) const = default;
 };
 
 inline constexpr std::size_t kMaxErrorMessage = 4096;

@@ -7,19 +7,7 @@
 
 namespace {
 
-using runq::internal::ErrorRecord;
 using runq::internal::TaskMessage;
-
-bool same_errors(const std::vector<ErrorRecord>& a, const std::vector<ErrorRecord>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].attempt != b[i].attempt || a[i].type != b[i].type || a[i].message != b[i].message ||
-        a[i].at != b[i].at) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Every field but `args`, which the callers compare as parsed JSON. encode_message leaves
 // out a negative max_retries (it means "the task's option"), so all negatives are alike.
@@ -28,7 +16,7 @@ bool same_fields(const TaskMessage& a, const TaskMessage& b) {
          a.created == b.created && a.eta == b.eta && a.expires == b.expires &&
          a.attempt == b.attempt && std::max(a.max_retries, -1) == std::max(b.max_retries, -1) &&
          a.ignore_result == b.ignore_result && a.result_ttl == b.result_ttl &&
-         a.schedule == b.schedule && same_errors(a.errors, b.errors);
+         a.schedule == b.schedule && a.errors == b.errors;
 }
 
 }  // namespace

@@ -5,23 +5,11 @@
 
 namespace {
 
-using runq::internal::ErrorRecord;
 using runq::internal::ResultRecord;
-
-bool same_errors(const std::vector<ErrorRecord>& a, const std::vector<ErrorRecord>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].attempt != b[i].attempt || a[i].type != b[i].type || a[i].message != b[i].message ||
-        a[i].at != b[i].at) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool same_record(const ResultRecord& a, const ResultRecord& b) {
   return a.id == b.id && a.task == b.task && a.state == b.state && a.value == b.value &&
-         a.error_type == b.error_type && a.error == b.error && same_errors(a.errors, b.errors) &&
+         a.error_type == b.error_type && a.error == b.error && a.errors == b.errors &&
          a.attempts == b.attempts && a.enqueued == b.enqueued && a.started == b.started &&
          a.finished == b.finished && a.next_run == b.next_run && a.worker == b.worker;
 }
