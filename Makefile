@@ -31,11 +31,12 @@ run: build
 
 # Every test: the normal build (shared librunq), the sanitizer (ASan+UBSan) build, a
 # Release build with a static librunq, and a clang build of the library and tools.
+# The clang build (a compile check, no tests) goes first so that the run ends on a test summary.
 test: build
+	$(MAKE) test-clang
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
 	$(MAKE) test-release
-	$(MAKE) test-clang
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
