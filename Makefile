@@ -5,6 +5,8 @@ RELEASE_BUILD ?= build-release
 CLANG_BUILD   ?= build-clang
 FUZZ_BUILD    ?= build-fuzz
 FUZZ_SECONDS  ?= 60
+CHAOS_TASKS   ?= 100000
+CHAOS_STORES  ?= redis sqlite
 CLANG_CXX     ?= clang++-14
 JOBS          ?= $(shell nproc)
 CMAKE_ARGS    ?=
@@ -16,7 +18,7 @@ export CCACHE_BASEDIR   ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: deps build run test test-fast test-asan test-release test-clang bench bench-defaults bench-compare \
-        install format tidy clean fuzz
+        install format tidy clean fuzz chaos
 
 deps:
 	@scripts/install-deps
@@ -71,6 +73,13 @@ fuzz: deps
 	  -DRUNQ_BUILD_BENCHMARKS=OFF -DRUNQ_BUILD_EXAMPLES=OFF -DRUNQ_INSTALL=OFF $(DEV_ARGS) $(CMAKE_ARGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	scripts/run-fuzzers $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Random kills of workers, beats and the store under load, on each store kind; prints one
+# summary line per store and fails on any lost task (docs/reliability.md, "Chaos").
+chaos: build
+	@for s in $(CHAOS_STORES); do \
+	  $(BUILD)/tests/chaos/runq_chaos --store $$s --tasks $(CHAOS_TASKS) || exit 1; \
+	done
 
 bench: build
 	scripts/bench-standard $(BUILD)
