@@ -72,10 +72,15 @@ void Settler::settle_loop() {
 }
 
 // Writes one batch, retrying transient errors: results of finished tasks must reach the
-// store even across a store restart. Gives up on any other error, or after about half an
-// hour of retries; the batch then counts as refused, and its tasks run again once
-// their leases lapse.
+// store even across a store restart (Unavailable) or while it is out of space
+// (ResourceExhausted: a full disk under SQLite, Redis at maxmemory; space comes back when
+// files are removed or cleanup runs). Dropping the batch would make every task in it run
+// again once its lease lapsed. Gives up on any other error, after about half an hour of
+// Unavailable or two minutes of ResourceExhausted; the batch then counts as refused, and
+// its tasks run again once their leases lapse.
 void Settler::write_batch(const std::vector<Settlement>& batch) {
+  constexpr int kUnavailableAttempts = 1000;
+  constexpr int kExhaustedAttempts = 64;
   int backoff_ms = 50;
   for (int attempt = 0;; ++attempt) {
     Result<std::vector<bool>> r = store_.settle(batch, clock_.now_ms());
@@ -83,7 +88,10 @@ void Settler::write_batch(const std::vector<Settlement>& batch) {
       record_settled(batch, *r);
       return;
     }
-    if (!is_unavailable(r.status()) || attempt > 1000) {
+    const int limit = is_unavailable(r.status())          ? kUnavailableAttempts
+                      : is_resource_exhausted(r.status()) ? kExhaustedAttempts
+                                                          : 0;
+    if (attempt >= limit) {
       log_line("storing " + std::to_string(batch.size()) +
                " results failed: " + r.status().to_string());
       record_settled(batch, std::vector<bool>(batch.size(), false));

@@ -2,7 +2,8 @@
 //
 // Executors (and a stopping fetcher, for released tasks) push settlements; the settler thread
 // writes up to `batch` of them per Store::settle call, retrying while the store is
-// unavailable so that a result is not lost when the store blips or restarts. After each
+// unavailable or out of space, so that a result is not lost (nor its task run again) when
+// the store blips, restarts or fills up for a while. After each
 // write it forgets the settled leases in the LeaseTable and counts the outcomes.
 //
 // Thread safety: push(), release() and counters() may be called from any thread. start()
