@@ -152,9 +152,11 @@ class FaultInjector {
     std::uniform_int_distribution<int> pick(0, 99);
     int p = pick(rng_);
     int worker = std::uniform_int_distribution<int>(0, opts_.workers - 1)(rng_);
+    // 15% stop a worker (one at a time; else a kill), 15% kill the store, 20% kill a beat,
+    // 50% kill a worker.
     if (p < 15 && stopped_worker_ < 0) return stop_worker(worker, flight);
-    if (p < 30) return kill_store(flight);
-    if (p < 50 && opts_.beats > 0) {
+    if (p >= 15 && p < 30) return kill_store(flight);
+    if (p >= 30 && p < 50 && opts_.beats > 0) {
       int beat = std::uniform_int_distribution<int>(0, opts_.beats - 1)(rng_);
       ++report_.beat_kills;
       report_.duplicate_bound += flight;
@@ -289,6 +291,8 @@ ChaosReport run_chaos(const ChaosOptions& opts) {
   });
   faults.end();
   producer.join();
+  report.accepted = producer.accepted_count();
+  report.seconds = seconds_since(t0);
   if (!report.failure.empty()) return report;
   if (!drained) report.failure = g_interrupted ? "interrupted" : "timed out before every task ran";
 
