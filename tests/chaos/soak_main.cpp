@@ -66,8 +66,9 @@ int main(int argc, char** argv) {
     return runq::testing::running_under_ci() ? 1 : 77;
   }
   for (const std::string& g : r.growth) std::printf("soak: GROWTH: %s\n", g.c_str());
-  std::printf("soak: %s, %zu samples at %.0f tasks/s (max %.0f)%s%s\n", o.store.c_str(),
-              r.samples.size(), r.rate, r.max_rate, r.ok() ? ", flat" : "",
+  std::printf("soak: %s, %zu samples at %.0f tasks/s (max %.0f), %lld failed enqueue calls%s%s\n",
+              o.store.c_str(), r.samples.size(), r.rate, r.max_rate,
+              static_cast<long long>(r.enqueue_errors), r.ok() ? ", flat" : "",
               r.failure.empty() ? "" : (" — " + r.failure).c_str());
   if (r.ok()) std::filesystem::remove_all(o.dir);
   return r.ok() ? 0 : 1;

@@ -34,10 +34,12 @@ struct SoakSample {
   std::int64_t worker_rss_kib = 0, worker_fds = 0;  // summed over the workers
   std::int64_t store_rss_kib = 0, store_fds = 0;    // the server's; SQLite: 0
   std::int64_t store_bytes = 0;                     // SQLite: db + WAL file sizes; Redis: 0
+  std::int64_t enqueue_errors = 0;                  // failed enqueue calls in the interval
 };
 
 struct SoakReport {
   double max_rate = 0, rate = 0;
+  std::int64_t enqueue_errors = 0;  // failed enqueue calls (retried), over the run
   std::vector<SoakSample> samples;
   std::vector<std::string> growth;  // one line per bound exceeded
   std::string failure;              // why the run could not complete
