@@ -208,7 +208,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
     std::string message = trimmed(PQerrorMessage(conn));
     PQfinish(conn);
     std::string text = "connecting to PostgreSQL: " + message;
-    if (message.find("too many clients") != std::string::npos ||
+    if (message.find("too many c") != std::string::npos ||
         message.find("remaining connection slots") != std::string::npos) {
       text += std::string(" (") + hint_for("53300") + ")";
     }
