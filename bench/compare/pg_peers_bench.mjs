@@ -59,11 +59,13 @@ async function graphile(cmd, a, b) {
   const utils = await makeWorkerUtils({ connectionString: URL });
   await utils.migrate();
   const db = new pg.Pool({ connectionString: URL, max: 4 });
+  // The payloads travel from the client, as an application's would.
   const addBatch = (k) =>
     db.query(
       `SELECT count(*) FROM graphile_worker.add_jobs(
-         (SELECT array_agg(ROW('noop', '{}'::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec)
-            FROM generate_series(1, $1)))`, [k]);
+         (SELECT array_agg(ROW('noop', p, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec)
+            FROM json_array_elements($1::json) AS p))`,
+      [JSON.stringify(Array.from({ length: k }, () => ({})))]);
   const n = Number(a);
   try {
     if (cmd === 'w1') {

@@ -446,7 +446,7 @@ TEST(PostgresFaults, ServerKilledMidDrainLosesNoAcceptedTaskAndStoresReconnect) 
   ASSERT_THAT(store->reserve(r), IsOk());
   server.kill9();
   auto down = store->reserve(r);
-  ASSERT_FALSE(down.ok());
+  ASSERT_FALSE(down.ok()) << "reserved " << down->size() << " from a killed server";
   EXPECT_TRUE(is_unavailable(down.status())) << down.status().to_string();
   ASSERT_TRUE(server.restart()) << server.error();
   // The same Store object works again; the 50 lapsed leases come back after their lease.

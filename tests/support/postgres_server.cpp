@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "support/redis_server.hpp"  // running_under_ci
@@ -114,6 +115,28 @@ pid_t spawn(std::vector<std::string> args, const std::string& log, bool die_with
   }
   execv(argv[0], argv.data());
   _exit(127);
+}
+
+// The postmaster's children (backends, background processes): PostgreSQL puts each in its own
+// session, so they are found by parent pid, not by process group.
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces, so parse after the last ')'.
+    const std::size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) out.push_back(std::stoi(name));
+  }
+  return out;
 }
 
 }  // namespace
@@ -250,21 +273,34 @@ void PostgresServer::reap(int signal, int grace_ms) {
   int status = 0;
   while (waitpid(pid_, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      kill(-pid_, SIGKILL);
+      for (pid_t child : children_of(pid_)) kill(child, SIGKILL);
+      kill(pid_, SIGKILL);
       waitpid(pid_, &status, 0);
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  // Backends left behind by a killed postmaster share its process group.
-  kill(-pid_, SIGKILL);
   pid_ = -1;
 }
 
 void PostgresServer::kill9() {
   if (pid_ <= 0) return;
-  kill(-pid_, SIGKILL);
+  const std::vector<pid_t> children = children_of(pid_);
+  kill(pid_, SIGKILL);
+  for (pid_t child : children) kill(child, SIGKILL);
   reap(SIGKILL, 0);
+  // Wait until every one is gone (or a zombie), so that no connection still answers.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (pid_t child : children) {
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+      std::string line;
+      if (!std::getline(stat, line)) break;
+      const std::size_t close = line.rfind(')');
+      if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z') break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
 }
 
 void PostgresServer::stop() { reap(SIGINT, 10000); }

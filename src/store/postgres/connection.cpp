@@ -3,6 +3,7 @@
 #include <endian.h>
 
 #include <cstring>
+#include <type_traits>
 
 namespace runq::pg {
 namespace {
@@ -84,49 +85,60 @@ Params& Params::null() {
 
 namespace {
 
-void append_quoted(std::string& out, std::string_view v) {
-  out += '"';
-  for (char ch : v) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    out += ch;
-  }
-  out += '"';
+void put32(std::string& out, std::uint32_t v) {
+  v = htobe32(v);
+  out.append(reinterpret_cast<const char*>(&v), 4);
 }
+
+// PostgreSQL's binary array format (array_recv): one dimension, lower bound 1, each element
+// its length (-1 for NULL) and its bytes. No escaping, nothing for the server to parse.
+template <typename Elem>
+std::string binary_array(std::uint32_t elem_oid, std::span<const Elem> values) {
+  std::size_t total = 20;
+  bool has_null = false;
+  for (const auto& v : values) {
+    if constexpr (std::is_same_v<Elem, std::string_view>) {
+      total += 4 + v.size();
+    } else {
+      total += 4 + (v ? v->size() : 0);
+      has_null = has_null || !v;
+    }
+  }
+  std::string out;
+  out.reserve(total);
+  put32(out, values.empty() ? 0 : 1);  // dimensions
+  put32(out, has_null ? 1 : 0);
+  put32(out, elem_oid);
+  if (values.empty()) return out;
+  put32(out, static_cast<std::uint32_t>(values.size()));
+  put32(out, 1);  // lower bound
+  for (const auto& v : values) {
+    if constexpr (std::is_same_v<Elem, std::string_view>) {
+      put32(out, static_cast<std::uint32_t>(v.size()));
+      out.append(v);
+    } else if (!v) {
+      put32(out, 0xffffffffu);
+    } else {
+      put32(out, static_cast<std::uint32_t>(v->size()));
+      out.append(*v);
+    }
+  }
+  return out;
+}
+
+constexpr std::uint32_t kTextOid = 25;
+constexpr std::uint32_t kByteaOid = 17;
 
 }  // namespace
 
 Params& Params::text_array(std::span<const std::string_view> values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    append_quoted(out, values[i]);
-  }
-  out += '}';
-  return text(out);
+  add(binary_array(kTextOid, values), 1, false);
+  return *this;
 }
 
 Params& Params::bytea_array(std::span<const std::optional<std::string_view>> values) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::size_t total = 2;
-  for (const auto& v : values) total += v ? v->size() * 2 + 6 : 5;
-  std::string out;
-  out.reserve(total);
-  out += '{';
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    if (!values[i]) {
-      out += "NULL";
-      continue;
-    }
-    out += "\"\\\\x";  // "\\x...": the array literal's escaped backslash, then bytea hex
-    for (unsigned char ch : *values[i]) {
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
-    }
-    out += '"';
-  }
-  out += '}';
-  return text(out);
+  add(binary_array(kByteaOid, values), 1, false);
+  return *this;
 }
 
 Params& Params::int_array(std::span<const std::int64_t> values) {

@@ -35,8 +35,8 @@ class Params {
   Params& real(double v);
   Params& boolean(bool v) { return text(v ? "t" : "f"); }
   Params& null();
-  // A text[] literal of `values` ("{"a","b"}"), and a bytea[] literal (hex-encoded elements;
-  // an empty optional is NULL).
+  // A text[] and a bytea[] (an empty optional is NULL), sent in binary format: the SQL must
+  // name the type ($1::text[], $1::bytea[]). An integer array in text format ("{1,2}").
   Params& text_array(std::span<const std::string_view> values);
   Params& bytea_array(std::span<const std::optional<std::string_view>> values);
   Params& int_array(std::span<const std::int64_t> values);
