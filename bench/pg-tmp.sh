@@ -23,8 +23,11 @@ start_temp_pg() {
   for _ in $(seq 1 20); do
     port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
+    local as_owner=()
+    [ "$(id -u)" = 0 ] && as_owner=(setpriv --reuid postgres --regid postgres --clear-groups --)
+    # Started directly (setpriv execs), so that $! is the postmaster's own pid.
     # shellcheck disable=SC2086
-    _pg_as_owner "$PG_BIN/postgres" -D "$dir/data" -p "$port" -c listen_addresses=127.0.0.1 \
+    "${as_owner[@]}" "$PG_BIN/postgres" -D "$dir/data" -p "$port" -c listen_addresses=127.0.0.1 \
       -c unix_socket_directories="$dir" -c max_connections=200 -c shared_buffers=256MB \
       ${PG_SETTINGS:-} >"$dir/postgres.log" 2>&1 &
     PG_PID=$!

@@ -18,7 +18,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -228,17 +227,14 @@ Result<std::vector<bool>> PostgresStore::extend(std::span<const LeaseRef> leases
   }
   Params p;
   p.text_array(ids).int_array(tokens).num(now + lease_ms);
-  RUNQ_ASSIGN_OR_RETURN(Rows rows,
-                        exec("UPDATE " + s_ +
-                                 ".tasks t SET lease_expires = $3 "
-                                 "FROM unnest($1::text[], $2::bigint[]) AS u(id, token) "
-                                 "WHERE t.id = u.id AND t.state = 'reserved' AND t.token = u.token "
-                                 "RETURNING t.id, t.token",
-                             p, "extending leases"));
-  std::set<std::pair<std::string, std::int64_t>> moved;
-  for (int i = 0; i < rows.size(); ++i) moved.emplace(rows.str(i, 0), rows.int64(i, 1));
-  for (std::size_t i = 0; i < leases.size(); ++i) {
-    held[i] = moved.count({leases[i].id, static_cast<std::int64_t>(leases[i].token)}) > 0;
+  RUNQ_ASSIGN_OR_RETURN(
+      Rows rows,
+      exec("SELECT " + s_ + ".extend_leases($1::text[], $2::bigint[], $3)", p, "extending leases"));
+  for (int i = 0; i < rows.size(); ++i) {
+    const std::int64_t pos = rows.int64(i, 0);
+    if (pos >= 1 && pos <= static_cast<std::int64_t>(held.size())) {
+      held[static_cast<std::size_t>(pos - 1)] = true;
+    }
   }
   return held;
 }

@@ -88,6 +88,22 @@ BEGIN
   END LOOP;
 END $$;
 
+-- Moves the leases (p_ids[i], p_tokens[i]) that are still held to p_until; returns the
+-- positions (1-based) of those moved. Locks rows in id order, as settle_tasks does.
+CREATE OR REPLACE FUNCTION @schema@.extend_leases(p_ids text[], p_tokens bigint[], p_until bigint)
+  RETURNS SETOF integer LANGUAGE sql AS $$
+  WITH held AS (
+    SELECT t.seq, u.ord
+      FROM unnest(p_ids, p_tokens) WITH ORDINALITY AS u(id, token, ord)
+      JOIN @schema@.tasks t ON t.id = u.id AND t.token = u.token AND t.state = 'reserved'
+     ORDER BY t.id
+       FOR UPDATE OF t),
+  moved AS (
+    UPDATE @schema@.tasks t SET lease_expires = p_until FROM held WHERE t.seq = held.seq
+    RETURNING held.ord)
+  SELECT ord::integer FROM moved
+$$;
+
 -- Applies a batch of settlements (arrays of one element per settlement). p_outcomes: 0 ack,
 -- 1 retry, 2 dead letter, 3 release. Each applies only when (id, token) holds the lease;
 -- returns one flag per settlement (false = stale holder, counted as a duplicate).
@@ -97,13 +113,17 @@ CREATE OR REPLACE FUNCTION @schema@.settle_tasks(
     p_reasons text[], p_now bigint)
   RETURNS boolean[] LANGUAGE plpgsql AS $$
 DECLARE
-  applied boolean[] := '{}';
+  n integer := coalesce(array_length(p_ids, 1), 0);
+  applied boolean[] := array_fill(false, ARRAY[n]);
+  i integer;
   ok boolean;
   n_completed bigint := 0;
   n_failed bigint := 0;
   n_duplicates bigint := 0;
 BEGIN
-  FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+  -- Rows are locked in id order, as extend_leases does, so that concurrent calls never wait
+  -- on each other in a cycle.
+  FOR i IN SELECT u.ord FROM unnest(p_ids) WITH ORDINALITY AS u(id, ord) ORDER BY u.id, u.ord LOOP
     IF p_outcomes[i] = 0 THEN
       DELETE FROM @schema@.tasks t
        WHERE t.id = p_ids[i] AND t.state = 'reserved' AND t.token = p_tokens[i];
@@ -122,7 +142,7 @@ BEGIN
        WHERE t.id = p_ids[i] AND t.state = 'reserved' AND t.token = p_tokens[i];
     END IF;
     ok := FOUND;
-    applied := applied || ok;
+    applied[i] := ok;
     IF NOT ok THEN
       n_duplicates := n_duplicates + 1;
       CONTINUE;
