@@ -20,7 +20,7 @@ DEV_ARGS      := -DRUNQ_WERROR=ON
 export CCACHE_BASEDIR   ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: deps build run test test-fast test-asan test-release test-clang bench bench-defaults bench-compare \
+.PHONY: deps build run test test-fast test-asan test-release test-clang bench bench-defaults bench-compare bench-compare-pg \
         install format tidy clean fuzz chaos soak
 
 deps:
@@ -102,6 +102,10 @@ bench-defaults: build
 
 bench-compare: build
 	bench/compare/run-compare $(BUILD)
+
+# runq's postgres:// store vs Graphile Worker and pg-boss on one private PostgreSQL.
+bench-compare-pg: build
+	bench/compare/run-compare-pg $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

@@ -33,6 +33,11 @@ struct WorkerArgs {
   bool beat = false;
   long long max_tasks = 0;
   std::string report_every = "5s";  // throughput line interval while busy
+  std::string pool = "threads";     // threads | processes
+  long long max_tasks_per_child = 0;
+  std::string max_memory_per_child;  // size, e.g. 512MB; empty = no limit
+  bool require_hard_limits = false;
+  std::string revoke_grace = "2s";
 };
 int run_worker_cmd(App& app, const WorkerArgs& args);
 
@@ -77,6 +82,12 @@ struct DeadRetryArgs {
 int run_dead_retry_cmd(App& app, const DeadRetryArgs& args);
 int run_dead_purge_cmd(App& app);
 
+struct RevokeArgs {
+  std::string id;
+  bool terminate = false;
+};
+int run_revoke_cmd(App& app, const RevokeArgs& args);
+
 struct PurgeArgs {
   std::string queue;
 };
@@ -100,5 +111,10 @@ struct ScheduleNextArgs {
   int count = 5;
 };
 int run_schedule_next_cmd(App& app, const ScheduleNextArgs& args);
+
+// `migrate`: creates or upgrades the store's schema (PostgreSQL: the versioned migrations of
+// its schema; other stores create theirs when opened).
+struct MigrateArgs {};
+int run_migrate_cmd(App& app, const MigrateArgs& args);
 
 }  // namespace runq::internal

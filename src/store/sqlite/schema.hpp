@@ -19,10 +19,14 @@
 
 namespace runq::sqlite {
 
-inline constexpr int kSchemaVersion = 1;
+//   revokes(id, terminate, record, ttl)  revoke requests of reserved tasks (schema v2)
+//
+// Versions: 1 = the tables above without `revokes`; 2 adds `revokes`. Every statement of
+// kCreateSchema is idempotent, so running it on a v1 file is the v1 -> v2 migration.
+inline constexpr int kSchemaVersion = 2;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
-// transaction opened by the caller.
+// transaction opened by the caller. Also upgrades a file of an older version.
 extern const char* const kCreateSchema;
 
 enum class Sql {
@@ -75,6 +79,14 @@ enum class Sql {
   kCleanResults,
   kCleanDead,
   kCleanWorkers,
+  // revoke
+  kAnyRevoke,
+  kPutRevoke,
+  kGetRevoke,
+  kDeleteRevoke,
+  kLapsedRevoked,
+  kDeleteTask,
+  kResultState,
   // periodic schedules
   kEnsureSchedule,
   kGetSchedule,

@@ -47,12 +47,22 @@ void Settler::finish() {
     finishing_ = true;
   }
   cv_.notify_all();
+  taken_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 WorkerCounters Settler::counters() const {
   MutexLock lock(mu_);
   return counters_;
+}
+
+bool Settler::wait_backlog_below(std::size_t limit, std::chrono::milliseconds max_wait) {
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  MutexLock lock(mu_);
+  while (queue_.size() >= limit && !finishing_) {
+    if (!taken_cv_.wait_until(mu_, deadline)) return queue_.size() < limit;
+  }
+  return true;
 }
 
 void Settler::settle_loop() {
@@ -67,6 +77,7 @@ void Settler::settle_loop() {
                    std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + n);
     }
+    taken_cv_.notify_all();
     write_batch(batch);
   }
 }
