@@ -1,5 +1,6 @@
 #include "chaos/store_under_test.hpp"
 
+#include "support/postgres_server.hpp"
 #include "support/redis_server.hpp"
 
 namespace runq::chaos {
@@ -29,6 +30,30 @@ class RedisUnderTest : public StoreUnderTest {
   testing::RedisServer server_;
 };
 
+// PostgreSQL runs with fsync=off (the test server's setting): a kill -9 of the server keeps
+// every committed transaction, only a machine crash could lose them.
+class PostgresUnderTest : public StoreUnderTest {
+ public:
+  PostgresUnderTest() : StoreUnderTest("postgres") {}
+
+  bool start() override {
+    if (server_.start()) return true;
+    error_ = server_.error();
+    return false;
+  }
+  std::string url() const override { return server_.url(); }
+  bool has_server() const override { return true; }
+  void kill9() override { server_.kill9(); }
+  bool restart() override {
+    if (server_.restart()) return true;
+    error_ = server_.error();
+    return false;
+  }
+
+ private:
+  testing::PostgresServer server_;
+};
+
 class SqliteUnderTest : public StoreUnderTest {
  public:
   explicit SqliteUnderTest(const std::string& dir)
@@ -47,9 +72,10 @@ std::unique_ptr<StoreUnderTest> make_store_under_test(const std::string& kind,
                                                       const std::string& dir) {
   if (kind == "redis") return std::make_unique<RedisUnderTest>();
   if (kind == "sqlite") return std::make_unique<SqliteUnderTest>(dir);
+  if (kind == "postgres") return std::make_unique<PostgresUnderTest>();
   return nullptr;
 }
 
-std::string store_kinds() { return "redis, sqlite"; }
+std::string store_kinds() { return "redis, sqlite, postgres"; }
 
 }  // namespace runq::chaos

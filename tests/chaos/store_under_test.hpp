@@ -38,12 +38,12 @@ class StoreUnderTest {
 };
 
 // `kind` is "redis" (a private redis-server on a free loopback port, appendonly yes with
-// appendfsync always, data under `dir`) or "sqlite" (the file `dir`/runq.db). nullptr for
-// any other kind.
+// appendfsync always), "postgres" (a private PostgreSQL on a free loopback port) or "sqlite"
+// (the file `dir`/runq.db). nullptr for any other kind.
 std::unique_ptr<StoreUnderTest> make_store_under_test(const std::string& kind,
                                                       const std::string& dir);
 
-// "redis, sqlite": the kinds make_store_under_test() knows, for --help and errors.
+// "redis, sqlite, postgres": the kinds make_store_under_test() knows, for --help and errors.
 std::string store_kinds();
 
 }  // namespace runq::chaos
