@@ -109,6 +109,7 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   t.eta = m.eta;
   t.max_deliveries = std::max(1, topts.max_deliveries());
   t.body = encode_message(m);
+  t.task = name;
   if (t.body.size() > ctx.max_payload_bytes) {
     return resource_exhausted_error(
         "enqueueing task '" + name + "': message is " + std::to_string(t.body.size()) +

@@ -1,7 +1,10 @@
 // /api/v1/tasks: enqueue one, enqueue a batch (all or nothing), read one (with a long poll
 // for its result), list with filters and a cursor, revoke.
 #include <algorithm>
+#include <cstdlib>
+#include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "http/json_io.hpp"
@@ -159,6 +162,79 @@ HttpResponse get_task(ApiContext& ctx, const HttpRequest& req) {
   return json_response(200, task_json(*st));
 }
 
+constexpr std::size_t kDefaultPage = 50;
+
+// The query parameters of GET /api/v1/tasks as a TaskFilter.
+Result<TaskFilter> parse_filter(const HttpRequest& req) {
+  TaskFilter f;
+  auto q = [&](const char* k) -> const std::string* {
+    auto it = req.query.find(k);
+    return it == req.query.end() || it->second.empty() ? nullptr : &it->second;
+  };
+  for (const auto& [key, value] : req.query) {
+    static const char* const kKnown[] = {"queue", "state", "task", "from", "to", "cursor", "limit"};
+    if (std::none_of(std::begin(kKnown), std::end(kKnown),
+                     [&](const char* k) { return key == k; })) {
+      return invalid_argument_error("listing tasks: unknown parameter '" + key +
+                                    "' (known: queue, state, task, from, to, cursor, limit)");
+    }
+  }
+  if (auto* v = q("queue")) f.queue = *v;
+  if (auto* v = q("task")) f.task = *v;
+  if (auto* v = q("state")) {
+    f.state = parse_task_state(*v);
+    if (!f.state || *f.state == TaskState::kStarted) {
+      return invalid_argument_error("listing tasks: unknown state '" + *v +
+                                    "' (pending, scheduled, retry, reserved, success, failure, "
+                                    "revoked, expired, dead)");
+    }
+  }
+  for (auto [key, field] : {std::pair{"from", &f.enqueued_from}, {"to", &f.enqueued_before}}) {
+    if (auto* v = q(key)) {
+      nlohmann::json j = nlohmann::json::parse(*v, nullptr, false);
+      Result<Millis> t = parse_time_field(j.is_number_integer() ? j : nlohmann::json(*v),
+                                          std::string("'") + key + "'");
+      if (!t.ok()) return t.status();
+      *field = *t;
+    }
+  }
+  return f;
+}
+
+nlohmann::json summary_json(const TaskSummary& t) {
+  return {{"id", t.id},
+          {"task", t.task},
+          {"queue", t.queue},
+          {"state", task_state_name(t.state)},
+          {"enqueued", iso_time_json(t.enqueued)}};
+}
+
+HttpResponse list_tasks(ApiContext& ctx, const HttpRequest& req) {
+  Result<TaskFilter> filter = parse_filter(req);
+  if (!filter.ok()) return status_response(filter.status());
+  std::size_t limit = kDefaultPage;
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || v < 1 || v > kMaxListLimit) {
+      return error_response(400, "invalid_argument",
+                            "listing tasks: 'limit' must be 1.." + std::to_string(kMaxListLimit));
+    }
+    limit = v;
+  }
+  std::string cursor = req.query.count("cursor") ? req.query.at("cursor") : "";
+  Result<std::shared_ptr<Store>> store = ctx.store();
+  if (!store.ok()) return status_response(store.status());
+  Result<TaskPage> page = (*store)->list_tasks(*filter, cursor, limit, ctx.app.clock().now_ms());
+  if (!page.ok()) return status_response(page.status());
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const TaskSummary& t : page->tasks) tasks.push_back(summary_json(t));
+  return json_response(
+      200, {{"tasks", tasks},
+            {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)
+                                                      : nlohmann::json(page->next_cursor)}});
+}
+
 HttpResponse task_names(ApiContext& ctx) {
   return json_response(200, {{"names", ctx.app.task_names()}});
 }
@@ -177,6 +253,7 @@ std::vector<Route> task_routes(ApiContext& ctx) {
       {"POST", "/api/v1/tasks", Scope::kAdmin, [c](const auto& r) { return post_task(*c, r); }},
       {"POST", "/api/v1/tasks/batch", Scope::kAdmin,
        [c](const auto& r) { return post_batch(*c, r); }},
+      {"GET", "/api/v1/tasks", Scope::kRead, [c](const auto& r) { return list_tasks(*c, r); }},
       {"GET", "/api/v1/tasks/names", Scope::kRead, [c](const auto&) { return task_names(*c); }},
       {"GET", "/api/v1/tasks/{id}", Scope::kRead, [c](const auto& r) { return get_task(*c, r); }},
       {"POST", "/api/v1/tasks/{id}/revoke", Scope::kAdmin, [](const auto& r) { return revoke(r); }},

@@ -11,6 +11,10 @@
 //     lease_expires, dead letters by died_at.
 //   results(id, state, record, expires_at): the result record of a task, and the final state
 //     of a finished one (then with no tasks row), kept until expires_at.
+//   listing(id, enqueued, queue, task): every task the store holds, in any state, for
+//     list_tasks: indexed by (enqueued, id), (queue, enqueued, id) and (task, enqueued, id).
+//     A row is added by enqueue and removed with the task's last row (cleanup, purges); its
+//     state is read from tasks / results when listed. Files of schema 1 gain the table empty.
 //   counters(name, value)
 //   workers(id, ..., expires)                schedules(name, last_tick, paused, info)
 #pragma once
@@ -19,7 +23,7 @@
 
 namespace runq::sqlite {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
 // transaction opened by the caller.
@@ -35,6 +39,7 @@ enum class Sql {
   // producers
   kInsertTask,
   kResultLive,
+  kInsertListing,
   // workers
   kPromoteDue,
   kDeadLapsed,
@@ -65,6 +70,12 @@ enum class Sql {
   kAliveWorkers,
   kCounters,
   kListDead,
+  kListAll,
+  kListQueue,
+  kListTask,
+  kUnlistExpired,
+  kUnlistDead,
+  kUnlistQueued,
   kDeleteDeadResults,
   kDeleteQueuedResults,
   kRetryAllDead,
