@@ -1,9 +1,15 @@
 // EventHub: the live event stream behind GET /api/v1/events (Server-Sent Events).
 //
-// One thread follows the store and turns what changed into events (task enqueued, started,
-// succeeded, failed, retried, dead, revoked; worker online/offline); each connected client has
-// a bounded buffer of them. A client whose buffer fills (it reads too slowly) is dropped, so a
-// slow client never slows the hub, and the hub never slows the workers: it only reads the store.
+// While at least one client is connected, one thread reads the store every second and turns
+// what changed into events, so they cover every producer and worker on every machine:
+//   task.enqueued   {id, task, queue, state, enqueued} for each task newly listed
+//                   (Store::list_tasks from the last enqueue time seen, at most 5,000 a second;
+//                   beyond that one `task.enqueued_burst` {count_at_least} instead)
+//   worker.online / worker.offline   {id, host, pid, queues, concurrency}
+//   queues          {queues: [{name, pending, scheduled, running, dead}]} when a count changed
+// Each client has a bounded buffer of frames. A client whose buffer fills (it reads too
+// slowly) is dropped, so a slow client never slows the hub, and the hub never slows the
+// workers: it only reads the store.
 //
 // Thread safety: start/stop from the server's thread; subscribe/next from serving threads.
 #pragma once
@@ -14,6 +20,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -49,6 +57,8 @@ class EventHub {
     bool dropped = false;
   };
   void follow();
+  void poll(Store& store);
+  bool has_clients();
 
   ApiContext& ctx_;
   std::mutex mu_;
@@ -57,7 +67,13 @@ class EventHub {
   std::uint64_t next_id_ = 1;                // guarded by mu_
   std::uint64_t next_event_ = 1;             // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
+  Millis since_ = 0;  // guarded by mu_: when the first of the current clients subscribed
   std::thread thread_;
+  // Follower state (follower thread only).
+  std::map<std::string, std::string> workers_;  // alive worker id -> its online event JSON
+  std::string queues_json_;                     // the last queues event
+  Millis watermark_ = 0;                        // latest enqueue time listed
+  std::set<std::string> at_watermark_;          // ids listed with that enqueue time
 };
 
 }  // namespace runq::internal
