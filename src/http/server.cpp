@@ -163,7 +163,8 @@ class HttpServer::Impl {
       std::string msg =
           res.status == 404 ? "no route " + req.method + " " + req.path
           : res.status == 413
-              ? "the request body is larger than the limit (--max-body)"
+              ? "the request body is larger than the limit (--max-body, or 8 KiB for a "
+                "form-encoded body: send Content-Type: application/json)"
               : "the request could not be read (HTTP " + std::to_string(res.status) + ")";
       write(res, internal::error_response(res.status, code, msg));
     });

@@ -378,6 +378,12 @@ class MemoryStore final : public Store {
   // ---- transitions (mu_ held) -------------------------------------------------------------
 
   void add_task(const NewTask& t, Millis now) {
+    // A finished record whose ttl passed no longer holds its id (as on the other stores).
+    if (auto old = tasks_.find(t.id); old != tasks_.end() && !summary(t.id, now)) {
+      unlink(old->second);
+      listed_.erase({old->second.enqueued, t.id});
+      tasks_.erase(old);
+    }
     if (tasks_.count(t.id) != 0) return;  // idempotent per id
     TaskRec rec;
     rec.id = t.id;

@@ -139,6 +139,21 @@ TEST_P(StoreConformance, ListTasksFinishedTaskLeavesTheListWhenItsRecordExpires)
   EXPECT_THAT(list_all(store(), {}, 100, kT0 + 11 * kSecond), IsEmpty());
 }
 
+TEST_P(StoreConformance, ListTasksShowsAnIdEnqueuedAgainOnceAtItsNewTime) {
+  enqueue({named("a", "t")});
+  Settlement s = ack_of(reserve_one(), "{}");
+  s.result_ttl = kSecond;
+  ASSERT_TRUE(settle_one(s));
+
+  enqueue({named("a", "t")}, kT0 + 2 * kSecond);
+  auto p = store().list_tasks({}, "", 10, kT0 + 2 * kSecond);
+
+  ASSERT_THAT(p, IsOk());
+  ASSERT_EQ(p->tasks.size(), 1u);
+  EXPECT_EQ(p->tasks[0].enqueued, kT0 + 2 * kSecond);
+  EXPECT_EQ(p->tasks[0].state, TaskState::kPending);
+}
+
 TEST_P(StoreConformance, ListTasksFiltersByEnqueueTimeRange) {
   for (int i = 0; i < 5; ++i) enqueue({named("t" + std::to_string(i), "t")}, kT0 + i * kSecond);
   TaskFilter f;

@@ -342,10 +342,11 @@ local function unlist(ids)
   hash_call('HDEL', K_LISTMETA, ids)
 end
 
--- Lists tasks just added at `now`: ids[i] with metas[i] = queue \31 task name.
-local function list_add(ids, metas, now)
+-- Lists tasks just added at `now`: ids[i] with metas[i] = queue \31 task name. `again` lists
+-- the ids that had an expired finished record, whose old entries go first (nil: all of ids).
+local function list_add(ids, metas, now, again)
   if #ids == 0 then return end
-  unlist(ids)  -- an id enqueued again after its record expired
+  unlist(again or ids)
   local prefix = string.format('%015d', now) .. ':'
   local all, by_queue, by_task, meta = {}, {}, {}, {}
   for n, id in ipairs(ids) do

@@ -18,6 +18,7 @@ local groups_at = metas_at + 2 * n
 
 -- Which ids exist: live (any record, even garbage) or finished with a result not yet expired.
 local skip = nil
+local again = {}  -- ids whose finished record expired: enqueued again
 local live = hash_call('HMGET', K_TASKS, ARGV, ids_at, records_at - 1)
 local finished = {}
 if redis.call('EXISTS', K_FINISHED) == 1 then
@@ -28,6 +29,8 @@ for i = 1, n do
   if live[i] or (finished[i] and finished_blocks(id, finished[i], now)) then
     skip = skip or {}
     skip[id] = true
+  elseif finished[i] then
+    again[#again + 1] = id
   end
 end
 
@@ -56,7 +59,7 @@ do
     ids[#ids + 1] = metas[k]
     values[#values + 1] = metas[k + 1]
   end
-  list_add(ids, values, now)
+  list_add(ids, values, now, again)
 end
 
 local g = groups_at
