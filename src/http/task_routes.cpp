@@ -171,8 +171,9 @@ Result<TaskFilter> parse_filter(const HttpRequest& req) {
     auto it = req.query.find(k);
     return it == req.query.end() || it->second.empty() ? nullptr : &it->second;
   };
-  for (const auto& [key, value] : req.query) {
+  for (const auto& param : req.query) {
     static const char* const kKnown[] = {"queue", "state", "task", "from", "to", "cursor", "limit"};
+    const std::string& key = param.first;
     if (std::none_of(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; })) {
       return invalid_argument_error("listing tasks: unknown parameter '" + key +
