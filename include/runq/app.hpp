@@ -70,6 +70,12 @@ struct TaskCall {
   EnqueueOptions options;        // queue, priority, countdown/eta, expires, id
 };
 
+// Options of App::revoke.
+struct RevokeOptions {
+  // Also stop the task if it is already running (Celery's terminate=True) [false].
+  bool terminate = false;
+};
+
 // Where a task stands and why it is not running (yet): the answer of App::explain, and what
 // `runq result` prints as "why:".
 struct TaskExplanation {
@@ -183,6 +189,21 @@ class App final : public Producer {
   // binary's task names and refuses to enqueue others. Returns the process exit code (0 after
   // a signal; 1 or 2 when the server cannot start, with the reason printed).
   int serve(const ServeOptions& options);
+
+  // Revokes task `id`, from any process (the revocation is kept in the store, so it holds
+  // across worker restarts). Returns the state after the call:
+  //  - kRevoked: the task was queued or scheduled; it ends REVOKED and never runs;
+  //  - kReserved: it is running (or reserved by a worker). Its worker reads the request with
+  //    its next heartbeat (WorkerOptions::heartbeat_ms): a task not started yet never runs;
+  //    with `terminate` a running task's Context::cancelled() turns true at once and, in the
+  //    process pool, its child is killed after WorkerOptions::revoke_grace_ms. Either way it
+  //    ends REVOKED and is not retried. Without terminate a task already running finishes as
+  //    usual. If its worker dies meanwhile it ends REVOKED when its lease lapses;
+  //  - a final state (SUCCESS, FAILURE, EXPIRED, REVOKED, DEAD): nothing to revoke, nothing
+  //    changed.
+  // Errors: NotFound (unknown id, or its result expired); FailedPrecondition (the store does
+  // not support revoke); the store's (Unavailable...). Thread-safe; throws nothing.
+  Result<TaskState> revoke(std::string_view id, const RevokeOptions& options = {});
 
   // Runs the command line: `worker`, `beat`, `enqueue`, `result`, `status`, `dead`, `purge`,
   // `schedule`, `serve` (see docs/cli.md). Returns the process exit code; errors are printed, not

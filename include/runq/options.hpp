@@ -11,7 +11,8 @@
 //  - Fixed at enqueue, from the producer's options (and EnqueueOptions): queue, priority,
 //    ignore_result, result_ttl, max_deliveries, countdown/eta, expires, id.
 //  - Read when the task runs, from the worker's registration: max_retries, backoff,
-//    retry_on, time_limit (and ignore_result, which either side can turn on).
+//    retry_on, crash_limit, time_limit and soft_time_limit (unless the enqueue set them) and
+//    ignore_result (which either side can turn on).
 // Register a task with the same options everywhere unless you mean otherwise.
 //
 // Thread safety: values with no shared state. A const object may be read from any number
@@ -100,16 +101,41 @@ class TaskOptions {
   // there are none). Does not look at max_retries. REQUIRES: ep is not null.
   bool should_retry(const std::exception_ptr& ep) const;
 
-  // Soft time limit per attempt [0: none], counted from the moment a worker thread starts
-  // the attempt. When it passes (the worker checks about every 100 ms), the task's
-  // Context::cancelled() turns true and its stop_token is requested. A task that ignores it
-  // keeps running (threads cannot be killed safely) and keeps its lease; a task that
-  // returns or throws afterwards is settled as usual. Not enforced in eager mode.
+  // Soft time limit per attempt [0: none], counted from the moment the attempt starts
+  // running. When it passes (the worker checks about every 100 ms), the task's
+  // Context::cancelled() turns true and its stop_token is requested, in both pools. A task
+  // that ignores it keeps running and keeps its lease; a task that returns or throws
+  // afterwards is settled as usual. EnqueueOptions::soft_time_limit overrides it per call.
+  // Not enforced in eager mode.
+  TaskOptions& soft_time_limit(std::chrono::milliseconds d) {
+    soft_time_limit_ms_ = to_millis(d);
+    return *this;
+  }
+  Millis soft_time_limit() const { return soft_time_limit_ms_; }
+
+  // Hard time limit per attempt [0: none]. In the process pool (WorkerOptions::pool) the
+  // child running the attempt is sent SIGTERM at the limit and SIGKILL 50 ms later; the
+  // attempt ends FAILURE "time limit exceeded (2s)" (error type runq::TimeLimitExceeded,
+  // retried under max_retries like any failure) and the child is replaced, within 100 ms of
+  // the limit. The thread pool cannot stop a thread: there it acts as a soft limit (and as
+  // the soft limit when none is set), the worker warns once, and refuses such tasks with
+  // WorkerOptions::require_hard_limits. EnqueueOptions::time_limit overrides it per call.
   TaskOptions& time_limit(std::chrono::milliseconds d) {
     time_limit_ms_ = to_millis(d);
     return *this;
   }
   Millis time_limit() const { return time_limit_ms_; }
+
+  // Attempts that crash their worker process (process pool: SIGSEGV, abort, exit(), OOM
+  // kill) tolerated [3; values < 1 act as 1]. Each crash is a failed attempt ("worker
+  // process crashed: signal 11 (SIGSEGV)"), retried under max_retries; the crash_limit-th
+  // crash dead-letters the task, reason "crashed its worker process 3 times (last:
+  // SIGSEGV)", so that a poison task cannot crash-loop the fleet.
+  TaskOptions& crash_limit(int n) {
+    crash_limit_ = n;
+    return *this;
+  }
+  int crash_limit() const { return crash_limit_; }
 
   // Default queue of enqueues of this task ["default"]. Must not be empty. Workers consume
   // the queues listed in WorkerOptions::queues; a task in a queue no worker consumes waits.
@@ -160,7 +186,9 @@ class TaskOptions {
   int max_retries_ = 0;
   Backoff backoff_ = Backoff::exponential();
   std::vector<std::function<bool(const std::exception_ptr&)>> retry_rules_;
+  Millis soft_time_limit_ms_ = 0;
   Millis time_limit_ms_ = 0;
+  int crash_limit_ = 3;
   std::string queue_{kDefaultQueue};
   int priority_ = kDefaultPriority;
   bool ignore_result_ = false;
@@ -201,6 +229,16 @@ class EnqueueOptions {
     expires_in_ms_ = to_millis(d);
     return *this;
   }
+  // Hard and soft time limits of this call [the task's]; see TaskOptions. Stored in the
+  // task message, so they hold whatever the worker's registration says.
+  EnqueueOptions& time_limit(std::chrono::milliseconds d) {
+    time_limit_ms_ = to_millis(d);
+    return *this;
+  }
+  EnqueueOptions& soft_time_limit(std::chrono::milliseconds d) {
+    soft_time_limit_ms_ = to_millis(d);
+    return *this;
+  }
   // Use this task id instead of a new random one (26 characters, ordered by creation time).
   // Enqueue is idempotent per id: while the store still knows the id (queued, running,
   // dead, or with a kept result), enqueueing it again does nothing and returns the same id.
@@ -217,6 +255,8 @@ class EnqueueOptions {
   Millis countdown() const { return countdown_ms_; }
   Millis eta() const { return eta_ms_; }  // ms since the Unix epoch
   Millis expires_in() const { return expires_in_ms_; }
+  Millis time_limit() const { return time_limit_ms_; }
+  Millis soft_time_limit() const { return soft_time_limit_ms_; }
   const std::string& id() const { return id_; }
 
  private:
@@ -225,6 +265,8 @@ class EnqueueOptions {
   Millis countdown_ms_ = 0;
   Millis eta_ms_ = 0;
   Millis expires_in_ms_ = 0;
+  Millis time_limit_ms_ = 0;
+  Millis soft_time_limit_ms_ = 0;
   std::string id_;
 };
 

@@ -133,6 +133,20 @@ struct Settlement {
   std::string reason;  // kDeadLetter only
 };
 
+// A pending request to revoke a task that was RESERVED when Store::revoke was called.
+struct RevokeRequest {
+  std::string id;
+  bool terminate = false;  // stop it if it already runs (else it only must not start)
+};
+
+// What Store::revoke is asked to do.
+struct Revocation {
+  std::string id;
+  bool terminate = false;  // if the task is running, stop it (else it is only kept from starting)
+  std::string result;      // encoded result record stored when the task ends REVOKED here
+  Millis result_ttl = 86'400'000;
+};
+
 // Everything a store knows about one task id.
 struct TaskInfo {
   std::string id;
@@ -316,9 +330,10 @@ class Store {
   // are checked on the entries read. Tasks enqueued, settled or removed between two pages
   // may or may not be seen; none is listed twice. `now` decides which results have expired.
   // Errors: InvalidArgument (limit outside 1..kMaxListLimit, a cursor that no list_tasks
-  // returned, enqueued_before <= enqueued_from when both are set); Unavailable.
+  // returned, enqueued_before <= enqueued_from when both are set); Unavailable. The default
+  // returns FailedPrecondition (not supported); memory, SQLite and Redis implement it.
   virtual Result<TaskPage> list_tasks(const TaskFilter& filter, std::string_view cursor,
-                                      std::size_t limit, Millis now) = 0;
+                                      std::size_t limit, Millis now);
 
   // ---- admin --------------------------------------------------------------------------
 
@@ -340,6 +355,29 @@ class Store {
   // expired results and 1,000 dead letters); workers call it once a minute, and again at
   // their next tick while it keeps removing 1,000 or more. Errors: Unavailable.
   virtual Result<std::int64_t> cleanup(Millis now) = 0;
+
+  // ---- revoke ------------------------------------------------------------------------
+
+  // Revokes task `r.id` from any process. The revocation lives in the store, so it holds
+  // across worker restarts:
+  //  - PENDING, SCHEDULED or RETRY: the task leaves its queue at once and ends REVOKED, as a
+  //    kAck settlement would end it (r.result stored for r.result_ttl; counted completed, not
+  //    failed). It never runs. Returns kRevoked.
+  //  - RESERVED: records a revoke request {id, terminate} (a later revoke may add terminate,
+  //    never remove it) for the holder to read with revoke_requests(), and returns kReserved.
+  //    The holder settles the task (REVOKED, or as it ended when it could not be stopped); any
+  //    settlement of the task removes the request. A lease that lapses with a request pending
+  //    ends the task REVOKED (r.result stored) on the next reserve, instead of returning it
+  //    to its queue.
+  //  - already final (SUCCESS, FAILURE, EXPIRED, REVOKED, DEAD): changes nothing; returns the
+  //    state.
+  // Errors: InvalidArgument (empty id, negative result_ttl); NotFound (unknown id, or its
+  // record expired); Unavailable. The default returns FailedPrecondition (not supported).
+  virtual Result<TaskState> revoke(const Revocation& r, Millis now);
+
+  // The pending revoke requests of the tasks among `ids` (a worker passes the ids it holds),
+  // in no particular order. Errors: Unavailable. The default returns FailedPrecondition.
+  virtual Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids);
 
   // ---- periodic schedules -------------------------------------------------------------
 
@@ -419,6 +457,12 @@ class StoreWrapper : public Store {
   Result<std::int64_t> purge_dead() override { return target_->purge_dead(); }
   Result<std::int64_t> purge_queue(std::string_view q) override { return target_->purge_queue(q); }
   Result<std::int64_t> cleanup(Millis now) override { return target_->cleanup(now); }
+  Result<TaskState> revoke(const Revocation& r, Millis now) override {
+    return target_->revoke(r, now);
+  }
+  Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids) override {
+    return target_->revoke_requests(ids);
+  }
   Result<bool> claim_tick(std::string_view s, Millis tick, const NewTask& t, Millis now) override {
     return target_->claim_tick(s, tick, t, now);
   }

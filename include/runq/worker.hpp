@@ -28,12 +28,25 @@ namespace runq {
 
 class App;
 
+// Where task bodies run (WorkerOptions::pool).
+enum class WorkerPool {
+  // Executor threads in the worker process [default]: fastest, but a task that crashes
+  // (SIGSEGV, abort, exit) takes the worker and every task it holds down with it, and hard
+  // time limits cannot be enforced.
+  kThreads,
+  // Long-lived child processes forked at start() (docs/workers.md): a crash ends only the
+  // attempt that caused it, hard time limits kill the child, children can be recycled.
+  // Task bodies run in a child: they must not rely on state the worker process changes after
+  // start() (the children are copies of the process as it was then).
+  kProcesses,
+};
+
 // How a Worker runs. Plain values; defaults in brackets. Out-of-range values are adjusted
 // as each field says, never rejected, except an empty `queues` (start() fails).
 struct WorkerOptions {
-  // Executor threads [0 = the number of hardware threads, at least 1]. Each runs one task
-  // at a time. I/O-bound tasks can use many more; CPU-bound ones gain nothing beyond the
-  // cores.
+  // Executor threads, or child processes with kProcesses [0 = the number of hardware
+  // threads, at least 1]. Each runs one task at a time. I/O-bound tasks can use many more;
+  // CPU-bound ones gain nothing beyond the cores.
   int concurrency = 0;
   // Queues to consume, in order of preference ["default"]: a task of an earlier queue is
   // always taken before any task of a later one. Must not be empty.
@@ -69,6 +82,22 @@ struct WorkerOptions {
   // outcome (success, failure, retry, dead letter, refused), not released tasks; a few more
   // than max_tasks may still be running and get settled. For tests and benchmarks.
   std::uint64_t max_tasks = 0;
+  // Threads or processes [kThreads]. With kProcesses, start() forks a zygote process before
+  // the worker starts any thread, and the zygote forks `concurrency` children; call start()
+  // from a thread that lives as long as the worker (the zygote dies with it).
+  WorkerPool pool = WorkerPool::kThreads;
+  // kProcesses: a child exits after this many tasks and is replaced [0 = never].
+  std::uint64_t max_tasks_per_child = 0;
+  // kProcesses: a child whose resident memory exceeds this many bytes after a task exits and
+  // is replaced [0 = no limit]. The task it ran is not affected.
+  std::uint64_t max_memory_per_child = 0;
+  // kThreads: refuse (end FAILURE, error type runq::HardLimitUnsupported) tasks with a hard
+  // time limit, which threads cannot enforce [false: run them, the limit acting as a soft
+  // one, and warn once].
+  bool require_hard_limits = false;
+  // Revoke with terminate of a running task: its cancellation flag is raised at once; with
+  // kProcesses its child is killed this long after [2 s]. The task ends REVOKED.
+  Millis revoke_grace_ms = 2'000;
   // Worker id in the registry and on the tasks it holds ["HOST:PID:RANDOM", RANDOM being 6
   // characters]. Must be unique among live workers of one store.
   std::string id;

@@ -102,6 +102,8 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   m.ignore_result = topts.ignore_result();
   m.result_ttl = topts.result_ttl();
   m.schedule = ctx.schedule;
+  m.time_limit = std::max<Millis>(0, opts.time_limit());
+  m.soft_time_limit = std::max<Millis>(0, opts.soft_time_limit());
   NewTask t;
   t.id = m.id;
   t.queue = m.queue;

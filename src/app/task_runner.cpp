@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/message.hpp"
+#include "core/message_scan.hpp"
 #include "runq/app.hpp"
 
 namespace runq::internal {
@@ -152,6 +153,95 @@ RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
   rec.state = s.state = TaskState::kFailure;
   s.result = encode_result(rec);
   return {std::move(s), true};
+}
+
+RunOutcome TaskRunner::aborted(const Delivery& d, AbortKind kind, const std::string& cause,
+                               const std::string& last, Millis started) const {
+  Millis now = app_.clock().now_ms();
+  ResultRecord rec;
+  rec.id = d.id;
+  rec.worker = worker_id_;
+  rec.started = started > 0 ? started : now;
+  rec.finished = now;
+  Result<TaskMessage> decoded = decode_message(d.body);
+  if (!decoded.ok()) return {dead_letter(d, decoded.status().message(), std::move(rec))};
+  TaskMessage& msg = *decoded;
+  rec.task = msg.name;
+  rec.enqueued = msg.created;
+  rec.attempts = msg.attempt;
+  rec.errors = msg.errors;
+  const TaskDefinition* def = app_.find_task(msg.name);
+  if (def == nullptr) return {dead_letter(d, "unknown task '" + msg.name + "'", std::move(rec))};
+
+  Settlement s;
+  s.id = d.id;
+  s.token = d.token;
+  s.result_ttl = msg.result_ttl;
+  switch (kind) {
+    case AbortKind::kRevoked:
+      rec.error_type = "runq::Revoked";
+      break;
+    case AbortKind::kTimeLimit:
+      rec.error_type = "runq::TimeLimitExceeded";
+      break;
+    case AbortKind::kCrash:
+      rec.error_type = "runq::WorkerCrashed";
+      break;
+    case AbortKind::kRefused:
+      rec.error_type = "runq::HardLimitUnsupported";
+      break;
+  }
+  rec.error = truncate(cause);
+  rec.errors.push_back({msg.attempt, rec.error_type, rec.error, now});
+  if (kind == AbortKind::kRevoked) {
+    rec.state = s.state = TaskState::kRevoked;
+    s.result = encode_result(rec);
+    return {std::move(s)};
+  }
+  if (kind == AbortKind::kRefused) {
+    rec.state = s.state = TaskState::kFailure;
+    s.result = encode_result(rec);
+    return {std::move(s), true};
+  }
+  if (kind == AbortKind::kCrash) {
+    msg.crashes += 1;
+    int limit = std::max(1, def->options.crash_limit());
+    if (msg.crashes >= limit) {
+      return {dead_letter(d,
+                          "crashed its worker process " + std::to_string(msg.crashes) +
+                              " times (last: " + last + ")",
+                          std::move(rec))};
+    }
+  }
+  int max_retries = msg.max_retries >= 0 ? msg.max_retries : def->options.max_retries();
+  if (msg.attempt <= max_retries) {
+    s.outcome = Outcome::kRetry;
+    rec.state = s.state = TaskState::kRetry;
+    s.retry_at = rec.next_run = now + def->options.backoff().delay_ms(msg.attempt, jitter01());
+    msg.attempt += 1;
+    msg.errors = rec.errors;
+    s.body = encode_message(msg);
+    s.result = encode_result(rec);
+    return {std::move(s)};
+  }
+  rec.state = s.state = TaskState::kFailure;
+  s.result = encode_result(rec);
+  return {std::move(s), true};
+}
+
+TaskLimits TaskRunner::limits(const Delivery& d) const {
+  TaskMessage msg;
+  if (!scan_message(d.body, &msg, nullptr)) {
+    Result<TaskMessage> decoded = decode_message(d.body);
+    if (!decoded.ok()) return {};
+    msg = std::move(*decoded);
+  }
+  TaskLimits l{msg.time_limit, msg.soft_time_limit};
+  if (const TaskDefinition* def = app_.find_task(msg.name); def != nullptr) {
+    if (l.hard_ms <= 0) l.hard_ms = std::max<Millis>(0, def->options.time_limit());
+    if (l.soft_ms <= 0) l.soft_ms = std::max<Millis>(0, def->options.soft_time_limit());
+  }
+  return l;
 }
 
 }  // namespace runq::internal

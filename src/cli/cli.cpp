@@ -31,10 +31,12 @@ struct Args {
   DeadListArgs dead_list;
   DeadRetryArgs dead_retry;
   PurgeArgs purge;
+  RevokeArgs revoke;
   ScheduleListArgs schedule_list;
   SchedulePauseArgs schedule_pause, schedule_resume;
   ScheduleNextArgs schedule_next;
   ServeArgs serve;
+  MigrateArgs migrate;
 };
 
 struct Command {
@@ -58,6 +60,19 @@ void add_worker(CLI::App& cli, Args& a, std::vector<Command>& table) {
   c->add_option("--grace", w.grace, "How long running tasks may finish after SIGTERM [30s]");
   c->add_flag("--beat", w.beat, "Also run the periodic scheduler in this process");
   c->add_option("--max-tasks", w.max_tasks, "Stop after this many tasks [0 = never]");
+  c->add_option("--pool", w.pool,
+                "Where tasks run: threads, or processes (crash containment, hard time "
+                "limits) [threads]")
+      ->check(CLI::IsMember({"threads", "processes"}));
+  c->add_option("--max-tasks-per-child", w.max_tasks_per_child,
+                "--pool processes: replace a child after this many tasks [0 = never]");
+  c->add_option("--max-memory-per-child", w.max_memory_per_child,
+                "--pool processes: replace a child whose memory exceeds this after a task, "
+                "e.g. 512MB [no limit]");
+  c->add_flag("--require-hard-limits", w.require_hard_limits,
+              "--pool threads: fail tasks with a hard time limit instead of warning");
+  c->add_option("--revoke-grace", w.revoke_grace,
+                "revoke --terminate: kill a running child after this long [2s]");
   c->add_option("--report-every", w.report_every,
                 "Throughput line interval while busy; 0 = off [5s]");
   table.push_back({c, [&a](App& app) { return run_worker_cmd(app, a.worker); }});
@@ -112,6 +127,13 @@ void add_dead(CLI::App& cli, Args& a, std::vector<Command>& table) {
   table.push_back({purge, [](App& app) { return run_dead_purge_cmd(app); }});
 }
 
+void add_revoke(CLI::App& cli, Args& a, std::vector<Command>& table) {
+  CLI::App* c = add_command(cli, "revoke", "Revoke a task: it never runs (or, --terminate, stops)");
+  c->add_option("id", a.revoke.id, "Task id")->required();
+  c->add_flag("--terminate", a.revoke.terminate, "Also stop it if it is running");
+  table.push_back({c, [&a](App& app) { return run_revoke_cmd(app, a.revoke); }});
+}
+
 void add_purge(CLI::App& cli, Args& a, std::vector<Command>& table) {
   CLI::App* c = add_command(cli, "purge", "Delete the pending and scheduled tasks of a queue");
   c->add_option("queue", a.purge.queue, "Queue name")->required();
@@ -132,6 +154,11 @@ void add_serve(CLI::App& cli, Args& a, std::vector<Command>& table) {
   c->add_option("--tls-key", s.tls_key, "PEM private key of --tls-cert");
   c->add_option("--cors-origin", s.cors_origins, "Allow this browser origin (CORS); repeatable");
   table.push_back({c, [&a](App& app) { return run_serve_cmd(app, a.serve); }});
+}
+
+void add_migrate(CLI::App& cli, Args& a, std::vector<Command>& table) {
+  CLI::App* c = add_command(cli, "migrate", "Create or upgrade the store's schema (PostgreSQL)");
+  table.push_back({c, [&a](App& app) { return run_migrate_cmd(app, a.migrate); }});
 }
 
 void add_schedule(CLI::App& cli, Args& a, std::vector<Command>& table) {
@@ -204,8 +231,10 @@ int parse_and_run(App& app, int argc, char** argv) {
   add_status(cli, a, table);
   add_dead(cli, a, table);
   add_purge(cli, a, table);
+  add_revoke(cli, a, table);
   add_schedule(cli, a, table);
   add_serve(cli, a, table);
+  add_migrate(cli, a, table);
   std::string word = first_word(argc, argv);
   auto all = [](const CLI::App*) { return true; };
   auto subs = cli.get_subcommands(all);

@@ -33,6 +33,11 @@ struct WorkerArgs {
   bool beat = false;
   long long max_tasks = 0;
   std::string report_every = "5s";  // throughput line interval while busy
+  std::string pool = "threads";     // threads | processes
+  long long max_tasks_per_child = 0;
+  std::string max_memory_per_child;  // size, e.g. 512MB; empty = no limit
+  bool require_hard_limits = false;
+  std::string revoke_grace = "2s";
 };
 int run_worker_cmd(App& app, const WorkerArgs& args);
 
@@ -77,6 +82,12 @@ struct DeadRetryArgs {
 int run_dead_retry_cmd(App& app, const DeadRetryArgs& args);
 int run_dead_purge_cmd(App& app);
 
+struct RevokeArgs {
+  std::string id;
+  bool terminate = false;
+};
+int run_revoke_cmd(App& app, const RevokeArgs& args);
+
 struct PurgeArgs {
   std::string queue;
 };
@@ -112,5 +123,10 @@ struct ServeArgs {
   std::vector<std::string> cors_origins;
 };
 int run_serve_cmd(App& app, const ServeArgs& args);
+
+// `migrate`: creates or upgrades the store's schema (PostgreSQL: the versioned migrations of
+// its schema; other stores create theirs when opened).
+struct MigrateArgs {};
+int run_migrate_cmd(App& app, const MigrateArgs& args);
 
 }  // namespace runq::internal

@@ -1,10 +1,12 @@
 // `worker`: runs the app's registered tasks until SIGINT/SIGTERM (or --max-tasks), printing a
 // banner and, while busy, a throughput line every few seconds.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "cli/cli_support.hpp"
@@ -23,6 +25,34 @@ struct Parsed {
   WorkerOptions options;
   Millis report_ms = 5000;
 };
+
+// "512MB", "2G", "1048576": bytes, with an optional K/M/G suffix (powers of 1024; a trailing
+// B or iB is accepted).
+Result<std::uint64_t> parse_size(std::string_view option, const std::string& text) {
+  std::size_t end = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(text, &end);
+  } catch (const std::exception&) {
+    end = 0;
+  }
+  std::string unit = text.substr(end);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (unit.ends_with("IB"))
+    unit.resize(unit.size() - 2);
+  else if (unit.ends_with("B"))
+    unit.resize(unit.size() - 1);
+  std::uint64_t scale = unit.empty()  ? 1
+                        : unit == "K" ? 1ull << 10
+                        : unit == "M" ? 1ull << 20
+                        : unit == "G" ? 1ull << 30
+                                      : 0;
+  if (end == 0 || scale == 0 || n == 0) {
+    return invalid_argument_error(std::string(option) +
+                                  ": expected a size such as 512MB or 2G, got '" + text + "'");
+  }
+  return static_cast<std::uint64_t>(n) * scale;
+}
 
 Result<Parsed> parse_options(const WorkerArgs& a) {
   Parsed p;
@@ -43,7 +73,30 @@ Result<Parsed> parse_options(const WorkerArgs& a) {
   RUNQ_ASSIGN_OR_RETURN(p.report_ms, parse_duration_option("--report-every", a.report_every));
   o.beat = a.beat;
   o.max_tasks = static_cast<std::uint64_t>(a.max_tasks);
+  o.pool = a.pool == "processes" ? WorkerPool::kProcesses : WorkerPool::kThreads;
+  if (a.max_tasks_per_child < 0)
+    return invalid_argument_error("--max-tasks-per-child: must be >= 0");
+  o.max_tasks_per_child = static_cast<std::uint64_t>(a.max_tasks_per_child);
+  if (!a.max_memory_per_child.empty()) {
+    RUNQ_ASSIGN_OR_RETURN(o.max_memory_per_child,
+                          parse_size("--max-memory-per-child", a.max_memory_per_child));
+  }
+  if (o.pool == WorkerPool::kThreads && (o.max_tasks_per_child > 0 || o.max_memory_per_child > 0))
+    return invalid_argument_error(
+        "--max-tasks-per-child and --max-memory-per-child need --pool processes");
+  o.require_hard_limits = a.require_hard_limits;
+  RUNQ_ASSIGN_OR_RETURN(o.revoke_grace_ms, parse_duration_option("--revoke-grace", a.revoke_grace));
   return p;
+}
+
+// The tasks registered with a hard time limit (TaskOptions::time_limit).
+std::vector<std::string> hard_limited_tasks(const App& app) {
+  std::vector<std::string> out;
+  for (const std::string& name : app.task_names()) {
+    const TaskDefinition* def = app.find_task(name);
+    if (def != nullptr && def->options.time_limit() > 0) out.push_back(name);
+  }
+  return out;
 }
 
 void print_banner(App& app, const Worker& worker, const WorkerOptions& o) {
@@ -54,7 +107,25 @@ void print_banner(App& app, const Worker& worker, const WorkerOptions& o) {
   std::printf("  concurrency: %d (prefetch %s, lease %s, grace %s)\n", o.concurrency,
               prefetch.c_str(), format_duration(o.lease_ms).c_str(),
               format_duration(o.grace_ms).c_str());
+  if (o.pool == WorkerPool::kProcesses) {
+    std::string recycle;
+    if (o.max_tasks_per_child > 0)
+      recycle += ", recycled after " + std::to_string(o.max_tasks_per_child) + " tasks";
+    if (o.max_memory_per_child > 0)
+      recycle += ", recycled above " + std::to_string(o.max_memory_per_child >> 20) + " MiB";
+    std::printf("  pool:        processes (%d children%s)\n", o.concurrency, recycle.c_str());
+  } else {
+    std::printf("  pool:        threads\n");
+  }
   std::printf("  tasks:       %s\n", join(app.task_names(), ", ").c_str());
+  if (std::vector<std::string> hard = hard_limited_tasks(app);
+      o.pool == WorkerPool::kThreads && !hard.empty()) {
+    std::printf(
+        "  warning:     %s declare hard time limits, which the thread pool cannot enforce "
+        "(%s); a task that crashes takes this worker down. Use --pool processes.\n",
+        join(hard, ", ").c_str(),
+        o.require_hard_limits ? "they will fail" : "they act as soft limits");
+  }
   if (o.beat && !app.periodic_definitions().empty())
     std::printf("  beat:        %zu periodic schedule(s)\n", app.periodic_definitions().size());
   std::printf("ready (Ctrl-C or SIGTERM stops gracefully; a second signal stops at once)\n");

@@ -105,6 +105,9 @@ std::string encode_message(const TaskMessage& m) {
   if (m.ignore_result) w.boolean("ignore_result", true);
   w.num("result_ttl", m.result_ttl);
   if (!m.schedule.empty()) w.str("schedule", m.schedule);
+  if (m.time_limit > 0) w.num("time_limit", m.time_limit);
+  if (m.soft_time_limit > 0) w.num("soft_time_limit", m.soft_time_limit);
+  if (m.crashes > 0) w.num("crashes", m.crashes);
   if (!m.errors.empty()) w.raw("errors", encode_errors(m.errors));
   w.close();
   return out;
@@ -223,6 +226,9 @@ Result<TaskMessage> decode_message(std::string_view body, json* args_out) {
     m.ignore_result = get_or<bool>(j, "ignore_result", false);
     m.result_ttl = get_or<Millis>(j, "result_ttl", 86'400'000);
     m.schedule = get_or<std::string>(j, "schedule", "");
+    m.time_limit = get_or<Millis>(j, "time_limit", 0);
+    m.soft_time_limit = get_or<Millis>(j, "soft_time_limit", 0);
+    m.crashes = get_or<int>(j, "crashes", 0);
     m.errors = decode_errors(j);
     return m;
   } catch (const json::exception& e) {

@@ -43,6 +43,9 @@ struct TaskMessage {
   bool ignore_result = false;
   Millis result_ttl = 86'400'000;
   std::string schedule;             // periodic schedule that produced it, if any
+  Millis time_limit = 0;            // hard limit per attempt; 0 = the registered task's option
+  Millis soft_time_limit = 0;       // soft limit per attempt; 0 = the registered task's option
+  int crashes = 0;                  // attempts that ended with their worker process crashing
   std::vector<ErrorRecord> errors;  // earlier failed attempts, oldest first
 };
 

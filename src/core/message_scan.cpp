@@ -114,11 +114,17 @@ enum Field : unsigned {
   kIgnoreResult,
   kResultTtl,
   kSchedule,
+  kTimeLimit,
+  kSoftTimeLimit,
+  kCrashes,
   kFieldCount
 };
-constexpr std::string_view kFieldNames[] = {
-    "id",      "task",    "args",        "queue",         "priority",   "created", "eta",
-    "expires", "attempt", "max_retries", "ignore_result", "result_ttl", "schedule"};
+constexpr std::string_view kFieldNames[] = {"id",          "task",          "args",
+                                            "queue",       "priority",      "created",
+                                            "eta",         "expires",       "attempt",
+                                            "max_retries", "ignore_result", "result_ttl",
+                                            "schedule",    "time_limit",    "soft_time_limit",
+                                            "crashes"};
 static_assert(std::size(kFieldNames) == kFieldCount);
 
 int field_of(std::string_view key) {
@@ -138,6 +144,7 @@ bool string_field(Scanner& sc, std::string* out) {
 bool args_field(Scanner& sc, nlohmann::json* args) {
   std::string_view text;
   if (!sc.array_text(&text)) return false;
+  if (args == nullptr) return true;  // the caller wants the other fields only
   *args = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   return !args->is_discarded() && args->is_array();
 }
@@ -168,6 +175,12 @@ bool read_field(Scanner& sc, Field f, TaskMessage* m, nlohmann::json* args) {
       return sc.integer(&m->expires);
     case kResultTtl:
       return sc.integer(&m->result_ttl);
+    case kTimeLimit:
+      return sc.integer(&m->time_limit);
+    case kSoftTimeLimit:
+      return sc.integer(&m->soft_time_limit);
+    case kCrashes:
+      return sc.integer(&m->crashes);
     case kIgnoreResult:
       return sc.boolean(&m->ignore_result);
     case kFieldCount:

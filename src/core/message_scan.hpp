@@ -14,7 +14,8 @@
 namespace runq::internal {
 
 // Fills *m and *args (the argument array) and returns true, or returns false (leaving *m and
-// *args unspecified) when the message is not in the subset described above.
+// *args unspecified) when the message is not in the subset described above. With `args` null
+// the argument array is skipped, not parsed (its brackets must still balance).
 bool scan_message(std::string_view body, TaskMessage* m, nlohmann::json* args);
 
 }  // namespace runq::internal

@@ -65,6 +65,11 @@ struct TaskRec {
   Millis record_expires = 0;     // final (not dead): when the record is dropped
   Millis enqueued = 0;           // the enqueue's `now` (list_tasks order)
   std::string task;              // NewTask::task
+  // A revoke request pending while RESERVED; cleared by any settlement.
+  bool revoke_requested = false;
+  bool revoke_terminate = false;
+  std::string revoke_result;  // stored if a lapsed lease ends the task REVOKED
+  Millis revoke_ttl = 0;
 };
 
 using ReadyKey = std::tuple<int, std::uint64_t, std::string>;    // (-priority, seq, id)
@@ -307,6 +312,36 @@ class MemoryStore final : public Store {
     return n;
   }
 
+  Result<TaskState> revoke(const Revocation& r, Millis now) override {
+    std::lock_guard lock(mu_);
+    observe(now);
+    auto it = tasks_.find(r.id);
+    if (it == tasks_.end() || record_expired(it->second, now))
+      return not_found_error("revoke: no task '" + r.id + "'");
+    TaskRec& rec = it->second;
+    if (is_final(rec.state)) return rec.state;
+    if (rec.state == TaskState::kReserved) {
+      rec.revoke_requested = true;
+      rec.revoke_terminate = rec.revoke_terminate || r.terminate;
+      rec.revoke_result = r.result;
+      rec.revoke_ttl = r.result_ttl;
+      return TaskState::kReserved;
+    }
+    end_revoked(rec, r.result, r.result_ttl, now);
+    return TaskState::kRevoked;
+  }
+
+  Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids) override {
+    std::lock_guard lock(mu_);
+    std::vector<RevokeRequest> out;
+    for (const std::string& id : ids) {
+      auto it = tasks_.find(id);
+      if (it != tasks_.end() && it->second.revoke_requested)
+        out.push_back({id, it->second.revoke_terminate});
+    }
+    return out;
+  }
+
   Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                           Millis now) override {
     std::lock_guard lock(mu_);
@@ -412,6 +447,10 @@ class MemoryStore final : public Store {
   void reclaim_lapsed(Millis now) {
     while (!leased_.empty() && leased_.begin()->first <= now) {
       TaskRec& rec = tasks_.at(leased_.begin()->second);
+      if (rec.revoke_requested) {  // its holder died: it ends as revoked, not run again
+        end_revoked(rec, rec.revoke_result, rec.revoke_ttl, now);
+        continue;
+      }
       unlink(rec);
       if (rec.deliveries >= rec.max_deliveries) {
         rec.state = TaskState::kDead;
@@ -441,8 +480,21 @@ class MemoryStore final : public Store {
     return {rec.id, rec.queue, rec.body, rec.token, rec.deliveries, rec.lease_expires};
   }
 
+  // Ends a queued, scheduled or reserved task REVOKED, as a kAck settlement would.
+  void end_revoked(TaskRec& rec, const std::string& result, Millis ttl, Millis now) {
+    Settlement s;
+    s.outcome = Outcome::kAck;
+    s.state = TaskState::kRevoked;
+    s.result = result;
+    s.result_ttl = ttl;
+    apply(rec, s, now);
+    task_cv_.notify_all();
+  }
+
   void apply(TaskRec& rec, const Settlement& s, Millis now) {
     unlink(rec);
+    rec.revoke_requested = rec.revoke_terminate = false;
+    rec.revoke_result.clear();
     if (!s.result.empty()) {
       rec.result = s.result;
       rec.result_expires = now + s.result_ttl;

@@ -40,6 +40,9 @@
 //                        P ls:q:<queue> and P ls:t:<task name> the same per queue and name;
 //                        P lsm HASH id -> "enqueued\x1fqueue\x1ftask name" to find the members
 //                        again when the task goes (cleanup, purges, enqueue of an expired id)
+//   P revokes      HASH  id -> revoke request of a reserved task: "terminate\x1fttl\x1fresult"
+//                        (terminate '0'/'1'); removed when the task settles, or ends it revoked
+//                        when its lease lapses
 //
 // Waiting never polls: wait_for_work blocks in BLPOP on the queues' wake lists, for at most
 // the time until the earliest eta or lease expiry on those queues, with a client-side deadline
@@ -124,6 +127,8 @@ class RedisStore final : public Store {
   Result<std::int64_t> purge_dead() override;
   Result<std::int64_t> purge_queue(std::string_view queue) override;
   Result<std::int64_t> cleanup(Millis now) override;
+  Result<TaskState> revoke(const Revocation& r, Millis now) override;
+  Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids) override;
   Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                           Millis now) override;
   Result<std::vector<ScheduleState>> list_schedules() override;
@@ -660,6 +665,36 @@ Result<std::int64_t> RedisStore::cleanup(Millis now) {
   RedisArgs args = script_call(Script::kCleanup);
   args.add_int(now).add_int(now - opts_.dead_retention_ms);
   return run_int(args, "cleaning up on");
+}
+
+// ---- revoke ---------------------------------------------------------------------------------
+
+Result<TaskState> RedisStore::revoke(const Revocation& r, Millis now) {
+  note_now(now);
+  RedisArgs args = script_call(Script::kRevoke);
+  args.add_int(now).add(r.id).add(r.terminate ? "1" : "0").add_int(r.result_ttl).add(r.result);
+  const std::string doing = "revoking task " + in_quotes(r.id) + " on";
+  RUNQ_ASSIGN_OR_RETURN(Reply reply, run(args, doing));
+  std::string_view state_name = internal::reply_text(reply.get());
+  if (state_name.empty()) return not_found_error("no task " + in_quotes(r.id));
+  std::optional<TaskState> state = parse_task_state(state_name);
+  if (!state) return internal_error(doing + ": unexpected reply from redis");
+  return *state;
+}
+
+Result<std::vector<RevokeRequest>> RedisStore::revoke_requests(std::span<const std::string> ids) {
+  std::vector<RevokeRequest> out;
+  if (ids.empty()) return out;
+  RedisArgs args = script_call(Script::kRevokeRequests);
+  for (const std::string& id : ids) args.add(id);
+  constexpr std::string_view kDoing = "reading revoke requests on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 2, kDoing));
+  for (std::size_t i = 0; i < r->elements; i += 2) {
+    out.push_back({std::string(internal::reply_text(r->element[i])),
+                   internal::reply_text(r->element[i + 1]) == "1"});
+  }
+  return out;
 }
 
 // ---- periodic schedules ---------------------------------------------------------------------

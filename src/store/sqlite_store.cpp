@@ -100,6 +100,8 @@ class SqliteStore final : public Store {
   Result<std::int64_t> purge_dead() override;
   Result<std::int64_t> purge_queue(std::string_view queue) override;
   Result<std::int64_t> cleanup(Millis now) override;
+  Result<TaskState> revoke(const Revocation& r, Millis now) override;
+  Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids) override;
   Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                           Millis now) override;
   Result<std::vector<ScheduleState>> list_schedules() override;
@@ -120,6 +122,9 @@ class SqliteStore final : public Store {
   }
 
   Status reclaim(Connection& c, const std::vector<std::string>& queues, Millis now);
+  Status end_lapsed_revoked(Connection& c, Millis now);
+  Status end_revoked(Connection& c, std::string_view id, std::string_view record, Millis ttl,
+                     Millis now);
   Status take_ready(Connection& c, const ReserveRequest& req, std::vector<Delivery>& out);
   Result<bool> settle_one(Connection& c, const Settlement& s, Millis now, SettleCounts& counts);
   Result<std::int64_t> end_lease(Connection& c, const Settlement& s, Millis now);
@@ -179,6 +184,7 @@ Status SqliteStore::reclaim(Connection& c, const std::vector<std::string>& queue
   for (const std::string& queue : queues) {
     RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kPromoteDue, queue, now)));
   }
+  RUNQ_RETURN_IF_ERROR(end_lapsed_revoked(c, now));
   // Dead-lettering first: the requeue below takes every lapsed lease that is left.
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeadLapsed, now)));
   return status_of(run_change(c, Sql::kRequeueLapsed, now));
@@ -249,6 +255,12 @@ Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settle
     for (const Settlement& s : settlements) {
       RUNQ_ASSIGN_OR_RETURN(bool ok, settle_one(c, s, now, counts));
       applied.push_back(ok);
+    }
+    // A settlement ends the revoke request of its task (the table is nearly always empty).
+    RUNQ_ASSIGN_OR_RETURN(bool any_revoke, sqlite::exists(c, Sql::kAnyRevoke));
+    for (std::size_t i = 0; any_revoke && i < settlements.size(); ++i) {
+      if (applied[i])
+        RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteRevoke, settlements[i].id)));
     }
     const std::pair<const char*, std::int64_t> deltas[] = {{"completed", counts.completed},
                                                            {"failed", counts.failed},
@@ -453,6 +465,94 @@ Result<std::int64_t> SqliteStore::cleanup(Millis now) {
     RUNQ_ASSIGN_OR_RETURN(std::int64_t dead, run_change(c, Sql::kCleanDead, died_before));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t workers, run_change(c, Sql::kCleanWorkers, now));
     return results + dead_results + dead + workers;
+  });
+}
+
+// ---- revoke -------------------------------------------------------------------------------
+
+Status SqliteStore::end_revoked(Connection& c, std::string_view id, std::string_view record,
+                                Millis ttl, Millis now) {
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteTask, id)));
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteRevoke, id)));
+  if (record.empty()) {
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kFinishTask, id, "revoked", now + ttl)));
+  } else {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kPutResult));
+    stmt.bind_text(1, id).bind_text(2, "revoked").bind_blob(3, record).bind(4, now + ttl);
+    RUNQ_RETURN_IF_ERROR(stmt.run());
+  }
+  return status_of(run_change(c, Sql::kAddCounter, "completed", 1));
+}
+
+// Tasks revoked while reserved whose lease lapsed end REVOKED instead of going back to their
+// queue.
+Status SqliteStore::end_lapsed_revoked(Connection& c, Millis now) {
+  RUNQ_ASSIGN_OR_RETURN(bool any_revoke, sqlite::exists(c, Sql::kAnyRevoke));
+  if (!any_revoke) return ok_status();
+  struct Lapsed {
+    std::string id, record;
+    Millis ttl;
+  };
+  std::vector<Lapsed> lapsed;
+  {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kLapsedRevoked));
+    stmt.bind(1, now);
+    for (;;) {
+      RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (!row) break;
+      lapsed.push_back({stmt.str(0), stmt.str(1), stmt.int64(2)});
+    }
+  }
+  for (const Lapsed& l : lapsed) RUNQ_RETURN_IF_ERROR(end_revoked(c, l.id, l.record, l.ttl, now));
+  return ok_status();
+}
+
+Result<TaskState> SqliteStore::revoke(const Revocation& r, Millis now) {
+  return write("revoking task " + r.id, [&](Connection& c) -> Result<TaskState> {
+    std::optional<TaskState> queued;
+    {
+      RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kTaskState));
+      stmt.bind_text(1, r.id);
+      RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (row) queued = parse_task_state(stmt.view(0));
+    }
+    if (!queued) {
+      RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kResultState));
+      stmt.bind_text(1, r.id).bind(2, now);
+      RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+      std::optional<TaskState> state = row ? parse_task_state(stmt.view(0)) : std::nullopt;
+      if (!state || !is_final(*state)) return not_found_error("no task '" + r.id + "'");
+      return *state;
+    }
+    switch (*queued) {
+      case TaskState::kDead:
+        return TaskState::kDead;
+      case TaskState::kReserved: {
+        RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kPutRevoke));
+        stmt.bind_text(1, r.id).bind(2, std::int64_t{r.terminate ? 1 : 0});
+        stmt.bind_blob(3, r.result).bind(4, r.result_ttl);
+        RUNQ_RETURN_IF_ERROR(stmt.run());
+        return TaskState::kReserved;
+      }
+      default:
+        RUNQ_RETURN_IF_ERROR(end_revoked(c, r.id, r.result, r.result_ttl, now));
+        return TaskState::kRevoked;
+    }
+  });
+}
+
+Result<std::vector<RevokeRequest>> SqliteStore::revoke_requests(std::span<const std::string> ids) {
+  return read("reading revoke requests", [&](Connection& c) -> Result<std::vector<RevokeRequest>> {
+    std::vector<RevokeRequest> out;
+    RUNQ_ASSIGN_OR_RETURN(bool any_revoke, sqlite::exists(c, Sql::kAnyRevoke));
+    if (!any_revoke) return out;
+    for (const std::string& id : ids) {
+      RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kGetRevoke));
+      stmt.bind_text(1, id);
+      RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (row) out.push_back({id, stmt.int64(0) != 0});
+    }
+    return out;
   });
 }
 

@@ -19,6 +19,19 @@ Result<std::vector<Delivery>> Store::wait_and_reserve(const ReserveRequest& req,
   return reserve(now);
 }
 
+Result<TaskState> Store::revoke(const Revocation& r, Millis) {
+  return failed_precondition_error("revoking task '" + r.id +
+                                   "': this store does not support revoke");
+}
+
+Result<TaskPage> Store::list_tasks(const TaskFilter&, std::string_view, std::size_t, Millis) {
+  return failed_precondition_error("listing tasks: this store does not support list_tasks yet");
+}
+
+Result<std::vector<RevokeRequest>> Store::revoke_requests(std::span<const std::string>) {
+  return failed_precondition_error("reading revoke requests: this store does not support revoke");
+}
+
 namespace {
 
 // The checks below run on every call, so they compare only: messages are built on failure.
@@ -168,6 +181,15 @@ class CheckedStore final : public StoreWrapper {
   Result<std::int64_t> purge_queue(std::string_view queue) override {
     if (queue.empty()) return invalid_argument_error("purging a queue: the queue name is empty");
     return backend_->purge_queue(queue);
+  }
+
+  Result<TaskState> revoke(const Revocation& r, Millis now) override {
+    if (r.id.empty()) return invalid_argument_error("revoking a task: the task id is empty");
+    if (r.result_ttl < 0) {
+      return invalid_argument_error("revoking task " + quoted(r.id) +
+                                    ": the result ttl is negative");
+    }
+    return backend_->revoke(r, now);
   }
 
   Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,

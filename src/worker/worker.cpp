@@ -3,7 +3,8 @@
 //
 //   Fetcher       the prefetch buffer and the fetch role the executor threads take turns at
 //   ExecutorPool  the executor threads: take a task, run it on the Executor, hand it on
-//   Executor      where a task body runs (the calling thread, for the thread pool)
+//   Executor      where a task body runs: the calling thread (thread pool) or a child process
+//                 (process pool: ProcessExecutor, forked by a Zygote before any thread starts)
 //   Settler       batches settlements into Store::settle on its own thread; counts outcomes
 //   LeaseKeeper   extends leases, enforces soft time limits, heartbeats, cleans up expired results
 //   LeaseTable    every lease held, from reserve until its settlement was written
@@ -27,6 +28,7 @@
 #include "worker/internal/lease_keeper.hpp"
 #include "worker/internal/lease_table.hpp"
 #include "worker/internal/log.hpp"
+#include "worker/internal/process_executor.hpp"
 #include "worker/internal/settler.hpp"
 
 namespace runq {
@@ -46,6 +48,18 @@ class Worker::Impl {
 
   Status start() RUNQ_EXCLUDES(mu_) {
     if (opts_.queues.empty()) return invalid_argument_error("starting worker: no queues given");
+    // The process pool's zygote is forked first, before this worker starts any thread.
+    std::unique_ptr<internal::Executor> executor;
+    if (opts_.pool == WorkerPool::kProcesses) {
+      internal::ProcessPoolOptions p;
+      p.children = opts_.concurrency;
+      p.depth = kPipelineDepth;
+      p.child.max_tasks = opts_.max_tasks_per_child;
+      p.child.max_rss_bytes = opts_.max_memory_per_child;
+      RUNQ_ASSIGN_OR_RETURN(executor, internal::ProcessExecutor::start(app_, opts_.id, p));
+    } else {
+      executor = internal::new_thread_executor(app_, opts_.id);
+    }
     std::shared_ptr<Store> store;
     try {
       store = app_.store();
@@ -61,12 +75,12 @@ class Worker::Impl {
       RUNQ_ASSIGN_OR_RETURN(beat, start_beat(store));
     }
     started_ms_ = app_.clock().now_ms();
-    auto parts = std::make_unique<Parts>(*this, std::move(store));
+    auto parts = std::make_unique<Parts>(*this, std::move(store), std::move(executor));
     parts->beat = std::move(beat);
     (void)parts->store->heartbeat(worker_info(*parts));
     parts->settler.start();
     parts->keeper.start();
-    parts->pool.start(opts_.concurrency);
+    parts->pool.start(executor_threads());
     bool stop_now;
     {
       MutexLock lock(mu_);
@@ -117,7 +131,7 @@ class Worker::Impl {
   // Everything that exists once the worker started. Declared in construction order: each part
   // uses only those above it.
   struct Parts {
-    Parts(Impl& w, std::shared_ptr<Store> s)
+    Parts(Impl& w, std::shared_ptr<Store> s, std::unique_ptr<internal::Executor> ex)
         : store(std::move(s)),
           settler(*store, w.app_.clock(), leases,
                   {.batch = w.opts_.settle_batch, .max_tasks = w.opts_.max_tasks},
@@ -126,13 +140,18 @@ class Worker::Impl {
                   {.queues = w.opts_.queues,
                    .worker_id = w.opts_.id,
                    .lease_ms = w.opts_.lease_ms,
-                   .concurrency = w.opts_.concurrency,
+                   .concurrency = w.executor_threads(),
                    .prefetch = w.opts_.prefetch}),
-          executor(internal::new_thread_executor(w.app_, w.opts_.id)),
-          pool(w.app_, *store, fetcher, leases, settler, *executor),
-          keeper(*store, w.app_.clock(), leases,
-                 {.lease_ms = w.opts_.lease_ms, .heartbeat_ms = w.opts_.heartbeat_ms},
-                 [&w, this] { return w.worker_info(*this); }) {}
+          executor(std::move(ex)),
+          pool(w.app_, w.opts_.id, *store, fetcher, leases, settler, *executor,
+               w.opts_.require_hard_limits),
+          keeper(
+              *store, w.app_.clock(), leases,
+              {.lease_ms = w.opts_.lease_ms,
+               .heartbeat_ms = w.opts_.heartbeat_ms,
+               .revoke_grace_ms = w.opts_.revoke_grace_ms},
+              [&w, this] { return w.worker_info(*this); },
+              [this](const std::string& id, Millis grace) { executor->terminate(id, grace); }) {}
 
     std::shared_ptr<Store> store;
     internal::LeaseTable leases;
@@ -155,6 +174,13 @@ class Worker::Impl {
     return internal::BeatRunner::start(app_, std::move(store), "worker");
   }
 
+  // Executor threads: one per slot; the process pool keeps kPipelineDepth tasks in flight per
+  // child, each waited for by its own thread.
+  int executor_threads() const {
+    return opts_.concurrency * (opts_.pool == WorkerPool::kProcesses ? kPipelineDepth : 1);
+  }
+  static constexpr int kPipelineDepth = 2;
+
   Parts* started_parts() const RUNQ_EXCLUDES(mu_) {
     MutexLock lock(mu_);
     return parts_.get();
@@ -172,6 +198,7 @@ class Worker::Impl {
       if (left <= 0) break;
     }
     parts.leases.cancel_all();
+    parts.executor->kill_running();
     internal::log_line(std::to_string(parts.fetcher.running()) +
                        " task(s) still running after the grace period; "
                        "cancelling them (they end when they check Context::cancelled())");

@@ -38,6 +38,15 @@ std::vector<std::string> list_all(Store& store, const TaskFilter& f = {}, std::s
   return ids;
 }
 
+// A store that does not implement list_tasks yet (the default: FailedPrecondition) skips
+// these tests, visibly.
+#define RUNQ_SKIP_WITHOUT_LISTING()                                            \
+  do {                                                                         \
+    if (is_failed_precondition(store().list_tasks({}, "", 1, kT0).status())) { \
+      GTEST_SKIP() << GetParam().name << " does not implement list_tasks yet"; \
+    }                                                                          \
+  } while (0)
+
 TaskFilter in_state(TaskState s) {
   TaskFilter f;
   f.state = s;
@@ -45,6 +54,7 @@ TaskFilter in_state(TaskState s) {
 }
 
 TEST_P(StoreConformance, ListTasksListsNewestEnqueueFirst) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("a", "t")}, kT0);
   enqueue({named("b", "t")}, kT0 + 1);
   enqueue({named("c", "t")}, kT0 + 2);
@@ -53,12 +63,14 @@ TEST_P(StoreConformance, ListTasksListsNewestEnqueueFirst) {
 }
 
 TEST_P(StoreConformance, ListTasksTiesAreOrderedByIdDescending) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("x1", "t"), named("x3", "t"), named("x2", "t")});
 
   EXPECT_THAT(list_all(store()), ElementsAre("x3", "x2", "x1"));
 }
 
 TEST_P(StoreConformance, ListTasksSummaryCarriesQueueTaskStateAndTime) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("a", "mail", "q1")}, kT0 + 5);
 
   auto p = store().list_tasks({}, "", 10, kT0 + 5);
@@ -72,6 +84,7 @@ TEST_P(StoreConformance, ListTasksSummaryCarriesQueueTaskStateAndTime) {
 }
 
 TEST_P(StoreConformance, ListTasksFiltersByQueue) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("a1", "t", "a"), named("b1", "t", "b"), named("a2", "t", "a")});
   TaskFilter f;
   f.queue = "a";
@@ -80,6 +93,7 @@ TEST_P(StoreConformance, ListTasksFiltersByQueue) {
 }
 
 TEST_P(StoreConformance, ListTasksFiltersByTaskName) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("m1", "mail"), named("r1", "report"), named("m2", "mail", "other")});
   TaskFilter f;
   f.task = "mail";
@@ -88,6 +102,7 @@ TEST_P(StoreConformance, ListTasksFiltersByTaskName) {
 }
 
 TEST_P(StoreConformance, ListTasksFiltersByTaskNameAndQueue) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("m1", "mail"), named("r1", "report"), named("m2", "mail", "other")});
   TaskFilter f;
   f.task = "mail";
@@ -97,6 +112,7 @@ TEST_P(StoreConformance, ListTasksFiltersByTaskNameAndQueue) {
 }
 
 TEST_P(StoreConformance, ListTasksFiltersByState) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("run", "t", "default"), named("later", "t", "default", kT0 + kLease),
            named("wait", "t", "w")});
   Delivery d = reserve_one("default");
@@ -108,6 +124,7 @@ TEST_P(StoreConformance, ListTasksFiltersByState) {
 }
 
 TEST_P(StoreConformance, ListTasksListsRetryDeadAndFinishedStates) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("ok", "t", "a"), named("again", "t", "b"), named("died", "t", "c")});
   ASSERT_TRUE(settle_one(ack_of(reserve_one("a"), "{}")));
   ASSERT_TRUE(settle_one(retry_of(reserve_one("b"), kT0 + kLease)));
@@ -119,6 +136,7 @@ TEST_P(StoreConformance, ListTasksListsRetryDeadAndFinishedStates) {
 }
 
 TEST_P(StoreConformance, ListTasksFinishedTaskKeepsItsQueue) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("ok", "t", "a")});
   ASSERT_TRUE(settle_one(ack_of(reserve_one("a"), "{}")));
   TaskFilter f;
@@ -128,6 +146,7 @@ TEST_P(StoreConformance, ListTasksFinishedTaskKeepsItsQueue) {
 }
 
 TEST_P(StoreConformance, ListTasksFinishedTaskLeavesTheListWhenItsRecordExpires) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("ok", "t")});
   Settlement s = ack_of(reserve_one(), "{}");
   s.result_ttl = 10 * kSecond;
@@ -140,6 +159,7 @@ TEST_P(StoreConformance, ListTasksFinishedTaskLeavesTheListWhenItsRecordExpires)
 }
 
 TEST_P(StoreConformance, ListTasksShowsAnIdEnqueuedAgainOnceAtItsNewTime) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("a", "t")});
   Settlement s = ack_of(reserve_one(), "{}");
   s.result_ttl = kSecond;
@@ -155,6 +175,7 @@ TEST_P(StoreConformance, ListTasksShowsAnIdEnqueuedAgainOnceAtItsNewTime) {
 }
 
 TEST_P(StoreConformance, ListTasksFiltersByEnqueueTimeRange) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   for (int i = 0; i < 5; ++i) enqueue({named("t" + std::to_string(i), "t")}, kT0 + i * kSecond);
   TaskFilter f;
   f.enqueued_from = kT0 + kSecond;
@@ -164,6 +185,7 @@ TEST_P(StoreConformance, ListTasksFiltersByEnqueueTimeRange) {
 }
 
 TEST_P(StoreConformance, ListTasksCursorPagesListEveryTaskOnceInOrder) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   std::vector<NewTask> batch;
   for (int i = 0; i < 25; ++i) batch.push_back(named("id" + std::to_string(100 + i), "t"));
   enqueue(batch);
@@ -177,6 +199,7 @@ TEST_P(StoreConformance, ListTasksCursorPagesListEveryTaskOnceInOrder) {
 }
 
 TEST_P(StoreConformance, ListTasksPurgedTasksAreNotListed) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("p", "t", "q"), named("keep", "t", "other")});
   ASSERT_THAT(store().purge_queue("q"), IsOk());
 
@@ -184,6 +207,7 @@ TEST_P(StoreConformance, ListTasksPurgedTasksAreNotListed) {
 }
 
 TEST_P(StoreConformance, ListTasksPurgedDeadLettersAreNotListed) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("died", "t")});
   ASSERT_TRUE(settle_one(dead_letter_of(reserve_one(), "bad")));
   ASSERT_THAT(store().purge_dead(), IsOk());
@@ -192,6 +216,7 @@ TEST_P(StoreConformance, ListTasksPurgedDeadLettersAreNotListed) {
 }
 
 TEST_P(StoreConformance, ListTasksClaimedTickTaskIsListed) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   auto claimed = store().claim_tick("nightly", kT0, named("tick-1", "report"), kT0);
   ASSERT_THAT(claimed, IsOk());
   TaskFilter f;
@@ -203,6 +228,7 @@ TEST_P(StoreConformance, ListTasksClaimedTickTaskIsListed) {
 // A filter that matches one task among many: each page reads a bounded number of entries, so
 // the pages before the match come back empty with a cursor, and the match is still found.
 TEST_P(StoreConformance, ListTasksSelectiveFilterPagesWithBoundedWork) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   enqueue({named("died", "t")});
   ASSERT_TRUE(settle_one(dead_letter_of(reserve_one(), "bad")));
   std::vector<NewTask> batch;
@@ -221,17 +247,20 @@ TEST_P(StoreConformance, ListTasksSelectiveFilterPagesWithBoundedWork) {
 }
 
 TEST_P(StoreConformance, ListTasksLimitOutsideRangeIsInvalidArgument) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   EXPECT_THAT(store().list_tasks({}, "", 0, kT0), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(store().list_tasks({}, "", kMaxListLimit + 1, kT0),
               StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_P(StoreConformance, ListTasksForeignCursorIsInvalidArgument) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   EXPECT_THAT(store().list_tasks({}, "not-a-cursor", 10, kT0),
               StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_P(StoreConformance, ListTasksInvertedTimeRangeIsInvalidArgument) {
+  RUNQ_SKIP_WITHOUT_LISTING();
   TaskFilter f;
   f.enqueued_from = kT0 + 10;
   f.enqueued_before = kT0;

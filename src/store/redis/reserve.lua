@@ -34,9 +34,15 @@ local function reclaim(q)
   budget = budget - #ids
   local back = false
   local records = hmget(K_TASKS, ids)
+  local revoking = redis.call('EXISTS', K_REVOKES) == 1
   for i, id in ipairs(ids) do
     local t = parse(records[i])
-    if t and t.s == 'reserved' then
+    local revoke = t and t.s == 'reserved' and revoking and redis.call('HGET', K_REVOKES, id)
+    if revoke then
+      -- revoked while its holder ran it, and the holder is gone: it ends revoked
+      local _, ttl, result = parse_revoke(revoke)
+      finish_now(writes, id, t, 'revoked', result, ttl, now)
+    elseif t and t.s == 'reserved' then
       local d = tonumber(t.d) or 0
       if d >= (tonumber(t.md) or 1) then
         local w = t.w ~= '' and t.w or '?'

@@ -101,6 +101,11 @@ for n, id in ipairs(ids) do
 end
 writes:flush()
 if #finished > 0 then hash_call('HSET', K_FINISHED, finished) end
+if redis.call('EXISTS', K_REVOKES) == 1 then  -- a settlement ends its task's revoke request
+  local gone = {}
+  for id in pairs(settled) do gone[#gone + 1] = id end
+  if #gone > 0 then hash_call('HDEL', K_REVOKES, gone) end
+end
 
 for q, list in pairs(unleased) do
   for j = 1, #list, ARGS_CHUNK do

@@ -240,4 +240,9 @@ Result<std::vector<ScheduleState>> query_schedules(Connection& conn) {
   }
 }
 
+Result<bool> exists(Connection& conn, Sql sql) {
+  RUNQ_ASSIGN_OR_RETURN(Statement stmt, conn.statement(sql));
+  return stmt.step();
+}
+
 }  // namespace runq::sqlite

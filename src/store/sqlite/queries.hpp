@@ -41,5 +41,7 @@ Result<std::vector<DeadTask>> query_dead(Connection& conn, std::size_t limit);
 Result<std::int64_t> requeue_dead(Connection& conn, std::span<const std::string> ids, Millis now);
 Status put_worker(Connection& conn, const WorkerInfo& info);
 Result<std::vector<ScheduleState>> query_schedules(Connection& conn);
+// Whether `sql` (a statement without parameters) returns a row.
+Result<bool> exists(Connection& conn, Sql sql);
 
 }  // namespace runq::sqlite

@@ -67,7 +67,13 @@ CREATE TABLE IF NOT EXISTS listing (
 CREATE INDEX IF NOT EXISTS listing_time ON listing(enqueued, id);
 CREATE INDEX IF NOT EXISTS listing_queue ON listing(queue, enqueued, id);
 CREATE INDEX IF NOT EXISTS listing_task ON listing(task, enqueued, id);
-PRAGMA user_version = 2;
+CREATE TABLE IF NOT EXISTS revokes (
+  id TEXT PRIMARY KEY,
+  terminate INTEGER NOT NULL,
+  record BLOB NOT NULL,
+  ttl INTEGER NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 3;
 )sql";
 
 namespace {
@@ -225,6 +231,23 @@ const char* admin_sql(Sql sql) {
       return "DELETE FROM tasks WHERE state = 'dead' AND died_at <= ?1";
     case Sql::kCleanWorkers:
       return "DELETE FROM workers WHERE expires <= ?1";
+    case Sql::kAnyRevoke:
+      return "SELECT 1 FROM revokes LIMIT 1";
+    case Sql::kPutRevoke:
+      return "INSERT INTO revokes(id, terminate, record, ttl) VALUES (?1, ?2, ?3, ?4) "
+             "ON CONFLICT(id) DO UPDATE SET terminate = max(terminate, excluded.terminate), "
+             "record = excluded.record, ttl = excluded.ttl";
+    case Sql::kGetRevoke:
+      return "SELECT terminate FROM revokes WHERE id = ?1";
+    case Sql::kDeleteRevoke:
+      return "DELETE FROM revokes WHERE id = ?1";
+    case Sql::kLapsedRevoked:
+      return "SELECT t.id, r.record, r.ttl FROM tasks t JOIN revokes r ON r.id = t.id "
+             "WHERE t.state = 'reserved' AND t.lease_expires <= ?1";
+    case Sql::kDeleteTask:
+      return "DELETE FROM tasks WHERE id = ?1";
+    case Sql::kResultState:
+      return "SELECT state FROM results WHERE id = ?1 AND expires_at > ?2";
     case Sql::kEnsureSchedule:
       return "INSERT OR IGNORE INTO schedules(name, last_tick, paused, info) "
              "VALUES (?1, 0, 0, '')";

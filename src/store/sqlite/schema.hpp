@@ -14,7 +14,7 @@
 //   listing(id, enqueued, queue, task): every task the store holds, in any state, for
 //     list_tasks: indexed by (enqueued, id), (queue, enqueued, id) and (task, enqueued, id).
 //     A row is added by enqueue and removed with the task's last row (cleanup, purges); its
-//     state is read from tasks / results when listed. Files of schema 1 gain the table empty.
+//     state is read from tasks / results when listed. Older files gain the table empty.
 //   counters(name, value)
 //   workers(id, ..., expires)                schedules(name, last_tick, paused, info)
 #pragma once
@@ -23,10 +23,15 @@
 
 namespace runq::sqlite {
 
-inline constexpr int kSchemaVersion = 2;
+//   revokes(id, terminate, record, ttl)  revoke requests of reserved tasks (schema v2)
+//
+// Versions: 1 = the tables above without `revokes` and `listing`; 2 adds `revokes`; 3 adds
+// `listing`. Every statement of kCreateSchema is idempotent, so running it on an older file
+// is the migration.
+inline constexpr int kSchemaVersion = 3;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
-// transaction opened by the caller.
+// transaction opened by the caller. Also upgrades a file of an older version.
 extern const char* const kCreateSchema;
 
 enum class Sql {
@@ -86,6 +91,14 @@ enum class Sql {
   kCleanResults,
   kCleanDead,
   kCleanWorkers,
+  // revoke
+  kAnyRevoke,
+  kPutRevoke,
+  kGetRevoke,
+  kDeleteRevoke,
+  kLapsedRevoked,
+  kDeleteTask,
+  kResultState,
   // periodic schedules
   kEnsureSchedule,
   kGetSchedule,

@@ -31,6 +31,17 @@ class Executor {
   // Context::progress() calls.
   virtual RunOutcome run(int slot, const Delivery& d, std::stop_token stop,
                          const std::function<void(double)>& progress) = 0;
+
+  // Revoke with terminate of the running task `id`: its cancellation flag is already raised
+  // (LeaseTable); an executor that can stop a task by force does so after `grace_ms`.
+  virtual void terminate(const std::string& id, Millis grace_ms) {
+    (void)id;
+    (void)grace_ms;
+  }
+  // The shutdown grace period ended: stop running tasks by force if possible.
+  virtual void kill_running() {}
+  // Whether hard time limits (TaskOptions::time_limit) are enforced.
+  virtual bool hard_limits() const { return false; }
 };
 
 // Runs each task on the calling thread (the default thread pool: one executor thread per

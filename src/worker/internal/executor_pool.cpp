@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/duration.hpp"
 #include "runq/app.hpp"
+#include "worker/internal/log.hpp"
 
 namespace runq::internal {
 namespace {
@@ -40,7 +42,14 @@ void ExecutorPool::join() {
 void ExecutorPool::execute_loop(int slot) {
   while (std::optional<Delivery> next = fetcher_.next()) {
     const Delivery& d = *next;
-    std::stop_token stop = leases_.start(d, soft_deadline(d));
+    TaskLimits limits = runner_.limits(d);
+    // The process pool enforces both limits in its children; threads get the soft one here,
+    // or the hard one standing in for it.
+    Millis soft = 0;
+    if (!executor_.hard_limits()) {
+      soft = limits.soft_ms;
+      if (limits.hard_ms > 0 && (soft <= 0 || limits.hard_ms < soft)) soft = limits.hard_ms;
+    }
     Millis last_progress = 0;
     auto progress = [&](double f) {
       Millis now = app_.clock().now_ms();
@@ -48,25 +57,48 @@ void ExecutorPool::execute_loop(int slot) {
       last_progress = now;
       (void)store_.set_progress(LeaseRef{d.id, d.token}, std::clamp(f, 0.0, 1.0));
     };
+    std::stop_token stop = leases_.start(d, soft > 0 ? app_.clock().now_ms() + soft : 0);
     auto t0 = std::chrono::steady_clock::now();
-    RunOutcome out = executor_.run(slot, d, std::move(stop), progress);
+    RunOutcome out;
+    if (leases_.revoked(d.id)) {
+      // Revoked before it started: it never runs.
+      out = runner_.aborted(d, AbortKind::kRevoked, "revoked before it started", "");
+    } else {
+      out = execute(slot, d, limits, std::move(stop), progress);
+      // Revoked while it ran: with terminate it ends REVOKED however it ended; without, a
+      // retry is not scheduled.
+      std::optional<bool> terminate = leases_.revoked(d.id);
+      const Outcome o = out.settlement.outcome;
+      if (terminate && o != Outcome::kRelease && (*terminate || o == Outcome::kRetry)) {
+        out = runner_.aborted(d, AbortKind::kRevoked,
+                              *terminate ? "revoked and terminated while running"
+                                         : "revoked while running; not retried",
+                              "");
+      }
+    }
     fetcher_.finished(std::chrono::steady_clock::now() - t0);
     settler_.push(std::move(out.settlement), out.counted_failure);
   }
 }
 
-// The soft time limit of `d`, 0 for none. Only for that: the runner decodes the message again,
-// which is cheap relative to a store round trip and keeps the runner independent of the
-// worker.
-Millis ExecutorPool::soft_deadline(const Delivery& d) const {
-  auto pos = d.body.find("\"task\":\"");
-  if (pos == std::string::npos) return 0;
-  pos += 8;
-  auto end = d.body.find('"', pos);
-  if (end == std::string::npos) return 0;
-  const TaskDefinition* def = app_.find_task(std::string_view(d.body).substr(pos, end - pos));
-  if (def == nullptr || def->options.time_limit() <= 0) return 0;
-  return app_.clock().now_ms() + def->options.time_limit();
+RunOutcome ExecutorPool::execute(int slot, const Delivery& d, const TaskLimits& limits,
+                                 std::stop_token stop,
+                                 const std::function<void(double)>& progress) {
+  if (limits.hard_ms > 0 && !executor_.hard_limits()) {
+    if (require_hard_limits_) {
+      return runner_.aborted(d, AbortKind::kRefused,
+                             "hard time limit (" + format_duration(limits.hard_ms) +
+                                 ") cannot be enforced by the thread pool; run the worker with "
+                                 "--pool processes",
+                             "");
+    }
+    if (!warned_hard_limit_.exchange(true)) {
+      log_line("a task has a hard time limit (" + format_duration(limits.hard_ms) +
+               "), which the thread pool cannot enforce: it acts as a soft limit. Use --pool "
+               "processes to enforce it, or --require-hard-limits to refuse such tasks");
+    }
+  }
+  return executor_.run(slot, d, std::move(stop), progress);
 }
 
 }  // namespace runq::internal

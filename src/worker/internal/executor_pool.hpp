@@ -6,6 +6,8 @@
 // state of its own between tasks: each thread's locals are its own.
 #pragma once
 
+#include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -24,14 +26,18 @@ namespace runq::internal {
 class ExecutorPool {
  public:
   // REQUIRES: every argument outlives the pool.
-  ExecutorPool(const App& app, Store& store, Fetcher& fetcher, LeaseTable& leases, Settler& settler,
-               Executor& executor)
+  // `require_hard_limits`: WorkerOptions::require_hard_limits (for executors without
+  // hard_limits()).
+  ExecutorPool(const App& app, std::string worker_id, Store& store, Fetcher& fetcher,
+               LeaseTable& leases, Settler& settler, Executor& executor, bool require_hard_limits)
       : app_(app),
+        runner_(app, std::move(worker_id)),
         store_(store),
         fetcher_(fetcher),
         leases_(leases),
         settler_(settler),
-        executor_(executor) {}
+        executor_(executor),
+        require_hard_limits_(require_hard_limits) {}
   ~ExecutorPool() { join(); }
 
   // Starts `n` executor threads.
@@ -41,14 +47,19 @@ class ExecutorPool {
 
  private:
   void execute_loop(int slot);
-  Millis soft_deadline(const Delivery& d) const;
+  // Runs `d` (started in the LeaseTable) on the executor, or refuses it.
+  RunOutcome execute(int slot, const Delivery& d, const TaskLimits& limits, std::stop_token stop,
+                     const std::function<void(double)>& progress);
 
   const App& app_;
+  TaskRunner runner_;  // limits, and the outcome of refused and revoked tasks
   Store& store_;
   Fetcher& fetcher_;
   LeaseTable& leases_;
   Settler& settler_;
   Executor& executor_;
+  const bool require_hard_limits_;
+  std::atomic<bool> warned_hard_limit_{false};
   std::vector<std::thread> threads_;
 };
 

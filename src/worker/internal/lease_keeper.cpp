@@ -8,8 +8,14 @@
 namespace runq::internal {
 
 LeaseKeeper::LeaseKeeper(Store& store, const Clock& clock, LeaseTable& leases,
-                         LeaseKeeperOptions opts, std::function<WorkerInfo()> info)
-    : store_(store), clock_(clock), leases_(leases), opts_(opts), info_(std::move(info)) {}
+                         LeaseKeeperOptions opts, std::function<WorkerInfo()> info,
+                         std::function<void(const std::string&, Millis)> terminate)
+    : store_(store),
+      clock_(clock),
+      leases_(leases),
+      opts_(opts),
+      info_(std::move(info)),
+      terminate_(std::move(terminate)) {}
 
 void LeaseKeeper::start() {
   thread_ = std::thread([this] { keep_loop(); });
@@ -45,6 +51,7 @@ void LeaseKeeper::keep_loop() {
     }
     if (now - last_beat >= opts_.heartbeat_ms) {
       (void)store_.heartbeat(info_());
+      poll_revokes();
       last_beat = now;
     }
     if (cleanup_behind || now - last_cleanup >= kCleanupEveryMs) {
@@ -55,6 +62,25 @@ void LeaseKeeper::keep_loop() {
       last_cleanup = now;
     }
   }
+}
+
+void LeaseKeeper::poll_revokes() {
+  if (revoke_unsupported_) return;
+  std::vector<LeaseRef> refs = leases_.refs();
+  if (refs.empty()) return;
+  std::vector<std::string> ids;
+  ids.reserve(refs.size());
+  for (LeaseRef& r : refs) ids.push_back(std::move(r.id));
+  Result<std::vector<RevokeRequest>> requests = store_.revoke_requests(ids);
+  if (!requests.ok()) {
+    if (is_failed_precondition(requests.status())) {
+      revoke_unsupported_ = true;
+      log_line(requests.status().message() + "; revoking running tasks will not work");
+    }
+    return;
+  }
+  if (requests->empty()) return;
+  for (const std::string& id : leases_.revoke(*requests)) terminate_(id, opts_.revoke_grace_ms);
 }
 
 void LeaseKeeper::extend_leases(Millis now) {

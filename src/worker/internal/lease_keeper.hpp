@@ -1,7 +1,8 @@
 // LeaseKeeper: the worker's housekeeping thread. Every tick it cancels running tasks past
 // their soft time limit, extends every lease in the LeaseTable each lease/3, heartbeats the
-// worker registry, and removes expired results from the store (once a minute, or at every
-// tick while a call keeps finding a full batch).
+// worker registry and, with each heartbeat, reads the revoke requests of the tasks it holds, and
+// removes expired results from the store (once a minute, or at every tick while a call keeps
+// finding a full batch).
 //
 // Thread safety: start() and stop() are called once each, by the Worker. The loop's own
 // timers are locals of the keeper thread; only `stopping_` is shared.
@@ -18,16 +19,19 @@
 namespace runq::internal {
 
 struct LeaseKeeperOptions {
-  Millis lease_ms = 30'000;     // leases are extended by this much, every third of it
-  Millis heartbeat_ms = 2'000;  // registry heartbeat interval
+  Millis lease_ms = 30'000;        // leases are extended by this much, every third of it
+  Millis heartbeat_ms = 2'000;     // registry heartbeat interval
+  Millis revoke_grace_ms = 2'000;  // revoke with terminate: the executor stops the task after
 };
 
 class LeaseKeeper {
  public:
   // REQUIRES: store, clock and leases outlive the keeper. `info` builds the heartbeat record;
   // it is called on the keeper thread with no keeper lock held.
+  // `terminate(id, grace)` is called for each running task revoked with terminate.
   LeaseKeeper(Store& store, const Clock& clock, LeaseTable& leases, LeaseKeeperOptions opts,
-              std::function<WorkerInfo()> info);
+              std::function<WorkerInfo()> info,
+              std::function<void(const std::string&, Millis)> terminate);
   ~LeaseKeeper() { stop(); }
 
   void start();
@@ -40,6 +44,7 @@ class LeaseKeeper {
   // Waits up to `ms`; returns false once stop() was called.
   bool wait_tick(Millis ms) RUNQ_EXCLUDES(mu_);
   void extend_leases(Millis now);
+  void poll_revokes();
 
   static constexpr Millis kCleanupEveryMs = 60'000;
   static constexpr std::int64_t kCleanupAgainAt = 1000;  // removed by one call: more is left
@@ -49,6 +54,8 @@ class LeaseKeeper {
   LeaseTable& leases_;
   const LeaseKeeperOptions opts_;
   const std::function<WorkerInfo()> info_;
+  const std::function<void(const std::string&, Millis)> terminate_;
+  bool revoke_unsupported_ = false;  // keeper thread only
   std::thread thread_;
 
   Mutex mu_;

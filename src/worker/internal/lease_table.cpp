@@ -53,4 +53,26 @@ void LeaseTable::cancel_all() {
   for (auto& [id, h] : held_) h.stop.request_stop();
 }
 
+std::vector<std::string> LeaseTable::revoke(const std::vector<RevokeRequest>& requests) {
+  MutexLock lock(mu_);
+  std::vector<std::string> terminate;
+  for (const RevokeRequest& r : requests) {
+    auto it = held_.find(r.id);
+    if (it == held_.end()) continue;
+    Held& h = it->second;
+    h.revoked = h.revoked.value_or(false) || r.terminate;
+    if (r.terminate) {
+      h.stop.request_stop();
+      if (h.running) terminate.push_back(r.id);
+    }
+  }
+  return terminate;
+}
+
+std::optional<bool> LeaseTable::revoked(const std::string& id) const {
+  MutexLock lock(mu_);
+  auto it = held_.find(id);
+  return it == held_.end() ? std::nullopt : it->second.revoked;
+}
+
 }  // namespace runq::internal

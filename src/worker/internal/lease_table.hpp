@@ -8,6 +8,7 @@
 // calls nothing else while holding it.
 #pragma once
 
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <unordered_map>
@@ -40,12 +41,20 @@ class LeaseTable {
   // Cancels every task held (the grace period after a stop request is over).
   void cancel_all() RUNQ_EXCLUDES(mu_);
 
+  // Records revoke requests for held tasks (ids not held are ignored). With `terminate` the
+  // task's cancellation flag is raised at once. Returns the ids of running tasks revoked
+  // with terminate (to stop by force).
+  std::vector<std::string> revoke(const std::vector<RevokeRequest>& requests) RUNQ_EXCLUDES(mu_);
+  // Whether `id` was revoked: nullopt if not, else whether with terminate.
+  std::optional<bool> revoked(const std::string& id) const RUNQ_EXCLUDES(mu_);
+
  private:
   struct Held {
     std::uint64_t token = 0;
     std::stop_source stop;
     Millis deadline = 0;  // soft time limit, 0 = none
     bool running = false;
+    std::optional<bool> revoked;  // revoke request seen; the value: with terminate
   };
 
   mutable Mutex mu_;

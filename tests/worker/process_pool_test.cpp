@@ -1,0 +1,292 @@
+// The process pool against real child processes and a real SQLite file: tasks run in reused
+// children, a child that segfaults, aborts, exits or is killed ends only its own attempt (with
+// the cause in the error), crash_limit dead-letters a poison task, hard time limits kill the
+// child within 100 ms, soft limits raise Context::cancelled(), children are recycled.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "runq/runq.hpp"
+#include "support/temp_dir.hpp"
+#include "support/wait.hpp"
+
+namespace runq {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TempDir;
+using testing::wait_until;
+
+// Crashes for real: a write through a bad pointer (SIGSEGV). The address comes from a
+// volatile so that the compiler cannot see (and warn about) the bad write.
+volatile std::uintptr_t bad_address = 8;
+void segfault() { *reinterpret_cast<volatile int*>(bad_address) = 1; }
+
+// Runs until `ctx` is cancelled or `limit` passed (a bound for the test, never reached when
+// the feature works).
+bool spin_until_cancelled(Context& ctx, std::chrono::seconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!ctx.cancelled() && std::chrono::steady_clock::now() < end) {
+  }
+  return ctx.cancelled();
+}
+
+class ProcessPoolTest : public ::testing::Test {
+ protected:
+  AppOptions app_options() { return AppOptions{.store_url = "sqlite:" + dir_.file("runq.db")}; }
+  WorkerOptions pool(int children) {
+    WorkerOptions o;
+    o.concurrency = children;
+    o.pool = WorkerPool::kProcesses;
+    o.grace_ms = 5000;
+    return o;
+  }
+  TaskStatus final_status(App& app, const std::string& id) {
+    Result<TaskStatus> st = wait_task_status(*app.store(), id, 20'000);
+    EXPECT_TRUE(st.ok()) << st.status().to_string();
+    return st.ok() ? *st : TaskStatus{};
+  }
+  TempDir dir_;
+};
+
+TEST_F(ProcessPoolTest, RunsTasksInReusedChildProcesses) {
+  App app(app_options());
+  auto pid =
+      app.task("pid", [](int i) { return std::to_string(::getpid()) + ":" + std::to_string(i); });
+  std::vector<AsyncResult<std::string>> results;
+  for (int i = 0; i < 40; ++i) results.push_back(pid.delay(i));
+  Worker worker(app, pool(2));
+  ASSERT_TRUE(worker.start().ok());
+  std::set<std::string> pids;
+  for (int i = 0; i < 40; ++i) {
+    std::string v = results[i].get(20s);
+    auto colon = v.find(':');
+    EXPECT_EQ(v.substr(colon + 1), std::to_string(i));
+    pids.insert(v.substr(0, colon));
+  }
+  worker.request_stop();
+  worker.wait();
+  EXPECT_EQ(pids.count(std::to_string(::getpid())), 0u) << "ran in the worker process";
+  EXPECT_LE(pids.size(), 2u) << "a child per task instead of reused children";
+  EXPECT_EQ(worker.counters().succeeded, 40u);
+}
+
+TEST_F(ProcessPoolTest, CrashEndsOnlyItsAttemptAndTheChildIsReplaced) {
+  App app(app_options());
+  auto segv = app.task("segv", [] { segfault(); });
+  auto slow = app.task("slow", [](Context& ctx) {
+    // Runs in the other child while its neighbour crashes.
+    auto end = std::chrono::steady_clock::now() + 300ms;
+    while (std::chrono::steady_clock::now() < end && !ctx.cancelled()) {
+    }
+    return ::getpid();
+  });
+  auto add = app.task("add", [](int a, int b) { return a + b; });
+  Worker worker(app, pool(2));
+  ASSERT_TRUE(worker.start().ok());
+  auto s = slow.delay();
+  auto crash = segv.delay();
+  TaskStatus st = final_status(app, crash.id());
+  EXPECT_EQ(st.state, TaskState::kFailure);
+  EXPECT_EQ(st.error_type, "runq::WorkerCrashed");
+#ifndef __SANITIZE_ADDRESS__  // ASan turns the signal into its own report and exit code
+  EXPECT_EQ(st.error, "worker process crashed: signal 11 (SIGSEGV)");
+#endif
+  EXPECT_GT(s.get(20s), 0);  // the neighbour finished untouched
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(add.delay(i, 1).get(20s), i + 1);  // replaced
+  worker.request_stop();
+  worker.wait();
+}
+
+TEST_F(ProcessPoolTest, AbortExitAndTerminateNameTheirCause) {
+  App app(app_options());
+  auto abort_task = app.task("abort", [] { std::abort(); });
+  auto exit3 = app.task("exit3", [] { std::exit(3); });
+  auto terminate = app.task("terminate", [] { std::terminate(); });
+  Worker worker(app, pool(2));
+  ASSERT_TRUE(worker.start().ok());
+  auto a = abort_task.delay();
+  auto e = exit3.delay();
+  auto t = terminate.delay();
+  EXPECT_EQ(final_status(app, e.id()).error, "worker process exited with code 3");
+#ifndef __SANITIZE_ADDRESS__
+  EXPECT_EQ(final_status(app, a.id()).error, "worker process crashed: signal 6 (SIGABRT)");
+  EXPECT_EQ(final_status(app, t.id()).error, "worker process crashed: signal 6 (SIGABRT)");
+#else
+  EXPECT_EQ(final_status(app, a.id()).state, TaskState::kFailure);
+  EXPECT_EQ(final_status(app, t.id()).state, TaskState::kFailure);
+#endif
+  worker.request_stop();
+  worker.wait();
+}
+
+TEST_F(ProcessPoolTest, CrashIsRetriedAndCrashLimitDeadLetters) {
+  App app(app_options());
+  auto poison = app.task(
+      "poison", [] { segfault(); },
+      TaskOptions{}.max_retries(10).backoff(Backoff::fixed(0ms)).crash_limit(3));
+  Worker worker(app, pool(1));
+  ASSERT_TRUE(worker.start().ok());
+  auto r = poison.delay();
+  TaskStatus st = final_status(app, r.id());
+  worker.request_stop();
+  worker.wait();
+  EXPECT_EQ(st.state, TaskState::kDead);
+  EXPECT_EQ(st.attempts, 3);
+  ASSERT_EQ(st.errors.size(), 3u);
+#ifndef __SANITIZE_ADDRESS__
+  EXPECT_EQ(st.dead_reason, "crashed its worker process 3 times (last: SIGSEGV)");
+#else
+  EXPECT_NE(st.dead_reason.find("crashed its worker process 3 times"), std::string::npos);
+#endif
+}
+
+TEST_F(ProcessPoolTest, HardTimeLimitKillsTheChildWithin100ms) {
+  App app(app_options());
+  auto loop = app.task(
+      "loop",
+      [](Context& ctx) {
+        // Ignores cancellation: only a kill stops it (bounded for safety).
+        auto end = std::chrono::steady_clock::now() + 30s;
+        while (std::chrono::steady_clock::now() < end) {
+        }
+        return ctx.attempt();
+      },
+      TaskOptions{}.time_limit(1s));
+  auto add = app.task("add", [](int a, int b) { return a + b; });
+  Worker worker(app, pool(1));
+  ASSERT_TRUE(worker.start().ok());
+  auto r = loop.delay();
+  TaskStatus st = final_status(app, r.id());
+  EXPECT_EQ(st.state, TaskState::kFailure);
+  EXPECT_EQ(st.error_type, "runq::TimeLimitExceeded");
+  EXPECT_EQ(st.error, "time limit exceeded (1s)");
+  Millis ran = st.finished - st.started;
+  EXPECT_GE(ran, 1000);
+  EXPECT_LE(ran, 1100) << "killed " << ran - 1000 << " ms after the limit";
+  std::printf("hard limit 1s: the attempt ended after %lld ms\n", static_cast<long long>(ran));
+  EXPECT_EQ(add.delay(2, 3).get(20s), 5);  // the child was replaced
+  worker.request_stop();
+  worker.wait();
+}
+
+TEST_F(ProcessPoolTest, PerCallHardLimitOverridesTheTask) {
+  App app(app_options());
+  auto loop = app.task("loop", [] {
+    auto end = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < end) {
+    }
+  });
+  Worker worker(app, pool(1));
+  ASSERT_TRUE(worker.start().ok());
+  auto r = loop.apply(EnqueueOptions{}.time_limit(300ms));
+  TaskStatus st = final_status(app, r.id());
+  EXPECT_EQ(st.error, "time limit exceeded (300ms)");
+  worker.request_stop();
+  worker.wait();
+}
+
+TEST_F(ProcessPoolTest, SoftTimeLimitRaisesCancelledInTheChild) {
+  App app(app_options());
+  auto soft = app.task(
+      "soft",
+      [](Context& ctx) {
+        return spin_until_cancelled(ctx, 20s) ? std::string("cancelled") : std::string("ran out");
+      },
+      TaskOptions{}.soft_time_limit(200ms));
+  Worker worker(app, pool(1));
+  ASSERT_TRUE(worker.start().ok());
+  auto r = soft.delay();
+  EXPECT_EQ(r.get(20s), "cancelled");
+  TaskStatus st = final_status(app, r.id());
+  EXPECT_LT(st.finished - st.started, 2000);
+  worker.request_stop();
+  worker.wait();
+}
+
+TEST_F(ProcessPoolTest, GarbageOnStdoutAndStderrDoesNotCorruptTheTransport) {
+  App app(app_options());
+  auto noisy = app.task("noisy", [](int i) {
+    std::string junk(256, '\0');
+    for (std::size_t k = 0; k < junk.size(); ++k) junk[k] = static_cast<char>(k * 7 + 1);
+    (void)!::write(1, junk.data(), junk.size());
+    (void)!::write(2, junk.data(), junk.size());
+    return i;
+  });
+  Worker worker(app, pool(2));
+  ASSERT_TRUE(worker.start().ok());
+  std::vector<AsyncResult<int>> rs;
+  for (int i = 0; i < 8; ++i) rs.push_back(noisy.delay(i));
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(rs[i].get(20s), i);
+  worker.request_stop();
+  worker.wait();
+}
+
+TEST_F(ProcessPoolTest, ChildKilledFromOutsideFailsItsTask) {
+  App app(app_options());
+  std::string pid_file = dir_.file("child.pid");
+  auto victim = app.task("victim", [pid_file](Context& ctx) {
+    std::ofstream(pid_file + ".tmp") << ::getpid();
+    std::rename((pid_file + ".tmp").c_str(), pid_file.c_str());
+    spin_until_cancelled(ctx, 20s);
+  });
+  Worker worker(app, pool(1));
+  ASSERT_TRUE(worker.start().ok());
+  auto r = victim.delay();
+  int pid = 0;
+  ASSERT_TRUE(wait_until([&] { return bool(std::ifstream(pid_file) >> pid); }, 20s));
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  TaskStatus st = final_status(app, r.id());
+  EXPECT_EQ(st.state, TaskState::kFailure);
+  EXPECT_EQ(st.error, "worker process crashed: signal 9 (SIGKILL)");
+  worker.request_stop();
+  worker.wait();
+}
+
+TEST_F(ProcessPoolTest, MaxTasksPerChildRecyclesChildren) {
+  App app(app_options());
+  auto pid = app.task("pid", [] { return static_cast<int>(::getpid()); });
+  WorkerOptions o = pool(1);
+  o.max_tasks_per_child = 5;
+  std::vector<AsyncResult<int>> rs;
+  for (int i = 0; i < 20; ++i) rs.push_back(pid.delay());
+  Worker worker(app, o);
+  ASSERT_TRUE(worker.start().ok());
+  std::map<int, int> per_pid;
+  for (auto& r : rs) ++per_pid[r.get(20s)];
+  worker.request_stop();
+  worker.wait();
+  EXPECT_EQ(per_pid.size(), 4u);
+  for (auto [p, n] : per_pid) EXPECT_EQ(n, 5) << "child " << p;
+}
+
+TEST_F(ProcessPoolTest, ThreadPoolRefusesHardLimitsWhenAskedTo) {
+  App app(app_options());
+  auto limited = app.task(
+      "limited", [] { return 1; }, TaskOptions{}.time_limit(1s));
+  WorkerOptions o;
+  o.concurrency = 1;
+  o.require_hard_limits = true;
+  Worker worker(app, o);
+  ASSERT_TRUE(worker.start().ok());
+  auto r = limited.delay();
+  TaskStatus st = final_status(app, r.id());
+  worker.request_stop();
+  worker.wait();
+  EXPECT_EQ(st.state, TaskState::kFailure);
+  EXPECT_EQ(st.error_type, "runq::HardLimitUnsupported");
+  EXPECT_NE(st.error.find("--pool processes"), std::string::npos) << st.error;
+}
+
+}  // namespace
+}  // namespace runq
