@@ -63,17 +63,17 @@ struct PeriodicDefinition {
   PeriodicOptions options;  // misfire policy and its bound
 };
 
-// Options of App::revoke.
-struct RevokeOptions {
-  // Also stop the task if it is already running (Celery's terminate=True) [false].
-  bool terminate = false;
-};
-
 // One call of a batch that may mix task names (App::enqueue_batch).
 struct TaskCall {
   std::string name;              // the task name (registered in this binary or not)
   std::string args_json = "[]";  // the arguments: JSON array text
   EnqueueOptions options;        // queue, priority, countdown/eta, expires, id
+};
+
+// Options of App::revoke.
+struct RevokeOptions {
+  // Also stop the task if it is already running (Celery's terminate=True) [false].
+  bool terminate = false;
 };
 
 // Where a task stands and why it is not running (yet): the answer of App::explain, and what
@@ -184,6 +184,12 @@ class App final : public Producer {
   // the store, or of opening it. Thread-safe; throws nothing.
   Result<TaskExplanation> explain(std::string_view id);
 
+  // Serves the HTTP API, /metrics and the event stream for this App's store (runq/server.hpp)
+  // until SIGINT or SIGTERM, printing the address. Unlike `runq serve`, it knows this
+  // binary's task names and refuses to enqueue others. Returns the process exit code (0 after
+  // a signal; 1 or 2 when the server cannot start, with the reason printed).
+  int serve(const ServeOptions& options);
+
   // Revokes task `id`, from any process (the revocation is kept in the store, so it holds
   // across worker restarts). Returns the state after the call:
   //  - kRevoked: the task was queued or scheduled; it ends REVOKED and never runs;
@@ -198,12 +204,6 @@ class App final : public Producer {
   // Errors: NotFound (unknown id, or its result expired); FailedPrecondition (the store does
   // not support revoke); the store's (Unavailable...). Thread-safe; throws nothing.
   Result<TaskState> revoke(std::string_view id, const RevokeOptions& options = {});
-
-  // Serves the HTTP API, /metrics and the event stream for this App's store (runq/server.hpp)
-  // until SIGINT or SIGTERM, printing the address. Unlike `runq serve`, it knows this
-  // binary's task names and refuses to enqueue others. Returns the process exit code (0 after
-  // a signal; 1 or 2 when the server cannot start, with the reason printed).
-  int serve(const ServeOptions& options);
 
   // Runs the command line: `worker`, `beat`, `enqueue`, `result`, `status`, `dead`, `purge`,
   // `schedule`, `serve` (see docs/cli.md). Returns the process exit code; errors are printed, not

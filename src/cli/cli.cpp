@@ -35,8 +35,8 @@ struct Args {
   ScheduleListArgs schedule_list;
   SchedulePauseArgs schedule_pause, schedule_resume;
   ScheduleNextArgs schedule_next;
-  MigrateArgs migrate;
   ServeArgs serve;
+  MigrateArgs migrate;
 };
 
 struct Command {
@@ -140,11 +140,6 @@ void add_purge(CLI::App& cli, Args& a, std::vector<Command>& table) {
   table.push_back({c, [&a](App& app) { return run_purge_cmd(app, a.purge); }});
 }
 
-void add_migrate(CLI::App& cli, Args& a, std::vector<Command>& table) {
-  CLI::App* c = add_command(cli, "migrate", "Create or upgrade the store's schema (PostgreSQL)");
-  table.push_back({c, [&a](App& app) { return run_migrate_cmd(app, a.migrate); }});
-}
-
 void add_serve(CLI::App& cli, Args& a, std::vector<Command>& table) {
   CLI::App* c = add_command(cli, "serve", "Serve the HTTP API and /metrics (until SIGINT/SIGTERM)");
   ServeArgs& s = a.serve;
@@ -159,6 +154,11 @@ void add_serve(CLI::App& cli, Args& a, std::vector<Command>& table) {
   c->add_option("--tls-key", s.tls_key, "PEM private key of --tls-cert");
   c->add_option("--cors-origin", s.cors_origins, "Allow this browser origin (CORS); repeatable");
   table.push_back({c, [&a](App& app) { return run_serve_cmd(app, a.serve); }});
+}
+
+void add_migrate(CLI::App& cli, Args& a, std::vector<Command>& table) {
+  CLI::App* c = add_command(cli, "migrate", "Create or upgrade the store's schema (PostgreSQL)");
+  table.push_back({c, [&a](App& app) { return run_migrate_cmd(app, a.migrate); }});
 }
 
 void add_schedule(CLI::App& cli, Args& a, std::vector<Command>& table) {
@@ -233,8 +233,8 @@ int parse_and_run(App& app, int argc, char** argv) {
   add_purge(cli, a, table);
   add_revoke(cli, a, table);
   add_schedule(cli, a, table);
-  add_migrate(cli, a, table);
   add_serve(cli, a, table);
+  add_migrate(cli, a, table);
   std::string word = first_word(argc, argv);
   auto all = [](const CLI::App*) { return true; };
   auto subs = cli.get_subcommands(all);

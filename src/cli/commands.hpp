@@ -112,10 +112,6 @@ struct ScheduleNextArgs {
 };
 int run_schedule_next_cmd(App& app, const ScheduleNextArgs& args);
 
-// `migrate`: creates or upgrades the store's schema (PostgreSQL: the versioned migrations of
-// its schema; other stores create theirs when opened).
-struct MigrateArgs {};
-int run_migrate_cmd(App& app, const MigrateArgs& args);
 struct ServeArgs {
   std::string bind = "127.0.0.1";
   int port = 8910;
@@ -127,5 +123,10 @@ struct ServeArgs {
   std::vector<std::string> cors_origins;
 };
 int run_serve_cmd(App& app, const ServeArgs& args);
+
+// `migrate`: creates or upgrades the store's schema (PostgreSQL: the versioned migrations of
+// its schema; other stores create theirs when opened).
+struct MigrateArgs {};
+int run_migrate_cmd(App& app, const MigrateArgs& args);
 
 }  // namespace runq::internal

@@ -171,8 +171,9 @@ Result<TaskFilter> parse_filter(const HttpRequest& req) {
     auto it = req.query.find(k);
     return it == req.query.end() || it->second.empty() ? nullptr : &it->second;
   };
-  for (const auto& [key, value] : req.query) {
+  for (const auto& param : req.query) {
     static const char* const kKnown[] = {"queue", "state", "task", "from", "to", "cursor", "limit"};
+    const std::string& key = param.first;
     if (std::none_of(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; })) {
       return invalid_argument_error("listing tasks: unknown parameter '" + key +
@@ -226,6 +227,9 @@ HttpResponse list_tasks(ApiContext& ctx, const HttpRequest& req) {
   Result<std::shared_ptr<Store>> store = ctx.store();
   if (!store.ok()) return status_response(store.status());
   Result<TaskPage> page = (*store)->list_tasks(*filter, cursor, limit, ctx.app.clock().now_ms());
+  if (!page.ok() && is_failed_precondition(page.status())) {
+    return error_response(501, "not_implemented", page.status().message());
+  }
   if (!page.ok()) return status_response(page.status());
   nlohmann::json tasks = nlohmann::json::array();
   for (const TaskSummary& t : page->tasks) tasks.push_back(summary_json(t));
@@ -239,10 +243,28 @@ HttpResponse task_names(ApiContext& ctx) {
   return json_response(200, {{"names", ctx.app.task_names()}});
 }
 
-HttpResponse revoke(const HttpRequest& req) {
-  return error_response(
-      501, "not_implemented",
-      "revoking task '" + req.params.at("id") + "': this build's stores do not support revoke yet");
+// {"terminate": true} also stops a running task. 200 {"id", "state"}: "revoked", or
+// "reserved" when the running task's worker will act on the request, or the final state the
+// task already had.
+HttpResponse revoke(ApiContext& ctx, const HttpRequest& req) {
+  RevokeOptions options;
+  if (!req.body.empty()) {
+    Result<nlohmann::json> body = parse_object(req.body);
+    if (!body.ok()) return status_response(body.status());
+    if (Status f = check_fields(*body, {"terminate"}, "revoke"); !f.ok()) return status_response(f);
+    if (auto t = body->find("terminate"); t != body->end()) {
+      if (!t->is_boolean())
+        return error_response(400, "invalid_argument", "'terminate' must be a boolean");
+      options.terminate = t->get<bool>();
+    }
+  }
+  const std::string& id = req.params.at("id");
+  Result<TaskState> state = ctx.app.revoke(id, options);
+  if (!state.ok() && is_failed_precondition(state.status())) {
+    return error_response(501, "not_implemented", state.status().message());
+  }
+  if (!state.ok()) return status_response(state.status());
+  return json_response(200, {{"id", id}, {"state", task_state_name(*state)}});
 }
 
 }  // namespace
@@ -256,7 +278,8 @@ std::vector<Route> task_routes(ApiContext& ctx) {
       {"GET", "/api/v1/tasks", Scope::kRead, [c](const auto& r) { return list_tasks(*c, r); }},
       {"GET", "/api/v1/tasks/names", Scope::kRead, [c](const auto&) { return task_names(*c); }},
       {"GET", "/api/v1/tasks/{id}", Scope::kRead, [c](const auto& r) { return get_task(*c, r); }},
-      {"POST", "/api/v1/tasks/{id}/revoke", Scope::kAdmin, [](const auto& r) { return revoke(r); }},
+      {"POST", "/api/v1/tasks/{id}/revoke", Scope::kAdmin,
+       [c](const auto& r) { return revoke(*c, r); }},
   };
 }
 

@@ -63,13 +63,13 @@ struct TaskRec {
   Millis died_at = 0;
   std::uint64_t died_order = 0;  // ties of died_at: order of death
   Millis record_expires = 0;     // final (not dead): when the record is dropped
+  Millis enqueued = 0;           // the enqueue's `now` (list_tasks order)
+  std::string task;              // NewTask::task
   // A revoke request pending while RESERVED; cleared by any settlement.
   bool revoke_requested = false;
   bool revoke_terminate = false;
   std::string revoke_result;  // stored if a lapsed lease ends the task REVOKED
   Millis revoke_ttl = 0;
-  Millis enqueued = 0;           // the enqueue's `now` (list_tasks order)
-  std::string task;              // NewTask::task
 };
 
 using ReadyKey = std::tuple<int, std::uint64_t, std::string>;    // (-priority, seq, id)

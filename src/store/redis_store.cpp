@@ -35,14 +35,14 @@
 //   P stats        HASH  completed, failed, duplicates
 //   P workers      ZSET  worker id -> heartbeat expiry; P workers:info HASH id -> JSON
 //   P schedules    SET   names; P schedule:<name> HASH last, paused, info
-//   P revokes      HASH  id -> revoke request of a reserved task: "terminate\x1fttl\x1fresult"
-//                        (terminate '0'/'1'); removed when the task settles, or ends it revoked
-//                        when its lease lapses
 //   P ls           ZSET  every task held, scored 0, member "<enqueued, 15 digits>:<id>": ordered
 //                        by text = by enqueue time (list_tasks walks it with ZREVRANGEBYLEX);
 //                        P ls:q:<queue> and P ls:t:<task name> the same per queue and name;
 //                        P lsm HASH id -> "enqueued\x1fqueue\x1ftask name" to find the members
 //                        again when the task goes (cleanup, purges, enqueue of an expired id)
+//   P revokes      HASH  id -> revoke request of a reserved task: "terminate\x1fttl\x1fresult"
+//                        (terminate '0'/'1'); removed when the task settles, or ends it revoked
+//                        when its lease lapses
 //
 // Waiting never polls: wait_for_work blocks in BLPOP on the queues' wake lists, for at most
 // the time until the earliest eta or lease expiry on those queues, with a client-side deadline

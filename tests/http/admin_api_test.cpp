@@ -104,6 +104,23 @@ TEST_F(AdminApi, PurgeQueueDeletesItsTasks) {
   EXPECT_EQ(json(r)["purged"], 1);
 }
 
+TEST_F(AdminApi, RevokeEndsAQueuedTaskRevoked) {
+  serve();
+  std::string id = json(post("/api/v1/tasks", R"({"name": "x"})"))["id"];
+
+  auto r = post("/api/v1/tasks/" + id + "/revoke", R"({"terminate": true})");
+
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json(r)["state"], "revoked");
+  EXPECT_EQ(json(get("/api/v1/tasks/" + id))["state"], "revoked");
+}
+
+TEST_F(AdminApi, RevokeOfUnknownIdIs404) {
+  serve();
+
+  EXPECT_EQ(post("/api/v1/tasks/nope/revoke", "")->status, 404);
+}
+
 TEST_F(AdminApi, QueuePauseAnswers501UntilStoresSupportIt) {
   serve();
 

@@ -18,9 +18,9 @@ local K_STATS
 local K_TOKEN
 local K_WAITING
 local K_EXPIRY  -- ZSET of seconds; LIST P x:<second> = ids finished to expire then
-local K_REVOKES  -- HASH id -> revoke request of a reserved task: terminate \31 ttl \31 result
 local K_LIST  -- ZSET (lex) of every task held: '<enqueued, 15 digits>:<id>' (list_tasks)
 local K_LISTMETA  -- HASH id -> enqueued \31 queue \31 task name, to find its members again
+local K_REVOKES  -- HASH id -> revoke request of a reserved task: terminate \31 ttl \31 result
 local any_waiter  -- whether anyone waits for a task at all: checked once per call
 local function enter(argv)
   if argv[1] ~= P then
@@ -39,9 +39,9 @@ local function enter(argv)
     K_TOKEN = P .. 'token'
     K_WAITING = P .. 'waiting'
     K_EXPIRY = P .. 'xb'
-    K_REVOKES = P .. 'revokes'
     K_LIST = P .. 'ls'
     K_LISTMETA = P .. 'lsm'
+    K_REVOKES = P .. 'revokes'
   end
   any_waiter = nil
 end
@@ -319,28 +319,6 @@ local function add_task(batch, writes, id, q, priority, eta, max_deliveries, bod
   return 1
 end
 
--- Ends live task id (record t) in final `state` as an ack does: the live record and body go
--- (with `writes`), a finished record stays until now + ttl. Revoke only: it writes at once.
-local function finish_now(writes, id, t, state, result, ttl, now)
-  ttl = math.max(ttl, 1)
-  local expires = now + ttl
-  writes:remove(id)
-  redis.call('HSET', K_FINISHED, id, state .. SEP .. tostring(expires) .. SEP .. t.d .. SEP ..
-             t.p .. SEP .. t.pr .. SEP .. result)
-  local second = math.floor(expires / 1000)
-  redis.call('RPUSH', xkey(second), id)
-  redis.call('ZADD', K_EXPIRY, 'NX', second, second)
-  redis.call('HINCRBY', K_STATS, 'completed', 1)
-  redis.call('HDEL', K_REVOKES, id)
-  notify(id)
-end
-
--- A revoke request as stored in P revokes: terminate flag ('0'/'1'), result ttl, result.
-local function parse_revoke(value)
-  local terminate, ttl, result = string.match(value, '^([^\31]*)\31([^\31]*)\31(.*)$')
-  return terminate, tonumber(ttl) or 86400000, result or ''
-end
-
 -- The task list (list_tasks): one member per task in K_LIST and in the per-queue and
 -- per-task-name sets, all scored 0 and ordered by text, i.e. by (enqueue time, id).
 local function lqkey(q) return P .. 'ls:q:' .. q end
@@ -393,4 +371,26 @@ local function list_add(ids, metas, now, again)
   for q, l in pairs(by_queue) do zadd_all(lqkey(q), l) end
   for t, l in pairs(by_task) do zadd_all(ltkey(t), l) end
   hash_call('HSET', K_LISTMETA, meta)
+end
+
+-- Ends live task id (record t) in final `state` as an ack does: the live record and body go
+-- (with `writes`), a finished record stays until now + ttl. Revoke only: it writes at once.
+local function finish_now(writes, id, t, state, result, ttl, now)
+  ttl = math.max(ttl, 1)
+  local expires = now + ttl
+  writes:remove(id)
+  redis.call('HSET', K_FINISHED, id, state .. SEP .. tostring(expires) .. SEP .. t.d .. SEP ..
+             t.p .. SEP .. t.pr .. SEP .. result)
+  local second = math.floor(expires / 1000)
+  redis.call('RPUSH', xkey(second), id)
+  redis.call('ZADD', K_EXPIRY, 'NX', second, second)
+  redis.call('HINCRBY', K_STATS, 'completed', 1)
+  redis.call('HDEL', K_REVOKES, id)
+  notify(id)
+end
+
+-- A revoke request as stored in P revokes: terminate flag ('0'/'1'), result ttl, result.
+local function parse_revoke(value)
+  local terminate, ttl, result = string.match(value, '^([^\31]*)\31([^\31]*)\31(.*)$')
+  return terminate, tonumber(ttl) or 86400000, result or ''
 end

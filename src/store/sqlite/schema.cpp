@@ -58,12 +58,6 @@ CREATE TABLE IF NOT EXISTS schedules (
   paused INTEGER NOT NULL,
   info TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS revokes (
-  id TEXT PRIMARY KEY,
-  terminate INTEGER NOT NULL,
-  record BLOB NOT NULL,
-  ttl INTEGER NOT NULL
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS listing (
   id TEXT PRIMARY KEY,
   enqueued INTEGER NOT NULL,
@@ -73,7 +67,13 @@ CREATE TABLE IF NOT EXISTS listing (
 CREATE INDEX IF NOT EXISTS listing_time ON listing(enqueued, id);
 CREATE INDEX IF NOT EXISTS listing_queue ON listing(queue, enqueued, id);
 CREATE INDEX IF NOT EXISTS listing_task ON listing(task, enqueued, id);
-PRAGMA user_version = 2;
+CREATE TABLE IF NOT EXISTS revokes (
+  id TEXT PRIMARY KEY,
+  terminate INTEGER NOT NULL,
+  record BLOB NOT NULL,
+  ttl INTEGER NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 3;
 )sql";
 
 namespace {
