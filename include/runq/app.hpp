@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,8 @@
 #include "runq/task.hpp"
 
 namespace runq {
+
+struct ServeOptions;  // runq/server.hpp
 
 // Options fixed when the App is created. Defaults in brackets.
 struct AppOptions {
@@ -58,6 +61,13 @@ struct PeriodicDefinition {
   std::string args_json;  // JSON array text
   TaskOptions task_options;
   PeriodicOptions options;  // misfire policy and its bound
+};
+
+// One call of a batch that may mix task names (App::enqueue_batch).
+struct TaskCall {
+  std::string name;              // the task name (registered in this binary or not)
+  std::string args_json = "[]";  // the arguments: JSON array text
+  EnqueueOptions options;        // queue, priority, countdown/eta, expires, id
 };
 
 // Options of App::revoke.
@@ -158,6 +168,14 @@ class App final : public Producer {
   AsyncResult<nlohmann::json> send(const std::string& name, const nlohmann::json& args,
                                    const EnqueueOptions& options = {});
 
+  // Enqueues every call of `calls` in one store call, all of them or none, and returns their
+  // ids in order. A name this binary registered uses that task's options, any other name the
+  // defaults (a worker that does not know it dead-letters it). Throws nothing.
+  // Errors: InvalidArgument (an empty batch or name, bad options, two calls with one id);
+  // ResourceExhausted (a message over max_payload_bytes); the store's errors (Unavailable).
+  // Thread-safe.
+  Result<std::vector<std::string>> enqueue_batch(std::span<const TaskCall> calls);
+
   // Where task `id` stands and, when it is not final, why it is not running (yet): scheduled
   // for later, waiting to retry, no live worker on its queue, leased by a worker that stopped
   // heartbeating... Reads the task, its lease and the store's statistics once, without
@@ -165,6 +183,12 @@ class App final : public Producer {
   // Errors: NotFound (unknown id, or its result expired); Unavailable and other errors of
   // the store, or of opening it. Thread-safe; throws nothing.
   Result<TaskExplanation> explain(std::string_view id);
+
+  // Serves the HTTP API, /metrics and the event stream for this App's store (runq/server.hpp)
+  // until SIGINT or SIGTERM, printing the address. Unlike `runq serve`, it knows this
+  // binary's task names and refuses to enqueue others. Returns the process exit code (0 after
+  // a signal; 1 or 2 when the server cannot start, with the reason printed).
+  int serve(const ServeOptions& options);
 
   // Revokes task `id`, from any process (the revocation is kept in the store, so it holds
   // across worker restarts). Returns the state after the call:
@@ -182,7 +206,7 @@ class App final : public Producer {
   Result<TaskState> revoke(std::string_view id, const RevokeOptions& options = {});
 
   // Runs the command line: `worker`, `beat`, `enqueue`, `result`, `status`, `dead`, `purge`,
-  // `schedule` (see docs/cli.md). Returns the process exit code; errors are printed, not
+  // `schedule`, `serve` (see docs/cli.md). Returns the process exit code; errors are printed, not
   // thrown. Call once, from main(), after registering tasks and schedules.
   int main(int argc, char** argv);
 

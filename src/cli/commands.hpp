@@ -112,6 +112,18 @@ struct ScheduleNextArgs {
 };
 int run_schedule_next_cmd(App& app, const ScheduleNextArgs& args);
 
+struct ServeArgs {
+  std::string bind = "127.0.0.1";
+  int port = 8910;
+  std::string token_file;       // admin token; else RUNQ_API_TOKEN
+  std::string read_token_file;  // read-only token; else RUNQ_API_READ_TOKEN
+  int threads = 8;
+  std::string max_body = "1048576";  // bytes
+  std::string tls_cert, tls_key;
+  std::vector<std::string> cors_origins;
+};
+int run_serve_cmd(App& app, const ServeArgs& args);
+
 // `migrate`: creates or upgrades the store's schema (PostgreSQL: the versioned migrations of
 // its schema; other stores create theirs when opened).
 struct MigrateArgs {};

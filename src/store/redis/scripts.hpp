@@ -31,27 +31,30 @@ enum class Script {
   kClaimTick,
   kSchedules,
   kWorkers,
+  kListTasks,
   kRevoke,
   kRevokeRequests,
   kCount
 };
 
 inline constexpr std::string_view kScriptBodies[] = {
-    embedded::redis_scripts_enqueue,    embedded::redis_scripts_reserve,
-    embedded::redis_scripts_settle,     embedded::redis_scripts_extend,
-    embedded::redis_scripts_progress,   embedded::redis_scripts_wait_peek,
-    embedded::redis_scripts_wait_task,  embedded::redis_scripts_stats,
-    embedded::redis_scripts_list_dead,  embedded::redis_scripts_retry_dead,
-    embedded::redis_scripts_purge_dead, embedded::redis_scripts_purge_queue,
-    embedded::redis_scripts_cleanup,    embedded::redis_scripts_claim_tick,
-    embedded::redis_scripts_schedules,  embedded::redis_scripts_workers,
-    embedded::redis_scripts_revoke,     embedded::redis_scripts_revoke_requests,
+    embedded::redis_scripts_enqueue,         embedded::redis_scripts_reserve,
+    embedded::redis_scripts_settle,          embedded::redis_scripts_extend,
+    embedded::redis_scripts_progress,        embedded::redis_scripts_wait_peek,
+    embedded::redis_scripts_wait_task,       embedded::redis_scripts_stats,
+    embedded::redis_scripts_list_dead,       embedded::redis_scripts_retry_dead,
+    embedded::redis_scripts_purge_dead,      embedded::redis_scripts_purge_queue,
+    embedded::redis_scripts_cleanup,         embedded::redis_scripts_claim_tick,
+    embedded::redis_scripts_schedules,       embedded::redis_scripts_workers,
+    embedded::redis_scripts_list_tasks,      embedded::redis_scripts_revoke,
+    embedded::redis_scripts_revoke_requests,
 };
 static_assert(std::size(kScriptBodies) == static_cast<std::size_t>(Script::kCount));
 inline constexpr std::string_view kScriptNames[] = {
-    "enqueue",   "reserve",    "settle",    "extend",     "progress",   "wait_peek",
-    "wait_task", "stats",      "list_dead", "retry_dead", "purge_dead", "purge_queue",
-    "cleanup",   "claim_tick", "schedules", "workers",    "revoke",     "revoke_requests",
+    "enqueue",    "reserve",     "settle",  "extend",          "progress",
+    "wait_peek",  "wait_task",   "stats",   "list_dead",       "retry_dead",
+    "purge_dead", "purge_queue", "cleanup", "claim_tick",      "schedules",
+    "workers",    "list_tasks",  "revoke",  "revoke_requests",
 };
 static_assert(std::size(kScriptNames) == static_cast<std::size_t>(Script::kCount));
 
