@@ -16,6 +16,7 @@
 
 #include "runq/runq.hpp"
 #include "support/child_process.hpp"
+#include "support/postgres_server.hpp"
 #include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
@@ -146,6 +147,13 @@ TEST_F(WorkerProcessTest, Kill9WithTasksRunningRedeliversEveryTaskOnRedis) {
   RUNQ_START_REDIS_OR_SKIP(redis);
   use_store(redis.url());
 
+  check_kill9_redelivery();
+}
+
+TEST_F(WorkerProcessTest, Kill9WithTasksRunningRedeliversEveryTaskOnPostgres) {
+  testing::PostgresServer pg;
+  RUNQ_START_POSTGRES_OR_SKIP(pg);
+  use_store(pg.url("?schema=kill9"));
   check_kill9_redelivery();
 }
 
