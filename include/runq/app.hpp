@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,8 @@
 #include "runq/task.hpp"
 
 namespace runq {
+
+struct ServeOptions;  // runq/server.hpp
 
 // Options fixed when the App is created. Defaults in brackets.
 struct AppOptions {
@@ -64,6 +67,13 @@ struct PeriodicDefinition {
 struct RevokeOptions {
   // Also stop the task if it is already running (Celery's terminate=True) [false].
   bool terminate = false;
+};
+
+// One call of a batch that may mix task names (App::enqueue_batch).
+struct TaskCall {
+  std::string name;              // the task name (registered in this binary or not)
+  std::string args_json = "[]";  // the arguments: JSON array text
+  EnqueueOptions options;        // queue, priority, countdown/eta, expires, id
 };
 
 // Where a task stands and why it is not running (yet): the answer of App::explain, and what
@@ -158,6 +168,14 @@ class App final : public Producer {
   AsyncResult<nlohmann::json> send(const std::string& name, const nlohmann::json& args,
                                    const EnqueueOptions& options = {});
 
+  // Enqueues every call of `calls` in one store call, all of them or none, and returns their
+  // ids in order. A name this binary registered uses that task's options, any other name the
+  // defaults (a worker that does not know it dead-letters it). Throws nothing.
+  // Errors: InvalidArgument (an empty batch or name, bad options, two calls with one id);
+  // ResourceExhausted (a message over max_payload_bytes); the store's errors (Unavailable).
+  // Thread-safe.
+  Result<std::vector<std::string>> enqueue_batch(std::span<const TaskCall> calls);
+
   // Where task `id` stands and, when it is not final, why it is not running (yet): scheduled
   // for later, waiting to retry, no live worker on its queue, leased by a worker that stopped
   // heartbeating... Reads the task, its lease and the store's statistics once, without
@@ -181,8 +199,14 @@ class App final : public Producer {
   // not support revoke); the store's (Unavailable...). Thread-safe; throws nothing.
   Result<TaskState> revoke(std::string_view id, const RevokeOptions& options = {});
 
+  // Serves the HTTP API, /metrics and the event stream for this App's store (runq/server.hpp)
+  // until SIGINT or SIGTERM, printing the address. Unlike `runq serve`, it knows this
+  // binary's task names and refuses to enqueue others. Returns the process exit code (0 after
+  // a signal; 1 or 2 when the server cannot start, with the reason printed).
+  int serve(const ServeOptions& options);
+
   // Runs the command line: `worker`, `beat`, `enqueue`, `result`, `status`, `dead`, `purge`,
-  // `schedule` (see docs/cli.md). Returns the process exit code; errors are printed, not
+  // `schedule`, `serve` (see docs/cli.md). Returns the process exit code; errors are printed, not
   // thrown. Call once, from main(), after registering tasks and schedules.
   int main(int argc, char** argv);
 

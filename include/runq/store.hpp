@@ -85,6 +85,7 @@ struct NewTask {
   Millis eta = 0;                   // run at or after this time; <= now means ready at once
   int max_deliveries = 5;  // lease lapses tolerated before the task is dead-lettered (>= 1)
   std::string body;        // the encoded task message (opaque to the store)
+  std::string task;        // the task name, indexed for list_tasks (may be empty)
 };
 
 // One task handed out by `reserve`.
@@ -202,6 +203,34 @@ struct StoreStats {
   std::uint64_t duplicates = 0;     // settlements refused because the lease was stale
 };
 
+// Which tasks list_tasks returns; every field left empty matches everything.
+struct TaskFilter {
+  std::string queue;               // the queue the task was enqueued to
+  std::optional<TaskState> state;  // as get_task reports it (kRetry, never kStarted)
+  std::string task;                // NewTask::task
+  Millis enqueued_from = 0;        // enqueued (the `now` of enqueue) at or after this
+  Millis enqueued_before = 0;      // ... and before this; 0 = no bound
+};
+
+// One task of a list_tasks page.
+struct TaskSummary {
+  std::string id;
+  std::string queue;  // the queue it was enqueued to (kept after it finished)
+  std::string task;   // NewTask::task
+  TaskState state = TaskState::kPending;
+  Millis enqueued = 0;  // the `now` of the enqueue that added it
+};
+
+struct TaskPage {
+  std::vector<TaskSummary> tasks;  // newest enqueue first; ties by id, descending
+  std::string next_cursor;         // pass to the next call; empty = nothing more to list
+};
+
+// Largest `limit` of list_tasks.
+inline constexpr std::size_t kMaxListLimit = 1000;
+// Index entries one list_tasks call examines at most, for a page of `limit` tasks.
+constexpr std::size_t list_tasks_budget(std::size_t limit) { return 8 * limit + 64; }
+
 // Persistent state of one periodic schedule.
 struct ScheduleState {
   std::string name;
@@ -288,6 +317,22 @@ class Store {
   // (unknown id, or settled without a stored result); Unavailable. Implementations wait on a
   // notification, not a sleep loop, where the backend allows.
   virtual Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) = 0;
+
+  // Lists the tasks the store holds — queued, scheduled, retrying, reserved, dead, and
+  // finished ones whose record is kept (result_ttl) — that match `filter`, newest enqueue
+  // first (ties: id descending). `cursor` is "" for the first page, else the next_cursor of
+  // the previous page with the same filter. Each call reads at most
+  // list_tasks_budget(limit) entries of an index ordered by enqueue time (one per queue and
+  // one per task name, chosen by the filter), so a page costs the same with 10 or 10,000,000
+  // tasks in the store; it may therefore hold fewer than `limit` tasks, even none, while
+  // next_cursor is not empty: keep following it. The enqueue-time bounds narrow the index
+  // range (they cost nothing); the state filter, and the queue when a task name is given,
+  // are checked on the entries read. Tasks enqueued, settled or removed between two pages
+  // may or may not be seen; none is listed twice. `now` decides which results have expired.
+  // Errors: InvalidArgument (limit outside 1..kMaxListLimit, a cursor that no list_tasks
+  // returned, enqueued_before <= enqueued_from when both are set); Unavailable.
+  virtual Result<TaskPage> list_tasks(const TaskFilter& filter, std::string_view cursor,
+                                      std::size_t limit, Millis now) = 0;
 
   // ---- admin --------------------------------------------------------------------------
 
@@ -398,6 +443,10 @@ class StoreWrapper : public Store {
   }
   Result<TaskInfo> wait_task(std::string_view id, Millis t) override {
     return target_->wait_task(id, t);
+  }
+  Result<TaskPage> list_tasks(const TaskFilter& f, std::string_view c, std::size_t n,
+                              Millis now) override {
+    return target_->list_tasks(f, c, n, now);
   }
   Result<StoreStats> stats(Millis now) override { return target_->stats(now); }
   Result<std::vector<DeadTask>> list_dead(std::size_t n) override { return target_->list_dead(n); }

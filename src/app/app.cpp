@@ -1,6 +1,8 @@
 #include "runq/app.hpp"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "app/internal/task_builder.hpp"
 #include "app/task_runner.hpp"
@@ -109,6 +111,7 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   t.eta = m.eta;
   t.max_deliveries = std::max(1, topts.max_deliveries());
   t.body = encode_message(m);
+  t.task = name;
   if (t.body.size() > ctx.max_payload_bytes) {
     return resource_exhausted_error(
         "enqueueing task '" + name + "': message is " + std::to_string(t.body.size()) +
@@ -152,6 +155,41 @@ std::vector<std::string> App::enqueue_json_many(const std::string& name,
   for (auto& t : tasks) ids.push_back(std::move(t.id));
   if (eager_) run_eager(ids);
   return ids;
+}
+
+Result<std::vector<std::string>> App::enqueue_batch(std::span<const TaskCall> calls) {
+  if (calls.empty()) return invalid_argument_error("enqueueing a batch: it has no tasks");
+  Millis now = clock_->now_ms();
+  internal::BuildContext ctx{now, options_.max_payload_bytes, eager_, {}};
+  std::vector<NewTask> tasks;
+  tasks.reserve(calls.size());
+  std::set<std::string_view> ids;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const TaskCall& c = calls[i];
+    std::string where = "enqueueing task " + std::to_string(i) + " of the batch";
+    if (c.name.empty()) return invalid_argument_error(where + ": the task name is empty");
+    if (!c.options.id().empty() && !ids.insert(c.options.id()).second) {
+      return invalid_argument_error(where + ": id '" + c.options.id() + "' appears twice");
+    }
+    const TaskDefinition* def = find_task(c.name);
+    Result<NewTask> t = internal::build_task(c.name, c.args_json,
+                                             def ? def->options : TaskOptions{}, c.options, ctx);
+    if (!t.ok()) return t.status().with_context(where + " ('" + c.name + "')");
+    tasks.push_back(std::move(t).value());
+  }
+  std::shared_ptr<Store> s;
+  try {
+    s = store();
+  } catch (const Error& e) {
+    return e.status();
+  }
+  Status st = s->enqueue(tasks, now);
+  if (!st.ok()) return st.with_context("enqueueing a batch");
+  std::vector<std::string> out;
+  out.reserve(tasks.size());
+  for (auto& t : tasks) out.push_back(std::move(t.id));
+  if (eager_) run_eager(out);
+  return out;
 }
 
 AsyncResult<nlohmann::json> App::send(const std::string& name, const nlohmann::json& args,

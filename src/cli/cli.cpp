@@ -36,6 +36,7 @@ struct Args {
   SchedulePauseArgs schedule_pause, schedule_resume;
   ScheduleNextArgs schedule_next;
   MigrateArgs migrate;
+  ServeArgs serve;
 };
 
 struct Command {
@@ -144,6 +145,22 @@ void add_migrate(CLI::App& cli, Args& a, std::vector<Command>& table) {
   table.push_back({c, [&a](App& app) { return run_migrate_cmd(app, a.migrate); }});
 }
 
+void add_serve(CLI::App& cli, Args& a, std::vector<Command>& table) {
+  CLI::App* c = add_command(cli, "serve", "Serve the HTTP API and /metrics (until SIGINT/SIGTERM)");
+  ServeArgs& s = a.serve;
+  c->add_option("--bind", s.bind, "Address to listen on; not loopback needs a token [127.0.0.1]");
+  c->add_option("--port", s.port, "TCP port; 0 = any free one [8910]")->check(CLI::Range(0, 65535));
+  c->add_option("--token-file", s.token_file, "File holding the admin token [RUNQ_API_TOKEN]");
+  c->add_option("--read-token-file", s.read_token_file,
+                "File holding the read-only token [RUNQ_API_READ_TOKEN]");
+  c->add_option("--threads", s.threads, "Request-serving threads [8]")->check(CLI::Range(1, 1024));
+  c->add_option("--max-body", s.max_body, "Largest request body in bytes [1048576]");
+  c->add_option("--tls-cert", s.tls_cert, "PEM certificate: serve HTTPS (with --tls-key)");
+  c->add_option("--tls-key", s.tls_key, "PEM private key of --tls-cert");
+  c->add_option("--cors-origin", s.cors_origins, "Allow this browser origin (CORS); repeatable");
+  table.push_back({c, [&a](App& app) { return run_serve_cmd(app, a.serve); }});
+}
+
 void add_schedule(CLI::App& cli, Args& a, std::vector<Command>& table) {
   CLI::App* sched = add_command(cli, "schedule", "Periodic schedules");
   sched->require_subcommand(1);
@@ -217,6 +234,7 @@ int parse_and_run(App& app, int argc, char** argv) {
   add_revoke(cli, a, table);
   add_schedule(cli, a, table);
   add_migrate(cli, a, table);
+  add_serve(cli, a, table);
   std::string word = first_word(argc, argv);
   auto all = [](const CLI::App*) { return true; };
   auto subs = cli.get_subcommands(all);

@@ -116,5 +116,16 @@ int run_schedule_next_cmd(App& app, const ScheduleNextArgs& args);
 // its schema; other stores create theirs when opened).
 struct MigrateArgs {};
 int run_migrate_cmd(App& app, const MigrateArgs& args);
+struct ServeArgs {
+  std::string bind = "127.0.0.1";
+  int port = 8910;
+  std::string token_file;       // admin token; else RUNQ_API_TOKEN
+  std::string read_token_file;  // read-only token; else RUNQ_API_READ_TOKEN
+  int threads = 8;
+  std::string max_body = "1048576";  // bytes
+  std::string tls_cert, tls_key;
+  std::vector<std::string> cors_origins;
+};
+int run_serve_cmd(App& app, const ServeArgs& args);
 
 }  // namespace runq::internal

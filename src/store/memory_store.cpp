@@ -21,6 +21,7 @@
 #include "store/memory_store.hpp"
 
 #include "store/backend.hpp"
+#include "store/task_list.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -67,6 +68,8 @@ struct TaskRec {
   bool revoke_terminate = false;
   std::string revoke_result;  // stored if a lapsed lease ends the task REVOKED
   Millis revoke_ttl = 0;
+  Millis enqueued = 0;           // the enqueue's `now` (list_tasks order)
+  std::string task;              // NewTask::task
 };
 
 using ReadyKey = std::tuple<int, std::uint64_t, std::string>;    // (-priority, seq, id)
@@ -204,6 +207,24 @@ class MemoryStore final : public Store {
       }
       task_cv_.wait_until(lock, deadline);
     }
+  }
+
+  // The model walks one (enqueued, id) index and checks every filter on the entries it reads,
+  // within the same budget as the other stores.
+  Result<TaskPage> list_tasks(const TaskFilter& filter, std::string_view cursor, std::size_t limit,
+                              Millis now) override {
+    std::lock_guard lock(mu_);
+    RUNQ_ASSIGN_OR_RETURN(internal::ListCursor c, internal::parse_list_cursor(cursor));
+    internal::ListBound bound = internal::list_upper_bound(filter, c);
+    internal::PageBuilder page(filter, limit);
+    auto it = std::make_reverse_iterator(listed_.lower_bound({bound.enqueued, bound.id}));
+    for (; it != listed_.rend() && it->first >= filter.enqueued_from; ++it) {
+      if (!page.add(it->first, it->second, summary(it->second, now))) {
+        return page.finish(std::next(it) == listed_.rend() ||
+                           std::next(it)->first < filter.enqueued_from);
+      }
+    }
+    return page.finish(true);
   }
 
   Result<StoreStats> stats(Millis now) override {
@@ -392,6 +413,12 @@ class MemoryStore final : public Store {
   // ---- transitions (mu_ held) -------------------------------------------------------------
 
   void add_task(const NewTask& t, Millis now) {
+    // A finished record whose ttl passed no longer holds its id (as on the other stores).
+    if (auto old = tasks_.find(t.id); old != tasks_.end() && !summary(t.id, now)) {
+      unlink(old->second);
+      listed_.erase({old->second.enqueued, t.id});
+      tasks_.erase(old);
+    }
     if (tasks_.count(t.id) != 0) return;  // idempotent per id
     TaskRec rec;
     rec.id = t.id;
@@ -402,6 +429,9 @@ class MemoryStore final : public Store {
     rec.eta = t.eta;
     rec.state = t.eta <= now ? TaskState::kPending : TaskState::kScheduled;
     rec.body = t.body;
+    rec.enqueued = now;
+    rec.task = t.task;
+    listed_.insert({now, t.id});
     link(tasks_.emplace(t.id, std::move(rec)).first->second);
   }
 
@@ -505,6 +535,7 @@ class MemoryStore final : public Store {
     for (auto it = tasks_.begin(); it != tasks_.end();) {
       if (pred(it->second)) {
         unlink(it->second);
+        listed_.erase({it->second.enqueued, it->first});
         it = tasks_.erase(it);
         ++n;
       } else {
@@ -516,6 +547,15 @@ class MemoryStore final : public Store {
   }
 
   // ---- queries (mu_ held) --------------------------------------------------------------
+
+  // The listed form of task `id`; nullopt when its finished record expired.
+  std::optional<TaskSummary> summary(const std::string& id, Millis now) const {
+    const TaskRec& r = tasks_.at(id);
+    bool finished = !is_scheduled(r.state) && r.state != TaskState::kPending &&
+                    r.state != TaskState::kReserved && r.state != TaskState::kDead;
+    if (finished && r.record_expires <= now) return std::nullopt;
+    return TaskSummary{r.id, r.queue, r.task, r.state, r.enqueued};
+  }
 
   // The task if (id, token) is its current holder.
   TaskRec* holder(const LeaseRef& l) {
@@ -607,6 +647,7 @@ class MemoryStore final : public Store {
   std::set<TimeKey> leased_;
   std::set<DeadKey> dead_;
   std::set<TimeKey> finished_;
+  std::set<TimeKey> listed_;  // (enqueued, id) of every task in tasks_: list_tasks
   std::map<std::string, WorkerInfo> workers_;
   std::map<std::string, ScheduleState> schedules_;
   std::uint64_t next_seq_ = 0;

@@ -26,6 +26,7 @@
 #include "store/postgres/connection.hpp"
 #include "store/postgres/listener.hpp"
 #include "store/postgres/schema.hpp"
+#include "store/task_list.hpp"
 
 namespace runq {
 namespace {
@@ -86,6 +87,8 @@ class PostgresStore final : public Store {
   Status remove_worker(std::string_view worker_id) override;
   Result<TaskInfo> get_task(std::string_view id, Millis now) override;
   Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override;
+  Result<TaskPage> list_tasks(const TaskFilter& filter, std::string_view cursor, std::size_t limit,
+                              Millis now) override;
   Result<StoreStats> stats(Millis now) override;
   Result<std::vector<DeadTask>> list_dead(std::size_t limit) override;
   Result<std::int64_t> retry_dead(std::span<const std::string> ids, Millis now) override;
@@ -134,7 +137,7 @@ class PostgresStore final : public Store {
 
 Status PostgresStore::insert_tasks(Connection& c, std::span<const NewTask> tasks, Millis now,
                                    std::string_view what) {
-  std::vector<std::string_view> ids, queues;
+  std::vector<std::string_view> ids, queues, names;
   std::vector<std::int64_t> priorities, etas, max_deliveries;
   std::vector<std::optional<std::string_view>> bodies;
   for (const NewTask& t : tasks) {
@@ -142,6 +145,7 @@ Status PostgresStore::insert_tasks(Connection& c, std::span<const NewTask> tasks
     RUNQ_RETURN_IF_ERROR(check_text("queue name", t.queue));
     ids.push_back(t.id);
     queues.push_back(t.queue);
+    names.push_back(t.task);
     priorities.push_back(t.priority);
     etas.push_back(t.eta);
     max_deliveries.push_back(t.max_deliveries);
@@ -149,11 +153,11 @@ Status PostgresStore::insert_tasks(Connection& c, std::span<const NewTask> tasks
   }
   Params p;
   p.text_array(ids).text_array(queues).int_array(priorities).int_array(etas);
-  p.int_array(max_deliveries).bytea_array(bodies).num(now);
+  p.int_array(max_deliveries).bytea_array(bodies).num(now).text_array(names);
   return c
       .exec("SELECT " + s_ +
                 ".enqueue_tasks($1::text[], $2::text[], $3::integer[], $4::bigint[], "
-                "$5::integer[], $6::bytea[], $7)",
+                "$5::integer[], $6::bytea[], $7, $8::text[])",
             p, what)
       .status();
 }
@@ -467,6 +471,52 @@ Result<TaskInfo> PostgresStore::get_task(std::string_view id, Millis now) {
   return info;
 }
 
+// Walks one listing index backwards from the cursor, reading each entry's state from tasks
+// (live) or results (finished, unexpired); PageBuilder applies the rest of the filter.
+Result<TaskPage> PostgresStore::list_tasks(const TaskFilter& filter, std::string_view cursor,
+                                           std::size_t limit, Millis now) {
+  RUNQ_ASSIGN_OR_RETURN(internal::ListCursor c, internal::parse_list_cursor(cursor));
+  const internal::ListBound bound = internal::list_upper_bound(filter, c);
+  Params p;
+  p.num(filter.enqueued_from).num(bound.enqueued).text(bound.id);
+  p.num(static_cast<std::int64_t>(list_tasks_budget(limit)));
+  std::string cond = "true";
+  if (!filter.task.empty()) {
+    RUNQ_RETURN_IF_ERROR(check_text("task name", filter.task));
+    p.text(filter.task);
+    cond = "l.task = $5";
+  } else if (!filter.queue.empty()) {
+    RUNQ_RETURN_IF_ERROR(check_text("queue name", filter.queue));
+    p.text(filter.queue);
+    cond = "l.queue = $5";
+  }
+  RUNQ_ASSIGN_OR_RETURN(
+      Rows rows,
+      exec("SELECT l.id, l.enqueued, l.queue, l.task, t.state, t.retry, r.state, r.expires_at "
+           "FROM " +
+               s_ + ".listing l LEFT JOIN " + s_ + ".tasks t ON t.id = l.id LEFT JOIN " + s_ +
+               ".results r ON r.id = l.id WHERE " + cond +
+               " AND l.enqueued >= $1 AND (l.enqueued, l.id) < ($2, $3) "
+               "ORDER BY l.enqueued DESC, l.id DESC LIMIT $4",
+           p, "listing tasks"));
+  internal::PageBuilder page(filter, limit);
+  for (int i = 0; i < rows.size(); ++i) {
+    std::optional<TaskState> state;
+    if (!rows.is_null(i, 4)) {
+      RUNQ_ASSIGN_OR_RETURN(TaskState live, state_of(rows.view(i, 4)));
+      state = live == TaskState::kScheduled && rows.boolean(i, 5) ? TaskState::kRetry : live;
+    } else if (!rows.is_null(i, 6) && rows.int64(i, 7) > now) {
+      RUNQ_ASSIGN_OR_RETURN(TaskState done, state_of(rows.view(i, 6)));
+      state = done;
+    }
+    std::optional<TaskSummary> t;
+    if (state)
+      t = TaskSummary{rows.str(i, 0), rows.str(i, 2), rows.str(i, 3), *state, rows.int64(i, 1)};
+    if (!page.add(rows.int64(i, 1), rows.view(i, 0), t)) return page.finish(false);
+  }
+  return page.finish(true);
+}
+
 Result<StoreStats> PostgresStore::stats(Millis now) {
   return with_conn("reading stats", [&](Connection& c) -> Result<StoreStats> {
     const std::string_view what = "reading stats";
@@ -569,6 +619,10 @@ Result<std::int64_t> PostgresStore::purge_dead() {
                                     ".tasks WHERE state = 'dead')",
                                 what)
                              .status());
+    RUNQ_RETURN_IF_ERROR(c.exec("DELETE FROM " + s_ + ".listing WHERE id IN (SELECT id FROM " + s_ +
+                                    ".tasks WHERE state = 'dead')",
+                                what)
+                             .status());
     RUNQ_ASSIGN_OR_RETURN(Rows rows,
                           c.exec("DELETE FROM " + s_ + ".tasks WHERE state = 'dead'", what));
     return rows.affected();
@@ -586,6 +640,13 @@ Result<std::int64_t> PostgresStore::purge_queue(std::string_view queue) {
                                     "'scheduled'))",
                                 p, what)
                              .status());
+    Params unlist;
+    unlist.text(queue);
+    RUNQ_RETURN_IF_ERROR(c.exec("DELETE FROM " + s_ + ".listing WHERE id IN (SELECT id FROM " + s_ +
+                                    ".tasks WHERE queue = $1 AND state IN ('pending', "
+                                    "'scheduled'))",
+                                unlist, what)
+                             .status());
     Params q;
     q.text(queue);
     RUNQ_ASSIGN_OR_RETURN(Rows rows, c.exec("DELETE FROM " + s_ +
@@ -600,6 +661,16 @@ Result<std::int64_t> PostgresStore::cleanup(Millis now) {
   return transact("cleaning up", [&](Connection& c) -> Result<std::int64_t> {
     const std::string_view what = "cleaning up";
     std::int64_t removed = 0;
+    // A result that expires while its task is queued again (a retry's record) leaves the
+    // task listed.
+    Params unlist;
+    unlist.num(now).num(kCleanupResults);
+    RUNQ_RETURN_IF_ERROR(
+        c.exec("DELETE FROM " + s_ + ".listing WHERE id IN (SELECT r.id FROM " + s_ +
+                   ".results r WHERE r.expires_at <= $1 AND NOT EXISTS (SELECT 1 FROM " + s_ +
+                   ".tasks t WHERE t.id = r.id) LIMIT $2)",
+               unlist, what)
+            .status());
     Params results;
     results.num(now).num(kCleanupResults);
     RUNQ_ASSIGN_OR_RETURN(
@@ -615,6 +686,12 @@ Result<std::int64_t> PostgresStore::cleanup(Millis now) {
                             ".tasks WHERE state = 'dead' AND died_at <= $1)",
                         dead_results, what));
     removed += dr.affected();
+    Params dead_listed;
+    dead_listed.num(died_before);
+    RUNQ_RETURN_IF_ERROR(c.exec("DELETE FROM " + s_ + ".listing WHERE id IN (SELECT id FROM " + s_ +
+                                    ".tasks WHERE state = 'dead' AND died_at <= $1)",
+                                dead_listed, what)
+                             .status());
     Params dead;
     dead.num(died_before).num(kCleanupDead);
     RUNQ_ASSIGN_OR_RETURN(

@@ -38,6 +38,11 @@
 //   P revokes      HASH  id -> revoke request of a reserved task: "terminate\x1fttl\x1fresult"
 //                        (terminate '0'/'1'); removed when the task settles, or ends it revoked
 //                        when its lease lapses
+//   P ls           ZSET  every task held, scored 0, member "<enqueued, 15 digits>:<id>": ordered
+//                        by text = by enqueue time (list_tasks walks it with ZREVRANGEBYLEX);
+//                        P ls:q:<queue> and P ls:t:<task name> the same per queue and name;
+//                        P lsm HASH id -> "enqueued\x1fqueue\x1ftask name" to find the members
+//                        again when the task goes (cleanup, purges, enqueue of an expired id)
 //
 // Waiting never polls: wait_for_work blocks in BLPOP on the queues' wake lists, for at most
 // the time until the earliest eta or lease expiry on those queues, with a client-side deadline
@@ -46,6 +51,7 @@
 #include "store/redis_store.hpp"
 
 #include "store/backend.hpp"
+#include "store/task_list.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -115,6 +121,8 @@ class RedisStore final : public Store {
   Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override;
   Result<StoreStats> stats(Millis now) override;
   Result<std::vector<DeadTask>> list_dead(std::size_t limit) override;
+  Result<TaskPage> list_tasks(const TaskFilter& filter, std::string_view cursor, std::size_t limit,
+                              Millis now) override;
   Result<std::int64_t> retry_dead(std::span<const std::string> ids, Millis now) override;
   Result<std::int64_t> purge_dead() override;
   Result<std::int64_t> purge_queue(std::string_view queue) override;
@@ -600,6 +608,47 @@ Result<std::int64_t> RedisStore::retry_dead(std::span<const std::string> ids, Mi
   args.add_int(now);
   for (const std::string& id : ids) args.add(id);
   return run_int(args, "requeueing dead letters on");
+}
+
+Result<TaskPage> RedisStore::list_tasks(const TaskFilter& filter, std::string_view cursor,
+                                        std::size_t limit, Millis now) {
+  RUNQ_ASSIGN_OR_RETURN(internal::ListCursor c, internal::parse_list_cursor(cursor));
+  internal::ListBound bound = internal::list_upper_bound(filter, c);
+  // Members hold the time in 15 digits: a larger bound means "no bound".
+  constexpr Millis kMaxListed = 999'999'999'999'999;
+  if (bound.enqueued > kMaxListed) bound = {kMaxListed, "~"};
+  const std::size_t budget = list_tasks_budget(limit);
+  RedisArgs args = script_call(Script::kListTasks);
+  args.add_int(now);
+  if (!filter.task.empty()) {
+    args.add("t").add(filter.task);
+  } else if (!filter.queue.empty()) {
+    args.add("q").add(filter.queue);
+  } else {
+    args.add("a").add("");
+  }
+  args.add_int(std::min(filter.enqueued_from, kMaxListed)).add_int(bound.enqueued).add(bound.id);
+  args.add_int(static_cast<std::int64_t>(budget));
+  constexpr std::string_view kDoing = "listing tasks on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 4, kDoing));
+  internal::PageBuilder page(filter, limit);
+  for (std::size_t i = 0; i < r->elements; i += 4) {
+    redisReply** e = r->element + i;
+    std::string_view member = internal::reply_text(e[0]);
+    if (member.size() < 17) return internal_error("listing tasks: bad list member");
+    Millis enqueued = std::stoll(std::string(member.substr(0, 15)));
+    std::string_view id = member.substr(16);
+    std::optional<TaskState> state = parse_task_state(internal::reply_text(e[1]));
+    std::optional<TaskSummary> t;
+    if (state) {
+      t = TaskSummary{std::string(id), std::string(internal::reply_text(e[2])),
+                      std::string(internal::reply_text(e[3])), *state, enqueued};
+    }
+    if (!page.add(enqueued, id, t))
+      return page.finish(i + 4 >= r->elements && r->elements / 4 < budget);
+  }
+  return page.finish(true);
 }
 
 Result<std::int64_t> RedisStore::purge_dead() {

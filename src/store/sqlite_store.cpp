@@ -26,6 +26,7 @@
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/queries.hpp"
 #include "store/sqlite/schema.hpp"
+#include "store/task_list.hpp"
 
 namespace runq {
 namespace {
@@ -91,6 +92,8 @@ class SqliteStore final : public Store {
   Status remove_worker(std::string_view worker_id) override;
   Result<TaskInfo> get_task(std::string_view id, Millis now) override;
   Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override;
+  Result<TaskPage> list_tasks(const TaskFilter& filter, std::string_view cursor, std::size_t limit,
+                              Millis now) override;
   Result<StoreStats> stats(Millis now) override;
   Result<std::vector<DeadTask>> list_dead(std::size_t limit) override;
   Result<std::int64_t> retry_dead(std::span<const std::string> ids, Millis now) override;
@@ -409,6 +412,14 @@ Result<TaskInfo> SqliteStore::get_task(std::string_view id, Millis now) {
   return read("getting a task", [&](Connection& c) { return sqlite::query_task(c, id, now); });
 }
 
+Result<TaskPage> SqliteStore::list_tasks(const TaskFilter& filter, std::string_view cursor,
+                                         std::size_t limit, Millis now) {
+  RUNQ_ASSIGN_OR_RETURN(internal::ListCursor c, internal::parse_list_cursor(cursor));
+  return read("listing tasks", [&](Connection& conn) {
+    return sqlite::query_task_list(conn, filter, c, limit, now);
+  });
+}
+
 Result<StoreStats> SqliteStore::stats(Millis now) {
   return read("reading stats", [&](Connection& c) { return sqlite::query_stats(c, now); });
 }
@@ -427,6 +438,7 @@ Result<std::int64_t> SqliteStore::retry_dead(std::span<const std::string> ids, M
 Result<std::int64_t> SqliteStore::purge_dead() {
   return write("purging dead letters", [&](Connection& c) -> Result<std::int64_t> {
     const Millis any_time = std::numeric_limits<Millis>::max();
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUnlistDead, any_time).status());
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDeleteDeadResults, any_time).status());
     return run_change(c, Sql::kPurgeDead);
   });
@@ -434,6 +446,7 @@ Result<std::int64_t> SqliteStore::purge_dead() {
 
 Result<std::int64_t> SqliteStore::purge_queue(std::string_view queue) {
   return write("purging a queue", [&](Connection& c) -> Result<std::int64_t> {
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUnlistQueued, queue).status());
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDeleteQueuedResults, queue).status());
     RUNQ_ASSIGN_OR_RETURN(std::int64_t pending, run_change(c, Sql::kPurgePending, queue));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t scheduled, run_change(c, Sql::kPurgeScheduled, queue));
@@ -443,8 +456,10 @@ Result<std::int64_t> SqliteStore::purge_queue(std::string_view queue) {
 
 Result<std::int64_t> SqliteStore::cleanup(Millis now) {
   return write("cleaning up", [&](Connection& c) -> Result<std::int64_t> {
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUnlistExpired, now).status());
     RUNQ_ASSIGN_OR_RETURN(std::int64_t results, run_change(c, Sql::kCleanResults, now));
     const Millis died_before = now - options_.dead_retention_ms;
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUnlistDead, died_before).status());
     RUNQ_ASSIGN_OR_RETURN(std::int64_t dead_results,
                           run_change(c, Sql::kDeleteDeadResults, died_before));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t dead, run_change(c, Sql::kCleanDead, died_before));

@@ -6,6 +6,7 @@
 
 #include "runq/store.hpp"
 #include "store/backend.hpp"
+#include "store/task_list.hpp"
 
 namespace runq {
 
@@ -158,6 +159,19 @@ class CheckedStore final : public StoreWrapper {
     if (info.id.empty())
       return invalid_argument_error("recording a heartbeat: the worker id is empty");
     return backend_->heartbeat(info);
+  }
+
+  Result<TaskPage> list_tasks(const TaskFilter& filter, std::string_view cursor, std::size_t limit,
+                              Millis now) override {
+    if (limit < 1 || limit > kMaxListLimit) {
+      return invalid_argument_error("listing tasks: limit " + std::to_string(limit) +
+                                    " is outside 1.." + std::to_string(kMaxListLimit));
+    }
+    if (filter.enqueued_before > 0 && filter.enqueued_before <= filter.enqueued_from) {
+      return invalid_argument_error("listing tasks: enqueued_before is not after enqueued_from");
+    }
+    RUNQ_RETURN_IF_ERROR(internal::parse_list_cursor(cursor).status());
+    return backend_->list_tasks(filter, cursor, limit, now);
   }
 
   Result<std::int64_t> purge_queue(std::string_view queue) override {

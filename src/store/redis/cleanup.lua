@@ -16,6 +16,12 @@ for n, id in ipairs(old) do
   removed = removed + 1
 end
 writes:flush()
+local unlisted = {}
+for n, id in ipairs(old) do
+  local t = parse(records[n])
+  if t and t.s == 'dead' then unlisted[#unlisted + 1] = id end
+end
+unlist(unlisted)
 -- Finished records, by second of expiry. An id whose record is gone (deleted, or enqueued
 -- again) is dropped; one not due yet stays in its list.
 local budget = 10000
@@ -40,7 +46,10 @@ for _, second in ipairs(redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', math.floor
       keep[#keep + 1] = id
     end
   end
-  if #due > 0 then hash_call('HDEL', K_FINISHED, due) end
+  if #due > 0 then
+    hash_call('HDEL', K_FINISHED, due)
+    unlist(due)
+  end
   redis.call('LTRIM', key, #ids, -1)
   rpush_all(key, keep)
   if redis.call('EXISTS', key) == 0 then redis.call('ZREM', K_EXPIRY, second) end

@@ -19,6 +19,8 @@ local K_TOKEN
 local K_WAITING
 local K_EXPIRY  -- ZSET of seconds; LIST P x:<second> = ids finished to expire then
 local K_REVOKES  -- HASH id -> revoke request of a reserved task: terminate \31 ttl \31 result
+local K_LIST  -- ZSET (lex) of every task held: '<enqueued, 15 digits>:<id>' (list_tasks)
+local K_LISTMETA  -- HASH id -> enqueued \31 queue \31 task name, to find its members again
 local any_waiter  -- whether anyone waits for a task at all: checked once per call
 local function enter(argv)
   if argv[1] ~= P then
@@ -38,6 +40,8 @@ local function enter(argv)
     K_WAITING = P .. 'waiting'
     K_EXPIRY = P .. 'xb'
     K_REVOKES = P .. 'revokes'
+    K_LIST = P .. 'ls'
+    K_LISTMETA = P .. 'lsm'
   end
   any_waiter = nil
 end
@@ -335,4 +339,58 @@ end
 local function parse_revoke(value)
   local terminate, ttl, result = string.match(value, '^([^\31]*)\31([^\31]*)\31(.*)$')
   return terminate, tonumber(ttl) or 86400000, result or ''
+end
+
+-- The task list (list_tasks): one member per task in K_LIST and in the per-queue and
+-- per-task-name sets, all scored 0 and ordered by text, i.e. by (enqueue time, id).
+local function lqkey(q) return P .. 'ls:q:' .. q end
+local function ltkey(t) return P .. 'ls:t:' .. t end
+local function list_member(enqueued, id) return string.format('%015d', enqueued) .. ':' .. id end
+
+-- Removes the list entries of ids whose task is gone for good (or enqueued again).
+local function unlist(ids)
+  if #ids == 0 then return end
+  local metas = hmget(K_LISTMETA, ids)
+  for n, id in ipairs(ids) do
+    local m = metas[n]
+    if m then
+      local e, q, t = string.match(m, '^(%d+)\31([^\31]*)\31(.*)$')
+      if e then
+        local member = list_member(tonumber(e), id)
+        redis.call('ZREM', K_LIST, member)
+        redis.call('ZREM', lqkey(q), member)
+        if t ~= '' then redis.call('ZREM', ltkey(t), member) end
+      end
+    end
+  end
+  hash_call('HDEL', K_LISTMETA, ids)
+end
+
+-- Lists tasks just added at `now`: ids[i] with metas[i] = queue \31 task name. `again` lists
+-- the ids that had an expired finished record, whose old entries go first (nil: all of ids).
+local function list_add(ids, metas, now, again)
+  if #ids == 0 then return end
+  unlist(again or ids)
+  local prefix = string.format('%015d', now) .. ':'
+  local all, by_queue, by_task, meta = {}, {}, {}, {}
+  for n, id in ipairs(ids) do
+    local q, t = string.match(metas[n], '^([^\31]*)\31(.*)$')
+    local member = prefix .. id
+    all[#all + 1] = 0
+    all[#all + 1] = member
+    local lq = list_of(by_queue, q)
+    lq[#lq + 1] = 0
+    lq[#lq + 1] = member
+    if t ~= '' then
+      local lt = list_of(by_task, t)
+      lt[#lt + 1] = 0
+      lt[#lt + 1] = member
+    end
+    meta[#meta + 1] = id
+    meta[#meta + 1] = now .. SEP .. metas[n]
+  end
+  zadd_all(K_LIST, all)
+  for q, l in pairs(by_queue) do zadd_all(lqkey(q), l) end
+  for t, l in pairs(by_task) do zadd_all(ltkey(t), l) end
+  hash_call('HSET', K_LISTMETA, meta)
 end

@@ -2,7 +2,7 @@
 -- so that, when no id exists yet (the common case), every write is one call on a range of
 -- ARGV, with no table built per task.
 -- ARGV: prefix, now, n, then
---   n ids; n (id, record) pairs; n (id, body) pairs;
+--   n ids; n (id, record) pairs; n (id, body) pairs; n (id, queue \31 task name) pairs;
 --   then groups up to the end, each: 'r', queue, priority, m, m ids (ready, FIFO)
 --                                  or 's', queue, earliest eta, m, m (eta, id) pairs.
 -- The ids are distinct (the client drops repeats: the first one wins). Returns how many
@@ -13,10 +13,12 @@ if n == 0 then return 0 end
 local ids_at = 4
 local records_at = ids_at + n
 local bodies_at = records_at + 2 * n
-local groups_at = bodies_at + 2 * n
+local metas_at = bodies_at + 2 * n
+local groups_at = metas_at + 2 * n
 
 -- Which ids exist: live (any record, even garbage) or finished with a result not yet expired.
 local skip = nil
+local again = {}  -- ids whose finished record expired: enqueued again
 local live = hash_call('HMGET', K_TASKS, ARGV, ids_at, records_at - 1)
 local finished = {}
 if redis.call('EXISTS', K_FINISHED) == 1 then
@@ -27,6 +29,8 @@ for i = 1, n do
   if live[i] or (finished[i] and finished_blocks(id, finished[i], now)) then
     skip = skip or {}
     skip[id] = true
+  elseif finished[i] then
+    again[#again + 1] = id
   end
 end
 
@@ -46,8 +50,17 @@ end
 local list, i, j = kept(records_at, bodies_at - 1, 2, 0)
 if j < i then return 0 end
 hash_call('HSET', K_TASKS, list, i, j)
-hash_call('HSET', K_BODIES, kept(bodies_at, groups_at - 1, 2, 0))
+hash_call('HSET', K_BODIES, kept(bodies_at, metas_at - 1, 2, 0))
 local added = (j - i + 1) / 2
+do
+  local metas, a, b = kept(metas_at, groups_at - 1, 2, 0)
+  local ids, values = {}, {}
+  for k = a, b, 2 do
+    ids[#ids + 1] = metas[k]
+    values[#values + 1] = metas[k + 1]
+  end
+  list_add(ids, values, now, again)
+end
 
 local g = groups_at
 while g <= #ARGV do

@@ -7,5 +7,6 @@ for n, id in ipairs(ids) do
   if t and t.s == 'dead' then writes:remove(id) end
 end
 writes:flush()
+unlist(ids)
 redis.call('DEL', K_DEAD, K_DEADN)
 return #ids

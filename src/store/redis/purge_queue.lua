@@ -25,5 +25,8 @@ for i, key in ipairs(keys) do
   end
 end
 writes:flush()
+local gone = {}
+for id in pairs(removed) do gone[#gone + 1] = id end
+unlist(gone)
 rearm_timer(q)
 return count

@@ -57,7 +57,7 @@ std::vector<Group> group_tasks(std::span<const NewTask* const> tasks, Millis now
 
 void add_task_args(RedisArgs& args, const NewTask& t) {
   args.add(t.id).add(t.queue).add_int(t.priority).add_int(t.eta).add_int(t.max_deliveries);
-  args.add(t.body);
+  args.add(t.body).add(t.task);
 }
 
 std::vector<const NewTask*> distinct_ids(std::span<const NewTask> tasks) {
@@ -72,11 +72,12 @@ std::vector<const NewTask*> distinct_ids(std::span<const NewTask> tasks) {
 }
 
 void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* const> tasks) {
-  args.reserve(args.size() + 7 * tasks.size() + 8);
+  args.reserve(args.size() + 9 * tasks.size() + 8);
   args.add_int(now).add_int(static_cast<std::int64_t>(tasks.size()));
   for (const NewTask* t : tasks) args.add(t->id);
   for (const NewTask* t : tasks) args.add(t->id).add_copy(new_record(*t, t->eta <= now));
   for (const NewTask* t : tasks) args.add(t->id).add(t->body);
+  for (const NewTask* t : tasks) args.add(t->id).add_copy(t->queue + '\x1f' + t->task);
   for (const Group& g : group_tasks(tasks, now)) {
     args.add(g.ready ? "r" : "s").add(g.queue);
     if (g.ready) {

@@ -101,7 +101,47 @@ Status insert_task(Connection& conn, const NewTask& t, Millis now) {
   stmt.bind_text(1, t.id).bind_text(2, t.queue).bind(3, t.priority);
   stmt.bind_text(4, t.eta > now ? "scheduled" : "pending").bind(5, t.eta);
   stmt.bind(6, t.max_deliveries).bind_blob(7, t.body);
-  return stmt.run();
+  RUNQ_RETURN_IF_ERROR(stmt.run());
+  if (stmt.changes() != 1) return ok_status();  // the id is queued already
+  return run_change(conn, Sql::kInsertListing, t.id, now, t.queue, t.task).status();
+}
+
+namespace {
+
+// The state get_task reports for a listing row: from its live row, else its unexpired result.
+std::optional<TaskState> listed_state(Statement& row, Millis now) {
+  if (!row.is_null(4)) {
+    if (row.view(4) == "scheduled" && row.int32(5) != 0) return TaskState::kRetry;
+    return parse_task_state(row.view(4));
+  }
+  if (!row.is_null(6) && row.int64(7) > now) return parse_task_state(row.view(6));
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<TaskPage> query_task_list(Connection& conn, const TaskFilter& filter,
+                                 const ::runq::internal::ListCursor& cursor, std::size_t limit,
+                                 Millis now) {
+  const ::runq::internal::ListBound bound = ::runq::internal::list_upper_bound(filter, cursor);
+  const std::size_t budget = list_tasks_budget(limit);
+  Sql sql = !filter.task.empty()    ? Sql::kListTask
+            : !filter.queue.empty() ? Sql::kListQueue
+                                    : Sql::kListAll;
+  RUNQ_ASSIGN_OR_RETURN(Statement row, conn.statement(sql));
+  row.bind(1, filter.enqueued_from).bind(2, bound.enqueued).bind_text(3, bound.id);
+  row.bind(4, static_cast<std::int64_t>(budget));
+  if (sql == Sql::kListTask) row.bind_text(5, filter.task);
+  if (sql == Sql::kListQueue) row.bind_text(5, filter.queue);
+  ::runq::internal::PageBuilder page(filter, limit);
+  for (;;) {
+    RUNQ_ASSIGN_OR_RETURN(bool more, row.step());
+    if (!more) return page.finish(true);
+    std::optional<TaskState> state = listed_state(row, now);
+    std::optional<TaskSummary> t;
+    if (state) t = TaskSummary{row.str(0), row.str(2), row.str(3), *state, row.int64(1)};
+    if (!page.add(row.int64(1), row.view(0), t)) return page.finish(false);
+  }
 }
 
 Result<TaskInfo> query_task(Connection& conn, std::string_view id, Millis now) {

@@ -12,6 +12,7 @@
 #include "runq/status.hpp"
 #include "runq/store.hpp"
 #include "store/sqlite/connection.hpp"
+#include "store/task_list.hpp"
 
 namespace runq::sqlite {
 
@@ -28,6 +29,11 @@ struct WorkCheck {
   std::optional<Millis> next_change;  // earliest eta in the queues, or lease end anywhere
 };
 Result<WorkCheck> query_work(Connection& conn, const std::vector<std::string>& queues);
+
+// One page of list_tasks (see Store::list_tasks and store/task_list.hpp).
+Result<TaskPage> query_task_list(Connection& conn, const TaskFilter& filter,
+                                 const ::runq::internal::ListCursor& cursor, std::size_t limit,
+                                 Millis now);
 
 Result<StoreStats> query_stats(Connection& conn, Millis now);
 Result<std::vector<DeadTask>> query_dead(Connection& conn, std::size_t limit);

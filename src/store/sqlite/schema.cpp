@@ -64,6 +64,15 @@ CREATE TABLE IF NOT EXISTS revokes (
   record BLOB NOT NULL,
   ttl INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS listing (
+  id TEXT PRIMARY KEY,
+  enqueued INTEGER NOT NULL,
+  queue TEXT NOT NULL,
+  task TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS listing_time ON listing(enqueued, id);
+CREATE INDEX IF NOT EXISTS listing_queue ON listing(queue, enqueued, id);
+CREATE INDEX IF NOT EXISTS listing_task ON listing(task, enqueued, id);
 PRAGMA user_version = 2;
 )sql";
 
@@ -136,6 +145,44 @@ const char* worker_sql(Sql sql) {
       return nullptr;
   }
 }
+
+// list_tasks walks one listing index backwards from (?2, ?3), at most ?4 rows, and reads each
+// row's state from tasks (live) or results (finished).
+#define RUNQ_LIST(cond)                                                                 \
+  "SELECT l.id, l.enqueued, l.queue, l.task, t.state, t.retry, r.state, r.expires_at "  \
+  "FROM listing l LEFT JOIN tasks t ON t.id = l.id LEFT JOIN results r ON r.id = l.id " \
+  "WHERE " cond                                                                         \
+  " AND l.enqueued >= ?1 AND (l.enqueued, l.id) < (?2, ?3) "                            \
+  "ORDER BY l.enqueued DESC, l.id DESC LIMIT ?4"
+
+const char* list_sql(Sql sql) {
+  switch (sql) {
+    case Sql::kInsertListing:
+      return "INSERT OR REPLACE INTO listing(id, enqueued, queue, task) VALUES (?1, ?2, ?3, ?4)";
+    case Sql::kListAll:
+      return RUNQ_LIST("1");
+    case Sql::kListQueue:
+      return RUNQ_LIST("l.queue = ?5");
+    case Sql::kListTask:
+      return RUNQ_LIST("l.task = ?5");
+    case Sql::kUnlistExpired:
+      // A result that expires while its task is queued again (a retry's record) leaves the
+      // task listed.
+      return "DELETE FROM listing WHERE id IN (SELECT id FROM results WHERE expires_at <= ?1) "
+             "AND id NOT IN (SELECT id FROM tasks)";
+    case Sql::kUnlistDead:
+      return "DELETE FROM listing WHERE id IN (SELECT id FROM tasks WHERE state = 'dead' "
+             "AND died_at <= ?1)";
+    case Sql::kUnlistQueued:
+      return "DELETE FROM listing WHERE id IN (SELECT id FROM tasks WHERE queue = ?1 AND "
+             "state = 'pending' UNION ALL SELECT id FROM tasks WHERE queue = ?1 AND "
+             "state = 'scheduled')";
+    default:
+      return nullptr;
+  }
+}
+
+#undef RUNQ_LIST
 
 const char* admin_sql(Sql sql) {
   switch (sql) {
@@ -249,6 +296,7 @@ const char* sql_text(Sql sql) {
       break;
   }
   if (const char* text = worker_sql(sql)) return text;
+  if (const char* text = list_sql(sql)) return text;
   return admin_sql(sql);
 }
 

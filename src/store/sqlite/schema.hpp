@@ -11,18 +11,22 @@
 //     lease_expires, dead letters by died_at.
 //   results(id, state, record, expires_at): the result record of a task, and the final state
 //     of a finished one (then with no tasks row), kept until expires_at.
+//   listing(id, enqueued, queue, task): every task the store holds, in any state, for
+//     list_tasks: indexed by (enqueued, id), (queue, enqueued, id) and (task, enqueued, id).
+//     A row is added by enqueue and removed with the task's last row (cleanup, purges); its
+//     state is read from tasks / results when listed. Files of schema 1 gain the table empty.
+//   revokes(id, terminate, record, ttl): revoke requests of reserved tasks.
 //   counters(name, value)
 //   workers(id, ..., expires)                schedules(name, last_tick, paused, info)
+//
+// Versions: 1 = the tables above without `listing` and `revokes`; 2 adds both. Every statement
+// of kCreateSchema is idempotent, so running it on a v1 file is the v1 -> v2 migration.
 #pragma once
 
 #include <cstddef>
 
 namespace runq::sqlite {
 
-//   revokes(id, terminate, record, ttl)  revoke requests of reserved tasks (schema v2)
-//
-// Versions: 1 = the tables above without `revokes`; 2 adds `revokes`. Every statement of
-// kCreateSchema is idempotent, so running it on a v1 file is the v1 -> v2 migration.
 inline constexpr int kSchemaVersion = 2;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
@@ -39,6 +43,7 @@ enum class Sql {
   // producers
   kInsertTask,
   kResultLive,
+  kInsertListing,
   // workers
   kPromoteDue,
   kDeadLapsed,
@@ -69,6 +74,12 @@ enum class Sql {
   kAliveWorkers,
   kCounters,
   kListDead,
+  kListAll,
+  kListQueue,
+  kListTask,
+  kUnlistExpired,
+  kUnlistDead,
+  kUnlistQueued,
   kDeleteDeadResults,
   kDeleteQueuedResults,
   kRetryAllDead,

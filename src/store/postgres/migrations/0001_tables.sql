@@ -42,6 +42,20 @@ CREATE TABLE @schema@.results (
 );
 CREATE INDEX results_expiry ON @schema@.results (expires_at);
 
+-- Every task the store holds, in any state, for list_tasks: newest first by (enqueued, id),
+-- overall, per queue and per task name. A row is added by enqueue (replaced when an expired id
+-- is enqueued again) and removed with the task's last row (cleanup, purges); the state is read
+-- from tasks / results when listed. Ids compare bytewise (COLLATE "C"), as on the other stores.
+CREATE TABLE @schema@.listing (
+  id text COLLATE "C" PRIMARY KEY,
+  enqueued bigint NOT NULL,
+  queue text NOT NULL,
+  task text NOT NULL
+);
+CREATE INDEX listing_time ON @schema@.listing (enqueued, id);
+CREATE INDEX listing_queue ON @schema@.listing (queue, enqueued, id);
+CREATE INDEX listing_task ON @schema@.listing (task, enqueued, id);
+
 CREATE TABLE @schema@.counters (name text PRIMARY KEY, value bigint NOT NULL);
 INSERT INTO @schema@.counters (name, value)
   VALUES ('completed', 0), ('failed', 0), ('duplicates', 0);

@@ -9,10 +9,11 @@
 -- ON CONFLICT insert, inside a savepoint so the first attempt leaves nothing behind.
 CREATE OR REPLACE FUNCTION @schema@.enqueue_tasks(
     p_ids text[], p_queues text[], p_priorities integer[], p_etas bigint[],
-    p_max_deliveries integer[], p_bodies bytea[], p_now bigint)
+    p_max_deliveries integer[], p_bodies bytea[], p_now bigint, p_tasks text[])
   RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   BEGIN
+    WITH ins AS (
     INSERT INTO @schema@.tasks (id, queue, priority, state, eta, max_deliveries, body)
     SELECT u.id, u.queue, u.priority,
            CASE WHEN u.eta > p_now THEN 'scheduled' ELSE 'pending' END, u.eta, u.maxd, u.body
@@ -21,8 +22,15 @@ BEGIN
      WHERE NOT EXISTS (SELECT 1 FROM @schema@.tasks t WHERE t.id = u.id)
        AND NOT EXISTS (SELECT 1 FROM @schema@.results r
                         WHERE r.id = u.id AND r.expires_at > p_now)
-     ORDER BY u.ord;
+     ORDER BY u.ord
+    RETURNING id, queue)
+    INSERT INTO @schema@.listing AS l (id, enqueued, queue, task)
+    SELECT DISTINCT ON (ins.id) ins.id, p_now, ins.queue, coalesce(n.task, '')
+      FROM ins LEFT JOIN unnest(p_ids, p_tasks) AS n(id, task) ON n.id = ins.id
+    ON CONFLICT (id) DO UPDATE
+      SET enqueued = excluded.enqueued, queue = excluded.queue, task = excluded.task;
   EXCEPTION WHEN unique_violation THEN
+    WITH ins AS (
     INSERT INTO @schema@.tasks (id, queue, priority, state, eta, max_deliveries, body)
     SELECT u.id, u.queue, u.priority,
            CASE WHEN u.eta > p_now THEN 'scheduled' ELSE 'pending' END, u.eta, u.maxd, u.body
@@ -31,7 +39,13 @@ BEGIN
      WHERE NOT EXISTS (SELECT 1 FROM @schema@.results r
                         WHERE r.id = u.id AND r.expires_at > p_now)
      ORDER BY u.ord
-    ON CONFLICT (id) DO NOTHING;
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, queue)
+    INSERT INTO @schema@.listing AS l (id, enqueued, queue, task)
+    SELECT DISTINCT ON (ins.id) ins.id, p_now, ins.queue, coalesce(n.task, '')
+      FROM ins LEFT JOIN unnest(p_ids, p_tasks) AS n(id, task) ON n.id = ins.id
+    ON CONFLICT (id) DO UPDATE
+      SET enqueued = excluded.enqueued, queue = excluded.queue, task = excluded.task;
   END;
   PERFORM pg_notify(@channel@, '');
 END $$;
@@ -229,6 +243,6 @@ BEGIN
     'expires', CASE WHEN expires_ms > 0 THEN now_ms + expires_ms END, 'attempt', 1));
   PERFORM @schema@.enqueue_tasks(ARRAY[task_id], ARRAY[queue], ARRAY[priority], ARRAY[eta],
                                  ARRAY[max_deliveries], ARRAY[convert_to(message::text, 'UTF8')],
-                                 now_ms);
+                                 now_ms, ARRAY[task]);
   RETURN task_id;
 END $$;

@@ -1,0 +1,263 @@
+// /api/v1/tasks: enqueue one, enqueue a batch (all or nothing), read one (with a long poll
+// for its result), list with filters and a cursor, revoke.
+#include <algorithm>
+#include <cstdlib>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "http/json_io.hpp"
+#include "http/routes.hpp"
+#include "runq/app.hpp"
+#include "runq/result.hpp"
+
+namespace runq::internal {
+namespace {
+
+constexpr std::size_t kMaxBatch = 10'000;  // tasks per batch request (the body limit binds first)
+
+// One enqueue request object (POST /tasks, and each item of POST /tasks/batch) as a TaskCall.
+Result<TaskCall> parse_call(const nlohmann::json& j, const std::string& what) {
+  Status fields = check_fields(
+      j, {"name", "args", "queue", "priority", "countdown", "eta", "expires", "id"}, what);
+  if (!fields.ok()) return fields;
+  TaskCall c;
+  auto name = j.find("name");
+  if (name == j.end() || !name->is_string() || name->get<std::string>().empty()) {
+    return invalid_argument_error(what +
+                                  ": 'name' (the task name, a non-empty string) is required");
+  }
+  c.name = name->get<std::string>();
+  if (auto a = j.find("args"); a != j.end()) {
+    if (!a->is_array()) return invalid_argument_error(what + ": 'args' must be a JSON array");
+    c.args_json = a->dump();
+  }
+  if (auto q = j.find("queue"); q != j.end()) {
+    if (!q->is_string() || q->get<std::string>().empty()) {
+      return invalid_argument_error(what + ": 'queue' must be a non-empty string");
+    }
+    c.options.queue(q->get<std::string>());
+  }
+  if (auto p = j.find("priority"); p != j.end()) {
+    if (!p->is_number_integer() || p->get<long long>() < kMinPriority ||
+        p->get<long long>() > kMaxPriority) {
+      return invalid_argument_error(what + ": 'priority' must be an integer from 0 to 9");
+    }
+    c.options.priority(p->get<int>());
+  }
+  if (auto d = j.find("countdown"); d != j.end()) {
+    Result<Millis> ms = parse_duration_field(*d, what + ": 'countdown'");
+    if (!ms.ok()) return ms.status();
+    c.options.countdown(std::chrono::milliseconds(*ms));
+  }
+  if (auto e = j.find("eta"); e != j.end()) {
+    Result<Millis> t = parse_time_field(*e, what + ": 'eta'");
+    if (!t.ok()) return t.status();
+    c.options.eta(std::chrono::system_clock::time_point(std::chrono::milliseconds(*t)));
+  }
+  if (auto x = j.find("expires"); x != j.end()) {
+    Result<Millis> ms = parse_duration_field(*x, what + ": 'expires'");
+    if (!ms.ok()) return ms.status();
+    c.options.expires(std::chrono::milliseconds(*ms));
+  }
+  if (auto i = j.find("id"); i != j.end()) {
+    if (!i->is_string() || i->get<std::string>().empty() || i->get<std::string>().size() > 200) {
+      return invalid_argument_error(what + ": 'id' must be a string of 1 to 200 characters");
+    }
+    c.options.id(i->get<std::string>());
+  }
+  return c;
+}
+
+// A binary that registered tasks knows the whole registry: it refuses names it does not have
+// instead of letting a worker dead-letter them. `runq serve` registers none and accepts any.
+Status check_known(App& app, const std::vector<TaskCall>& calls) {
+  if (app.task_names().empty()) return Status();
+  for (const TaskCall& c : calls) {
+    if (!app.find_task(c.name)) {
+      return invalid_argument_error("unknown task '" + c.name + "': this server knows " +
+                                    std::to_string(app.task_names().size()) +
+                                    " task names (GET /api/v1/tasks/names lists them)");
+    }
+  }
+  return Status();
+}
+
+HttpResponse enqueue(ApiContext& ctx, std::vector<TaskCall> calls, bool batch) {
+  if (Status known = check_known(ctx.app, calls); !known.ok()) return status_response(known);
+  Result<std::vector<std::string>> ids = ctx.app.enqueue_batch(calls);
+  if (!ids.ok()) return status_response(ids.status());
+  if (!batch) return json_response(201, {{"id", ids->front()}});
+  return json_response(201, {{"ids", *ids}, {"count", ids->size()}});
+}
+
+HttpResponse post_task(ApiContext& ctx, const HttpRequest& req) {
+  Result<nlohmann::json> body = parse_object(req.body);
+  if (!body.ok()) return status_response(body.status());
+  Result<TaskCall> call = parse_call(*body, "task");
+  if (!call.ok()) return status_response(call.status());
+  return enqueue(ctx, {std::move(call).value()}, false);
+}
+
+HttpResponse post_batch(ApiContext& ctx, const HttpRequest& req) {
+  Result<nlohmann::json> body = parse_object(req.body);
+  if (!body.ok()) return status_response(body.status());
+  if (Status f = check_fields(*body, {"tasks"}, "batch"); !f.ok()) return status_response(f);
+  auto tasks = body->find("tasks");
+  if (tasks == body->end() || !tasks->is_array() || tasks->empty()) {
+    return error_response(400, "invalid_argument",
+                          "batch: 'tasks' must be a non-empty array of task objects");
+  }
+  if (tasks->size() > kMaxBatch) {
+    return error_response(413, "too_large",
+                          "batch: at most " + std::to_string(kMaxBatch) + " tasks per request");
+  }
+  std::vector<TaskCall> calls;
+  calls.reserve(tasks->size());
+  for (std::size_t i = 0; i < tasks->size(); ++i) {
+    const nlohmann::json& t = (*tasks)[i];
+    std::string what = "batch: tasks[" + std::to_string(i) + "]";
+    if (!t.is_object()) return error_response(400, "invalid_argument", what + " is not an object");
+    Result<TaskCall> call = parse_call(t, what);
+    if (!call.ok()) return status_response(call.status());
+    calls.push_back(std::move(call).value());
+  }
+  return enqueue(ctx, std::move(calls), true);
+}
+
+// Counts a long poll in progress for as long as it lives.
+class WaitSlot {
+ public:
+  WaitSlot(std::atomic<int>& n, int max) : n_(n), ok_(n.fetch_add(1) < max) {}
+  ~WaitSlot() { n_.fetch_sub(1); }
+  bool ok() const { return ok_; }
+
+ private:
+  std::atomic<int>& n_;
+  bool ok_;
+};
+
+HttpResponse get_task(ApiContext& ctx, const HttpRequest& req) {
+  Millis wait_ms = 0;
+  if (auto w = req.query.find("wait"); w != req.query.end()) {
+    Result<Millis> ms = parse_duration_field(nlohmann::json(w->second), "wait");
+    if (!ms.ok()) return status_response(ms.status());
+    wait_ms = std::min<Millis>(*ms, ctx.options.max_wait.count());
+  }
+  Result<std::shared_ptr<Store>> store = ctx.store();
+  if (!store.ok()) return status_response(store.status());
+  const std::string& id = req.params.at("id");
+  Result<TaskStatus> st = read_task_status(**store, id);
+  // Past the long-poll bound the caller gets the current state at once, as after a timeout.
+  WaitSlot slot(ctx.waiting, std::max(1, ctx.options.threads / 2));
+  if (st.ok() && !is_final(st->state) && wait_ms > 0 && slot.ok()) {
+    Result<TaskStatus> waited = wait_task_status(**store, id, wait_ms);
+    if (waited.ok() || !is_deadline_exceeded(waited.status()))
+      st = std::move(waited);
+    else
+      st = read_task_status(**store, id);
+  }
+  if (!st.ok()) return status_response(st.status());
+  return json_response(200, task_json(*st));
+}
+
+constexpr std::size_t kDefaultPage = 50;
+
+// The query parameters of GET /api/v1/tasks as a TaskFilter.
+Result<TaskFilter> parse_filter(const HttpRequest& req) {
+  TaskFilter f;
+  auto q = [&](const char* k) -> const std::string* {
+    auto it = req.query.find(k);
+    return it == req.query.end() || it->second.empty() ? nullptr : &it->second;
+  };
+  for (const auto& [key, value] : req.query) {
+    static const char* const kKnown[] = {"queue", "state", "task", "from", "to", "cursor", "limit"};
+    if (std::none_of(std::begin(kKnown), std::end(kKnown),
+                     [&](const char* k) { return key == k; })) {
+      return invalid_argument_error("listing tasks: unknown parameter '" + key +
+                                    "' (known: queue, state, task, from, to, cursor, limit)");
+    }
+  }
+  if (auto* v = q("queue")) f.queue = *v;
+  if (auto* v = q("task")) f.task = *v;
+  if (auto* v = q("state")) {
+    f.state = parse_task_state(*v);
+    if (!f.state || *f.state == TaskState::kStarted) {
+      return invalid_argument_error("listing tasks: unknown state '" + *v +
+                                    "' (pending, scheduled, retry, reserved, success, failure, "
+                                    "revoked, expired, dead)");
+    }
+  }
+  for (auto [key, field] : {std::pair{"from", &f.enqueued_from}, {"to", &f.enqueued_before}}) {
+    if (auto* v = q(key)) {
+      nlohmann::json j = nlohmann::json::parse(*v, nullptr, false);
+      Result<Millis> t = parse_time_field(j.is_number_integer() ? j : nlohmann::json(*v),
+                                          std::string("'") + key + "'");
+      if (!t.ok()) return t.status();
+      *field = *t;
+    }
+  }
+  return f;
+}
+
+nlohmann::json summary_json(const TaskSummary& t) {
+  return {{"id", t.id},
+          {"task", t.task},
+          {"queue", t.queue},
+          {"state", task_state_name(t.state)},
+          {"enqueued", iso_time_json(t.enqueued)}};
+}
+
+HttpResponse list_tasks(ApiContext& ctx, const HttpRequest& req) {
+  Result<TaskFilter> filter = parse_filter(req);
+  if (!filter.ok()) return status_response(filter.status());
+  std::size_t limit = kDefaultPage;
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || v < 1 || v > kMaxListLimit) {
+      return error_response(400, "invalid_argument",
+                            "listing tasks: 'limit' must be 1.." + std::to_string(kMaxListLimit));
+    }
+    limit = v;
+  }
+  std::string cursor = req.query.count("cursor") ? req.query.at("cursor") : "";
+  Result<std::shared_ptr<Store>> store = ctx.store();
+  if (!store.ok()) return status_response(store.status());
+  Result<TaskPage> page = (*store)->list_tasks(*filter, cursor, limit, ctx.app.clock().now_ms());
+  if (!page.ok()) return status_response(page.status());
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const TaskSummary& t : page->tasks) tasks.push_back(summary_json(t));
+  return json_response(
+      200, {{"tasks", tasks},
+            {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)
+                                                      : nlohmann::json(page->next_cursor)}});
+}
+
+HttpResponse task_names(ApiContext& ctx) {
+  return json_response(200, {{"names", ctx.app.task_names()}});
+}
+
+HttpResponse revoke(const HttpRequest& req) {
+  return error_response(
+      501, "not_implemented",
+      "revoking task '" + req.params.at("id") + "': this build's stores do not support revoke yet");
+}
+
+}  // namespace
+
+std::vector<Route> task_routes(ApiContext& ctx) {
+  ApiContext* c = &ctx;
+  return {
+      {"POST", "/api/v1/tasks", Scope::kAdmin, [c](const auto& r) { return post_task(*c, r); }},
+      {"POST", "/api/v1/tasks/batch", Scope::kAdmin,
+       [c](const auto& r) { return post_batch(*c, r); }},
+      {"GET", "/api/v1/tasks", Scope::kRead, [c](const auto& r) { return list_tasks(*c, r); }},
+      {"GET", "/api/v1/tasks/names", Scope::kRead, [c](const auto&) { return task_names(*c); }},
+      {"GET", "/api/v1/tasks/{id}", Scope::kRead, [c](const auto& r) { return get_task(*c, r); }},
+      {"POST", "/api/v1/tasks/{id}/revoke", Scope::kAdmin, [](const auto& r) { return revoke(r); }},
+  };
+}
+
+}  // namespace runq::internal

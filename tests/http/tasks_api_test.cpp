@@ -1,0 +1,185 @@
+// POST /api/v1/tasks, /tasks/batch and GET /api/v1/tasks/{id} over real HTTP on a SQLite store.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "http/http_fixture.hpp"
+#include "runq/worker.hpp"
+
+namespace runq::testing {
+namespace {
+
+using TasksApi = HttpFixture;
+
+std::int64_t queued(App& app) {
+  auto stats = app.store()->stats(app.clock().now_ms());
+  std::int64_t n = 0;
+  for (const QueueStats& q : stats->queues) n += q.pending + q.scheduled;
+  return n;
+}
+
+TEST_F(TasksApi, EnqueueReturnsAnIdThatGetReads) {
+  serve();
+
+  auto r = post("/api/v1/tasks", R"({"name": "add", "args": [2, 3], "queue": "math"})");
+
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  std::string id = json(r)["id"];
+  auto g = get("/api/v1/tasks/" + id);
+  ASSERT_EQ(g->status, 200) << g->body;
+  EXPECT_EQ(json(g)["state"], "pending");
+  EXPECT_EQ(json(g)["task"], "add");
+  EXPECT_EQ(json(g)["queue"], "math");
+}
+
+TEST_F(TasksApi, CountdownMakesTheTaskScheduled) {
+  serve();
+
+  auto r = post("/api/v1/tasks", R"({"name": "later", "countdown": "1h"})");
+
+  ASSERT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(json(get("/api/v1/tasks/" + json(r)["id"].get<std::string>()))["state"], "scheduled");
+}
+
+TEST_F(TasksApi, GivenIdMakesEnqueueIdempotent) {
+  serve();
+
+  auto a = post("/api/v1/tasks", R"({"name": "mail", "id": "invoice-42"})");
+  auto b = post("/api/v1/tasks", R"({"name": "mail", "id": "invoice-42"})");
+
+  EXPECT_EQ(json(a)["id"], "invoice-42");
+  EXPECT_EQ(json(b)["id"], "invoice-42");
+  EXPECT_EQ(queued(app_), 1);
+}
+
+TEST_F(TasksApi, BatchEnqueuesEveryTask) {
+  serve();
+
+  auto r = post("/api/v1/tasks/batch",
+                R"({"tasks": [{"name": "a"}, {"name": "b", "args": [1]}, {"name": "c"}]})");
+
+  ASSERT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(json(r)["ids"].size(), 3u);
+  EXPECT_EQ(queued(app_), 3);
+}
+
+TEST_F(TasksApi, BatchWithOneBadTaskEnqueuesNothing) {
+  serve();
+
+  auto r =
+      post("/api/v1/tasks/batch", R"({"tasks": [{"name": "a"}, {"name": "b", "priority": 12}]})");
+
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(json(r)["error"]["message"].get<std::string>().find("tasks[1]"), std::string::npos);
+  EXPECT_EQ(queued(app_), 0);
+}
+
+TEST_F(TasksApi, MalformedJsonIs400WithTheErrorShape) {
+  serve();
+
+  auto r = post("/api/v1/tasks", R"({"name": "a", )");
+
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(error_code(r), "invalid_argument");
+  EXPECT_NE(json(r)["error"]["message"].get<std::string>().find("not valid JSON"),
+            std::string::npos);
+}
+
+TEST_F(TasksApi, WrongTypesAre400) {
+  serve();
+
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": 5})")->status, 400);
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "a", "args": {"x": 1}})")->status, 400);
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "a", "countdown": "soon"})")->status, 400);
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "a", "eta": "tomorrow"})")->status, 400);
+  EXPECT_EQ(post("/api/v1/tasks", R"([1, 2])")->status, 400);
+  EXPECT_EQ(queued(app_), 0);
+}
+
+TEST_F(TasksApi, UnknownFieldIs400AndNamesIt) {
+  serve();
+
+  auto r = post("/api/v1/tasks", R"({"name": "a", "kwargs": {}})");
+
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("kwargs"), std::string::npos);
+}
+
+TEST_F(TasksApi, InvalidUtf8InArgsIs400) {
+  serve();
+
+  auto r = post("/api/v1/tasks", "{\"name\": \"a\", \"args\": [\"\xff\xfe\"]}");
+
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(error_code(r), "invalid_argument");
+  EXPECT_EQ(queued(app_), 0);
+}
+
+TEST_F(TasksApi, TwoMegabyteBodyIs413) {
+  serve();
+
+  std::string big = R"({"name": "a", "args": [")" + std::string(2 << 20, 'x') + R"("]})";
+  auto r = post("/api/v1/tasks", big);
+
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(error_code(r), "too_large");
+  EXPECT_EQ(queued(app_), 0);
+}
+
+TEST_F(TasksApi, UnknownIdIs404) {
+  serve();
+
+  auto r = get("/api/v1/tasks/no-such-task");
+
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(error_code(r), "not_found");
+}
+
+TEST_F(TasksApi, UnknownRouteIs404WithTheErrorShape) {
+  serve();
+
+  auto r = get("/api/v2/nothing");
+
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(error_code(r), "not_found");
+}
+
+TEST_F(TasksApi, AppWithRegisteredTasksRefusesUnknownNames) {
+  app_.task("add", [](int a, int b) { return a + b; });
+  serve();
+
+  auto r = post("/api/v1/tasks", R"({"name": "nope"})");
+
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("unknown task 'nope'"), std::string::npos);
+}
+
+TEST_F(TasksApi, WaitLongPollsUntilTheResultIsStored) {
+  app_.task("add", [](int a, int b) { return a + b; });
+  serve();
+  std::string id = json(post("/api/v1/tasks", R"({"name": "add", "args": [2, 3]})"))["id"];
+  Worker worker(app_, WorkerOptions{.concurrency = 1});
+  ASSERT_TRUE(worker.start().ok());
+
+  auto r = get("/api/v1/tasks/" + id + "?wait=20s");
+
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json(r)["state"], "success");
+  EXPECT_EQ(json(r)["result"], 5);
+}
+
+TEST_F(TasksApi, WaitReturnsTheCurrentStateWhenTimeRunsOut) {
+  serve();
+  std::string id = json(post("/api/v1/tasks", R"({"name": "add"})"))["id"];
+
+  auto r = get("/api/v1/tasks/" + id + "?wait=100ms");
+
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(json(r)["state"], "pending");
+}
+
+}  // namespace
+}  // namespace runq::testing
