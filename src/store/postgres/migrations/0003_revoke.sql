@@ -200,10 +200,11 @@ END $$;
 
 CREATE OR REPLACE FUNCTION @schema@.enqueue_tasks(
     p_ids text[], p_queues text[], p_priorities integer[], p_etas bigint[],
-    p_max_deliveries integer[], p_bodies bytea[], p_now bigint)
+    p_max_deliveries integer[], p_bodies bytea[], p_now bigint, p_tasks text[])
   RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   BEGIN
+    WITH ins AS (
     INSERT INTO @schema@.tasks (id, queue, priority, state, eta, max_deliveries, body)
     SELECT u.id, u.queue, u.priority,
            CASE WHEN u.eta > p_now THEN 'scheduled' ELSE 'pending' END, u.eta, u.maxd, u.body
@@ -212,8 +213,15 @@ BEGIN
      WHERE NOT EXISTS (SELECT 1 FROM @schema@.tasks t WHERE t.id = u.id)
        AND NOT EXISTS (SELECT 1 FROM @schema@.results r
                         WHERE r.id = u.id AND r.expires_at > p_now)
-     ORDER BY u.ord;
+     ORDER BY u.ord
+    RETURNING id, queue)
+    INSERT INTO @schema@.listing AS l (id, enqueued, queue, task)
+    SELECT DISTINCT ON (ins.id) ins.id, p_now, ins.queue, coalesce(n.task, '')
+      FROM ins LEFT JOIN unnest(p_ids, p_tasks) AS n(id, task) ON n.id = ins.id
+    ON CONFLICT (id) DO UPDATE
+      SET enqueued = excluded.enqueued, queue = excluded.queue, task = excluded.task;
   EXCEPTION WHEN unique_violation THEN
+    WITH ins AS (
     INSERT INTO @schema@.tasks (id, queue, priority, state, eta, max_deliveries, body)
     SELECT u.id, u.queue, u.priority,
            CASE WHEN u.eta > p_now THEN 'scheduled' ELSE 'pending' END, u.eta, u.maxd, u.body
@@ -222,7 +230,13 @@ BEGIN
      WHERE NOT EXISTS (SELECT 1 FROM @schema@.results r
                         WHERE r.id = u.id AND r.expires_at > p_now)
      ORDER BY u.ord
-    ON CONFLICT (id) DO NOTHING;
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, queue)
+    INSERT INTO @schema@.listing AS l (id, enqueued, queue, task)
+    SELECT DISTINCT ON (ins.id) ins.id, p_now, ins.queue, coalesce(n.task, '')
+      FROM ins LEFT JOIN unnest(p_ids, p_tasks) AS n(id, task) ON n.id = ins.id
+    ON CONFLICT (id) DO UPDATE
+      SET enqueued = excluded.enqueued, queue = excluded.queue, task = excluded.task;
   END;
   PERFORM pg_notify(@channel@, 'w');
 END $$;
