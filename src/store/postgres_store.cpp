@@ -95,6 +95,8 @@ class PostgresStore final : public Store {
   Result<std::int64_t> purge_dead() override;
   Result<std::int64_t> purge_queue(std::string_view queue) override;
   Result<std::int64_t> cleanup(Millis now) override;
+  Result<TaskState> revoke(const Revocation& r, Millis now) override;
+  Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids) override;
   Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                           Millis now) override;
   Result<std::vector<ScheduleState>> list_schedules() override;
@@ -169,7 +171,7 @@ Status PostgresStore::enqueue(std::span<const NewTask> tasks, Millis now) {
 void PostgresStore::notify() {
   Params p;
   p.text(pg::notify_channel(s_));
-  (void)exec("SELECT pg_notify($1, '')", p, "waking workers");
+  (void)exec("SELECT pg_notify($1, 'w')", p, "waking workers");
 }
 
 // ---- workers ------------------------------------------------------------------------------
@@ -381,28 +383,28 @@ Status PostgresStore::wait_for_work(const std::vector<std::string>& queues, Mill
                           ".tasks WHERE queue = ANY ($1::text[]) AND state = 'scheduled'), "
                           "(SELECT min(lease_expires) FROM " +
                           s_ + ".tasks WHERE state = 'reserved')";
-  for (;;) {
-    const std::uint64_t seen = options_.listen ? listener_.generation() : 0;
-    Params p;
-    p.text_array(names);
-    RUNQ_ASSIGN_OR_RETURN(Rows rows, exec(sql, p, "checking for work"));
-    if (rows.size() != 1) return internal_error("checking for work: no reply row");
-    if (rows.boolean(0, 0)) return ok_status();
-    std::optional<Millis> next;
-    for (int col : {1, 2}) {
-      if (rows.is_null(0, col)) continue;
-      next = next ? std::min(*next, rows.int64(0, col)) : rows.int64(0, col);
-    }
-    const auto wake = std::min(deadline, due_time(next));
-    if (wake <= SteadyClock::now()) return ok_status();
-    const auto until = with_poll(wake);
-    if (!options_.listen) {
-      std::this_thread::sleep_until(until);  // the poll interval, by configuration
-      return ok_status();
-    }
-    if (listener_.wait(seen, until)) continue;  // notified: look again
-    return ok_status();                         // the deadline, a due task, or the fallback poll
+  const std::uint64_t seen = options_.listen ? listener_.work_generation() : 0;
+  Params p;
+  p.text_array(names);
+  RUNQ_ASSIGN_OR_RETURN(Rows rows, exec(sql, p, "checking for work"));
+  if (rows.size() != 1) return internal_error("checking for work: no reply row");
+  if (rows.boolean(0, 0)) return ok_status();
+  std::optional<Millis> next;
+  for (int col : {1, 2}) {
+    if (rows.is_null(0, col)) continue;
+    next = next ? std::min(*next, rows.int64(0, col)) : rows.int64(0, col);
   }
+  const auto wake = std::min(deadline, due_time(next));
+  if (wake <= SteadyClock::now()) return ok_status();
+  const auto until = with_poll(wake);
+  if (!options_.listen) {
+    std::this_thread::sleep_until(until);  // the poll interval, by configuration
+    return ok_status();
+  }
+  // Woken by a notification of work: return at once, the caller's reserve is the look (one
+  // for another queue costs an empty reserve). Else the deadline, a due task, or the poll.
+  (void)listener_.wait(seen, until, /*work=*/true);
+  return ok_status();
 }
 
 Result<TaskInfo> PostgresStore::wait_task(std::string_view id, Millis timeout_ms) {
@@ -705,6 +707,34 @@ Result<std::int64_t> PostgresStore::cleanup(Millis now) {
     removed += w.affected();
     return removed;
   });
+}
+
+// ---- revoke -------------------------------------------------------------------------------
+
+Result<TaskState> PostgresStore::revoke(const Revocation& r, Millis now) {
+  RUNQ_RETURN_IF_ERROR(check_text("task id", r.id));
+  Params p;
+  p.text(r.id).boolean(r.terminate).binary(r.result).num(r.result_ttl).num(now);
+  RUNQ_ASSIGN_OR_RETURN(Rows rows, exec("SELECT " + s_ + ".revoke_task($1, $2, $3::bytea, $4, $5)",
+                                        p, "revoking task " + r.id));
+  if (rows.size() != 1) return internal_error("revoking task " + r.id + ": no reply row");
+  if (rows.is_null(0, 0)) return not_found_error("no task '" + r.id + "'");
+  return state_of(rows.view(0, 0));
+}
+
+Result<std::vector<RevokeRequest>> PostgresStore::revoke_requests(
+    std::span<const std::string> ids) {
+  std::vector<RevokeRequest> out;
+  if (ids.empty()) return out;
+  std::vector<std::string_view> names(ids.begin(), ids.end());
+  for (std::string_view id : names) RUNQ_RETURN_IF_ERROR(check_text("task id", id));
+  Params p;
+  p.text_array(names);
+  RUNQ_ASSIGN_OR_RETURN(
+      Rows rows, exec("SELECT id, terminate FROM " + s_ + ".revokes WHERE id = ANY ($1::text[])", p,
+                      "reading revoke requests"));
+  for (int i = 0; i < rows.size(); ++i) out.push_back({rows.str(i, 0), rows.boolean(i, 1)});
+  return out;
 }
 
 // ---- periodic schedules -------------------------------------------------------------------

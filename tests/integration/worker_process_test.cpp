@@ -16,6 +16,9 @@
 
 #include "runq/runq.hpp"
 #include "support/child_process.hpp"
+#ifdef RUNQ_WITH_POSTGRES
+#include "support/postgres_server.hpp"
+#endif
 #include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
@@ -148,6 +151,15 @@ TEST_F(WorkerProcessTest, Kill9WithTasksRunningRedeliversEveryTaskOnRedis) {
 
   check_kill9_redelivery();
 }
+
+#ifdef RUNQ_WITH_POSTGRES
+TEST_F(WorkerProcessTest, Kill9WithTasksRunningRedeliversEveryTaskOnPostgres) {
+  testing::PostgresServer pg;
+  RUNQ_START_POSTGRES_OR_SKIP(pg);
+  use_store(pg.url("?schema=kill9"));
+  check_kill9_redelivery();
+}
+#endif
 
 TEST_F(WorkerProcessTest, WorkerStartedWhileRedisIsDownRetriesUntilItComesUp) {
   testing::RedisServer redis;

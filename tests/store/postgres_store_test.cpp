@@ -398,6 +398,25 @@ TEST_F(PostgresStoreTest, WaitTaskWakesWhenTheTaskIsSettled) {
 
 // ---- faults -------------------------------------------------------------------------------
 
+TEST_F(PostgresStoreTest, ADroppedConnectionIsUnavailableOnceThenReplaced) {
+  auto store = open(url());
+  ASSERT_TRUE(store);
+  ASSERT_THAT(store->enqueue(std::vector<NewTask>{task("before")}, kNow), IsOk());
+  // The server drops every connection of runq (an admin, a pooler, a network blip).
+  const std::string runq_backends =
+      "FROM pg_stat_activity WHERE application_name = 'runq' AND pid <> pg_backend_pid()";
+  query("SELECT count(pg_terminate_backend(pid)) " + runq_backends);
+  ASSERT_TRUE(::runq::testing::wait_until(
+      [&] { return query("SELECT count(*) " + runq_backends) == "0"; }));
+  Status first = store->enqueue(std::vector<NewTask>{task("after")}, kNow);
+  EXPECT_TRUE(is_unavailable(first)) << first.to_string();
+  if (!first.ok()) {
+    ASSERT_THAT(store->enqueue(std::vector<NewTask>{task("after")}, kNow), IsOk());
+  }
+  EXPECT_THAT(store->get_task("before", kNow), IsOk());
+  EXPECT_THAT(store->get_task("after", kNow), IsOk());
+}
+
 TEST(PostgresFaults, ServerKilledMidDrainLosesNoAcceptedTaskAndStoresReconnect) {
   PostgresServer server;
   RUNQ_START_POSTGRES_OR_SKIP(server);

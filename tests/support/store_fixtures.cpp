@@ -6,7 +6,9 @@
 #include <atomic>
 
 #include "store/backend.hpp"
+#ifdef RUNQ_WITH_POSTGRES
 #include "support/postgres_server.hpp"
+#endif
 #include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
 
@@ -26,6 +28,7 @@ Result<int> redis_server_port() {
   return server.port();
 }
 
+#ifdef RUNQ_WITH_POSTGRES
 // One private PostgreSQL for the whole binary; each fresh store gets its own schema ({n} in
 // the postgres fixture).
 Result<int> postgres_port() {
@@ -34,6 +37,7 @@ Result<int> postgres_port() {
   if (port == 0) return unavailable_error(why);
   return port;
 }
+#endif
 
 struct ServerLauncher {
   std::string_view kind;  // as named by StoreTestFixture::server
@@ -45,7 +49,9 @@ struct ServerLauncher {
 // One line per server kind a backend's fixture may name.
 constexpr ServerLauncher kServers[] = {
     {"redis-server", redis_server_port},
+#ifdef RUNQ_WITH_POSTGRES
     {"postgres", postgres_port},
+#endif
 };
 
 const ServerLauncher* find_server(std::string_view kind) {

@@ -46,15 +46,16 @@ Result<std::string> enqueue_in(pg_conn* conn, std::string_view task, std::string
   PGresult* res = PQexecParams(conn, sql.c_str(), p.size(), nullptr, p.values(), p.lengths(),
                                p.formats(), /*resultFormat=*/0);
   if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char* field = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const std::string state = field ? field : "";  // copied: `res` is freed below
     Status s = pg::pg_error(res, conn, what);
     PQclear(res);
-    if (state && (std::string_view(state) == "42883" || std::string_view(state) == "3F000")) {
+    if (state == "42883" || state == "3F000") {
       return failed_precondition_error(
           s.message() + " (schema '" + std::string(schema) +
           "' has no runq functions: open the store once or run `runq migrate --store URL`)");
     }
-    if (state && std::string_view(state) == "22P02") {
+    if (state == "22P02") {
       return invalid_argument_error(s.message() + " (args must be a JSON array)");
     }
     return s;

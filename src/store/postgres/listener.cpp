@@ -39,22 +39,29 @@ std::uint64_t Listener::generation() {
   return generation_;
 }
 
+std::uint64_t Listener::work_generation() {
+  std::lock_guard<std::mutex> lock(mu_);
+  start_locked();
+  return work_generation_;
+}
+
 bool Listener::listening() {
   std::lock_guard<std::mutex> lock(mu_);
   return listening_;
 }
 
-bool Listener::wait(std::uint64_t seen, Clock::time_point until) {
+bool Listener::wait(std::uint64_t seen, Clock::time_point until, bool work) {
   std::unique_lock<std::mutex> lock(mu_);
   start_locked();
-  return cv_.wait_until(lock, until, [&] { return generation_ != seen || stop_; }) &&
-         generation_ != seen;
+  const std::uint64_t& gen = work ? work_generation_ : generation_;
+  return cv_.wait_until(lock, until, [&] { return gen != seen || stop_; }) && gen != seen;
 }
 
-void Listener::bump(bool listening) {
+void Listener::bump(bool listening, bool work) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++generation_;
+    if (work) ++work_generation_;
     listening_ = listening;
   }
   cv_.notify_all();
@@ -86,7 +93,7 @@ void Listener::run() {
     }
     if (ok) {
       backoff = std::chrono::milliseconds(50);
-      bump(true);  // anything sent while not listening may have been missed: look again
+      bump(true, true);  // anything sent while not listening may have been missed: look again
       pollfd fds[2] = {{PQsocket(conn), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
       for (;;) {
         fds[0].revents = fds[1].revents = 0;
@@ -97,16 +104,17 @@ void Listener::run() {
           if (stop_) break;
         }
         if (PQconsumeInput(conn) == 0) break;  // connection lost
-        bool notified = false;
+        bool notified = false, work = false;
         while (PGnotify* n = PQnotifies(conn)) {
           notified = true;
+          work = work || (n->extra != nullptr && n->extra[0] != '\0');
           PQfreemem(n);
         }
-        if (notified) bump(true);
+        if (notified) bump(true, work);
       }
     }
     PQfinish(conn);
-    bump(false);
+    bump(false, true);
     if (!pause(backoff)) return;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }

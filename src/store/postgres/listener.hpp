@@ -24,15 +24,18 @@ class Listener {
 
   // The number of wake-ups so far (notifications, reconnects). Starts the thread.
   std::uint64_t generation();
+  // The same, counting only notifications that announce work (a non-empty payload).
+  std::uint64_t work_generation();
   // True while the LISTEN connection is up, so that no notification is missed.
   bool listening();
-  // Blocks until generation() moved past `seen` (true) or `until` came (false).
-  bool wait(std::uint64_t seen, Clock::time_point until);
+  // Blocks until generation() (work_generation() when `work`) moved past `seen` (true) or
+  // `until` came (false).
+  bool wait(std::uint64_t seen, Clock::time_point until, bool work = false);
 
  private:
   void start_locked();
   void run();
-  void bump(bool listening);
+  void bump(bool listening, bool work);
   // Sleeps up to `d` unless stopped. False when stopped.
   bool pause(std::chrono::milliseconds d);
 
@@ -41,6 +44,7 @@ class Listener {
   std::mutex mu_;
   std::condition_variable cv_;
   std::uint64_t generation_ = 0;
+  std::uint64_t work_generation_ = 0;
   bool listening_ = false;
   bool stop_ = false;
   bool started_ = false;
