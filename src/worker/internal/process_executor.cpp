@@ -34,17 +34,6 @@ struct ProcessExecutor::Job {
   std::optional<RunOutcome> out;
 };
 
-struct ProcessExecutor::Child {
-  int index = 0;
-  std::thread reader;
-  Mutex mu;
-  CondVar cv;  // a job of this child got its outcome
-  pid_t pid RUNQ_GUARDED_BY(mu) = -1;
-  int fd RUNQ_GUARDED_BY(mu) = -1;
-  bool up RUNQ_GUARDED_BY(mu) = false;
-  std::deque<Job*> inflight RUNQ_GUARDED_BY(mu);  // in the order sent; front() runs
-};
-
 ProcessExecutor::ProcessExecutor(const App& app, std::string worker_id, ProcessPoolOptions opts)
     : app_(app), runner_(app, std::move(worker_id)), opts_(opts) {}
 
@@ -112,9 +101,24 @@ void ProcessExecutor::start_front(Child& c, Steady::time_point now) {
   j.started_ms = app_.clock().now_ms();
 }
 
-RunOutcome ProcessExecutor::run(int slot, const Delivery& d, std::stop_token stop,
+ProcessExecutor::Child& ProcessExecutor::assign() {
+  MutexLock lock(assign_mu_);
+  Child* best = children_.front().get();
+  for (auto& c : children_) {
+    if (c->load < best->load) best = c.get();
+  }
+  ++best->load;
+  return *best;
+}
+
+void ProcessExecutor::unassign(Child& c) {
+  MutexLock lock(assign_mu_);
+  --c.load;
+}
+
+RunOutcome ProcessExecutor::run(int, const Delivery& d, std::stop_token stop,
                                 const std::function<void(double)>& progress) {
-  Child& c = *children_[static_cast<std::size_t>(slot / opts_.depth) % children_.size()];
+  Child& c = assign();
   Job job;
   job.seq = next_seq_++;
   job.delivery = &d;
@@ -135,9 +139,14 @@ RunOutcome ProcessExecutor::run(int slot, const Delivery& d, std::stop_token sto
     w.u64(job.seq);
     (void)write_frame(c.fd, w.frame());
   });
-  MutexLock lock(c.mu);
-  while (!job.out) c.cv.wait(c.mu);
-  return std::move(*job.out);
+  RunOutcome out;
+  {
+    MutexLock lock(c.mu);
+    while (!job.out) c.cv.wait(c.mu);
+    out = std::move(*job.out);
+  }
+  unassign(c);
+  return out;
 }
 
 void ProcessExecutor::terminate(const std::string& id, Millis grace_ms) {
