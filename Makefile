@@ -5,6 +5,11 @@ RELEASE_BUILD ?= build-release
 CLANG_BUILD   ?= build-clang
 FUZZ_BUILD    ?= build-fuzz
 FUZZ_SECONDS  ?= 60
+FUZZ_RUNS     ?= 0
+CHAOS_TASKS   ?= 100000
+CHAOS_STORES  ?= redis sqlite
+SOAK_SECONDS  ?= 3600
+SOAK_STORE    ?= redis
 CLANG_CXX     ?= clang++-14
 JOBS          ?= $(shell nproc)
 CMAKE_ARGS    ?=
@@ -15,8 +20,8 @@ DEV_ARGS      := -DRUNQ_WERROR=ON
 export CCACHE_BASEDIR   ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: deps build run test test-fast test-asan test-release test-clang bench bench-defaults bench-compare \
-        install format tidy clean fuzz
+.PHONY: deps build run test test-fast test-asan test-release test-clang bench bench-defaults bench-compare bench-compare-pg \
+        install format tidy clean fuzz chaos soak
 
 deps:
 	@scripts/install-deps
@@ -63,14 +68,30 @@ test-clang: deps
 	  -DRUNQ_BUILD_TESTS=OFF -DRUNQ_BUILD_EXAMPLES=OFF $(DEV_ARGS) $(CMAKE_ARGS)
 	cmake --build $(CLANG_BUILD) -j $(JOBS) --target runq_tool runq_bench
 
-# Builds the libFuzzer targets (clang, ASan+UBSan) and runs each for FUZZ_SECONDS on a copy
-# of its seed corpus. New crash inputs are kept in $(FUZZ_BUILD)/crashes/<target>/; the
+# Builds the libFuzzer targets (clang, ASan+UBSan) and runs each for FUZZ_SECONDS (or until
+# FUZZ_RUNS executions, when set) on a copy of its seed corpus. New crash inputs are kept in $(FUZZ_BUILD)/crashes/<target>/; the
 # fuzzers' last lines go to $(FUZZ_BUILD)/logs/ (docs/reliability.md, "Fuzzing").
 fuzz: deps
 	CXX=$(CLANG_CXX) cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUNQ_FUZZ=ON \
 	  -DRUNQ_BUILD_BENCHMARKS=OFF -DRUNQ_BUILD_EXAMPLES=OFF -DRUNQ_INSTALL=OFF $(DEV_ARGS) $(CMAKE_ARGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
-	scripts/run-fuzzers $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	scripts/run-fuzzers $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_RUNS)
+
+# Random kills of workers, beats and the store under load, on each store kind; prints one
+# summary line per store and fails on any lost task (docs/reliability.md, "Chaos").
+chaos: build
+	@for s in $(CHAOS_STORES); do \
+	  $(BUILD)/tests/chaos/runq_chaos --store $$s --tasks $(CHAOS_TASKS) || exit 1; \
+	done
+
+# A steady load at half the measured maximum for SOAK_SECONDS (1 hour by default): samples
+# to docs/img/soak-$(SOAK_STORE).csv, plotted to docs/img/soak-$(SOAK_STORE).png (gnuplot);
+# fails when memory, fds or the queue grow past their bounds (docs/reliability.md, "Soak").
+soak: build
+	$(BUILD)/tests/chaos/runq_soak --store $(SOAK_STORE) --seconds $(SOAK_SECONDS) \
+	  --csv docs/img/soak-$(SOAK_STORE).csv; rc=$$?; \
+	gnuplot -e "csv='docs/img/soak-$(SOAK_STORE).csv'; png='docs/img/soak-$(SOAK_STORE).png'; \
+	  title='runq soak: $(SOAK_STORE), $(SOAK_SECONDS) s'" tests/chaos/soak_plot.gp; exit $$rc
 
 bench: build
 	scripts/bench-standard $(BUILD)
@@ -81,6 +102,10 @@ bench-defaults: build
 
 bench-compare: build
 	bench/compare/run-compare $(BUILD)
+
+# runq's postgres:// store vs Graphile Worker and pg-boss on one private PostgreSQL.
+bench-compare-pg: build
+	bench/compare/run-compare-pg $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

@@ -35,6 +35,7 @@ struct Args {
   ScheduleListArgs schedule_list;
   SchedulePauseArgs schedule_pause, schedule_resume;
   ScheduleNextArgs schedule_next;
+  MigrateArgs migrate;
 };
 
 struct Command {
@@ -138,6 +139,11 @@ void add_purge(CLI::App& cli, Args& a, std::vector<Command>& table) {
   table.push_back({c, [&a](App& app) { return run_purge_cmd(app, a.purge); }});
 }
 
+void add_migrate(CLI::App& cli, Args& a, std::vector<Command>& table) {
+  CLI::App* c = add_command(cli, "migrate", "Create or upgrade the store's schema (PostgreSQL)");
+  table.push_back({c, [&a](App& app) { return run_migrate_cmd(app, a.migrate); }});
+}
+
 void add_schedule(CLI::App& cli, Args& a, std::vector<Command>& table) {
   CLI::App* sched = add_command(cli, "schedule", "Periodic schedules");
   sched->require_subcommand(1);
@@ -210,6 +216,7 @@ int parse_and_run(App& app, int argc, char** argv) {
   add_purge(cli, a, table);
   add_revoke(cli, a, table);
   add_schedule(cli, a, table);
+  add_migrate(cli, a, table);
   std::string word = first_word(argc, argv);
   auto all = [](const CLI::App*) { return true; };
   auto subs = cli.get_subcommands(all);

@@ -112,4 +112,9 @@ struct ScheduleNextArgs {
 };
 int run_schedule_next_cmd(App& app, const ScheduleNextArgs& args);
 
+// `migrate`: creates or upgrades the store's schema (PostgreSQL: the versioned migrations of
+// its schema; other stores create theirs when opened).
+struct MigrateArgs {};
+int run_migrate_cmd(App& app, const MigrateArgs& args);
+
 }  // namespace runq::internal

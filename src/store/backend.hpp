@@ -49,6 +49,8 @@ struct StoreBackendInfo {
   Result<std::unique_ptr<Store>> (*open)(std::string_view url) = nullptr;
   // How the conformance suites make a fresh store of this backend (see StoreTestFixture).
   StoreTestFixture test_fixture;
+  // Another scheme that opens this backend too ("postgresql" for "postgres"), or empty.
+  std::string_view alias;
 };
 
 // Every registered backend, in the order of the runq_store_backend() lines of CMakeLists.txt

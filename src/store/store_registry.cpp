@@ -28,8 +28,9 @@ const std::vector<StoreBackendInfo>& store_backends() {
 const StoreBackendInfo* find_store_backend(std::string_view url) {
   const std::string_view scheme = url.substr(0, url.find(':'));
   const auto& all = store_backends();
-  auto it = std::find_if(all.begin(), all.end(),
-                         [&](const StoreBackendInfo& b) { return b.scheme == scheme; });
+  auto it = std::find_if(all.begin(), all.end(), [&](const StoreBackendInfo& b) {
+    return b.scheme == scheme || (!b.alias.empty() && b.alias == scheme);
+  });
   return it == all.end() ? nullptr : &*it;
 }
 

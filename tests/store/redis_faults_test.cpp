@@ -186,5 +186,35 @@ TEST(RedisFaults, BlockAndRetryRidesOutARestart) {
   EXPECT_EQ(stats->queues.at(0).pending, 2);
 }
 
+// Redis at its maxmemory (noeviction, the default policy): enqueue fails with a clear
+// ResourceExhausted, every task accepted before is still there, and once memory is raised
+// enqueue works again.
+TEST(RedisFaults, MaxmemoryIsResourceExhaustedAndKeepsEveryAcceptedTask) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_null(server.url());
+  ASSERT_NE(store, nullptr);
+  ASSERT_EQ(server.command({"CONFIG", "SET", "maxmemory", "4mb"}), "OK");
+  int accepted = 0;
+  Status error;
+
+  // Bounded: 4 MB hold far fewer than 1,000 batches of 100 tasks of 1 KB.
+  for (int i = 0; i < 1000 && error.ok(); ++i) {
+    std::vector<NewTask> tasks = batch(i * 100, 100);
+    for (NewTask& t : tasks) t.body = std::string(1000, 'x');
+    error = store->enqueue(tasks, kNow);
+    if (error.ok()) accepted += 100;
+  }
+
+  ASSERT_TRUE(is_resource_exhausted(error)) << error.to_string();
+  EXPECT_NE(error.message().find("OOM"), std::string::npos) << error.to_string();
+  ASSERT_GT(accepted, 0);
+  for (int i = 0; i < accepted; ++i) {
+    EXPECT_TRUE(store->get_task("task-" + std::to_string(i), kNow).ok()) << i;
+  }
+  ASSERT_EQ(server.command({"CONFIG", "SET", "maxmemory", "0"}), "OK");
+  EXPECT_TRUE(store->enqueue(batch(1'000'000, 1), kNow).ok());
+}
+
 }  // namespace
 }  // namespace runq

@@ -36,6 +36,8 @@ class RedisServer {
   bool running() const { return pid_ > 0; }
 
   int port() const { return port_; }
+  // The server's pid while running (for RSS and fd samples), else -1.
+  int pid() const { return pid_; }
   // "redis://127.0.0.1:PORT/0" (with ":password@" when requirepass is set).
   std::string url() const;
   const std::string& error() const { return error_; }

@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "store/backend.hpp"
+#include "support/postgres_server.hpp"
 #include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
 
@@ -25,6 +26,15 @@ Result<int> redis_server_port() {
   return server.port();
 }
 
+// One private PostgreSQL for the whole binary; each fresh store gets its own schema ({n} in
+// the postgres fixture).
+Result<int> postgres_port() {
+  std::string why;
+  const int port = shared_postgres_port(&why);
+  if (port == 0) return unavailable_error(why);
+  return port;
+}
+
 struct ServerLauncher {
   std::string_view kind;  // as named by StoreTestFixture::server
   // Starts the binary's one server of this kind on the first call. Returns its port, or
@@ -35,6 +45,7 @@ struct ServerLauncher {
 // One line per server kind a backend's fixture may name.
 constexpr ServerLauncher kServers[] = {
     {"redis-server", redis_server_port},
+    {"postgres", postgres_port},
 };
 
 const ServerLauncher* find_server(std::string_view kind) {

@@ -81,6 +81,13 @@ void Fetcher::finished(std::chrono::steady_clock::duration run_time) {
 // already counted as running, if any.
 std::optional<Delivery> Fetcher::fetch_as_leader() {
   while (true) {
+    // Backpressure: while finished tasks' results wait to be written beyond two settle
+    // batches, reserving more would only pile up leases to keep alive (with a deep backlog
+    // they lapsed and tasks ran twice). Waits for the settler, checking for a stop.
+    while (!settler_.wait_backlog_below(kSettleBacklogLimit, std::chrono::milliseconds(200))) {
+      MutexLock lock(mu_);
+      if (stopping_) break;
+    }
     ReserveRequest req{opts_.queues, opts_.worker_id, 0, opts_.lease_ms, clock_.now_ms()};
     bool block;
     {

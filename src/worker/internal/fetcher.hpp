@@ -82,6 +82,9 @@ class Fetcher {
   static constexpr int kMaxAdaptivePrefetch = 256;
   // Longest single wait for work: a stopping worker notices the stop within this long.
   static constexpr Millis kIdleWaitMs = 200;
+  // Settlements waiting to be written beyond which the fetcher stops reserving (two settle
+  // batches of the default size).
+  static constexpr std::size_t kSettleBacklogLimit = 1024;
 
   Store& store_;
   const Clock& clock_;

@@ -47,12 +47,22 @@ void Settler::finish() {
     finishing_ = true;
   }
   cv_.notify_all();
+  taken_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 WorkerCounters Settler::counters() const {
   MutexLock lock(mu_);
   return counters_;
+}
+
+bool Settler::wait_backlog_below(std::size_t limit, std::chrono::milliseconds max_wait) {
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  MutexLock lock(mu_);
+  while (queue_.size() >= limit && !finishing_) {
+    if (!taken_cv_.wait_until(mu_, deadline)) return queue_.size() < limit;
+  }
+  return true;
 }
 
 void Settler::settle_loop() {
@@ -67,15 +77,21 @@ void Settler::settle_loop() {
                    std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + n);
     }
+    taken_cv_.notify_all();
     write_batch(batch);
   }
 }
 
 // Writes one batch, retrying transient errors: results of finished tasks must reach the
-// store even across a store restart. Gives up on any other error, or after about half an
-// hour of retries; the batch then counts as refused, and its tasks run again once
-// their leases lapse.
+// store even across a store restart (Unavailable) or while it is out of space
+// (ResourceExhausted: a full disk under SQLite, Redis at maxmemory; space comes back when
+// files are removed or cleanup runs). Dropping the batch would make every task in it run
+// again once its lease lapsed. Gives up on any other error, after about half an hour of
+// Unavailable or two minutes of ResourceExhausted; the batch then counts as refused, and
+// its tasks run again once their leases lapse.
 void Settler::write_batch(const std::vector<Settlement>& batch) {
+  constexpr int kUnavailableAttempts = 1000;
+  constexpr int kExhaustedAttempts = 64;
   int backoff_ms = 50;
   for (int attempt = 0;; ++attempt) {
     Result<std::vector<bool>> r = store_.settle(batch, clock_.now_ms());
@@ -83,7 +99,10 @@ void Settler::write_batch(const std::vector<Settlement>& batch) {
       record_settled(batch, *r);
       return;
     }
-    if (!is_unavailable(r.status()) || attempt > 1000) {
+    const int limit = is_unavailable(r.status())          ? kUnavailableAttempts
+                      : is_resource_exhausted(r.status()) ? kExhaustedAttempts
+                                                          : 0;
+    if (attempt >= limit) {
       log_line("storing " + std::to_string(batch.size()) +
                " results failed: " + r.status().to_string());
       record_settled(batch, std::vector<bool>(batch.size(), false));

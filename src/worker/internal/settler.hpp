@@ -2,7 +2,8 @@
 //
 // Executors (and a stopping fetcher, for released tasks) push settlements; the settler thread
 // writes up to `batch` of them per Store::settle call, retrying while the store is
-// unavailable so that a result is not lost when the store blips or restarts. After each
+// unavailable or out of space, so that a result is not lost (nor its task run again) when
+// the store blips, restarts or fills up for a while. After each
 // write it forgets the settled leases in the LeaseTable and counts the outcomes.
 //
 // Thread safety: push(), release() and counters() may be called from any thread. start()
@@ -48,6 +49,11 @@ class Settler {
   // Counts so far; `running` is left 0 (the fetcher knows it).
   WorkerCounters counters() const RUNQ_EXCLUDES(mu_);
 
+  // Backpressure for the fetcher: blocks while `limit` or more settlements wait to be written
+  // (the store writes results slower than tasks finish), for at most `max_wait`. True when
+  // fewer wait (at once if so), false when the time ran out; true when finishing.
+  bool wait_backlog_below(std::size_t limit, std::chrono::milliseconds max_wait) RUNQ_EXCLUDES(mu_);
+
  private:
   void settle_loop() RUNQ_EXCLUDES(mu_);
   void write_batch(const std::vector<Settlement>& batch) RUNQ_EXCLUDES(mu_);
@@ -62,7 +68,8 @@ class Settler {
   std::thread thread_;
 
   mutable Mutex mu_;
-  CondVar cv_;  // a settlement was queued, or finish() was called
+  CondVar cv_;        // a settlement was queued, or finish() was called
+  CondVar taken_cv_;  // the settler thread took a batch off the queue
   std::deque<Settlement> queue_ RUNQ_GUARDED_BY(mu_);
   bool finishing_ RUNQ_GUARDED_BY(mu_) = false;
   WorkerCounters counters_ RUNQ_GUARDED_BY(mu_);
