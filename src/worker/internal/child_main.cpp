@@ -105,6 +105,7 @@ class Child {
 
   // Waits for frames, waking up at the running task's soft time limit.
   void read_loop() RUNQ_EXCLUDES(mu_) {
+    FrameReader reader(fd_);
     while (true) {
       int timeout_ms = 1000;
       {
@@ -120,10 +121,13 @@ class Child {
           }
         }
       }
-      pollfd p{fd_, POLLIN, 0};
-      int n = ::poll(&p, 1, timeout_ms);
-      if (n == 0 || (n < 0 && errno == EINTR)) continue;
-      std::optional<Frame> f = n > 0 ? read_frame(fd_) : std::nullopt;
+      int n = 1;
+      if (!reader.buffered()) {
+        pollfd p{fd_, POLLIN, 0};
+        n = ::poll(&p, 1, timeout_ms);
+        if (n == 0 || (n < 0 && errno == EINTR)) continue;
+      }
+      std::optional<Frame> f = n > 0 ? reader.next() : std::nullopt;
       MutexLock lock(mu_);
       if (!f) {
         eof_ = true;

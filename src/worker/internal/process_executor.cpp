@@ -235,7 +235,8 @@ void ProcessExecutor::reader_loop(Child& c) {
   }
   while (true) {
     bool retiring = false;
-    while (std::optional<Frame> f = read_frame(fd)) {
+    FrameReader reader(fd);
+    while (std::optional<Frame> f = reader.next()) {
       WireReader r(f->payload);
       if (f->type == FrameType::kProgress) {
         std::uint64_t seq = r.u64();
