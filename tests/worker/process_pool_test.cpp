@@ -374,5 +374,31 @@ TEST_F(ProcessPoolTest, RevokeTerminateCancelsARunningTaskInTheThreadPool) {
   EXPECT_EQ(st.state, TaskState::kRevoked);
 }
 
+TEST_F(ProcessPoolTest, RevokeTerminateRaisesCancelledInTheChildBeforeTheGrace) {
+  App app(app_options());
+  std::string started = dir_.file("started");
+  auto polite = app.task("polite", [started](Context& ctx) {
+    std::ofstream(started) << ::getpid();
+    spin_until_cancelled(ctx, 20s);
+    return static_cast<int>(::getpid());
+  });
+  auto pid = app.task("pid", [] { return static_cast<int>(::getpid()); });
+  WorkerOptions o = pool(1);
+  o.heartbeat_ms = 100;
+  o.revoke_grace_ms = 30'000;  // the child is not killed: it stops on its own
+  Worker worker(app, o);
+  ASSERT_TRUE(worker.start().ok());
+  auto r = polite.delay();
+  int child = 0;
+  ASSERT_TRUE(wait_until([&] { return bool(std::ifstream(started) >> child); }, 20s));
+  ASSERT_TRUE(app.revoke(r.id(), {.terminate = true}).ok());
+  TaskStatus st = final_status(app, r.id());
+  EXPECT_EQ(st.state, TaskState::kRevoked);
+  EXPECT_LT(st.finished - st.started, 10'000);
+  EXPECT_EQ(pid.delay().get(20s), child) << "the child was replaced instead of cancelled";
+  worker.request_stop();
+  worker.wait();
+}
+
 }  // namespace
 }  // namespace runq

@@ -85,11 +85,15 @@ void ProcessExecutor::send_run(Child& c, Job& j) {
   w.u64(j.seq).i64(j.limits.soft_ms);
   put_delivery(w, *j.delivery);
   (void)write_frame(c.fd, w.frame());
-  if (j.cancelled) {
-    WireWriter cancel(FrameType::kCancel);
-    cancel.u64(j.seq);
-    (void)write_frame(c.fd, cancel.frame());
-  }
+}
+
+// The child runs the task in its main thread and does not read its socket meanwhile: a
+// cancellation is a signal carrying the task's sequence number.
+void ProcessExecutor::signal_cancel(Child& c, Job& j) {
+  if (!c.up) return;
+  sigval v{};
+  v.sival_ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(j.seq));
+  (void)::sigqueue(c.pid, kCancelSignal, v);
 }
 
 void ProcessExecutor::start_front(Child& c, Steady::time_point now) {
@@ -99,6 +103,7 @@ void ProcessExecutor::start_front(Child& c, Steady::time_point now) {
   j.running = true;
   j.started = now;
   j.started_ms = app_.clock().now_ms();
+  if (j.cancelled) signal_cancel(c, j);  // cancelled while it waited in the child's socket
 }
 
 ProcessExecutor::Child& ProcessExecutor::assign() {
@@ -134,10 +139,7 @@ RunOutcome ProcessExecutor::run(int, const Delivery& d, std::stop_token stop,
     MutexLock lock(c.mu);
     if (job.out || job.cancelled) return;
     job.cancelled = true;
-    if (!c.up) return;
-    WireWriter w(FrameType::kCancel);
-    w.u64(job.seq);
-    (void)write_frame(c.fd, w.frame());
+    if (job.running) signal_cancel(c, job);  // else when it starts (start_front)
   });
   RunOutcome out;
   {

@@ -97,6 +97,7 @@ class ProcessExecutor final : public Executor {
   bool spawn(Child& c);
   void timer_loop();
   void send_run(Child& c, Job& j) RUNQ_REQUIRES(c.mu);
+  void signal_cancel(Child& c, Job& j) RUNQ_REQUIRES(c.mu);
   void start_front(Child& c, Steady::time_point now) RUNQ_REQUIRES(c.mu);
   void kill_job(Child& c, Job& j, AbortKind kind, std::string cause, Steady::time_point now)
       RUNQ_REQUIRES(c.mu);
