@@ -15,6 +15,7 @@ struct Config {
   int procs = 1;                 // --procs, forked worker processes
   int threads = 0;               // --threads per worker process (0 = runq's default)
   int prefetch = -1;             // --prefetch per worker process (-1 = runq's default)
+  bool process_pool = false;     // --pool processes: WorkerPool::kProcesses
   int batch = 1000;              // --batch, calls per delay_many (w1-batch, and pre-filling)
   int producers = 1;             // --producers: threads enqueueing one call at a time (w1)
   bool ignore_result = false;    // --ignore-result

@@ -89,6 +89,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, runq::bench::kMaxProcs));
   cli.add_option("--threads", c.threads, "executor threads per worker process [CPU cores]")
       ->check(CLI::Range(0, 1024));
+  cli.add_option_function<std::string>(
+         "--pool", [&c](const std::string& v) { c.process_pool = v == "processes"; },
+         "where worker processes run tasks: threads | processes [threads]")
+      ->check(CLI::IsMember({"threads", "processes"}));
   cli.add_option("--producers", c.producers,
                  "w1: threads calling delay() one task at a time, sharing one App [1]")
       ->check(CLI::Range(1, runq::bench::kMaxProducers));

@@ -92,6 +92,7 @@ void WorkerPool::child_main(int index) {
     (void)bench.app.store();  // open now: connecting is not part of the measurement
     WorkerOptions wo;
     wo.concurrency = cfg_.threads;
+    if (cfg_.process_pool) wo.pool = runq::WorkerPool::kProcesses;
     wo.prefetch = cfg_.prefetch;
     wo.queues = {cfg_.queue};
     wo.grace_ms = 5'000;

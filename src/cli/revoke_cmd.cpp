@@ -9,6 +9,16 @@ namespace runq::internal {
 
 int run_revoke_cmd(App& app, const RevokeArgs& a) {
   constexpr std::string_view kCmd = "revoke";
+  // Revoke is idempotent (a revoked task reads REVOKED after the call either way): look
+  // first, to tell the user when there was nothing to do.
+  Result<std::shared_ptr<Store>> store = open_app_store(app);
+  if (!store.ok()) return fail(kCmd, store.status());
+  if (Result<TaskInfo> before = (*store)->get_task(a.id, app.clock().now_ms());
+      before.ok() && is_final(before->state)) {
+    std::printf("%s is already %s: nothing to revoke\n", a.id.c_str(),
+                std::string(task_state_name(before->state)).c_str());
+    return kExitOk;
+  }
   Result<TaskState> state = app.revoke(a.id, {.terminate = a.terminate});
   if (!state.ok()) {
     if (is_not_found(state.status())) {

@@ -292,6 +292,30 @@ TEST_F(CliTest, PurgeQueuePrintsHowManyWereRemoved) {
   EXPECT_EQ(r.out, "removed 2 task(s) from queue 'junk'\n");
 }
 
+TEST_F(CliTest, RevokeOfQueuedTaskEndsItRevokedAndAgainIsANoOp) {
+  CommandResult e = run({"enqueue", "add", "--args", "[1, 2]", "--id", "to-revoke"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+
+  CommandResult r = run({"revoke", "to-revoke"});
+
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "revoked to-revoke: it had not started and will never run\n");
+  auto info = store().get_task("to-revoke", now());
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->state, TaskState::kRevoked);
+  CommandResult again = run({"revoke", "to-revoke", "--terminate"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "to-revoke is already revoked: nothing to revoke\n");
+}
+
+TEST_F(CliTest, RevokeOfUnknownIdExits4) {
+  CommandResult r = run({"revoke", "never-enqueued"});
+
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no task 'never-enqueued'"));
+}
+
 TEST_F(CliTest, ScheduleNextPrintsFireTimes) {
   CommandResult r =
       run({"schedule", "next", "*/15 * * * *", "--from", "2026-01-01T00:00:00Z", "-n", "3"});

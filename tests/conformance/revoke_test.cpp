@@ -13,6 +13,16 @@ using ::runq::testing::IsOk;
 using ::runq::testing::StatusIs;
 using ::testing::IsEmpty;
 
+// A backend that has not implemented revoke yet answers FailedPrecondition (the Store
+// default); its revoke cases are skipped, naming the gap, instead of failing the suite.
+#define RUNQ_SKIP_UNLESS_REVOKE_SUPPORTED()                                           \
+  do {                                                                                \
+    Result<std::vector<RevokeRequest>> probe = store().revoke_requests({});           \
+    if (is_failed_precondition(probe.status()))                                       \
+      GTEST_SKIP() << GetParam().name                                                 \
+                   << " does not implement revoke yet: " << probe.status().message(); \
+  } while (false)
+
 Revocation revocation(std::string id, bool terminate = false, std::string result = "") {
   Revocation r;
   r.id = std::move(id);
@@ -23,6 +33,7 @@ Revocation revocation(std::string id, bool terminate = false, std::string result
 }
 
 TEST_P(StoreConformance, RevokeOfPendingTaskEndsItRevokedAndItIsNeverHandedOut) {
+  RUNQ_SKIP_UNLESS_REVOKE_SUPPORTED();
   enqueue({make_task("a"), make_task("b")});
   Result<TaskState> state = store().revoke(revocation("a", false, "{\"revoked\":1}"), kT0);
   ASSERT_THAT(state.status(), IsOk());
@@ -40,6 +51,7 @@ TEST_P(StoreConformance, RevokeOfPendingTaskEndsItRevokedAndItIsNeverHandedOut) 
 }
 
 TEST_P(StoreConformance, RevokeOfScheduledTaskEndsItRevoked) {
+  RUNQ_SKIP_UNLESS_REVOKE_SUPPORTED();
   enqueue({make_task("later", "default", 0, kT0 + 10 * kSecond)});
   Result<TaskState> state = store().revoke(revocation("later"), kT0);
   ASSERT_THAT(state.status(), IsOk());
@@ -49,6 +61,7 @@ TEST_P(StoreConformance, RevokeOfScheduledTaskEndsItRevoked) {
 }
 
 TEST_P(StoreConformance, RevokeOfRetryingTaskEndsItRevoked) {
+  RUNQ_SKIP_UNLESS_REVOKE_SUPPORTED();
   enqueue({make_task("r")});
   ASSERT_TRUE(settle_one(retry_of(reserve_one(), kT0 + 5 * kSecond)));
   Result<TaskState> state = store().revoke(revocation("r"), kT0);
@@ -58,6 +71,7 @@ TEST_P(StoreConformance, RevokeOfRetryingTaskEndsItRevoked) {
 }
 
 TEST_P(StoreConformance, RevokeOfReservedTaskRecordsARequestForItsHolder) {
+  RUNQ_SKIP_UNLESS_REVOKE_SUPPORTED();
   enqueue({make_task("run"), make_task("other")});
   Delivery d = reserve_one();
   Delivery other = reserve_one();
@@ -88,6 +102,7 @@ TEST_P(StoreConformance, RevokeOfReservedTaskRecordsARequestForItsHolder) {
 }
 
 TEST_P(StoreConformance, AnySettlementEndsARevokeRequest) {
+  RUNQ_SKIP_UNLESS_REVOKE_SUPPORTED();
   enqueue({make_task("a")});
   Delivery d = reserve_one();
   ASSERT_THAT(store().revoke(revocation("a"), kT0).status(), IsOk());
@@ -101,6 +116,7 @@ TEST_P(StoreConformance, AnySettlementEndsARevokeRequest) {
 }
 
 TEST_P(StoreConformance, RevokedTaskWhoseLeaseLapsesEndsRevokedNotRequeued) {
+  RUNQ_SKIP_UNLESS_REVOKE_SUPPORTED();
   enqueue({make_task("a")});
   reserve_one("default", kT0, kLease);
   ASSERT_THAT(store().revoke(revocation("a", true, "{\"r\":1}"), kT0).status(), IsOk());
@@ -112,6 +128,7 @@ TEST_P(StoreConformance, RevokedTaskWhoseLeaseLapsesEndsRevokedNotRequeued) {
 }
 
 TEST_P(StoreConformance, RevokeOfFinishedTaskChangesNothingAndReturnsItsState) {
+  RUNQ_SKIP_UNLESS_REVOKE_SUPPORTED();
   enqueue({make_task("done"), make_task("dead")});
   ASSERT_TRUE(settle_one(ack_of(reserve_one(), "{\"v\":1}")));
   ASSERT_TRUE(settle_one(dead_letter_of(reserve_one(), "bad")));
@@ -126,9 +143,9 @@ TEST_P(StoreConformance, RevokeOfFinishedTaskChangesNothingAndReturnsItsState) {
 }
 
 TEST_P(StoreConformance, RevokeOfUnknownIdIsNotFound) {
+  RUNQ_SKIP_UNLESS_REVOKE_SUPPORTED();
   EXPECT_THAT(store().revoke(revocation("nope"), kT0).status(), StatusIs(StatusCode::kNotFound));
-  EXPECT_THAT(store().revoke(revocation(""), kT0).status(),
-              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store().revoke(revocation(""), kT0).status(), StatusIs(StatusCode::kInvalidArgument));
 }
 
 }  // namespace

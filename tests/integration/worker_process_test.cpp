@@ -209,6 +209,72 @@ TEST_F(WorkerProcessTest, SigtermFinishesRunningAndReleasesPrefetchedTasks) {
   EXPECT_THAT(log_of(0), HasSubstr("stopping gracefully"));
 }
 
+// Whether process `pid` is gone (or a zombie about to be reaped).
+bool process_gone(int pid) {
+  std::string stat = testing::read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.empty()) return true;
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+std::vector<int> pids_in(const std::string& path) {
+  std::vector<int> pids;
+  std::string text = testing::read_file(path);
+  for (std::size_t pos = 0, end; (end = text.find('\n', pos)) != std::string::npos; pos = end + 1)
+    pids.push_back(std::stoi(text.substr(pos, end - pos)));
+  return pids;
+}
+
+// kill -9 of a process-pool worker: its children die with it (none is orphaned) and the tasks
+// they ran are redelivered after the lease.
+TEST_F(WorkerProcessTest, Kill9OfProcessPoolWorkerKillsItsChildrenAndRedelivers) {
+  const std::string pids = dir_.file("pids.txt");
+  ChildProcess& first =
+      start_worker({"--pool", "processes", "--concurrency", "2", "--lease", "1s"});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) ids.push_back(send("record_pid", {pids, 3000}));
+  ASSERT_TRUE(wait_until([&] { return pids_in(pids).size() == 2; }, kDeadline)) << log_of(0);
+  std::vector<int> children = pids_in(pids);
+  for (int pid : children) EXPECT_NE(pid, first.pid());
+
+  first.signal(SIGKILL);
+  ASSERT_EQ(first.wait_exit(5s), 128 + SIGKILL);
+  for (int pid : children) {
+    EXPECT_TRUE(wait_until([&] { return process_gone(pid); }, 5s))
+        << "child " << pid << " orphaned";
+  }
+  // After the lease lapses a second worker runs both again, in its own children.
+  ChildProcess& second = start_worker({"--pool", "processes", "--concurrency", "2"});
+  for (const std::string& id : ids) {
+    TaskStatus st = wait_final(id);
+    EXPECT_EQ(st.state, TaskState::kSuccess) << st.error << "\n" << log_of(1);
+    EXPECT_TRUE(ran_on(st, second)) << st.worker;
+  }
+  std::vector<int> all = pids_in(pids);
+  ASSERT_EQ(all.size(), 4u) << "first " << first.pid() << " second " << second.pid() << "\n"
+                            << testing::read_file(pids) << log_of(0) << log_of(1);
+  for (std::size_t i = 2; i < 4; ++i) {
+    EXPECT_NE(all[i], second.pid());
+    EXPECT_EQ(std::count(children.begin(), children.end(), all[i]), 0);
+  }
+}
+
+// SIGTERM to a process-pool worker: running tasks finish within the grace, then the worker
+// and its children exit.
+TEST_F(WorkerProcessTest, SigtermOfProcessPoolWorkerFinishesRunningTasks) {
+  const std::string pids = dir_.file("pids.txt");
+  ChildProcess& worker =
+      start_worker({"--pool", "processes", "--concurrency", "2", "--grace", "30s"});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) ids.push_back(send("record_pid", {pids, 700}));
+  ASSERT_TRUE(wait_until([&] { return pids_in(pids).size() == 2; }, kDeadline)) << log_of(0);
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait_exit(kDeadline), 0) << log_of(0);
+  for (const std::string& id : ids) EXPECT_EQ(wait_final(id).state, TaskState::kSuccess);
+  for (int pid : pids_in(pids)) EXPECT_TRUE(wait_until([&] { return process_gone(pid); }, 5s));
+  EXPECT_THAT(log_of(0), HasSubstr("pool:        processes (2 children)"));
+}
+
 TEST_F(WorkerProcessTest, SecondSigtermExitsAt130) {
   ChildProcess& worker = start_worker({"--concurrency", "1", "--grace", "60s"});
   std::string id = send("sleep_ms", {60'000});

@@ -221,6 +221,45 @@ TEST_F(SqliteStoreTest, TokenGrowsAcrossReenqueueOfAnAckedId) {
   EXPECT_GT(second[0].token, first[0].token);
 }
 
+// A file written by a version-1 runq (no revokes table) is upgraded in place when opened:
+// its tasks stay, and revoke works on them.
+TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
+  {
+    auto store = open();
+    const std::vector<NewTask> batch = {task("queued"), task("running")};
+    ASSERT_THAT(store->enqueue(batch, kNow), IsOk());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "DROP TABLE revokes; PRAGMA user_version = 1", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  RUNQ_ASSERT_OK_AND_ASSIGN(std::vector<Delivery> got, store->reserve(request()));
+  ASSERT_EQ(got.size(), 1u);
+  const std::string running = got[0].id;
+  const std::string queued = running == "queued" ? "running" : "queued";
+  Revocation r;
+  r.id = running;
+  r.terminate = true;
+  RUNQ_ASSERT_OK_AND_ASSIGN(TaskState held, store->revoke(r, kNow));
+  EXPECT_EQ(held, TaskState::kReserved);
+  r.id = queued;
+  RUNQ_ASSERT_OK_AND_ASSIGN(TaskState revoked, store->revoke(r, kNow));
+  EXPECT_EQ(revoked, TaskState::kRevoked);
+
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 2);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
 TEST_F(SqliteStoreTest, NewerSchemaVersionIsRefused) {
   open();
   sqlite3* db = nullptr;

@@ -9,6 +9,8 @@
 //                             up to 5 retries, 20 ms apart
 //   record(path, line)        appends line + '\n' to path (counts executions)
 //   record_sleep(path, ms)    appends "start <task id>" to path, then sleeps like sleep_ms
+//   record_pid(path, ms)      appends the pid of the process running it, then sleeps like
+//                             sleep_ms (which process of a process pool ran it)
 //
 // With RUNQ_TEST_TICK_FILE=PATH set, a periodic schedule "tick" runs record_sleep(PATH, 0)
 // every second (one "start <task id>" line per tick), for scheduler tests.
@@ -67,6 +69,10 @@ int main(int argc, char** argv) {
   app.task("record", [](std::string path, std::string line) { append_line(path, line); });
   auto record_sleep = app.task("record_sleep", [](runq::Context& ctx, std::string path, int ms) {
     append_line(path, "start " + ctx.id());
+    return sleep_for(ctx, ms);
+  });
+  app.task("record_pid", [](runq::Context& ctx, std::string path, int ms) {
+    append_line(path, std::to_string(::getpid()));
     return sleep_for(ctx, ms);
   });
   if (const char* tick_file = std::getenv("RUNQ_TEST_TICK_FILE")) {

@@ -288,5 +288,117 @@ TEST_F(ProcessPoolTest, ThreadPoolRefusesHardLimitsWhenAskedTo) {
   EXPECT_NE(st.error.find("--pool processes"), std::string::npos) << st.error;
 }
 
+// ---- revoke ---------------------------------------------------------------------------------
+
+TEST_F(ProcessPoolTest, RevokedQueuedTaskNeverRuns) {
+  App app(app_options());
+  std::string marker = dir_.file("ran");
+  auto touch = app.task("touch", [marker] { std::ofstream(marker) << "ran"; });
+  auto add = app.task("add", [](int a, int b) { return a + b; });
+  auto r = touch.delay();
+  Result<TaskState> state = app.revoke(r.id());
+  ASSERT_TRUE(state.ok()) << state.status().to_string();
+  EXPECT_EQ(*state, TaskState::kRevoked);
+  Worker worker(app, pool(1));
+  ASSERT_TRUE(worker.start().ok());
+  EXPECT_EQ(add.delay(1, 2).get(20s), 3);  // the worker ran what came after
+  worker.request_stop();
+  worker.wait();
+  TaskStatus st = final_status(app, r.id());
+  EXPECT_EQ(st.state, TaskState::kRevoked);
+  EXPECT_EQ(st.task, "touch");
+  EXPECT_FALSE(std::ifstream(marker).good()) << "a revoked task ran";
+  // Revoking it again, or a finished task, changes nothing; an unknown id is NotFound.
+  EXPECT_EQ(app.revoke(r.id()).value(), TaskState::kRevoked);
+  EXPECT_TRUE(is_not_found(app.revoke("no-such-task").status()));
+}
+
+TEST_F(ProcessPoolTest, RevokeTerminateKillsTheRunningChildAfterTheGrace) {
+  App app(app_options());
+  std::string pid_file = dir_.file("child.pid");
+  auto stubborn = app.task(
+      "stubborn",
+      [pid_file] {
+        std::ofstream(pid_file + ".tmp") << ::getpid();
+        std::rename((pid_file + ".tmp").c_str(), pid_file.c_str());
+        auto end = std::chrono::steady_clock::now() + 30s;  // ignores cancellation
+        while (std::chrono::steady_clock::now() < end) {
+        }
+      },
+      TaskOptions{}.max_retries(3));
+  auto add = app.task("add", [](int a, int b) { return a + b; });
+  WorkerOptions o = pool(1);
+  o.heartbeat_ms = 100;  // revoke requests are read with the heartbeat
+  o.revoke_grace_ms = 200;
+  Worker worker(app, o);
+  ASSERT_TRUE(worker.start().ok());
+  auto r = stubborn.delay();
+  int pid = 0;
+  ASSERT_TRUE(wait_until([&] { return bool(std::ifstream(pid_file) >> pid); }, 20s));
+  auto t0 = std::chrono::steady_clock::now();
+  Result<TaskState> state = app.revoke(r.id(), {.terminate = true});
+  ASSERT_TRUE(state.ok()) << state.status().to_string();
+  EXPECT_EQ(*state, TaskState::kReserved);
+  TaskStatus st = final_status(app, r.id());
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(st.state, TaskState::kRevoked);  // not FAILURE, not retried
+  EXPECT_EQ(st.error_type, "runq::Revoked");
+  EXPECT_LT(took, 5s);
+  EXPECT_TRUE(wait_until([&] { return ::kill(pid, 0) != 0; }, 5s)) << "the child still runs";
+  EXPECT_EQ(add.delay(2, 2).get(20s), 4);  // replaced
+  worker.request_stop();
+  worker.wait();
+}
+
+TEST_F(ProcessPoolTest, RevokeTerminateCancelsARunningTaskInTheThreadPool) {
+  App app(app_options());
+  std::string started = dir_.file("started");
+  auto polite = app.task(
+      "polite",
+      [started](Context& ctx) {
+        std::ofstream(started) << "1";
+        return spin_until_cancelled(ctx, 20s);
+      },
+      TaskOptions{}.max_retries(3));
+  WorkerOptions o;
+  o.concurrency = 1;
+  o.heartbeat_ms = 100;
+  Worker worker(app, o);
+  ASSERT_TRUE(worker.start().ok());
+  auto r = polite.delay();
+  ASSERT_TRUE(wait_until([&] { return std::ifstream(started).good(); }, 20s));
+  ASSERT_TRUE(app.revoke(r.id(), {.terminate = true}).ok());
+  TaskStatus st = final_status(app, r.id());
+  worker.request_stop();
+  worker.wait();
+  EXPECT_EQ(st.state, TaskState::kRevoked);
+}
+
+TEST_F(ProcessPoolTest, RevokeTerminateRaisesCancelledInTheChildBeforeTheGrace) {
+  App app(app_options());
+  std::string started = dir_.file("started");
+  auto polite = app.task("polite", [started](Context& ctx) {
+    std::ofstream(started) << ::getpid();
+    spin_until_cancelled(ctx, 20s);
+    return static_cast<int>(::getpid());
+  });
+  auto pid = app.task("pid", [] { return static_cast<int>(::getpid()); });
+  WorkerOptions o = pool(1);
+  o.heartbeat_ms = 100;
+  o.revoke_grace_ms = 30'000;  // the child is not killed: it stops on its own
+  Worker worker(app, o);
+  ASSERT_TRUE(worker.start().ok());
+  auto r = polite.delay();
+  int child = 0;
+  ASSERT_TRUE(wait_until([&] { return bool(std::ifstream(started) >> child); }, 20s));
+  ASSERT_TRUE(app.revoke(r.id(), {.terminate = true}).ok());
+  TaskStatus st = final_status(app, r.id());
+  EXPECT_EQ(st.state, TaskState::kRevoked);
+  EXPECT_LT(st.finished - st.started, 10'000);
+  EXPECT_EQ(pid.delay().get(20s), child) << "the child was replaced instead of cancelled";
+  worker.request_stop();
+  worker.wait();
+}
+
 }  // namespace
 }  // namespace runq

@@ -1,12 +1,13 @@
 #include "worker/internal/child_main.hpp"
 
-#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <mutex>
 #include <set>
 #include <stop_token>
@@ -20,13 +21,6 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-struct Job {
-  std::uint64_t seq = 0;
-  Millis soft_ms = 0;
-  Delivery delivery;
-  std::stop_token stop;  // set when the job starts
-};
-
 // Resident set size in bytes, from /proc/self/statm; 0 if unreadable.
 std::uint64_t resident_bytes() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");
@@ -37,26 +31,41 @@ std::uint64_t resident_bytes() {
   return n == 2 ? resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
 }
 
+// The main thread reads the socket and runs each task as its frame arrives (no hand-off
+// between threads). Cancellation comes as kCancelSignal queued with the task's sequence number
+// (sigqueue), taken by a watcher thread with sigtimedwait, which also raises the flag when the
+// running task's soft time limit passes. The signal is blocked in every thread of the child
+// (the zygote blocks it before the child's code runs).
 class Child {
  public:
   Child(int fd, const TaskRunner& runner, ChildOptions opts)
       : fd_(fd), runner_(runner), opts_(opts) {}
 
   int run() {
-    std::thread reader([this] { read_loop(); });
+    std::thread watcher([this] { watch_loop(); });
+    watcher_ = watcher.native_handle();
+    FrameReader reader(fd_);
     std::uint64_t done = 0;
     bool retire = false;
-    while (std::optional<Job> job = next()) {
+    while (std::optional<Frame> f = reader.next()) {
+      WireReader r(f->payload);
+      if (f->type == FrameType::kCancel) {
+        cancel(r.u64());
+        continue;
+      }
+      if (f->type != FrameType::kRun) continue;
+      std::uint64_t seq = r.u64();
+      Millis soft_ms = r.i64();
+      Delivery d = get_delivery(r);
+      if (r.failed()) continue;
+      std::stop_token stop = begin(seq, soft_ms);
       RunOutcome out =
-          runner_.run(job->delivery, job->stop, [&](double f) { progress(job->seq, f); });
+          runner_.run(d, std::move(stop), [&](double fraction) { progress(seq, fraction); });
+      end();
       WireWriter w(FrameType::kDone);
-      w.u64(job->seq);
+      w.u64(seq);
       put_outcome(w, out);
       send(w.frame());
-      {
-        MutexLock lock(mu_);
-        running_ = 0;
-      }
       ++done;
       if ((opts_.max_tasks > 0 && done >= opts_.max_tasks) ||
           (opts_.max_rss_bytes > 0 && resident_bytes() > opts_.max_rss_bytes)) {
@@ -68,25 +77,79 @@ class Child {
       WireWriter w(FrameType::kRetiring);
       send(w.frame());
     }
-    ::shutdown(fd_, SHUT_RDWR);  // ends the reader
-    reader.join();
+    {
+      MutexLock lock(mu_);
+      finished_ = true;
+    }
+    wake_watcher();
+    watcher.join();
     return 0;
   }
 
  private:
-  std::optional<Job> next() RUNQ_EXCLUDES(mu_) {
-    MutexLock lock(mu_);
-    while (jobs_.empty() && !eof_) cv_.wait(mu_);
-    if (eof_) return std::nullopt;
-    Job j = std::move(jobs_.front());
-    jobs_.pop_front();
-    running_ = j.seq;
-    stop_ = std::stop_source();
-    if (cancelled_.erase(j.seq) > 0) stop_.request_stop();
-    j.stop = stop_.get_token();
-    soft_deadline_ = j.soft_ms > 0 ? Steady::now() + std::chrono::milliseconds(j.soft_ms)
+  std::stop_token begin(std::uint64_t seq, Millis soft_ms) RUNQ_EXCLUDES(mu_) {
+    std::stop_token token;
+    {
+      MutexLock lock(mu_);
+      running_ = seq;
+      stop_ = std::stop_source();
+      if (cancelled_.erase(seq) > 0) stop_.request_stop();
+      soft_deadline_ = soft_ms > 0 ? Steady::now() + std::chrono::milliseconds(soft_ms)
                                    : Steady::time_point::max();
-    return j;
+      token = stop_.get_token();
+    }
+    if (soft_ms > 0) wake_watcher();  // it waits without a deadline
+    return token;
+  }
+
+  void end() RUNQ_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    running_ = 0;
+    soft_deadline_ = Steady::time_point::max();
+  }
+
+  void cancel(std::uint64_t seq) RUNQ_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    if (seq == running_) {
+      stop_.request_stop();
+    } else if (cancelled_.size() < 1024) {
+      cancelled_.insert(seq);
+    }
+  }
+
+  void wake_watcher() {
+    sigval v{};
+    v.sival_ptr = nullptr;  // 0: no task, just look again
+    (void)::pthread_sigqueue(watcher_, kCancelSignal, v);
+  }
+
+  void watch_loop() RUNQ_EXCLUDES(mu_) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, kCancelSignal);
+    while (true) {
+      timespec timeout{1, 0};
+      {
+        MutexLock lock(mu_);
+        if (finished_) return;
+        if (running_ != 0 && soft_deadline_ != Steady::time_point::max()) {
+          auto left =
+              std::chrono::duration_cast<std::chrono::microseconds>(soft_deadline_ - Steady::now());
+          if (left.count() <= 0) {
+            stop_.request_stop();
+            soft_deadline_ = Steady::time_point::max();
+          } else if (left < std::chrono::seconds(1)) {
+            timeout = {0, static_cast<long>(left.count()) * 1000};
+          }
+        }
+      }
+      siginfo_t info{};
+      if (::sigtimedwait(&set, &info, &timeout) == kCancelSignal) {
+        auto seq =
+            static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(info.si_value.sival_ptr));
+        if (seq != 0) cancel(seq);
+      }
+    }
   }
 
   void progress(std::uint64_t seq, double f) {
@@ -99,71 +162,23 @@ class Child {
   }
 
   void send(const std::string& frame) {
-    std::lock_guard lock(write_mu_);
+    std::lock_guard lock(write_mu_);  // a task's own threads may report progress
     (void)write_frame(fd_, frame);
-  }
-
-  // Waits for frames, waking up at the running task's soft time limit.
-  void read_loop() RUNQ_EXCLUDES(mu_) {
-    while (true) {
-      int timeout_ms = 1000;
-      {
-        MutexLock lock(mu_);
-        if (running_ != 0 && soft_deadline_ != Steady::time_point::max()) {
-          auto left =
-              std::chrono::duration_cast<std::chrono::milliseconds>(soft_deadline_ - Steady::now());
-          if (left.count() <= 0) {
-            stop_.request_stop();
-            soft_deadline_ = Steady::time_point::max();
-          } else {
-            timeout_ms = static_cast<int>(std::min<long long>(left.count() + 1, 1000));
-          }
-        }
-      }
-      pollfd p{fd_, POLLIN, 0};
-      int n = ::poll(&p, 1, timeout_ms);
-      if (n == 0 || (n < 0 && errno == EINTR)) continue;
-      std::optional<Frame> f = n > 0 ? read_frame(fd_) : std::nullopt;
-      MutexLock lock(mu_);
-      if (!f) {
-        eof_ = true;
-        stop_.request_stop();  // the worker is gone or stopping now: end early if we can
-        cv_.notify_all();
-        return;
-      }
-      WireReader r(f->payload);
-      if (f->type == FrameType::kRun) {
-        Job j;
-        j.seq = r.u64();
-        j.soft_ms = r.i64();
-        j.delivery = get_delivery(r);
-        if (!r.failed()) jobs_.push_back(std::move(j));
-        cv_.notify_all();
-      } else if (f->type == FrameType::kCancel) {
-        std::uint64_t seq = r.u64();
-        if (seq == running_) {
-          stop_.request_stop();
-        } else {
-          cancelled_.insert(seq);
-        }
-      }
-    }
   }
 
   const int fd_;
   const TaskRunner& runner_;
   const ChildOptions opts_;
+  pthread_t watcher_{};
   std::mutex write_mu_;
   Steady::time_point last_progress_{};  // main thread only
 
   Mutex mu_;
-  CondVar cv_;
-  std::deque<Job> jobs_ RUNQ_GUARDED_BY(mu_);
-  std::set<std::uint64_t> cancelled_ RUNQ_GUARDED_BY(mu_);
+  std::set<std::uint64_t> cancelled_ RUNQ_GUARDED_BY(mu_);  // cancelled before they started
   std::uint64_t running_ RUNQ_GUARDED_BY(mu_) = 0;
   std::stop_source stop_ RUNQ_GUARDED_BY(mu_);  // the running task's
   Steady::time_point soft_deadline_ RUNQ_GUARDED_BY(mu_) = Steady::time_point::max();
-  bool eof_ RUNQ_GUARDED_BY(mu_) = false;
+  bool finished_ RUNQ_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace

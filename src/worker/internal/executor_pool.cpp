@@ -42,14 +42,11 @@ void ExecutorPool::join() {
 void ExecutorPool::execute_loop(int slot) {
   while (std::optional<Delivery> next = fetcher_.next()) {
     const Delivery& d = *next;
-    TaskLimits limits = runner_.limits(d);
-    // The process pool enforces both limits in its children; threads get the soft one here,
-    // or the hard one standing in for it.
-    Millis soft = 0;
-    if (!executor_.hard_limits()) {
-      soft = limits.soft_ms;
-      if (limits.hard_ms > 0 && (soft <= 0 || limits.hard_ms < soft)) soft = limits.hard_ms;
-    }
+    // The process pool reads the limits itself (and enforces both in its children).
+    TaskLimits limits = executor_.hard_limits() ? TaskLimits{} : runner_.limits(d);
+    // Threads get the soft limit here, or the hard one standing in for it.
+    Millis soft = limits.soft_ms;
+    if (limits.hard_ms > 0 && (soft <= 0 || limits.hard_ms < soft)) soft = limits.hard_ms;
     Millis last_progress = 0;
     auto progress = [&](double f) {
       Millis now = app_.clock().now_ms();

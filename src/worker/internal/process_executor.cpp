@@ -34,17 +34,6 @@ struct ProcessExecutor::Job {
   std::optional<RunOutcome> out;
 };
 
-struct ProcessExecutor::Child {
-  int index = 0;
-  std::thread reader;
-  Mutex mu;
-  CondVar cv;  // a job of this child got its outcome
-  pid_t pid RUNQ_GUARDED_BY(mu) = -1;
-  int fd RUNQ_GUARDED_BY(mu) = -1;
-  bool up RUNQ_GUARDED_BY(mu) = false;
-  std::deque<Job*> inflight RUNQ_GUARDED_BY(mu);  // in the order sent; front() runs
-};
-
 ProcessExecutor::ProcessExecutor(const App& app, std::string worker_id, ProcessPoolOptions opts)
     : app_(app), runner_(app, std::move(worker_id)), opts_(opts) {}
 
@@ -96,11 +85,15 @@ void ProcessExecutor::send_run(Child& c, Job& j) {
   w.u64(j.seq).i64(j.limits.soft_ms);
   put_delivery(w, *j.delivery);
   (void)write_frame(c.fd, w.frame());
-  if (j.cancelled) {
-    WireWriter cancel(FrameType::kCancel);
-    cancel.u64(j.seq);
-    (void)write_frame(c.fd, cancel.frame());
-  }
+}
+
+// The child runs the task in its main thread and does not read its socket meanwhile: a
+// cancellation is a signal carrying the task's sequence number.
+void ProcessExecutor::signal_cancel(Child& c, Job& j) {
+  if (!c.up) return;
+  sigval v{};
+  v.sival_ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(j.seq));
+  (void)::sigqueue(c.pid, kCancelSignal, v);
 }
 
 void ProcessExecutor::start_front(Child& c, Steady::time_point now) {
@@ -110,11 +103,27 @@ void ProcessExecutor::start_front(Child& c, Steady::time_point now) {
   j.running = true;
   j.started = now;
   j.started_ms = app_.clock().now_ms();
+  if (j.cancelled) signal_cancel(c, j);  // cancelled while it waited in the child's socket
 }
 
-RunOutcome ProcessExecutor::run(int slot, const Delivery& d, std::stop_token stop,
+ProcessExecutor::Child& ProcessExecutor::assign() {
+  MutexLock lock(assign_mu_);
+  Child* best = children_.front().get();
+  for (auto& c : children_) {
+    if (c->load < best->load) best = c.get();
+  }
+  ++best->load;
+  return *best;
+}
+
+void ProcessExecutor::unassign(Child& c) {
+  MutexLock lock(assign_mu_);
+  --c.load;
+}
+
+RunOutcome ProcessExecutor::run(int, const Delivery& d, std::stop_token stop,
                                 const std::function<void(double)>& progress) {
-  Child& c = *children_[static_cast<std::size_t>(slot / opts_.depth) % children_.size()];
+  Child& c = assign();
   Job job;
   job.seq = next_seq_++;
   job.delivery = &d;
@@ -130,14 +139,16 @@ RunOutcome ProcessExecutor::run(int slot, const Delivery& d, std::stop_token sto
     MutexLock lock(c.mu);
     if (job.out || job.cancelled) return;
     job.cancelled = true;
-    if (!c.up) return;
-    WireWriter w(FrameType::kCancel);
-    w.u64(job.seq);
-    (void)write_frame(c.fd, w.frame());
+    if (job.running) signal_cancel(c, job);  // else when it starts (start_front)
   });
-  MutexLock lock(c.mu);
-  while (!job.out) c.cv.wait(c.mu);
-  return std::move(*job.out);
+  RunOutcome out;
+  {
+    MutexLock lock(c.mu);
+    while (!job.out) c.cv.wait(c.mu);
+    out = std::move(*job.out);
+  }
+  unassign(c);
+  return out;
 }
 
 void ProcessExecutor::terminate(const std::string& id, Millis grace_ms) {
@@ -226,7 +237,8 @@ void ProcessExecutor::reader_loop(Child& c) {
   }
   while (true) {
     bool retiring = false;
-    while (std::optional<Frame> f = read_frame(fd)) {
+    FrameReader reader(fd);
+    while (std::optional<Frame> f = reader.next()) {
       WireReader r(f->payload);
       if (f->type == FrameType::kProgress) {
         std::uint64_t seq = r.u64();

@@ -4,8 +4,9 @@
 //
 // Each child has one AF_UNIX stream socket to the worker (wire.hpp frames) and up to `depth`
 // tasks in flight: while it runs one, the next is already in its socket, so a child never
-// waits for the worker between tasks. Executor slot s uses child s / depth; the worker runs
-// children × depth executor threads.
+// waits for the worker between tasks. The worker runs children × depth executor threads; each
+// task goes to the child with the fewest tasks in flight, so an idle child is always used
+// before a busy one gets a second task.
 //
 // Per child, a reader thread reads outcomes and progress, and when the child's socket ends it
 // gets the child's wait status from the zygote, settles the task that was running as a crash
@@ -75,13 +76,28 @@ class ProcessExecutor final : public Executor {
  private:
   using Steady = std::chrono::steady_clock;
   struct Job;
-  struct Child;
+  // One child process and the tasks in flight to it.
+  struct Child {
+    int index = 0;
+    std::thread reader;
+    Mutex mu;
+    CondVar cv;  // a job of this child got its outcome
+    pid_t pid RUNQ_GUARDED_BY(mu) = -1;
+    int fd RUNQ_GUARDED_BY(mu) = -1;
+    bool up RUNQ_GUARDED_BY(mu) = false;
+    std::deque<Job*> inflight RUNQ_GUARDED_BY(mu);  // in the order sent; front() runs
+    int load = 0;  // tasks assigned, not returned; guarded by ProcessExecutor::assign_mu_
+  };
 
   ProcessExecutor(const App& app, std::string worker_id, ProcessPoolOptions opts);
+  // The child with the fewest tasks in flight (an idle one first), counted as one more.
+  Child& assign() RUNQ_EXCLUDES(assign_mu_);
+  void unassign(Child& c) RUNQ_EXCLUDES(assign_mu_);
   void reader_loop(Child& c);
   bool spawn(Child& c);
   void timer_loop();
   void send_run(Child& c, Job& j) RUNQ_REQUIRES(c.mu);
+  void signal_cancel(Child& c, Job& j) RUNQ_REQUIRES(c.mu);
   void start_front(Child& c, Steady::time_point now) RUNQ_REQUIRES(c.mu);
   void kill_job(Child& c, Job& j, AbortKind kind, std::string cause, Steady::time_point now)
       RUNQ_REQUIRES(c.mu);
@@ -91,6 +107,7 @@ class ProcessExecutor final : public Executor {
   const ProcessPoolOptions opts_;
   std::unique_ptr<Zygote> zygote_;
   std::vector<std::unique_ptr<Child>> children_;
+  Mutex assign_mu_;
   std::thread timer_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> next_seq_{1};

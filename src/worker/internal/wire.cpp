@@ -6,21 +6,6 @@
 #include <unistd.h>
 
 namespace runq::internal {
-namespace {
-
-bool read_exact(int fd, char* p, std::size_t n) {
-  while (n > 0) {
-    ssize_t got = ::read(fd, p, n);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    p += got;
-    n -= static_cast<std::size_t>(got);
-  }
-  return true;
-}
-
-}  // namespace
-
 bool write_frame(int fd, const std::string& frame) {
   const char* p = frame.data();
   std::size_t n = frame.size();
@@ -34,14 +19,44 @@ bool write_frame(int fd, const std::string& frame) {
   return true;
 }
 
-std::optional<Frame> read_frame(int fd) {
+bool FrameReader::fill() {
+  if (pos_ > 0 && pos_ == buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  } else if (pos_ > (1u << 20)) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  char chunk[64 * 1024];
+  while (true) {
+    ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    buf_.append(chunk, static_cast<std::size_t>(got));
+    return true;
+  }
+}
+
+bool FrameReader::buffered() const {
   std::uint32_t len = 0;
-  if (!read_exact(fd, reinterpret_cast<char*>(&len), sizeof len)) return std::nullopt;
+  if (buf_.size() - pos_ < sizeof len) return false;
+  std::memcpy(&len, buf_.data() + pos_, sizeof len);
+  return buf_.size() - pos_ - sizeof len >= len;
+}
+
+std::optional<Frame> FrameReader::next() {
+  std::uint32_t len = 0;
+  while (buf_.size() - pos_ < sizeof len) {
+    if (!fill()) return std::nullopt;
+  }
+  std::memcpy(&len, buf_.data() + pos_, sizeof len);
   if (len < 1 || len > kMaxFrameBytes) return std::nullopt;
-  char type = 0;
-  if (!read_exact(fd, &type, 1)) return std::nullopt;
-  Frame f{static_cast<FrameType>(type), std::string(len - 1, '\0')};
-  if (!read_exact(fd, f.payload.data(), f.payload.size())) return std::nullopt;
+  while (buf_.size() - pos_ - sizeof len < len) {
+    if (!fill()) return std::nullopt;
+  }
+  const char* p = buf_.data() + pos_ + sizeof len;
+  Frame f{static_cast<FrameType>(p[0]), std::string(p + 1, len - 1)};
+  pos_ += sizeof len + len;
   return f;
 }
 

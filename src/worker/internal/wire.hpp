@@ -6,7 +6,7 @@
 // doubles (native layout) and strings as a 4-byte length plus bytes. Nothing in a frame is
 // interpreted beyond these fields: a task body is the same opaque text the store holds.
 //
-// Thread safety: WireWriter/WireReader are plain values. write_frame/read_frame may be called
+// Thread safety: WireWriter/WireReader are plain values. write_frame and a FrameReader may be used
 // concurrently on one socket only if the caller serialises writes (one writer at a time) and
 // reads (one reader).
 #pragma once
@@ -99,8 +99,23 @@ struct Frame {
 // Writes a whole frame, retrying on EINTR and short writes; never raises SIGPIPE. Returns
 // false when the peer is gone.
 bool write_frame(int fd, const std::string& frame);
-// Reads one frame; nullopt on end of stream, error or a corrupt length.
-std::optional<Frame> read_frame(int fd);
+
+// Reads frames from one socket through a buffer: one recv() usually brings several frames
+// (or a whole one), instead of three reads per frame. One reader per socket.
+class FrameReader {
+ public:
+  explicit FrameReader(int fd) : fd_(fd) {}
+  // The next frame; nullopt on end of stream, error or a corrupt length.
+  std::optional<Frame> next();
+  // Whether a whole frame is already buffered (next() will not block).
+  bool buffered() const;
+
+ private:
+  bool fill();  // reads what is available (blocking for at least one byte)
+  int fd_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+};
 
 // The fields of a delivery and of an outcome, in frame payload order.
 void put_delivery(WireWriter& w, const Delivery& d);

@@ -1,5 +1,7 @@
 #include "worker/internal/zygote.hpp"
 
+#include "worker/internal/child_main.hpp"
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -76,9 +78,11 @@ void reset_signals_for_child() {
     ::signal(sig, SIG_DFL);
   // Ctrl-C reaches the whole process group: the worker decides how its children stop.
   ::signal(SIGINT, SIG_IGN);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Only the cancellation signal stays blocked: the child takes it with sigtimedwait.
+  sigset_t cancel;
+  sigemptyset(&cancel);
+  sigaddset(&cancel, kCancelSignal);
+  ::sigprocmask(SIG_SETMASK, &cancel, nullptr);
 }
 
 [[noreturn]] void run_child(int fd, const Zygote::ChildMain& child_main) {
