@@ -221,8 +221,8 @@ TEST_F(SqliteStoreTest, TokenGrowsAcrossReenqueueOfAnAckedId) {
   EXPECT_GT(second[0].token, first[0].token);
 }
 
-// A file written by a version-1 runq (no revokes table) is upgraded in place when opened:
-// its tasks stay, and revoke works on them.
+// A file written by a version-1 runq (no revokes or listing table) is upgraded in place when
+// opened: its tasks stay, and revoke works on them.
 TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
   {
     auto store = open();
@@ -231,9 +231,9 @@ TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "DROP TABLE revokes; PRAGMA user_version = 1", nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE revokes; DROP TABLE listing; PRAGMA user_version = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(db);
 
   auto store = open();
@@ -250,12 +250,15 @@ TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
   r.id = queued;
   RUNQ_ASSERT_OK_AND_ASSIGN(TaskState revoked, store->revoke(r, kNow));
   EXPECT_EQ(revoked, TaskState::kRevoked);
+  // The listing table exists again (empty: tasks of the old file are not listed).
+  RUNQ_ASSERT_OK_AND_ASSIGN(TaskPage page, store->list_tasks({}, "", 10, kNow));
+  EXPECT_TRUE(page.tasks.empty());
 
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 3);  // schema 3: revokes (2) and listing (3)
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
