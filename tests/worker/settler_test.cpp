@@ -39,10 +39,8 @@ class SettlerTest : public ::testing::Test {
     Result<std::unique_ptr<Store>> s = open_store("sqlite:" + dir_.file("runq.db"));
     ASSERT_TRUE(s.ok()) << s.status().to_string();
     store_ = std::move(*s);
-    NewTask t;
-    t.id = "t1";
-    t.body = "{}";
-    ASSERT_TRUE(store_->enqueue({&t, 1}, now()).ok());
+    const std::vector<NewTask> batch = {NewTask{.id = "t1", .body = std::string("{}")}};
+    ASSERT_TRUE(store_->enqueue(batch, now()).ok());
     Result<std::vector<Delivery>> d = store_->reserve(ReserveRequest{
         .queues = {std::string(kDefaultQueue)}, .worker_id = "w", .max = 1, .now = now()});
     ASSERT_TRUE(d.ok() && d->size() == 1);
