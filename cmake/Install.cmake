@@ -44,7 +44,10 @@ if(RUNQ_WITH_REDIS)
   string(APPEND RUNQ_PC_REQUIRES_PRIVATE " hiredis")
 endif()
 if(RUNQ_WITH_POSTGRES)
-  string(APPEND RUNQ_PC_REQUIRES_PRIVATE " libpq")
+  # -lpq, not "Requires.private: libpq": Debian's libpq.pc lists static libraries it does not
+  # ship (-lpgcommon -lpgport), which breaks `pkg-config --static --libs runq`. runq's headers
+  # need no libpq header (runq/postgres.hpp declares struct pg_conn itself).
+  string(APPEND RUNQ_PC_LIBS_PRIVATE " -lpq")
 endif()
 configure_file(cmake/runq.pc.in ${PROJECT_BINARY_DIR}/runq.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/runq.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
