@@ -1,6 +1,7 @@
 #include "worker/internal/zygote.hpp"
 
 #include "worker/internal/child_main.hpp"
+#include "worker/internal/log.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -11,8 +12,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 namespace runq::internal {
 namespace {
@@ -190,7 +193,16 @@ Zygote::~Zygote() {
   ::shutdown(ctl_, SHUT_RDWR);
   if (reader_.joinable()) reader_.join();
   ::close(ctl_);
+  // The zygote exits when it sees its control socket close. One that does not (stuck) is
+  // killed after a bounded wait, so that stopping a worker never hangs on it.
   int status;
+  for (int i = 0; i < 200; ++i) {  // 200 x 10 ms
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_ || (r < 0 && errno != EINTR)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  log_line("process pool: the zygote did not exit within 2 s; killing it");
+  ::kill(pid_, SIGKILL);
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
 }
