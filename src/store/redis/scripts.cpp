@@ -35,6 +35,8 @@ FunctionLibrary build_function_library() {
   // Placeholder for the library name in function names, filled in once the code is hashed.
   constexpr std::string_view kName = "@LIB@";
   std::string code = without_comment_lines(embedded::redis_scripts_common);
+  code += without_comment_lines(embedded::redis_scripts_workflow_lib);
+  code += without_comment_lines(embedded::redis_scripts_flow_lib);
   for (int i = 0; i < static_cast<int>(Script::kCount); ++i) {
     code += "redis.register_function('" + std::string(kName) + "_" + std::string(kScriptNames[i]) +
             "', function(KEYS, ARGV)\nenter(ARGV)\n" + without_comment_lines(kScriptBodies[i]) +

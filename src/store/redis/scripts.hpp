@@ -13,7 +13,8 @@
 
 namespace runq::internal {
 
-// The functions of the library: each *.lua file but common.lua is the body of one.
+// The functions of the library: each *.lua file but common.lua, workflow_lib.lua and
+// flow_lib.lua (the shared prelude) is the body of one.
 enum class Script {
   kEnqueue,
   kReserve,
