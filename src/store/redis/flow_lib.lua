@@ -1,0 +1,2 @@
+-- Flow-control helpers of the function library (unique keys, rate limits, per-key concurrency,
+-- fairness, pause and queue limits): loaded right after common.lua and workflow_lib.lua.

@@ -1,0 +1,2 @@
+-- Workflow helpers of the function library (chords, dependencies, callbacks): loaded right after
+-- common.lua, so they see its locals and the functions below can use them.
