@@ -1,0 +1,145 @@
+"""Python Celery client for the interoperability tests (tests/celery/celery_interop_test.cpp).
+
+Usage: client.py PORT SCENARIO [ARG...]. Talks to redis-server on 127.0.0.1:PORT (broker db 0,
+results db 1) with real Celery, as a web app would, and exits 0 when every check of SCENARIO
+holds; otherwise prints "FAIL: ..." and exits 1. Each get() has a timeout, so a lost task
+fails the scenario instead of hanging it.
+"""
+import sys
+import time
+
+from celery import Celery
+from celery.exceptions import NotRegistered, TaskRevokedError
+
+PORT = sys.argv[1]
+SCENARIO = sys.argv[2]
+ARGS = sys.argv[3:]
+TIMEOUT = 30
+
+app = Celery("tasks", broker=f"redis://127.0.0.1:{PORT}/0",
+             backend=f"redis://127.0.0.1:{PORT}/1")
+app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
+                enable_utc=True, broker_connection_retry=False)
+
+
+@app.task(name="tasks.add")
+def add(a, b):
+    return a + b
+
+
+@app.task(name="tasks.mul")
+def mul(a, b):
+    return a * b
+
+
+@app.task(name="tasks.fail")
+def fail(message):
+    raise ValueError(message)
+
+
+@app.task(name="tasks.flaky")
+def flaky(n):
+    return n
+
+
+@app.task(name="tasks.echo")
+def echo(v):
+    return v
+
+
+@app.task(name="tasks.sleep")
+def sleep(ms):
+    return ms
+
+
+def check(cond, what):
+    if not cond:
+        print("FAIL:", what, flush=True)
+        sys.exit(1)
+    print("ok:", what, flush=True)
+
+
+def expect_raises(result, exc_name, message):
+    try:
+        value = result.get(timeout=TIMEOUT)
+    except Exception as e:  # noqa: BLE001 - the type is what we check
+        check(type(e).__name__ == exc_name, f"{exc_name} raised (got {type(e).__name__}: {e!r})")
+        check(message is None or (e.args and e.args[0] == message),
+              f"message {message!r} kept (got {e.args!r})")
+        return e
+    check(False, f"{exc_name} raised (got value {value!r})")
+
+
+def basic():
+    check(add.delay(2, 3).get(timeout=TIMEOUT) == 5, "add.delay(2, 3) == 5")
+    check(app.send_task("tasks.add", [7, 8]).get(timeout=TIMEOUT) == 15, "send_task add == 15")
+    check(add.delay(1, b=4).get(timeout=TIMEOUT) == 5, "kwargs bind: add(1, b=4) == 5")
+    check(mul.apply_async(kwargs={"a": 6, "b": 7}).get(timeout=TIMEOUT) == 42,
+          "kwargs only: mul(a=6, b=7) == 42")
+    check(echo.delay({"k": [1, "x", None]}).get(timeout=TIMEOUT) == {"k": [1, "x", None]},
+          "echo keeps JSON")
+    r = add.delay(20, 22)
+    r.get(timeout=TIMEOUT)
+    check(r.state == "SUCCESS", "state SUCCESS")
+
+
+def failures():
+    e = expect_raises(fail.delay("kaboom"), "std::runtime_error", "kaboom")
+    check(fail.AsyncResult(fail.delay("x").id).state in ("PENDING", "FAILURE"), "state readable")
+    expect_raises(app.send_task("tasks.nope", [1]), "NotRegistered", "tasks.nope")
+    check(isinstance(e, Exception), "exception instance")
+    try:
+        app.send_task("tasks.nope", []).get(timeout=TIMEOUT)
+    except NotRegistered:
+        check(True, "NotRegistered is celery.exceptions.NotRegistered")
+    expect_raises(app.send_task("tasks.add", ["a"]), "TypeError", None)
+
+
+def result_of():
+    """client.py PORT result_of TASK_ID EXPECTED_JSON: AsyncResult(id).get() == expected."""
+    import json
+    value = app.AsyncResult(ARGS[0]).get(timeout=TIMEOUT)
+    check(value == json.loads(ARGS[1]), f"result of {ARGS[0]} == {ARGS[1]} (got {value!r})")
+
+
+def semantics():
+    t0 = time.time()
+    r = add.apply_async((1, 1), countdown=2)
+    check(r.get(timeout=TIMEOUT) == 2, "countdown task ran")
+    check(time.time() - t0 >= 1.9, "countdown respected (%.2fs)" % (time.time() - t0))
+    expired = add.apply_async((1, 2), expires=time.time() - 1)  # already expired
+    try:
+        expired.get(timeout=TIMEOUT)
+        check(False, "expired task raised")
+    except TaskRevokedError:
+        check(expired.state == "REVOKED", "expired -> REVOKED / TaskRevokedError")
+    check(flaky.delay(2).get(timeout=TIMEOUT) == 3, "flaky retried twice, third attempt wins")
+    expect_raises(flaky.delay(10), "std::runtime_error", "attempt 4")
+    ign = add.apply_async((5, 5), ignore_result=True)
+    check(add.delay(0, 0).get(timeout=TIMEOUT) == 0, "task after ignore_result ran")
+    check(app.backend.get(f"celery-task-meta-{ign.id}") is None, "ignore_result stores nothing")
+    # Priorities: 9 runs after 0 on Redis. Occupy the worker, then queue both.
+    blockers = [sleep.delay(300) for _ in range(4)]
+    late = echo.apply_async(("p9",), priority=9)
+    early = echo.apply_async(("p0",), priority=0)
+    late.get(timeout=TIMEOUT)
+    early.get(timeout=TIMEOUT)
+    for b in blockers:
+        b.get(timeout=TIMEOUT)
+    done_late = app.backend.get_task_meta(late.id)["date_done"]
+    done_early = app.backend.get_task_meta(early.id)["date_done"]
+    check(done_early <= done_late, f"priority 0 before 9 ({done_early} <= {done_late})")
+    # Time limit from the message headers (soft limit cancels the sleep early).
+    t0 = time.time()
+    got = sleep.apply_async((20000,), soft_time_limit=0.5, time_limit=30).get(timeout=TIMEOUT)
+    check(time.time() - t0 < 10, "soft time limit from headers stopped the task (%.1fs)"
+          % (time.time() - t0))
+    check(got == 20000, "soft-limited task returned")
+
+
+SCENARIOS = {"basic": basic, "failures": failures, "result_of": result_of,
+             "semantics": semantics}
+
+if __name__ == "__main__":
+    SCENARIOS[SCENARIO]()
+    print("PASS", SCENARIO, flush=True)
