@@ -96,6 +96,30 @@ TEST_F(CeleryInteropTest, FailuresKeepTypeAndMessageAndUnknownNamesAreNotRegiste
   EXPECT_THAT(testing::read_file(logs_[0]), HasSubstr("unregistered task of type 'tasks.nope'"));
 }
 
+TEST_F(CeleryInteropTest, CountdownExpiresRetriesPrioritiesIgnoreResultAndTimeLimits) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  start_worker("", {"-c", "2"});
+  EXPECT_THAT(client("semantics"), HasSubstr("PASS semantics"));
+  // The countdown task waited in runq's scheduled set, not in a worker's memory.
+  EXPECT_EQ(redis({"ZCARD", "runq:celery.scheduled"}), "0");
+  EXPECT_EQ(redis({"HLEN", "unacked"}), "0");
+}
+
+TEST_F(CeleryInteropTest, EtaMessagesWaitInTheScheduledSetNotUnacked) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  start_worker();
+  namespace c = internal::celery;
+  c::Outgoing m;
+  m.id = "far-future";
+  m.task = "tasks.add";
+  m.args = "[1, 2]";
+  m.eta = 4'102'444'800'000;  // 2100-01-01
+  redis({"LPUSH", "celery", c::encode_message(m)});
+  ASSERT_TRUE(wait_until([&] { return redis({"ZCARD", "runq:celery.scheduled"}) == "1"; }, 20s));
+  EXPECT_EQ(redis({"HLEN", "unacked"}), "0");
+  EXPECT_EQ(redis({"LLEN", "celery"}), "0");
+}
+
 // One message per case of celery-wire.md §4 that stops a Celery worker, and the others.
 std::vector<std::pair<std::string, std::string>> bad_messages() {
   namespace c = internal::celery;

@@ -5,6 +5,7 @@ results db 1) with real Celery, as a web app would, and exits 0 when every check
 holds; otherwise prints "FAIL: ..." and exits 1. Each get() has a timeout, so a lost task
 fails the scenario instead of hanging it.
 """
+import datetime
 import sys
 import time
 
@@ -107,7 +108,8 @@ def semantics():
     r = add.apply_async((1, 1), countdown=2)
     check(r.get(timeout=TIMEOUT) == 2, "countdown task ran")
     check(time.time() - t0 >= 1.9, "countdown respected (%.2fs)" % (time.time() - t0))
-    expired = add.apply_async((1, 2), expires=time.time() - 1)  # already expired
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
+    expired = add.apply_async((1, 2), expires=past)  # already expired
     try:
         expired.get(timeout=TIMEOUT)
         check(False, "expired task raised")
