@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "runq/runq.hpp"
 #include "store/celery/wire.hpp"
 #include "support/child_process.hpp"
 #include "support/redis_server.hpp"
@@ -56,6 +57,25 @@ class CeleryInteropTest : public ::testing::Test {
     auto child = std::make_unique<ChildProcess>();
     std::string log = dir_.file("worker" + std::to_string(workers_.size()) + ".log");
     EXPECT_TRUE(child->start(RUNQ_CELERY_APP, args, log, log));
+    logs_.push_back(log);
+    workers_.push_back(std::move(child));
+    return *workers_.back();
+  }
+
+  // Starts a real `celery worker` (tests/celery/pytasks.py) on the test's Redis.
+  ChildProcess& start_celery_worker(const std::string& visibility = "3600",
+                                    const std::string& name = "py") {
+    auto child = std::make_unique<ChildProcess>();
+    std::string log = dir_.file("celery" + std::to_string(workers_.size()) + ".log");
+    std::string dir = RUNQ_CELERY_CLIENT;
+    dir = dir.substr(0, dir.rfind('/'));
+    EXPECT_TRUE(child->start(kPython,
+                             {"-m", "celery", "-A", "pytasks", "worker", "--pool", "threads", "-c",
+                              "2", "-n", name + "@%h", "--without-mingle", "--without-gossip",
+                              "-l", "info"},
+                             log, log,
+                             {"PYTHONPATH=" + dir, "CELERY_PORT=" + std::to_string(redis_.port()),
+                              "CELERY_VISIBILITY=" + visibility}));
     logs_.push_back(log);
     workers_.push_back(std::move(child));
     return *workers_.back();
@@ -118,6 +138,32 @@ TEST_F(CeleryInteropTest, EtaMessagesWaitInTheScheduledSetNotUnacked) {
   ASSERT_TRUE(wait_until([&] { return redis({"ZCARD", "runq:celery.scheduled"}) == "1"; }, 20s));
   EXPECT_EQ(redis({"HLEN", "unacked"}), "0");
   EXPECT_EQ(redis({"LLEN", "celery"}), "0");
+}
+
+TEST_F(CeleryInteropTest, RunqProducerSendsToARealCeleryWorkerAndReadsItsResults) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  ChildProcess& celery = start_celery_worker();
+  App app(AppOptions{url()});
+  const EnqueueOptions to_celery = EnqueueOptions{}.queue("celery");
+  AsyncResult<nlohmann::json> product = app.send("tasks.mul", {6, 7}, to_celery);
+  EXPECT_EQ(product.get(60s), 42) << testing::read_file(logs_.back());
+  AsyncResult<nlohmann::json> failed = app.send("tasks.fail", {"kaboom"}, to_celery);
+  try {
+    failed.get(60s);
+    ADD_FAILURE() << "tasks.fail returned";
+  } catch (const TaskFailed& e) {
+    EXPECT_EQ(e.state(), TaskState::kFailure);
+    EXPECT_EQ(e.error_type(), "ValueError");
+    EXPECT_STREQ(e.what(), "kaboom");
+  }
+  // A batch, priorities and a countdown, all as Celery messages.
+  std::vector<AsyncResult<nlohmann::json>> sums;
+  for (int i = 0; i < 20; ++i) {
+    sums.push_back(app.send("tasks.add", {i, i}, EnqueueOptions(to_celery).priority(i % 10)));
+  }
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(sums[i].get(60s), 2 * i);
+  EXPECT_EQ(app.send("tasks.add", {1, 1}, EnqueueOptions(to_celery).countdown(1s)).get(60s), 2);
+  EXPECT_TRUE(celery.running());
 }
 
 // One message per case of celery-wire.md §4 that stops a Celery worker, and the others.
