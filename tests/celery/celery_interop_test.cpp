@@ -69,13 +69,13 @@ class CeleryInteropTest : public ::testing::Test {
     std::string log = dir_.file("celery" + std::to_string(workers_.size()) + ".log");
     std::string dir = RUNQ_CELERY_CLIENT;
     dir = dir.substr(0, dir.rfind('/'));
-    EXPECT_TRUE(child->start(kPython,
-                             {"-m", "celery", "-A", "pytasks", "worker", "--pool", "threads", "-c",
-                              "2", "-n", name + "@%h", "--without-mingle", "--without-gossip",
-                              "-l", "info"},
-                             log, log,
-                             {"PYTHONPATH=" + dir, "CELERY_PORT=" + std::to_string(redis_.port()),
-                              "CELERY_VISIBILITY=" + visibility}));
+    EXPECT_TRUE(
+        child->start(kPython,
+                     {"-m", "celery", "-A", "pytasks", "worker", "--pool", "threads", "-c", "2",
+                      "-n", name + "@%h", "--without-mingle", "--without-gossip", "-l", "info"},
+                     log, log,
+                     {"PYTHONPATH=" + dir, "CELERY_PORT=" + std::to_string(redis_.port()),
+                      "CELERY_VISIBILITY=" + visibility}));
     logs_.push_back(log);
     workers_.push_back(std::move(child));
     return *workers_.back();
@@ -164,6 +164,52 @@ TEST_F(CeleryInteropTest, RunqProducerSendsToARealCeleryWorkerAndReadsItsResults
   for (int i = 0; i < 20; ++i) EXPECT_EQ(sums[i].get(60s), 2 * i);
   EXPECT_EQ(app.send("tasks.add", {1, 1}, EnqueueOptions(to_celery).countdown(1s)).get(60s), 2);
   EXPECT_TRUE(celery.running());
+}
+
+// The unacked entry of the one message in flight, once it is older than `age_s` by Redis's
+// clock (so that a visibility-timeout scan of that length restores it).
+bool unacked_older_than(const testing::RedisServer& redis, double age_s) {
+  std::string tags = redis.command({"ZRANGE", "unacked_index", "0", "-1", "WITHSCORES"});
+  std::size_t nl = tags.find('\n');
+  if (nl == std::string::npos) return false;
+  double score = std::stod(tags.substr(nl + 1));
+  std::string now = redis.command({"TIME"});
+  return std::stod(now.substr(0, now.find('\n'))) - score > age_s;
+}
+
+TEST_F(CeleryInteropTest, MixedFleetRecoversATaskFromAKilledRunqWorker) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  ChildProcess& runq_worker = start_worker("&visibility_timeout=2s&restore_every=1s");
+  App app(AppOptions{url()});
+  auto r = app.send("tasks.sleep", {1500}, EnqueueOptions{}.queue("celery"));
+  ASSERT_TRUE(wait_until([&] { return redis({"HLEN", "unacked"}) == "1"; }, 30s));
+  runq_worker.signal(SIGKILL);
+  ASSERT_TRUE(runq_worker.wait_exit(10s).has_value());
+  EXPECT_EQ(redis({"HLEN", "unacked"}), "1");  // still held for whoever restores it
+  ASSERT_TRUE(wait_until([&] { return unacked_older_than(redis_, 2.5); }, 30s));
+  start_celery_worker("2", "py");  // its start-up scan restores the message
+  EXPECT_EQ(r.get(90s), 1500) << testing::read_file(logs_.back());
+  EXPECT_TRUE(wait_until([&] { return redis({"HLEN", "unacked"}) == "0"; }, 30s));
+}
+
+TEST_F(CeleryInteropTest, MixedFleetRecoversATaskFromAKilledCeleryWorker) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  ChildProcess& celery = start_celery_worker("2", "py");
+  App app(AppOptions{url()});
+  auto r = app.send("tasks.sleep", {3000}, EnqueueOptions{}.queue("celery"));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return redis({"HLEN", "unacked"}) == "1";
+      },
+      60s))
+      << testing::read_file(logs_.back());
+  celery.signal(SIGKILL);
+  ASSERT_TRUE(celery.wait_exit(10s).has_value());
+  EXPECT_EQ(redis({"HLEN", "unacked"}), "1");
+  start_worker("&visibility_timeout=2s&restore_every=1s");
+  EXPECT_EQ(r.get(60s), 3000) << testing::read_file(logs_.back());
+  EXPECT_THAT(testing::read_file(logs_.back()), HasSubstr("restored 1 unacknowledged message"));
+  EXPECT_TRUE(wait_until([&] { return redis({"HLEN", "unacked"}) == "0"; }, 30s));
 }
 
 // One message per case of celery-wire.md §4 that stops a Celery worker, and the others.
