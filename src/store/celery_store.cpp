@@ -28,12 +28,15 @@
 #include <set>
 #include <unordered_map>
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/ids.hpp"
 #include "core/message.hpp"
 #include "store/backend.hpp"
+#include "store/celery/control.hpp"
 #include "store/celery/wire.hpp"
 #include "store/redis/connection.hpp"
 
@@ -188,7 +191,8 @@ class CeleryStore final : public StoreWrapper {
         backend_(endpoint_of(opts_.backend)),
         lists_(celery::consume_order(opts_.queues)),
         dead_key_(celery_dead_key(opts_)),
-        scheduled_key_(celery_scheduled_key(opts_)) {}
+        scheduled_key_(celery_scheduled_key(opts_)),
+        hostname_("runq-" + std::to_string(::getpid()) + "@" + internal::host_name()) {}
 
   Status enqueue(std::span<const NewTask> tasks, Millis now) override;
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override;
@@ -200,6 +204,9 @@ class CeleryStore final : public StoreWrapper {
   Status set_progress(const LeaseRef& lease, double fraction) override;
   Result<TaskInfo> get_task(std::string_view id, Millis now) override;
   Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override;
+  Status heartbeat(const WorkerInfo& info) override;
+  Status remove_worker(std::string_view worker_id) override;
+  Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids) override;
 
  private:
   struct InFlight {
@@ -220,6 +227,10 @@ class CeleryStore final : public StoreWrapper {
   Status restore_stale(Millis now);
   Status store_results(const std::vector<std::pair<std::string, std::string>>& metas);
   Result<TaskInfo> celery_task_info(std::string_view id);
+  // Publishes one Celery event (worker-heartbeat, task-succeeded, ...) with `fields` added
+  // to the standard ones. Failures are ignored: events are best effort, as in Celery.
+  void publish_event(const std::string& type, nlohmann::json fields);
+  std::string active_json();
 
   CeleryStoreOptions opts_;
   std::unique_ptr<Store> inner_;
@@ -233,6 +244,12 @@ class CeleryStore final : public StoreWrapper {
   std::mutex mu_;
   std::unordered_map<std::uint64_t, InFlight> inflight_;  // by token
   std::set<std::string> sent_;                            // ids this store sent to Celery
+  std::unordered_map<std::string, bool> revoked_;         // id -> terminate, from the pidbox
+  const std::string hostname_;                            // Celery node name: runq-<pid>@<host>
+  std::atomic<std::int64_t> clock_{0};
+  std::atomic<std::uint64_t> processed_{0};
+  // Last member: destroyed first, so that its thread stops before what its hooks read.
+  std::unique_ptr<internal::celery::Control> control_;
 };
 
 std::optional<CeleryStore::InFlight> CeleryStore::find(const std::string& id, std::uint64_t token,
@@ -316,6 +333,25 @@ Result<std::vector<Delivery>> CeleryStore::deliver(std::vector<Taken> taken,
       continue;
     }
     celery::Message& m = *decoded;
+    bool revoked = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      revoked = revoked_.contains(m.id);
+    }
+    if (revoked) {
+      celery::Meta meta;
+      meta.status = "REVOKED";
+      meta.result_json = celery::exception_json("TaskRevokedError", "revoked", "celery.exceptions");
+      meta.date_done = req.now;
+      meta.task_id = m.id;
+      started.emplace_back(meta_key(m.id), celery::encode_meta(meta));
+      moves.emplace_back(RedisArgs{"ZREM", kUnackedIndex});
+      moves.back().add_copy(t.tag);
+      moves.emplace_back(RedisArgs{"HDEL", kUnacked});
+      moves.back().add_copy(t.tag);
+      log_line("discarded revoked task " + m.task + "[" + m.id + "]");
+      continue;
+    }
     if (m.eta > req.now) {
       nlohmann::json member = nlohmann::json::array({t.list, t.raw});
       moves.emplace_back(RedisArgs{"ZADD", scheduled_key_});
@@ -355,6 +391,13 @@ Result<std::vector<Delivery>> CeleryStore::deliver(std::vector<Taken> taken,
       meta.parent_id = m.parent_id;
       meta.task_id = m.id;
       started.emplace_back(meta_key(m.id), celery::encode_meta(meta));
+    }
+    if (opts_.task_events) {
+      nlohmann::json ev = {{"uuid", m.id},       {"name", m.task},       {"args", m.args},
+                           {"kwargs", m.kwargs}, {"root_id", m.root_id}, {"retries", m.retries},
+                           {"eta", nullptr},     {"expires", nullptr}};
+      publish_event("task-received", ev);
+      publish_event("task-started", {{"uuid", m.id}, {"pid", static_cast<int>(::getpid())}});
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -609,6 +652,22 @@ Result<std::vector<bool>> CeleryStore::settle(std::span<const Settlement> settle
         break;
     }
     if (write) metas.emplace_back(meta_key(m.id), celery::encode_meta(meta));
+    processed_.fetch_add(1);
+    if (opts_.task_events && s.outcome != Outcome::kRelease) {
+      const std::string& st = meta.status;
+      std::string type = st == "SUCCESS"   ? "task-succeeded"
+                         : st == "RETRY"   ? "task-retried"
+                         : st == "REVOKED" ? "task-revoked"
+                                           : "task-failed";
+      nlohmann::json ev = {{"uuid", m.id}};
+      if (st == "SUCCESS") {
+        ev["result"] = meta.result_json;
+        ev["runtime"] = static_cast<double>(rec.finished - rec.started) / 1000.0;
+      } else {
+        ev["exception"] = rec.error_type + "('" + rec.error + "')";
+      }
+      publish_event(type, ev);
+    }
     broker_cmds.emplace_back(RedisArgs{"ZREM", kUnackedIndex});
     broker_cmds.back().add_copy(tag);
     broker_cmds.emplace_back(RedisArgs{"HDEL", kUnacked});
@@ -728,6 +787,95 @@ Result<TaskInfo> CeleryStore::wait_task(std::string_view id, Millis timeout_ms) 
     }
     RUNQ_RETURN_IF_ERROR(conn->read_reply("waiting for a celery result").status());
   }
+}
+
+void CeleryStore::publish_event(const std::string& type, nlohmann::json fields) {
+  const std::string& host = hostname_;
+  fields["hostname"] = host;
+  fields["utcoffset"] = 0;
+  fields["pid"] = static_cast<int>(::getpid());
+  fields["clock"] = clock_.fetch_add(1) + 1;
+  fields["timestamp"] =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  fields["type"] = type;
+  std::string key = type;
+  std::replace(key.begin(), key.end(), '-', '.');
+  Result<RedisPool::Handle> conn = broker_.acquire();
+  if (!conn.ok()) return;
+  std::string body = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  RedisArgs pub{"PUBLISH"};
+  pub.add_copy(celery::event_channel(opts_.broker.db, key));
+  pub.add_copy(celery::event_message(key, body, host));
+  (void)(*conn)->call(pub, "publishing a celery event");
+}
+
+std::string CeleryStore::active_json() {
+  nlohmann::json out = nlohmann::json::array();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [token, f] : inflight_) {
+    out.push_back({{"id", f.msg.id},
+                   {"name", f.msg.task},
+                   {"args", nlohmann::json::parse(f.msg.args, nullptr, false)},
+                   {"kwargs", nlohmann::json::parse(f.msg.kwargs, nullptr, false)},
+                   {"type", f.msg.task},
+                   {"hostname", hostname_},
+                   {"time_start", nullptr},
+                   {"acknowledged", false},
+                   {"delivery_info",
+                    {{"exchange", f.msg.exchange},
+                     {"routing_key", f.msg.routing_key},
+                     {"priority", f.msg.priority},
+                     {"redelivered", f.msg.redelivered}}},
+                   {"worker_pid", static_cast<int>(::getpid())}});
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Status CeleryStore::heartbeat(const WorkerInfo& info) {
+  RUNQ_RETURN_IF_ERROR(inner_->heartbeat(info));
+  bool first = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!control_) {
+      first = true;
+      internal::celery::Control::Hooks hooks;
+      hooks.active = [this] { return active_json(); };
+      hooks.revoke = [this](const std::string& id, bool terminate) {
+        std::lock_guard<std::mutex> l(mu_);
+        revoked_[id] = revoked_[id] || terminate;
+        log_line("revoke of " + id + " received" + (terminate ? " (terminate)" : ""));
+      };
+      control_ = std::make_unique<internal::celery::Control>(broker_.endpoint(), hostname_,
+                                                             std::move(hooks));
+    }
+  }
+  double load[3] = {0, 0, 0};
+  ::getloadavg(load, 3);
+  publish_event(first ? "worker-online" : "worker-heartbeat",
+                {{"freq", 2.0},
+                 {"active", info.running},
+                 {"processed", processed_.load()},
+                 {"loadavg", {load[0], load[1], load[2]}},
+                 {"sw_ident", "runq"},
+                 {"sw_ver", "0.1"},
+                 {"sw_sys", "Linux"}});
+  return ok_status();
+}
+
+Status CeleryStore::remove_worker(std::string_view worker_id) {
+  publish_event("worker-offline", {{"freq", 2.0}, {"active", 0}});
+  return inner_->remove_worker(worker_id);
+}
+
+Result<std::vector<RevokeRequest>> CeleryStore::revoke_requests(std::span<const std::string> ids) {
+  Result<std::vector<RevokeRequest>> inner = inner_->revoke_requests(ids);
+  std::vector<RevokeRequest> out = inner.ok() ? std::move(*inner) : std::vector<RevokeRequest>{};
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& id : ids) {
+    auto it = revoked_.find(id);
+    if (it != revoked_.end()) out.push_back({id, it->second});
+  }
+  return out;
 }
 
 Status CeleryStore::enqueue(std::span<const NewTask> tasks, Millis now) {

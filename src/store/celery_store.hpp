@@ -30,6 +30,9 @@ struct CeleryStoreOptions {
   // Write STARTED when a task is handed to a worker (URL `track_started=1`; Celery's
   // task_track_started).
   bool track_started = false;
+  // Publish task events (task-received/started/succeeded/failed...) for `celery events`
+  // and Flower (URL `task_events=1`; Celery's `-E`). Worker events are always sent.
+  bool task_events = false;
   // Result expiry (Celery's result_expires; URL `result_expires=DURATION`; default 1 day).
   Millis result_expires_ms = 86'400'000;
   // Parameter names per task name, to bind kwargs by name (URL `params.tasks.add=x,y`).

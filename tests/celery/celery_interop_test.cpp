@@ -212,6 +212,13 @@ TEST_F(CeleryInteropTest, MixedFleetRecoversATaskFromAKilledCeleryWorker) {
   EXPECT_TRUE(wait_until([&] { return redis({"HLEN", "unacked"}) == "0"; }, 30s));
 }
 
+TEST_F(CeleryInteropTest, CeleryInspectControlAndEventsSeeTheRunqWorker) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  start_worker("&task_events=1");
+  EXPECT_THAT(client("control"), HasSubstr("PASS control"));
+  EXPECT_THAT(testing::read_file(logs_[0]), HasSubstr("revoke of "));
+}
+
 // One message per case of celery-wire.md §4 that stops a Celery worker, and the others.
 std::vector<std::pair<std::string, std::string>> bad_messages() {
   namespace c = internal::celery;

@@ -139,7 +139,50 @@ def semantics():
     check(got == 20000, "soft-limited task returned")
 
 
-SCENARIOS = {"basic": basic, "failures": failures, "result_of": result_of,
+def control():
+    """inspect ping/active and control revoke against the runq worker; `celery events --dump`."""
+    import subprocess
+    deadline = time.time() + TIMEOUT
+    pong = {}
+    while not any(k.startswith("runq-") for k in pong) and time.time() < deadline:
+        pong = app.control.inspect(timeout=1.0).ping() or {}
+    node = next((k for k in pong if k.startswith("runq-")), None)
+    check(node is not None and pong[node] == {"ok": "pong"}, f"inspect ping answered by {node}")
+    running = sleep.delay(3000)
+    active = []
+    while not active and time.time() < deadline:
+        active = (app.control.inspect(timeout=1.0, destination=[node]).active() or {}).get(node, [])
+    check([t["id"] for t in active] == [running.id], "inspect active lists the running task")
+    later = add.apply_async((1, 2), countdown=3)
+    app.control.revoke(later.id)
+    try:
+        later.get(timeout=TIMEOUT)
+        check(False, "revoked task raised")
+    except TaskRevokedError:
+        check(later.state == "REVOKED", "control revoke -> REVOKED, never ran")
+    check(running.get(timeout=TIMEOUT) == 3000, "the running task finished")
+    dump = subprocess.Popen([sys.executable, "-m", "celery", "-b",
+                             f"redis://127.0.0.1:{PORT}/0", "events", "--dump"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    try:
+        import select
+        while time.time() < deadline:
+            ready, _, _ = select.select([dump.stdout], [], [], 1.0)
+            if not ready:
+                continue
+            line = dump.stdout.readline()
+            seen.append(line)
+            if node in line and "heartbeat" in line:
+                break
+    finally:
+        dump.kill()
+        dump.wait()
+    check(any(node in l and "heartbeat" in l for l in seen),
+          "celery events --dump shows the runq worker's heartbeat")
+
+
+SCENARIOS = {"control": control, "basic": basic, "failures": failures, "result_of": result_of,
              "semantics": semantics}
 
 if __name__ == "__main__":

@@ -83,6 +83,11 @@ Result<CeleryStoreOptions> parse_celery_url(std::string_view url) {
         return url_error("track_started must be 0 or 1");
       }
       opts.track_started = v == "1" || v == "true";
+    } else if (k == "task_events") {
+      if (v != "0" && v != "1" && v != "true" && v != "false") {
+        return url_error("task_events must be 0 or 1");
+      }
+      opts.task_events = v == "1" || v == "true";
     } else if (k.starts_with("params.")) {
       opts.params[k.substr(7)] = split(v, ',');
     } else {
@@ -96,7 +101,7 @@ Result<CeleryStoreOptions> parse_celery_url(std::string_view url) {
   if (!broker.ok()) {
     return url_error(broker.status().message() +
                      " (celery parameters: backend, queues, visibility_timeout, restore_every, "
-                     "track_started, result_expires, params.<task>)");
+                     "track_started, task_events, result_expires, params.<task>)");
   }
   opts.broker = *broker;
   if (backend_url.empty()) {
