@@ -136,6 +136,23 @@ redis.call('RPUSH', KEYS[3], ARGV[3])
 return 1
 )lua";
 
+// KEYS: <gid>.j, <gid>.t, <gid>.s; ARGV: group_index, member, expiry (s). Celery's chord
+// counter on the Redis backend, atomically: record this header task; when all are in, return
+// the members (by group_index) and delete the counter, so exactly one caller joins.
+constexpr std::string_view kChordScript = R"lua(
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local n = redis.call('ZCOUNT', KEYS[1], '-inf', '+inf')
+local t = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+local size = tonumber(redis.call('GET', KEYS[3]) or '')
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+if size and n >= size + t then
+  local r = redis.call('ZRANGE', KEYS[1], 0, -1)
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  return r
+end
+return false
+)lua";
+
 constexpr std::string_view kUnlockScript = R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -227,6 +244,10 @@ class CeleryStore final : public StoreWrapper {
   Status restore_stale(Millis now);
   Status store_results(const std::vector<std::pair<std::string, std::string>>& metas);
   Result<TaskInfo> celery_task_info(std::string_view id);
+  // Records a finished chord header task; returns the chord body message when it was the
+  // last one.
+  std::optional<celery::FollowUp> chord_step(const celery::Message& m, const std::string& state,
+                                             const std::string& result_json);
   // Publishes one Celery event (worker-heartbeat, task-succeeded, ...) with `fields` added
   // to the standard ones. Failures are ignored: events are best effort, as in Celery.
   void publish_event(const std::string& type, nlohmann::json fields);
@@ -574,6 +595,8 @@ Result<std::vector<bool>> CeleryStore::settle(std::span<const Settlement> settle
   std::vector<std::pair<std::string, std::string>> metas;
   std::vector<RedisArgs> broker_cmds;
   std::vector<InFlight> done;
+  std::vector<std::size_t> chord_members;                          // indexes into done
+  std::vector<std::pair<std::string, std::string>> chord_results;  // status, result
   for (std::size_t i = 0; i < settlements.size(); ++i) {
     const Settlement& s = settlements[i];
     if (s.token < kFirstToken) {
@@ -651,7 +674,27 @@ Result<std::vector<bool>> CeleryStore::settle(std::span<const Settlement> settle
         broker_cmds.back().add_copy(f->list).add_copy(m.raw);
         break;
     }
+    if (s.outcome == Outcome::kAck &&
+        (s.state == TaskState::kSuccess || s.state == TaskState::kFailure)) {
+      std::vector<std::string> errors;
+      std::vector<celery::FollowUp> next = s.state == TaskState::kSuccess
+                                               ? celery::on_success(m, meta.result_json, &errors)
+                                               : celery::on_failure(m, &errors);
+      nlohmann::json children = nlohmann::json::array();
+      for (celery::FollowUp& f : next) {
+        children.push_back(
+            nlohmann::json::array({nlohmann::json::array({f.id, nullptr}), nullptr}));
+        broker_cmds.emplace_back(RedisArgs{"LPUSH"});
+        broker_cmds.back().add_copy(std::move(f.list)).add_copy(std::move(f.element));
+      }
+      if (s.state == TaskState::kSuccess) meta.children_json = children.dump();
+      for (const std::string& e : errors) log_line(e);
+      if (!m.group.empty() && !celery::chord_body(m).empty()) chord_members.push_back(done.size());
+    }
     if (write) metas.emplace_back(meta_key(m.id), celery::encode_meta(meta));
+    if (!m.group.empty() && !celery::chord_body(m).empty()) {
+      chord_results.push_back({meta.status, meta.result_json});
+    }
     processed_.fetch_add(1);
     if (opts_.task_events && s.outcome != Outcome::kRelease) {
       const std::string& st = meta.status;
@@ -677,6 +720,14 @@ Result<std::vector<bool>> CeleryStore::settle(std::span<const Settlement> settle
   // Results first, then the ack: a crash in between leaves the message to be run again
   // (at least once), never acked without its result.
   Status st = store_results(metas);
+  for (std::size_t k = 0; st.ok() && k < chord_members.size() && k < chord_results.size(); ++k) {
+    std::optional<celery::FollowUp> body =
+        chord_step(done[chord_members[k]].msg, chord_results[k].first, chord_results[k].second);
+    if (body) {
+      broker_cmds.emplace_back(RedisArgs{"LPUSH"});
+      broker_cmds.back().add_copy(std::move(body->list)).add_copy(std::move(body->element));
+    }
+  }
   if (st.ok() && !broker_cmds.empty()) {
     Result<RedisPool::Handle> conn = broker_.acquire();
     st = conn.status();
@@ -702,6 +753,36 @@ Result<std::vector<bool>> CeleryStore::settle(std::span<const Settlement> settle
     for (std::size_t i = 0; i < rest.size(); ++i) out[rest_at[i]] = flags[i];
   }
   return out;
+}
+
+std::optional<celery::FollowUp> CeleryStore::chord_step(const celery::Message& m,
+                                                        const std::string& state,
+                                                        const std::string& result_json) {
+  Result<RedisPool::Handle> conn = backend_.acquire();
+  if (!conn.ok()) return std::nullopt;
+  const std::string base = "celery-taskset-meta-" + m.group;
+  nlohmann::json member =
+      nlohmann::json::array({1, m.id, state, nlohmann::json::parse(result_json, nullptr, false)});
+  RedisArgs cmd{"EVAL", kChordScript, "3"};
+  cmd.add_copy(base + ".j").add_copy(base + ".t").add_copy(base + ".s");
+  cmd.add_int(m.group_index >= 0 ? m.group_index : 0).add_copy(member.dump());
+  cmd.add_int(opts_.result_expires_ms / 1000);
+  Result<Reply> r = (*conn)->call(cmd, "counting a celery chord");
+  if (!r.ok() || (*r)->type != REDIS_REPLY_ARRAY) return std::nullopt;
+  nlohmann::json results = nlohmann::json::array();
+  bool failed = false;
+  for (std::size_t i = 0; i < (*r)->elements; ++i) {
+    nlohmann::json e = nlohmann::json::parse(reply_text((*r)->element[i]), nullptr, false);
+    if (e.is_array() && e.size() >= 4) {
+      failed = failed || e[2] != "SUCCESS";
+      results.push_back(e[3]);
+    }
+  }
+  if (failed) {
+    log_line("chord " + m.group + " has a failed member; its body is not sent");
+    return std::nullopt;
+  }
+  return celery::chord_message(m, celery::chord_body(m), results.dump());
 }
 
 Status CeleryStore::set_progress(const LeaseRef& lease, double fraction) {

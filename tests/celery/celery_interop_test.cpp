@@ -219,6 +219,12 @@ TEST_F(CeleryInteropTest, CeleryInspectControlAndEventsSeeTheRunqWorker) {
   EXPECT_THAT(testing::read_file(logs_[0]), HasSubstr("revoke of "));
 }
 
+TEST_F(CeleryInteropTest, CanvasFromPythonChainGroupChordAndLinks) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  start_worker();
+  EXPECT_THAT(client("canvas"), HasSubstr("PASS canvas"));
+}
+
 // One message per case of celery-wire.md §4 that stops a Celery worker, and the others.
 std::vector<std::pair<std::string, std::string>> bad_messages() {
   namespace c = internal::celery;

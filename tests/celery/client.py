@@ -182,7 +182,42 @@ def control():
           "celery events --dump shows the runq worker's heartbeat")
 
 
-SCENARIOS = {"control": control, "basic": basic, "failures": failures, "result_of": result_of,
+@app.task(name="tasks.xsum")
+def xsum(values):
+    return sum(values)
+
+
+def canvas():
+    from celery import chain, chord, group
+    r = chain(add.s(1, 2), mul.s(10), add.s(5))()
+    check(r.get(timeout=TIMEOUT) == 35, "chain add(1,2) | mul(10) | add(5) == 35")
+    check(r.parent.get(timeout=TIMEOUT) == 30 and r.parent.parent.get(timeout=TIMEOUT) == 3,
+          "chain parents readable")
+    g = group(add.s(1, 1), add.s(2, 2), add.s(3, 3))()
+    check(g.get(timeout=TIMEOUT) == [2, 4, 6], "group results in order")
+    metas = [app.backend.get_task_meta(c.id) for c in g.results]
+    check(all(m.get("group_id") == g.id for m in metas), "group_id in each member's result")
+    c = chord([add.s(1, 1), add.s(2, 2), mul.s(3, 3)], xsum.s())()
+    check(c.get(timeout=TIMEOUT) == 2 + 4 + 9, "chord of 3 -> xsum == 15")
+    linked = add.apply_async((2, 2), link=mul.s(5))
+    check(linked.get(timeout=TIMEOUT) == 4, "linked parent ran")
+    child_id = None
+    deadline = time.time() + TIMEOUT
+    while child_id is None and time.time() < deadline:
+        children = app.backend.get_task_meta(linked.id).get("children") or []
+        child_id = children[0][0][0] if children else None
+    check(child_id is not None, "link callback recorded as child")
+    check(app.AsyncResult(child_id).get(timeout=TIMEOUT) == 20, "link callback mul(4, 5) == 20")
+    err_id = "errback-" + str(time.time())
+    failing = fail.apply_async(("boom",), link_error=echo.si("handled").set(task_id=err_id))
+    try:
+        failing.get(timeout=TIMEOUT)
+    except Exception:  # noqa: BLE001
+        pass
+    check(app.AsyncResult(err_id).get(timeout=TIMEOUT) == "handled", "link_error callback ran")
+
+
+SCENARIOS = {"canvas": canvas, "control": control, "basic": basic, "failures": failures, "result_of": result_of,
              "semantics": semantics}
 
 if __name__ == "__main__":

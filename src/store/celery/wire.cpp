@@ -243,6 +243,115 @@ std::string retry_message(const Message& m, Millis eta) {
   return env.dump();
 }
 
+namespace {
+
+// One signature ({"task","args","kwargs","options","immutable",...}) as a message, with
+// `prepend` (a JSON value; discarded = none) put before its args.
+std::optional<FollowUp> signature_message(const json& sig, const json& prepend, const Message& m,
+                                          const json& chain_rest) {
+  if (!sig.is_object() || !sig.contains("task") || !sig["task"].is_string()) return std::nullopt;
+  json args = sig.contains("args") && sig["args"].is_array() ? sig["args"] : json::array();
+  json kwargs =
+      sig.contains("kwargs") && sig["kwargs"].is_object() ? sig["kwargs"] : json::object();
+  json options =
+      sig.contains("options") && sig["options"].is_object() ? sig["options"] : json::object();
+  bool immutable = sig.value("immutable", false);
+  if (!prepend.is_discarded() && !immutable) args.insert(args.begin(), prepend);
+  Outgoing out;
+  out.id = options.contains("task_id") && options["task_id"].is_string()
+               ? options["task_id"].get<std::string>()
+               : uuid4();
+  out.task = sig["task"].get<std::string>();
+  out.args = args.dump();
+  out.kwargs = kwargs.dump();
+  out.queue = options.contains("queue") && options["queue"].is_string()
+                  ? options["queue"].get<std::string>()
+                  : m.routing_key;
+  out.priority = options.contains("priority") && options["priority"].is_number_integer()
+                     ? options["priority"].get<int>()
+                     : 0;
+  out.root_id = m.root_id.empty() ? m.id : m.root_id;
+  out.parent_id = m.id;
+  if (options.contains("group_id") && options["group_id"].is_string()) {
+    out.group = options["group_id"].get<std::string>();
+  }
+  json embed = {
+      {"callbacks", options.contains("link") ? options["link"] : json(nullptr)},
+      {"errbacks", options.contains("link_error") ? options["link_error"] : json(nullptr)},
+      {"chain", chain_rest},
+      {"chord", options.contains("chord") ? options["chord"] : json(nullptr)}};
+  if (embed["callbacks"].is_object()) embed["callbacks"] = json::array({embed["callbacks"]});
+  if (embed["errbacks"].is_object()) embed["errbacks"] = json::array({embed["errbacks"]});
+  out.embed = embed.dump();
+  return FollowUp{priority_list(out.queue, out.priority), encode_message(out), out.id};
+}
+
+json embed_of(const Message& m) {
+  json e = json::parse(m.embed, nullptr, false);
+  return e.is_object() ? e : json::object();
+}
+
+}  // namespace
+
+std::vector<FollowUp> on_success(const Message& m, std::string_view value_json,
+                                 std::vector<std::string>* errors) {
+  std::vector<FollowUp> out;
+  json embed = embed_of(m);
+  json value = json::parse(value_json.empty() ? "null" : value_json, nullptr, false);
+  if (value.is_discarded()) value = nullptr;
+  if (embed.contains("callbacks") && embed["callbacks"].is_array()) {
+    for (const json& sig : embed["callbacks"]) {
+      auto f = signature_message(sig, value, m, nullptr);
+      if (f) {
+        out.push_back(std::move(*f));
+      } else {
+        errors->push_back("unreadable link callback of " + m.id);
+      }
+    }
+  }
+  if (embed.contains("chain") && embed["chain"].is_array() && !embed["chain"].empty()) {
+    json rest = embed["chain"];
+    json next = rest.back();
+    rest.erase(rest.size() - 1);
+    auto f = signature_message(next, value, m, rest);
+    if (f) {
+      out.push_back(std::move(*f));
+    } else {
+      errors->push_back("unreadable chain step after " + m.id);
+    }
+  }
+  return out;
+}
+
+std::vector<FollowUp> on_failure(const Message& m, std::vector<std::string>* errors) {
+  std::vector<FollowUp> out;
+  json embed = embed_of(m);
+  if (embed.contains("errbacks") && embed["errbacks"].is_array()) {
+    for (const json& sig : embed["errbacks"]) {
+      auto f = signature_message(sig, json(m.id), m, nullptr);
+      if (f) {
+        out.push_back(std::move(*f));
+      } else {
+        errors->push_back("unreadable link_error callback of " + m.id);
+      }
+    }
+  }
+  return out;
+}
+
+std::string chord_body(const Message& m) {
+  json embed = embed_of(m);
+  return embed.contains("chord") && embed["chord"].is_object() ? embed["chord"].dump() : "";
+}
+
+std::optional<FollowUp> chord_message(const Message& m, std::string_view body_json,
+                                      std::string_view results_json) {
+  json body = json::parse(body_json, nullptr, false);
+  json results = json::parse(results_json, nullptr, false);
+  if (body.is_discarded() || results.is_discarded()) return std::nullopt;
+  return signature_message(body, results, m, nullptr);
+}
+
 std::string encode_meta(const Meta& m) {
   ordered_json out;
   out["status"] = m.status;

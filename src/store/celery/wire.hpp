@@ -91,6 +91,27 @@ std::string encode_message(const Outgoing& m);
 // its own id, a fresh delivery_tag, no redelivered flags.
 std::string retry_message(const Message& m, Millis eta);
 
+// Canvas: the messages a finished task sends on (Celery's link, link_error, chain and chord).
+struct FollowUp {
+  std::string list;     // where to LPUSH it
+  std::string element;  // the envelope
+  std::string id;       // its task id
+};
+// After a success with return value `value_json`: each link callback, and the next step of
+// the chain (its id is also the task's `children`), with the value prepended to their args
+// unless they are immutable. Signatures that cannot be read are skipped and named in
+// `*errors`.
+std::vector<FollowUp> on_success(const Message& m, std::string_view value_json,
+                                 std::vector<std::string>* errors);
+// After a failure: each link_error callback, called with the task id prepended, as Celery
+// calls old-style errbacks.
+std::vector<FollowUp> on_failure(const Message& m, std::vector<std::string>* errors);
+// The chord body of a chord header task (embed.chord), or empty.
+std::string chord_body(const Message& m);
+// The chord body sent with `results_json` (a JSON array, in group_index order) prepended.
+std::optional<FollowUp> chord_message(const Message& m, std::string_view body_json,
+                                      std::string_view results_json);
+
 // The result-backend meta of one task.
 struct Meta {
   std::string status;       // "SUCCESS", "FAILURE", "RETRY", "REVOKED", "STARTED"
