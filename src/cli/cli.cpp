@@ -87,7 +87,9 @@ void add_enqueue(CLI::App& cli, Args& a, std::vector<Command>& table) {
   CLI::App* c = add_command(cli, "enqueue", "Enqueue a task by name; prints its id");
   EnqueueArgs& e = a.enqueue;
   c->add_option("name", e.name, "Task name")->required();
-  c->add_option("--args", e.args_json, "Arguments as a JSON array, e.g. '[2, 3]' [[]]");
+  c->add_option("--args", e.args_json,
+                "Arguments as a JSON array, e.g. '[2, 3]'; @FILE reads them from a file, - "
+                "from stdin [[]]");
   c->add_option("--queue", e.queue, "Queue [the task's default]");
   c->add_option("--priority", e.priority, "Priority 0 (lowest) to 9")->check(CLI::Range(0, 9));
   c->add_option("--countdown", e.countdown, "Run no earlier than this from now, e.g. 10s");
