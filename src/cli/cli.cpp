@@ -75,6 +75,11 @@ void add_worker(CLI::App& cli, Args& a, std::vector<Command>& table) {
                 "revoke --terminate: kill a running child after this long [2s]");
   c->add_option("--report-every", w.report_every,
                 "Throughput line interval while busy; 0 = off [5s]");
+  c->add_option("--webhooks", w.webhooks,
+                "Also run runq.webhook push tasks, POSTing only to these hosts (comma-separated; "
+                "*.example.com for subdomains, * for any) [off]");
+  c->add_option("--webhook-secret-file", w.webhook_secret_file,
+                "Sign webhook requests (X-Runq-Signature) with the secret in this file");
   table.push_back({c, [&a](App& app) { return run_worker_cmd(app, a.worker); }});
 }
 
