@@ -1,14 +1,10 @@
 // Push tasks (runq/webhook.hpp): a real worker POSTs to a real HTTP server on 127.0.0.1 that
 // answers as the test scripts it; the task's final state, attempts and the requests the
 // server saw are checked.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <deque>
@@ -24,24 +20,12 @@
 #include "runq/webhook.hpp"
 #include "runq/worker.hpp"
 #include "support/child_process.hpp"
+#include "support/free_port.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
 namespace runq::testing {
 namespace {
-
-// A loopback port nothing listens on (bound, read, closed).
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 struct Seen {
   std::string path, body, idempotency_key, attempt, timestamp, signature, auth;
@@ -207,7 +191,7 @@ TEST_F(WebhookTest, RetriesEndInFailureWhenTheEndpointStaysDown) {
 
 TEST_F(WebhookTest, AClosedPortIsRetriedThenFails) {
   start(local(/*max_retries=*/1));
-  const int closed = closed_port();
+  const int closed = pick_free_port();  // nothing listens there
 
   TaskStatus st = finish("http://127.0.0.1:" + std::to_string(closed) + "/h", nullptr);
 
