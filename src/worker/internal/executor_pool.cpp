@@ -42,6 +42,14 @@ void ExecutorPool::join() {
 void ExecutorPool::execute_loop(int slot) {
   while (std::optional<Delivery> next = fetcher_.next()) {
     const Delivery& d = *next;
+    if (leases_.lapsed(d, app_.clock().now_ms())) {
+      // Its lease lapsed while it waited here (the process was stopped, or starved): another
+      // worker may be running it already, so it is not started; the store redelivers it.
+      leases_.forget(d);
+      fetcher_.finished(std::chrono::steady_clock::duration::zero());
+      skipped_lapsed_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     // The process pool reads the limits itself (and enforces both in its children).
     TaskLimits limits = executor_.hard_limits() ? TaskLimits{} : runner_.limits(d);
     // Threads get the soft limit here, or the hard one standing in for it.
