@@ -115,7 +115,10 @@ async function load(list, f) {
                 f.cursor ? h('button', {type: 'button', onclick: () => go({...f, cursor: ''})}, 'First page') : null,
                 f.cursor ? h('button', {type: 'button', onclick: () => history.back()}, 'Previous') : null,
                 page.next ? h('button', {type: 'button', id: 'next-page', onclick: () => go({...f, cursor: page.next})}, 'Next page') : null,
-                h('span', {class: 'count'}, page.tasks.length + ' shown'));
+                h('span', {class: 'count'}, page.tasks.length + ' shown'),
+                page.next && page.tasks.length < Number(f.limit || 50)
+                    ? h('span', {class: 'muted'}, '(a page reads a bounded part of the index; Next page reads on)')
+                    : null);
   const tools = f.state === 'dead' && isAdmin()
       ? h('div', {class: 'tools'}, adminButton('Retry all matching', () => retryAllMatching(f)))
       : null;
