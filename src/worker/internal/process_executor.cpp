@@ -66,8 +66,14 @@ Result<std::unique_ptr<ProcessExecutor>> ProcessExecutor::start(const App& app,
   return ex;
 }
 
+// Stopping races with readers forking replacements: a reader installs a new child's socket
+// under the child's lock only while stopping_ is false, and this sets stopping_ before taking
+// each lock, so every socket is either shut down here or never installed (spawn() closes it).
+// Shutting down the worker's end also ends the reader's blocking read at once, whatever the
+// child does; a child that does not exit is killed with the zygote.
 ProcessExecutor::~ProcessExecutor() {
   stopping_ = true;
+  zygote_->stop_spawning();  // a reader waiting for a fork gives up now
   for (auto& c : children_) {
     MutexLock lock(c->mu);
     if (c->fd >= 0) ::shutdown(c->fd, SHUT_RDWR);  // the child reads EOF and exits
@@ -213,6 +219,10 @@ bool ProcessExecutor::spawn(Child& c) {
     Result<Zygote::Child> spawned = zygote_->spawn();
     if (spawned.ok()) {
       MutexLock lock(c.mu);
+      if (stopping_) {
+        ::close(spawned->fd);  // the new child reads EOF and exits
+        return false;
+      }
       c.pid = spawned->pid;
       c.fd = spawned->fd;
       c.up = true;
