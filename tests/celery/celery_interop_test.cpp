@@ -225,6 +225,29 @@ TEST_F(CeleryInteropTest, CanvasFromPythonChainGroupChordAndLinks) {
   EXPECT_THAT(client("canvas"), HasSubstr("PASS canvas"));
 }
 
+TEST_F(CeleryInteropTest, MixedFleetSharingOneQueueLosesNothingWhenTheCeleryWorkerIsKilled) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  ChildProcess& celery = start_celery_worker("2", "py");
+  start_worker("&visibility_timeout=2s&restore_every=1s", {"-c", "2"});
+  App app(AppOptions{url()});
+  std::vector<AsyncResult<nlohmann::json>> results;
+  for (int i = 0; i < 30; ++i) {
+    results.push_back(app.send("tasks.sleep", {200 + i}, EnqueueOptions{}.queue("celery")));
+  }
+  // Kill the Celery worker while it holds a message (it acks late: held until done).
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return testing::read_file(logs_[0]).find("Task tasks.sleep") != std::string::npos &&
+               redis({"HLEN", "unacked"}) != "0";
+      },
+      60s))
+      << testing::read_file(logs_[0]);
+  celery.signal(SIGKILL);
+  ASSERT_TRUE(celery.wait_exit(10s).has_value());
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(results[i].get(60s), 200 + i) << i;
+  EXPECT_TRUE(wait_until([&] { return redis({"HLEN", "unacked"}) == "0"; }, 30s));
+}
+
 // One message per case of celery-wire.md §4 that stops a Celery worker, and the others.
 std::vector<std::pair<std::string, std::string>> bad_messages() {
   namespace c = internal::celery;
