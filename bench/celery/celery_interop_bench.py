@@ -4,8 +4,9 @@ workers in one run: a runq worker (celery+redis:// store) and Celery 5.2 workers
 prefork and the threads pool.
 
   drain:   N `tasks.add` messages sent by the Python client (send_task), then the worker is
-           started; tasks/s = completions / (time of the last result - time of the first),
-           counted on the result channels (every result is PUBLISHed), so start-up is excluded.
+           started; tasks/s = results / (date_done of the last result - of the first), the
+           results collected from the result channels (every result is PUBLISHed), so
+           start-up is excluded.
   latency: the worker idle and consuming; `tasks.echo(sent_at)` sent at RATE/s for SECONDS;
            latency = the client's clock when the result is published - sent_at (pickup + run +
            result write), p50/p99.
@@ -79,6 +80,13 @@ def start(name):
 
 
 def stop(p):
+    # CPU time the worker used (its children included), from /proc, before it goes.
+    try:
+        fields = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        stop.cpu_s = sum(int(x) for x in fields[11:15]) / tick
+    except OSError:
+        stop.cpu_s = None
     p.kill()
     p.wait()
 
@@ -101,12 +109,20 @@ def drain(name):
     finally:
         stop(p)
         results.close()
-    times = [s for s, _ in results.seen]
+    # The span of the results' date_done (the worker's clock); the client-side receipt times
+    # would also measure how fast this Python subscriber keeps up.
+    import datetime
+    times = [datetime.datetime.fromisoformat(json.loads(d)["date_done"]).timestamp()
+             for _, d in results.seen]
     secs = max(times) - min(times) if len(times) > 1 else float("nan")
+    seen = [at for at, _ in results.seen]
+    client_secs = max(seen) - min(seen) if len(seen) > 1 else float("nan")
     print(json.dumps({"system": name, "workload": "drain", "tasks": N, "complete": ok,
                       "results": len(times), "seconds": round(secs, 3),
                       "tasks_per_s": round((len(times) - 1) / secs, 1) if secs else None,
-                      "client_send_s": round(send_s, 2), "load1": loadavg()}), flush=True)
+                      "seen_by_client_s": round(client_secs, 3),
+                      "client_send_s": round(send_s, 2), "worker_cpu_s": stop.cpu_s,
+                      "load1": loadavg()}), flush=True)
 
 
 def latency(name):
@@ -139,7 +155,10 @@ def latency(name):
 
 
 if __name__ == "__main__":
-    for system in WORKERS:
-        drain(system)
-    for system in WORKERS:
-        latency(system)
+    # BENCH_SYSTEMS=runq,celery-prefork runs only those; BENCH_WORKLOADS=drain only that.
+    systems = os.environ.get("BENCH_SYSTEMS", ",".join(WORKERS)).split(",")
+    workloads = os.environ.get("BENCH_WORKLOADS", "drain,latency").split(",")
+    for workload in ("drain", "latency"):
+        if workload in workloads:
+            for system in systems:
+                globals()[workload](system)
