@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -52,6 +53,7 @@ using internal::Reply;
 constexpr std::uint64_t kFirstToken = 1ULL << 62;  // apart from the wrapped store's tokens
 constexpr Millis kBlockSliceMs = 250;              // longest BRPOP; runq queues are checked between
 constexpr int kPromoteBatch = 1000;
+constexpr std::size_t kSentKept = 65'536;
 
 // KEYS: unacked, unacked_index, dead, lists...; ARGV: now (s), max, [element, its list].
 // Pops up to `max` elements, each recorded in unacked/unacked_index as kombu does, or moved to
@@ -264,9 +266,12 @@ class CeleryStore final : public StoreWrapper {
   std::atomic<Millis> next_restore_{0};
   std::mutex mu_;
   std::unordered_map<std::uint64_t, InFlight> inflight_;  // by token
-  std::set<std::string> sent_;                            // ids this store sent to Celery
-  std::unordered_map<std::string, bool> revoked_;         // id -> terminate, from the pidbox
-  const std::string hostname_;                            // Celery node name: runq-<pid>@<host>
+  // The latest ids this store sent to Celery (at most kSentKept), reported PENDING while
+  // their result key does not exist yet.
+  std::set<std::string> sent_;
+  std::deque<std::string> sent_order_;
+  std::unordered_map<std::string, bool> revoked_;  // id -> terminate, from the pidbox
+  const std::string hostname_;                     // Celery node name: runq-<pid>@<host>
   std::atomic<std::int64_t> clock_{0};
   std::atomic<std::uint64_t> processed_{0};
   // Last member: destroyed first, so that its thread stops before what its hooks read.
@@ -441,6 +446,16 @@ Result<std::vector<Delivery>> CeleryStore::deliver(std::vector<Taken> taken,
 
 Status CeleryStore::restore_stale(Millis now) {
   RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, broker_.acquire());
+  // This worker's own messages are alive whatever their age: refresh them first, so that
+  // the scan below never gives back a task that is running here.
+  RedisArgs refresh{"ZADD", kUnackedIndex, "XX"};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [token, f] : inflight_) {
+      refresh.add_copy(seconds_text(now)).add_copy(f.msg.delivery_tag);
+    }
+  }
+  if (refresh.size() > 3) RUNQ_RETURN_IF_ERROR(conn->call(refresh, "refreshing unacked").status());
   std::string token = celery::uuid4();
   RedisArgs lock{"SET", kUnackedMutex, token, "PX", "300000", "NX"};
   RUNQ_ASSIGN_OR_RETURN(Reply got, conn->call(lock, "locking unacked_mutex"));
@@ -997,7 +1012,13 @@ Status CeleryStore::enqueue(std::span<const NewTask> tasks, Millis now) {
     std::vector<Reply> replies;
     RUNQ_RETURN_IF_ERROR(conn->pipeline(cmds, &replies, "sending celery messages"));
     std::lock_guard<std::mutex> lock(mu_);
-    for (std::string& id : ids) sent_.insert(std::move(id));
+    for (std::string& id : ids) {
+      if (sent_.insert(id).second) sent_order_.push_back(std::move(id));
+    }
+    while (sent_order_.size() > kSentKept) {
+      sent_.erase(sent_order_.front());
+      sent_order_.pop_front();
+    }
   }
   return rest.empty() ? ok_status() : inner_->enqueue(rest, now);
 }

@@ -248,6 +248,16 @@ TEST_F(CeleryInteropTest, MixedFleetSharingOneQueueLosesNothingWhenTheCeleryWork
   EXPECT_TRUE(wait_until([&] { return redis({"HLEN", "unacked"}) == "0"; }, 30s));
 }
 
+TEST_F(CeleryInteropTest, AWorkerNeverRestoresItsOwnRunningTask) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  // The task runs longer than the visibility timeout, between lease extensions (10 s).
+  start_worker("&visibility_timeout=1s&restore_every=200ms", {"-c", "2"});
+  App app(AppOptions{url()});
+  EXPECT_EQ(app.send("tasks.sleep", {2500}, EnqueueOptions{}.queue("celery")).get(60s), 2500);
+  EXPECT_THAT(testing::read_file(logs_[0]), ::testing::Not(HasSubstr("restored")));
+  EXPECT_EQ(redis({"LLEN", "celery"}), "0");
+}
+
 // One message per case of celery-wire.md §4 that stops a Celery worker, and the others.
 std::vector<std::pair<std::string, std::string>> bad_messages() {
   namespace c = internal::celery;
