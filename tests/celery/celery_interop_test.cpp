@@ -258,6 +258,12 @@ TEST_F(CeleryInteropTest, AWorkerNeverRestoresItsOwnRunningTask) {
   EXPECT_EQ(redis({"LLEN", "celery"}), "0");
 }
 
+TEST_F(CeleryInteropTest, StartedAndRetryStatesAreVisibleToPython) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  start_worker("&track_started=1");
+  EXPECT_THAT(client("states"), HasSubstr("PASS states"));
+}
+
 // One message per case of celery-wire.md §4 that stops a Celery worker, and the others.
 std::vector<std::pair<std::string, std::string>> bad_messages() {
   namespace c = internal::celery;

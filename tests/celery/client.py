@@ -217,7 +217,27 @@ def canvas():
     check(app.AsyncResult(err_id).get(timeout=TIMEOUT) == "handled", "link_error callback ran")
 
 
-SCENARIOS = {"canvas": canvas, "control": control, "basic": basic, "failures": failures, "result_of": result_of,
+@app.task(name="tasks.retry_once")
+def retry_once(x):
+    return x
+
+
+def states():
+    """STARTED (with track_started=1 on the worker's URL) and RETRY are visible while they last."""
+    def wait_state(r, state):
+        deadline = time.time() + TIMEOUT
+        while r.state != state and time.time() < deadline:
+            time.sleep(0.02)
+        return r.state
+    running = sleep.delay(1500)
+    check(wait_state(running, "STARTED") == "STARTED", "STARTED while running")
+    check(running.get(timeout=TIMEOUT) == 1500 and running.state == "SUCCESS", "then SUCCESS")
+    retrying = retry_once.delay(7)
+    check(wait_state(retrying, "RETRY") == "RETRY", "RETRY between attempts")
+    check(retrying.get(timeout=TIMEOUT) == 7, "the retry succeeded")
+
+
+SCENARIOS = {"states": states, "canvas": canvas, "control": control, "basic": basic, "failures": failures, "result_of": result_of,
              "semantics": semantics}
 
 if __name__ == "__main__":
