@@ -223,6 +223,7 @@ class CeleryStore final : public StoreWrapper {
   Status set_progress(const LeaseRef& lease, double fraction) override;
   Result<TaskInfo> get_task(std::string_view id, Millis now) override;
   Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override;
+  Result<StoreStats> stats(Millis now) override;
   Status heartbeat(const WorkerInfo& info) override;
   Status remove_worker(std::string_view worker_id) override;
   Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids) override;
@@ -925,6 +926,35 @@ std::string CeleryStore::active_json() {
                    {"worker_pid", static_cast<int>(::getpid())}});
   }
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<StoreStats> CeleryStore::stats(Millis now) {
+  RUNQ_ASSIGN_OR_RETURN(StoreStats out, inner_->stats(now));
+  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, broker_.acquire());
+  std::vector<RedisArgs> llen;
+  llen.reserve(lists_.size() + 1);
+  std::vector<const RedisArgs*> cmds;
+  for (const std::string& l : lists_) {
+    llen.emplace_back(RedisArgs{"LLEN", l});
+    cmds.push_back(&llen.back());
+  }
+  llen.emplace_back(RedisArgs{"LLEN", dead_key_});
+  cmds.push_back(&llen.back());
+  std::vector<Reply> replies;
+  RUNQ_RETURN_IF_ERROR(conn->pipeline(cmds, &replies, "counting celery queues"));
+  auto count = [&](std::size_t i) -> std::int64_t {
+    return replies[i] && replies[i]->type == REDIS_REPLY_INTEGER ? replies[i]->integer : 0;
+  };
+  // lists_ is step-major: for each priority step, every queue.
+  for (std::size_t q = 0; q < opts_.queues.size(); ++q) {
+    QueueStats qs;
+    qs.queue = "celery:" + opts_.queues[q];
+    for (std::size_t step = 0; step < 4; ++step)
+      qs.pending += count(step * opts_.queues.size() + q);
+    if (q == 0) qs.dead = count(lists_.size());  // the dead list is shared by the queues
+    if (qs.pending > 0 || qs.dead > 0) out.queues.push_back(std::move(qs));  // as the contract
+  }
+  return out;
 }
 
 Status CeleryStore::heartbeat(const WorkerInfo& info) {

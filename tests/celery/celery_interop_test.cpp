@@ -264,6 +264,16 @@ TEST_F(CeleryInteropTest, StartedAndRetryStatesAreVisibleToPython) {
   EXPECT_THAT(client("states"), HasSubstr("PASS states"));
 }
 
+TEST_F(CeleryInteropTest, RunqStatusListsTheCeleryQueues) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  App app(AppOptions{url()});
+  for (int i = 0; i < 3; ++i) app.send("tasks.add", {i, i}, EnqueueOptions{}.queue("celery"));
+  testing::CommandResult r = testing::run_command(RUNQ_CELERY_APP, {"status", "--store", url()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("celery:celery"));
+  EXPECT_EQ(redis({"LLEN", "celery"}), "3");
+}
+
 // One message per case of celery-wire.md §4 that stops a Celery worker, and the others.
 std::vector<std::pair<std::string, std::string>> bad_messages() {
   namespace c = internal::celery;
