@@ -787,15 +787,40 @@ std::optional<celery::FollowUp> CeleryStore::chord_step(const celery::Message& m
   if (!r.ok() || (*r)->type != REDIS_REPLY_ARRAY) return std::nullopt;
   nlohmann::json results = nlohmann::json::array();
   bool failed = false;
+  std::string failed_id, failed_what;
   for (std::size_t i = 0; i < (*r)->elements; ++i) {
     nlohmann::json e = nlohmann::json::parse(reply_text((*r)->element[i]), nullptr, false);
     if (e.is_array() && e.size() >= 4) {
-      failed = failed || e[2] != "SUCCESS";
+      if (e[2] != "SUCCESS" && !failed) {
+        failed = true;
+        failed_id = e[1].is_string() ? e[1].get<std::string>() : "";
+        const nlohmann::json& x = e[3];
+        failed_what =
+            x.is_object()
+                ? x.value("exc_type", std::string("Error")) + "(" +
+                      (x.contains("exc_message") ? x["exc_message"].dump() : std::string()) + ")"
+                : x.dump();
+      }
       results.push_back(e[3]);
     }
   }
   if (failed) {
-    log_line("chord " + m.group + " has a failed member; its body is not sent");
+    // As Celery: the body is not run, and its result is a ChordError naming the member.
+    nlohmann::json body = nlohmann::json::parse(celery::chord_body(m), nullptr, false);
+    std::string body_id = body.is_object() ? body.value("/options/task_id"_json_pointer, "") : "";
+    log_line("chord " + m.group + " has a failed member; its body " + body_id + " fails");
+    if (!body_id.empty()) {
+      celery::Meta meta;
+      meta.status = "FAILURE";
+      meta.result_json = celery::exception_json(
+          "ChordError", "Dependency " + failed_id + " raised " + failed_what, "celery.exceptions");
+      meta.date_done = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      meta.task_id = body_id;
+      Status st = store_results({{meta_key(body_id), celery::encode_meta(meta)}});
+      if (!st.ok()) log_line(st.message());
+    }
     return std::nullopt;
   }
   return celery::chord_message(m, celery::chord_body(m), results.dump());

@@ -199,6 +199,9 @@ def canvas():
     check(all(m.get("group_id") == g.id for m in metas), "group_id in each member's result")
     c = chord([add.s(1, 1), add.s(2, 2), mul.s(3, 3)], xsum.s())()
     check(c.get(timeout=TIMEOUT) == 2 + 4 + 9, "chord of 3 -> xsum == 15")
+    bad = chord([add.s(1, 1), fail.s("in the header")], xsum.s())()
+    # (bad.get() raises the failed member's error first, as Celery does for a parent.)
+    expect_raises(app.AsyncResult(bad.id), "ChordError", None)
     linked = add.apply_async((2, 2), link=mul.s(5))
     check(linked.get(timeout=TIMEOUT) == 4, "linked parent ran")
     child_id = None
