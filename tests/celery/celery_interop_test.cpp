@@ -84,7 +84,7 @@ class CeleryInteropTest : public ::testing::Test {
   // Runs tests/celery/client.py SCENARIO; returns its output, failing the test on exit != 0.
   std::string client(const std::string& scenario, std::vector<std::string> args = {}) {
     args.insert(args.begin(), {RUNQ_CELERY_CLIENT, std::to_string(redis_.port()), scenario});
-    testing::CommandResult r = testing::run_command(kPython, args, 120s);
+    testing::CommandResult r = testing::run_command(kPython, args, 300s);
     EXPECT_EQ(r.exit_code, 0) << "client " << scenario << ":\n"
                               << r.out << r.err << "\nworker log:\n"
                               << (logs_.empty() ? "" : testing::read_file(logs_[0]));
@@ -146,7 +146,7 @@ TEST_F(CeleryInteropTest, RunqProducerSendsToARealCeleryWorkerAndReadsItsResults
   App app(AppOptions{url()});
   const EnqueueOptions to_celery = EnqueueOptions{}.queue("celery");
   AsyncResult<nlohmann::json> product = app.send("tasks.mul", {6, 7}, to_celery);
-  EXPECT_EQ(product.get(60s), 42) << testing::read_file(logs_.back());
+  EXPECT_EQ(product.get(180s), 42) << testing::read_file(logs_.back());
   AsyncResult<nlohmann::json> failed = app.send("tasks.fail", {"kaboom"}, to_celery);
   try {
     failed.get(60s);
@@ -188,7 +188,7 @@ TEST_F(CeleryInteropTest, MixedFleetRecoversATaskFromAKilledRunqWorker) {
   EXPECT_EQ(redis({"HLEN", "unacked"}), "1");  // still held for whoever restores it
   ASSERT_TRUE(wait_until([&] { return unacked_older_than(redis_, 2.5); }, 30s));
   start_celery_worker("2", "py");  // its start-up scan restores the message
-  EXPECT_EQ(r.get(90s), 1500) << testing::read_file(logs_.back());
+  EXPECT_EQ(r.get(180s), 1500) << testing::read_file(logs_.back());
   EXPECT_TRUE(wait_until([&] { return redis({"HLEN", "unacked"}) == "0"; }, 30s));
 }
 
@@ -201,7 +201,7 @@ TEST_F(CeleryInteropTest, MixedFleetRecoversATaskFromAKilledCeleryWorker) {
       [&] {
         return redis({"HLEN", "unacked"}) == "1";
       },
-      60s))
+      180s))
       << testing::read_file(logs_.back());
   celery.signal(SIGKILL);
   ASSERT_TRUE(celery.wait_exit(10s).has_value());
@@ -240,7 +240,7 @@ TEST_F(CeleryInteropTest, MixedFleetSharingOneQueueLosesNothingWhenTheCeleryWork
         return testing::read_file(logs_[0]).find("Task tasks.sleep") != std::string::npos &&
                redis({"HLEN", "unacked"}) != "0";
       },
-      60s))
+      180s))
       << testing::read_file(logs_[0]);
   celery.signal(SIGKILL);
   ASSERT_TRUE(celery.wait_exit(10s).has_value());

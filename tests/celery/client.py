@@ -15,7 +15,7 @@ from celery.exceptions import NotRegistered, TaskRevokedError
 PORT = sys.argv[1]
 SCENARIO = sys.argv[2]
 ARGS = sys.argv[3:]
-TIMEOUT = 30
+TIMEOUT = 60  # generous: the test machine may be busy
 
 app = Celery("tasks", broker=f"redis://127.0.0.1:{PORT}/0",
              backend=f"redis://127.0.0.1:{PORT}/1")
@@ -165,6 +165,7 @@ def control():
                              f"redis://127.0.0.1:{PORT}/0", "events", "--dump"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
+    deadline = time.time() + TIMEOUT
     try:
         import select
         while time.time() < deadline:
