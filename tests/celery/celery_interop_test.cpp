@@ -225,26 +225,31 @@ TEST_F(CeleryInteropTest, CanvasFromPythonChainGroupChordAndLinks) {
   EXPECT_THAT(client("canvas"), HasSubstr("PASS canvas"));
 }
 
-TEST_F(CeleryInteropTest, MixedFleetSharingOneQueueLosesNothingWhenTheCeleryWorkerIsKilled) {
+// Both kinds on one queue, and the runq worker kill -9'd while it holds messages (its prefetch
+// buffer and running tasks); a replacement runq worker restores them. (A Celery worker killed
+// while it holds a message is MixedFleetRecoversATaskFromAKilledCeleryWorker; killed at a
+// random moment, a Celery consumer can lose the one message between its BRPOP and its
+// unacked write, which is kombu's own gap.)
+TEST_F(CeleryInteropTest, MixedFleetSharingOneQueueLosesNothingWhenARunqWorkerIsKilled) {
   RUNQ_START_REDIS_OR_SKIP(redis_);
-  ChildProcess& celery = start_celery_worker("2", "py");
-  start_worker("&visibility_timeout=2s&restore_every=1s", {"-c", "2"});
+  start_celery_worker("2", "py");
+  ChildProcess& runq_worker = start_worker("&visibility_timeout=2s&restore_every=1s", {"-c", "2"});
   App app(AppOptions{url()});
   std::vector<AsyncResult<nlohmann::json>> results;
-  for (int i = 0; i < 30; ++i) {
+  for (int i = 0; i < 40; ++i) {
     results.push_back(app.send("tasks.sleep", {200 + i}, EnqueueOptions{}.queue("celery")));
   }
-  // Kill the Celery worker while it holds a message (it acks late: held until done).
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return testing::read_file(logs_[0]).find("Task tasks.sleep") != std::string::npos &&
-               redis({"HLEN", "unacked"}) != "0";
-      },
-      180s))
-      << testing::read_file(logs_[0]);
-  celery.signal(SIGKILL);
-  ASSERT_TRUE(celery.wait_exit(10s).has_value());
-  for (int i = 0; i < 30; ++i) EXPECT_EQ(results[i].get(60s), 200 + i) << i;
+  auto done = [&] {
+    int n = 0;
+    for (auto& r : results) n += r.ready() ? 1 : 0;
+    return n;
+  };
+  ASSERT_TRUE(wait_until([&] { return done() >= 6; }, 180s)) << testing::read_file(logs_[0]);
+  ASSERT_LT(done(), 40);
+  runq_worker.signal(SIGKILL);
+  ASSERT_TRUE(runq_worker.wait_exit(10s).has_value());
+  start_worker("&visibility_timeout=2s&restore_every=1s", {"-c", "2"});
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(results[i].get(120s), 200 + i) << i;
   EXPECT_TRUE(wait_until([&] { return redis({"HLEN", "unacked"}) == "0"; }, 30s));
 }
 
