@@ -38,6 +38,7 @@ struct WorkerArgs {
   std::string max_memory_per_child;  // size, e.g. 512MB; empty = no limit
   bool require_hard_limits = false;
   std::string revoke_grace = "2s";
+  std::string autoscale;  // "MAX,MIN"; empty = off
 };
 int run_worker_cmd(App& app, const WorkerArgs& args);
 
