@@ -253,6 +253,25 @@ TEST_F(ProcessPoolTest, ChildKilledFromOutsideFailsItsTask) {
   worker.wait();
 }
 
+// A child killed while it has no task is replaced; the next task runs in the replacement
+// instead of failing as if it had crashed it.
+TEST_F(ProcessPoolTest, ChildKilledWhileIdleIsReplacedWithoutFailingTheNextTask) {
+  App app(app_options());
+  auto pid = app.task("pid", [] { return static_cast<int>(::getpid()); });
+  Worker worker(app, pool(1));
+  ASSERT_TRUE(worker.start().ok());
+  int first = pid.delay().get(20s);
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] { return ::kill(first, 0) != 0; }, 20s));
+  auto r = pid.delay();
+  TaskStatus st = final_status(app, r.id());
+  EXPECT_EQ(st.state, TaskState::kSuccess) << st.error;
+  EXPECT_EQ(st.attempts, 1);
+  EXPECT_NE(r.get(20s), first);
+  worker.request_stop();
+  worker.wait();
+}
+
 TEST_F(ProcessPoolTest, MaxTasksPerChildRecyclesChildren) {
   App app(app_options());
   auto pid = app.task("pid", [] { return static_cast<int>(::getpid()); });
