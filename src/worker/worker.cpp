@@ -125,6 +125,7 @@ class Worker::Impl {
     if (parts == nullptr) return {};
     WorkerCounters c = parts->settler.counters();
     c.running = parts->fetcher.running();
+    c.lapsed = parts->pool.lapsed();
     return c;
   }
 

@@ -59,6 +59,13 @@ std::size_t ExecutorPool::waiting() const { return fetcher_.waiting(); }
 // The executor reads and enforces the limits itself (hard_limits()).
 TaskFlow::Begun ExecutorPool::begin(const Delivery& d) {
   Begun b;
+  if (leases_.lapsed(d, app_.clock().now_ms())) {  // as in execute_loop
+    leases_.forget(d);
+    fetcher_.finished(std::chrono::steady_clock::duration::zero());
+    skipped_lapsed_.fetch_add(1, std::memory_order_relaxed);
+    b.dropped = true;
+    return b;
+  }
   b.stop = leases_.start(d, 0);
   if (leases_.revoked(d.id))
     b.skip = runner_.aborted(d, AbortKind::kRevoked, "revoked before it started", "");
@@ -78,6 +85,14 @@ void ExecutorPool::progress(const Delivery& d, double fraction) {
 void ExecutorPool::execute_loop(int slot) {
   while (std::optional<Delivery> next = fetcher_.next()) {
     const Delivery& d = *next;
+    if (leases_.lapsed(d, app_.clock().now_ms())) {
+      // Its lease lapsed while it waited here (the process was stopped, or starved): another
+      // worker may be running it already, so it is not started; the store redelivers it.
+      leases_.forget(d);
+      fetcher_.finished(std::chrono::steady_clock::duration::zero());
+      skipped_lapsed_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     // The process pool reads the limits itself (and enforces both in its children).
     TaskLimits limits = executor_.hard_limits() ? TaskLimits{} : runner_.limits(d);
     // Threads get the soft limit here, or the hard one standing in for it.

@@ -44,6 +44,8 @@ class ExecutorPool final : public TaskFlow {
   void start(int n);
   // Blocks until every executor thread ended (after the fetcher stopped).
   void join();
+  // Buffered deliveries not started because their lease lapsed first (LeaseTable::lapsed).
+  std::uint64_t lapsed() const { return skipped_lapsed_.load(std::memory_order_relaxed); }
 
   // TaskFlow, for an executor that drives().
   std::optional<Delivery> next(bool wait, std::chrono::steady_clock::time_point until) override;
@@ -69,6 +71,7 @@ class ExecutorPool final : public TaskFlow {
   Executor& executor_;
   const bool require_hard_limits_;
   std::atomic<bool> warned_hard_limit_{false};
+  std::atomic<std::uint64_t> skipped_lapsed_{0};
   std::vector<std::thread> threads_;
   bool driven_ = false;  // the executor runs its own threads
 };
