@@ -4,10 +4,38 @@
 #include <chrono>
 
 #include "core/duration.hpp"
+#include "core/message.hpp"
+#include "core/message_scan.hpp"
 #include "runq/app.hpp"
 #include "worker/internal/log.hpp"
 
 namespace runq::internal {
+namespace {
+
+Activity::Kind kind_of(const Settlement& s) {
+  switch (s.outcome) {
+    case Outcome::kRetry:
+      return Activity::Kind::kRetried;
+    case Outcome::kDeadLetter:
+      return Activity::Kind::kDead;
+    case Outcome::kRelease:
+      return Activity::Kind::kReleased;
+    case Outcome::kAck:
+      break;
+  }
+  switch (s.state) {
+    case TaskState::kFailure:
+      return Activity::Kind::kFailed;
+    case TaskState::kRevoked:
+      return Activity::Kind::kRevoked;
+    case TaskState::kExpired:
+      return Activity::Kind::kExpired;
+    default:
+      return Activity::Kind::kSucceeded;
+  }
+}
+
+}  // namespace
 namespace {
 
 class ThreadExecutor final : public Executor {
@@ -39,6 +67,17 @@ void ExecutorPool::join() {
   }
 }
 
+void ExecutorPool::record_start(const Delivery& d) {
+  TaskMessage m;
+  if (!scan_message(d.body, &m, nullptr)) {
+    Result<TaskMessage> full = decode_message(d.body);
+    if (!full.ok()) return;  // the runner dead-letters it; nothing ran
+    m = std::move(full).value();
+  }
+  const Millis now = app_.clock().now_ms();
+  activity_.started(d.id, m.name, now - std::max(m.created, m.eta), now);
+}
+
 void ExecutorPool::execute_loop(int slot) {
   while (std::optional<Delivery> next = fetcher_.next()) {
     const Delivery& d = *next;
@@ -55,6 +94,7 @@ void ExecutorPool::execute_loop(int slot) {
       (void)store_.set_progress(LeaseRef{d.id, d.token}, std::clamp(f, 0.0, 1.0));
     };
     std::stop_token stop = leases_.start(d, soft > 0 ? app_.clock().now_ms() + soft : 0);
+    record_start(d);
     auto t0 = std::chrono::steady_clock::now();
     RunOutcome out;
     if (leases_.revoked(d.id)) {
@@ -73,7 +113,11 @@ void ExecutorPool::execute_loop(int slot) {
                               "");
       }
     }
-    fetcher_.finished(std::chrono::steady_clock::now() - t0);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    fetcher_.finished(took);
+    activity_.finished(d.id, kind_of(out.settlement),
+                       std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+                       app_.clock().now_ms());
     settler_.push(std::move(out.settlement), out.counted_failure);
   }
 }
