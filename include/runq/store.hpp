@@ -185,6 +185,11 @@ struct WorkerInfo {
   Millis started = 0;
   Millis last_seen = 0;
   Millis expires = 0;
+  // What the worker did, as it reports it (opaque JSON, at most a few KiB; "" = nothing): its
+  // running tasks with their start times, per-task-name outcome counters and per-minute
+  // histograms of queue wait and run time (src/worker/internal/activity.hpp writes it, the
+  // HTTP server aggregates it). Every store keeps it as given, like the other fields.
+  std::string activity;
 };
 
 struct QueueStats {

@@ -2,6 +2,7 @@
 // (list, pause/resume), dead letters (list, retry, purge).
 #include <cstdlib>
 
+#include "http/activity.hpp"
 #include "http/json_io.hpp"
 #include "http/routes.hpp"
 #include "runq/app.hpp"
@@ -93,6 +94,17 @@ HttpResponse limit_queue(ApiContext& ctx, const HttpRequest& req) {
   return flow_status(ctx.app.limit_queue(q, n), {{"queue", q}, {"max_length", n}});
 }
 
+nlohmann::json running_json(const std::vector<RunningTask>& running) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const RunningTask& r : running) {
+    out.push_back({{"id", r.id},
+                   {"task", r.task},
+                   {"worker", r.worker},
+                   {"started", iso_time_json(r.started)}});
+  }
+  return out;
+}
+
 HttpResponse workers(ApiContext& ctx) {
   return with_store(ctx, [&](Store& s) {
     Result<StoreStats> st = s.stats(now_of(ctx));
@@ -109,9 +121,23 @@ HttpResponse workers(ApiContext& ctx) {
                      {"failed", w.failed},
                      {"started", iso_time_json(w.started)},
                      {"last_seen", iso_time_json(w.last_seen)},
-                     {"expires", iso_time_json(w.expires)}});
+                     {"expires", iso_time_json(w.expires)},
+                     {"tasks", running_json(running_tasks(w))}});
     }
     return json_response(200, {{"workers", out}});
+  });
+}
+
+// Throughput and queue-wait / run-time percentiles per minute over the last hour, and per task
+// name, from every alive worker's heartbeat (http/activity.hpp).
+HttpResponse activity(ApiContext& ctx) {
+  return with_store(ctx, [&](Store& s) {
+    Result<StoreStats> st = s.stats(now_of(ctx));
+    if (!st.ok()) return status_response(st.status());
+    ActivitySummary summary = summarize_activity(st->workers);
+    nlohmann::json out = activity_json(summary, now_of(ctx));
+    out["running"] = running_json(summary.running);
+    return json_response(200, out);
   });
 }
 
@@ -217,6 +243,7 @@ std::vector<Route> admin_routes(ApiContext& ctx) {
       {"POST", "/api/v1/queues/{queue}/limit", Scope::kAdmin,
        [c](const auto& r) { return limit_queue(*c, r); }},
       {"GET", "/api/v1/workers", Scope::kRead, [c](const auto&) { return workers(*c); }},
+      {"GET", "/api/v1/activity", Scope::kRead, [c](const auto&) { return activity(*c); }},
       {"GET", "/api/v1/schedules", Scope::kRead, [c](const auto&) { return schedules(*c); }},
       {"POST", "/api/v1/schedules/{name}/pause", Scope::kAdmin,
        [c](const auto& r) { return pause_schedule(*c, r, true); }},

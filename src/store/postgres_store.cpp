@@ -342,15 +342,16 @@ Status PostgresStore::heartbeat(const WorkerInfo& info) {
   p.text(info.id).text(info.host).num(info.pid).text(nlohmann::json(info.queues).dump());
   p.num(info.concurrency).num(info.running).num(static_cast<std::int64_t>(info.processed));
   p.num(static_cast<std::int64_t>(info.failed)).num(info.started).num(info.last_seen);
-  p.num(info.expires);
+  p.num(info.expires).text(info.activity);
   return exec("INSERT INTO " + s_ +
                   ".workers (id, host, pid, queues, concurrency, running, processed, failed, "
-                  "started, last_seen, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                  "$10, $11) ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = "
-                  "excluded.pid, queues = excluded.queues, concurrency = excluded.concurrency, "
-                  "running = excluded.running, processed = excluded.processed, failed = "
-                  "excluded.failed, started = excluded.started, last_seen = "
-                  "excluded.last_seen, expires = excluded.expires",
+                  "started, last_seen, expires, activity) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                  "$8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE SET host = excluded.host, "
+                  "pid = excluded.pid, queues = excluded.queues, concurrency = "
+                  "excluded.concurrency, running = excluded.running, processed = "
+                  "excluded.processed, failed = excluded.failed, started = excluded.started, "
+                  "last_seen = excluded.last_seen, expires = excluded.expires, activity = "
+                  "excluded.activity",
               p, "recording a heartbeat")
       .status();
 }
@@ -561,7 +562,7 @@ Result<StoreStats> PostgresStore::stats(Millis now) {
     p.num(now);
     RUNQ_ASSIGN_OR_RETURN(Rows workers,
                           c.exec("SELECT id, host, pid, queues, concurrency, running, processed, "
-                                 "failed, started, last_seen, expires FROM " +
+                                 "failed, started, last_seen, expires, activity FROM " +
                                      s_ + ".workers WHERE expires > $1 ORDER BY id",
                                  p, what));
     for (int i = 0; i < workers.size(); ++i) {
@@ -581,6 +582,7 @@ Result<StoreStats> PostgresStore::stats(Millis now) {
       w.started = workers.int64(i, 8);
       w.last_seen = workers.int64(i, 9);
       w.expires = workers.int64(i, 10);
+      w.activity = workers.view(i, 11);
       stats.workers.push_back(std::move(w));
     }
     return stats;

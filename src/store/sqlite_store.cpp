@@ -353,6 +353,7 @@ Status SqliteStore::heartbeat(const WorkerInfo& info) {
 Status SqliteStore::remove_worker(std::string_view worker_id) {
   return write("removing a worker", [&](Connection& c) -> Status {
     RUNQ_ASSIGN_OR_RETURN(std::int64_t n, run_change(c, Sql::kDeleteWorker, worker_id));
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDeleteWorkerActivity, worker_id).status());
     if (n == 0) return not_found_error("no worker '" + std::string(worker_id) + "'");
     return ok_status();
   });
@@ -470,6 +471,7 @@ Result<std::int64_t> SqliteStore::cleanup(Millis now) {
                           run_change(c, Sql::kDeleteDeadResults, died_before));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t dead, run_change(c, Sql::kCleanDead, died_before));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t workers, run_change(c, Sql::kCleanWorkers, now));
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanWorkerActivity).status());
     return results + dead_results + dead + workers;
   });
 }

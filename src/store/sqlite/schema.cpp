@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS workers (
   last_seen INTEGER NOT NULL,
   expires INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- WorkerInfo::activity, one row per worker row (a table of its own: no column is added to
+-- workers, so no schema version step is needed).
+CREATE TABLE IF NOT EXISTS worker_activity (
+  id TEXT PRIMARY KEY,
+  activity TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS schedules (
   name TEXT PRIMARY KEY,
   last_tick INTEGER NOT NULL,
@@ -78,7 +84,7 @@ CREATE TABLE IF NOT EXISTS queue_controls (
   paused INTEGER NOT NULL DEFAULT 0,
   max_length INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 )sql";
 
 namespace {
@@ -142,6 +148,10 @@ const char* worker_sql(Sql sql) {
              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
     case Sql::kDeleteWorker:
       return "DELETE FROM workers WHERE id = ?1";
+    case Sql::kPutWorkerActivity:
+      return "INSERT OR REPLACE INTO worker_activity(id, activity) VALUES (?1, ?2)";
+    case Sql::kDeleteWorkerActivity:
+      return "DELETE FROM worker_activity WHERE id = ?1";
     case Sql::kHasPending:
       return "SELECT 1 FROM tasks WHERE queue = ?1 AND state = 'pending' "
              "AND NOT EXISTS (SELECT 1 FROM queue_controls WHERE queue = ?1 AND paused = 1) "
@@ -208,8 +218,9 @@ const char* admin_sql(Sql sql) {
              "GROUP BY queue UNION ALL SELECT 3, queue, count(*) FROM tasks WHERE state = 'dead' "
              "GROUP BY queue";
     case Sql::kAliveWorkers:
-      return "SELECT id, host, pid, queues, concurrency, running, processed, failed, started, "
-             "last_seen, expires FROM workers WHERE expires > ?1 ORDER BY id";
+      return "SELECT w.id, host, pid, queues, concurrency, running, processed, failed, started, "
+             "last_seen, expires, coalesce(a.activity, '') FROM workers w "
+             "LEFT JOIN worker_activity a ON a.id = w.id WHERE expires > ?1 ORDER BY w.id";
     case Sql::kCounters:
       return "SELECT name, value FROM counters";
     case Sql::kListDead:
@@ -240,6 +251,8 @@ const char* admin_sql(Sql sql) {
       return "DELETE FROM tasks WHERE state = 'dead' AND died_at <= ?1";
     case Sql::kCleanWorkers:
       return "DELETE FROM workers WHERE expires <= ?1";
+    case Sql::kCleanWorkerActivity:
+      return "DELETE FROM worker_activity WHERE id NOT IN (SELECT id FROM workers)";
     case Sql::kAnyRevoke:
       return "SELECT 1 FROM revokes LIMIT 1";
     case Sql::kPutRevoke:

@@ -30,7 +30,7 @@
 
 namespace runq::sqlite {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
 // transaction opened by the caller. Also upgrades a file of an older version.
@@ -67,6 +67,9 @@ enum class Sql {
   kTaskState,
   kPutWorker,
   kDeleteWorker,
+  kPutWorkerActivity,
+  kDeleteWorkerActivity,
+  kCleanWorkerActivity,
   kHasPending,
   kNextEta,
   kNextLapse,
