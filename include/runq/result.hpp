@@ -57,6 +57,9 @@ struct TaskStatus {
   std::string worker;       // the worker holding it (RESERVED) or that ran it last
   std::string queue;        // its queue while queued or reserved
   std::string dead_reason;  // DEAD: why it was dead-lettered
+  // JSON array text of the arguments while the store keeps the task body (queued, scheduled,
+  // retrying, reserved, dead); empty once the task finished (results do not keep arguments).
+  std::string args;
 };
 
 // Reads a task's status once; never blocks. `now` decides which results have expired.

@@ -111,6 +111,8 @@ struct WorkerCounters {
   std::uint64_t retried = 0;    // stored as RETRY
   std::uint64_t dead = 0;       // dead-lettered by this worker (undecodable, unknown task)
   std::uint64_t refused = 0;    // settlements refused as stale (the lease was taken over)
+  std::uint64_t lapsed = 0;     // reserved but not started: the lease lapsed while it waited
+                                // (process stopped or starved); the store redelivers it
   int running = 0;              // task bodies running right now
 };
 

@@ -29,12 +29,15 @@ TaskStatus to_status(const TaskInfo& info) {
       if (!rec->worker.empty() && st.worker.empty()) st.worker = rec->worker;
     }
   }
-  if (st.task.empty() && !info.body.empty()) {
+  if (!info.body.empty()) {
     Result<internal::TaskMessage> m = internal::decode_message(info.body);
     if (m.ok()) {
-      st.task = m->name;
-      st.enqueued = m->created;
-      st.attempts = std::max(st.attempts, m->attempt - 1);
+      st.args = std::move(m->args);
+      if (st.task.empty()) {
+        st.task = m->name;
+        st.enqueued = m->created;
+        st.attempts = std::max(st.attempts, m->attempt - 1);
+      }
     }
   }
   if (st.state == TaskState::kDead && st.error.empty()) st.error = info.dead_reason;

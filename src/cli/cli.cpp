@@ -76,6 +76,11 @@ void add_worker(CLI::App& cli, Args& a, std::vector<Command>& table) {
                 "revoke --terminate: kill a running child after this long [2s]");
   c->add_option("--report-every", w.report_every,
                 "Throughput line interval while busy; 0 = off [5s]");
+  c->add_option("--webhooks", w.webhooks,
+                "Also run runq.webhook push tasks, POSTing only to these hosts (comma-separated; "
+                "*.example.com for subdomains, * for any) [off]");
+  c->add_option("--webhook-secret-file", w.webhook_secret_file,
+                "Sign webhook requests (X-Runq-Signature) with the secret in this file");
   table.push_back({c, [&a](App& app) { return run_worker_cmd(app, a.worker); }});
 }
 
@@ -88,7 +93,9 @@ void add_enqueue(CLI::App& cli, Args& a, std::vector<Command>& table) {
   CLI::App* c = add_command(cli, "enqueue", "Enqueue a task by name; prints its id");
   EnqueueArgs& e = a.enqueue;
   c->add_option("name", e.name, "Task name")->required();
-  c->add_option("--args", e.args_json, "Arguments as a JSON array, e.g. '[2, 3]' [[]]");
+  c->add_option("--args", e.args_json,
+                "Arguments as a JSON array, e.g. '[2, 3]'; @FILE reads them from a file, - "
+                "from stdin [[]]");
   c->add_option("--queue", e.queue, "Queue [the task's default]");
   c->add_option("--priority", e.priority, "Priority 0 (lowest) to 9")->check(CLI::Range(0, 9));
   c->add_option("--countdown", e.countdown, "Run no earlier than this from now, e.g. 10s");

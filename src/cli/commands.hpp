@@ -39,6 +39,8 @@ struct WorkerArgs {
   std::string max_memory_per_child;  // size, e.g. 512MB; empty = no limit
   bool require_hard_limits = false;
   std::string revoke_grace = "2s";
+  std::string webhooks;  // comma-separated hosts for runq.webhook; empty = not registered
+  std::string webhook_secret_file;  // signs webhook requests with the file's first line
 };
 int run_worker_cmd(App& app, const WorkerArgs& args);
 

@@ -1,6 +1,13 @@
 // `enqueue NAME --args JSON`: adds one task and prints its id. The task need not be
-// registered in this binary; the worker that picks it up decides.
+// registered in this binary; the worker that picks it up decides. `--args @FILE` reads the
+// arguments from a file and `--args -` from stdin, for arguments too large for a command line.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -14,16 +21,45 @@ namespace {
 
 constexpr std::string_view kCmd = "enqueue";
 
-Result<nlohmann::json> parse_args_json(const std::string& text) {
+// The text of --args: the value itself, the file named after '@', or stdin for "-".
+Result<std::string> args_text(const std::string& value, std::string& source) {
+  if (value == "-") {
+    source = "--args - (stdin)";
+    std::ostringstream in;
+    in << std::cin.rdbuf();
+    return in.str();
+  }
+  if (!value.starts_with("@")) {
+    source = "--args";
+    return value;
+  }
+  const std::string path = value.substr(1);
+  source = "--args " + value;
+  if (path.empty()) return invalid_argument_error("--args @: give a file name, e.g. @args.json");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return invalid_argument_error("--args @" + path + ": cannot read '" + path +
+                                  "': " + std::strerror(errno));
+  }
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+Result<nlohmann::json> parse_args_json(const std::string& value) {
+  std::string source;
+  RUNQ_ASSIGN_OR_RETURN(std::string text, args_text(value, source));
   nlohmann::json args = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (args.is_discarded()) {
-    return invalid_argument_error("--args: invalid JSON '" + text +
+    // A file can be large: quote only its start.
+    std::string shown = text.size() > 80 ? text.substr(0, 80) + "..." : text;
+    for (char& c : shown)
+      if (c == '\n' || c == '\r') c = ' ';
+    return invalid_argument_error(source + ": invalid JSON '" + shown +
                                   "': give a JSON array, e.g. --args '[2, 3]'");
   }
   if (!args.is_array()) {
-    return invalid_argument_error(
-        "--args: expected a JSON array of arguments, e.g. '[2, 3]', got " +
-        std::string(args.type_name()));
+    return invalid_argument_error(source +
+                                  ": expected a JSON array of arguments, e.g. '[2, 3]', got " +
+                                  std::string(args.type_name()));
   }
   return args;
 }

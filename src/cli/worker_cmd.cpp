@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "cli/signal_waiter.hpp"
 #include "core/duration.hpp"
 #include "runq/app.hpp"
+#include "runq/webhook.hpp"
 #include "runq/worker.hpp"
 
 namespace runq::internal {
@@ -189,9 +191,42 @@ void print_summary(const WorkerCounters& c) {
       static_cast<unsigned long long>(c.dead));
 }
 
+// --webhooks: registers the push task (runq/webhook.hpp) for the listed hosts.
+Status register_webhooks(App& app, const WorkerArgs& a) {
+  if (a.webhooks.empty()) {
+    if (!a.webhook_secret_file.empty())
+      return invalid_argument_error("--webhook-secret-file needs --webhooks HOSTS");
+    return Status();
+  }
+  WebhookOptions o;
+  for (std::size_t start = 0; start <= a.webhooks.size();) {
+    std::size_t comma = std::min(a.webhooks.find(',', start), a.webhooks.size());
+    std::string host = a.webhooks.substr(start, comma - start);
+    if (!host.empty()) o.allowed_hosts.push_back(host);
+    start = comma + 1;
+  }
+  if (o.allowed_hosts.empty()) {
+    return invalid_argument_error("--webhooks: give host names, e.g. --webhooks hooks.example.com");
+  }
+  if (!a.webhook_secret_file.empty()) {
+    std::ifstream in(a.webhook_secret_file);
+    if (!in || !std::getline(in, o.secret) || o.secret.empty()) {
+      return invalid_argument_error("--webhook-secret-file: cannot read a secret from '" +
+                                    a.webhook_secret_file + "' (its first line, not empty)");
+    }
+  }
+  if (app.find_task(kWebhookTask)) {
+    return invalid_argument_error("--webhooks: this binary already registers a task named '" +
+                                  std::string(kWebhookTask) + "'");
+  }
+  register_webhook_task(app, std::move(o));
+  return Status();
+}
+
 }  // namespace
 
 int run_worker_cmd(App& app, const WorkerArgs& a) {
+  if (Status hooks = register_webhooks(app, a); !hooks.ok()) return fail(kCmd, hooks);
   if (app.task_names().empty()) {
     return fail(kCmd,
                 "no tasks are registered in this binary; run the worker from your application's "

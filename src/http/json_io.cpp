@@ -181,7 +181,8 @@ nlohmann::json task_json(const TaskStatus& st) {
           {"started", iso_time_json(st.started)},
           {"finished", iso_time_json(st.finished)},
           {"next_run", iso_time_json(st.next_run)},
-          {"dead_reason", st.dead_reason}};
+          {"dead_reason", st.dead_reason},
+          {"args", value_json(st.args)}};
 }
 
 }  // namespace runq::internal

@@ -1,4 +1,5 @@
-// /healthz, /readyz, /metrics (Prometheus text format) and /api/v1/events (SSE).
+// /healthz, /readyz, /metrics (Prometheus text format), /api/v1/events (SSE) and
+// /api/v1/auth (what the caller's token allows).
 #include "http/events.hpp"
 #include "http/json_io.hpp"
 #include "http/metrics.hpp"
@@ -28,6 +29,13 @@ HttpResponse metrics(ApiContext& ctx) {
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = std::move(text).value();
   return r;
+}
+
+// What the caller's token allows, so a client (the dashboard) shows only what it may do.
+HttpResponse auth(const ApiContext& ctx, const HttpRequest& req) {
+  bool tokens = !ctx.options.admin_token.empty() || !ctx.options.read_token.empty();
+  return json_response(
+      200, {{"scope", req.scope == Scope::kAdmin ? "admin" : "read"}, {"tokens_required", tokens}});
 }
 
 // Holds one of the threads / 4 stream slots while a client is connected.
@@ -67,6 +75,7 @@ std::vector<Route> observe_routes(ApiContext& ctx) {
       {"GET", "/readyz", Scope::kPublic, [c](const auto&) { return readyz(*c); }},
       {"GET", "/metrics", Scope::kRead, [c](const auto&) { return metrics(*c); }},
       {"GET", "/api/v1/events", Scope::kRead, [c](const auto&) { return events(*c); }},
+      {"GET", "/api/v1/auth", Scope::kRead, [c](const auto& r) { return auth(*c, r); }},
   };
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runq/server.hpp"
@@ -44,6 +45,9 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // Extra headers (name, value), e.g. the dashboard's caching and Content-Security-Policy. An
+  // "ETag" header makes the server answer 304 to a request whose If-None-Match equals it.
+  std::vector<std::pair<std::string, std::string>> headers;
   // A streamed response (Server-Sent Events): called once on the serving thread; it writes
   // chunks until it returns or the sink reports the client gone. `body` is then unused.
   std::function<void(const ChunkSink&)> stream;
@@ -77,5 +81,9 @@ std::vector<Route> admin_routes(ApiContext& ctx);    // queues, workers, schedul
 std::vector<Route> observe_routes(ApiContext& ctx);  // healthz, readyz, metrics, events
 // All of the above.
 std::vector<Route> all_routes(ApiContext& ctx);
+// The dashboard's static files (src/http/dashboard/, embedded at build time): "/" and
+// "/assets/{file}", public (they hold no data; the page asks for a token and sends it with
+// every API call). Not API routes, so not in all_routes() or docs/openapi.yaml.
+std::vector<Route> dashboard_routes();
 
 }  // namespace runq::internal

@@ -117,6 +117,7 @@ class HttpServer::Impl {
     events_ = std::make_unique<internal::EventHub>(ctx_);
     ctx_.events = events_.get();
     for (Route& r : internal::all_routes(ctx_)) add(std::move(r));
+    for (Route& r : internal::dashboard_routes()) add(std::move(r));
     port_ = o.port == 0 ? server_->bind_to_any_port(o.bind) : o.port;
     if (port_ <= 0 || (o.port != 0 && !server_->bind_to_port(o.bind, o.port))) {
       return unavailable_error("cannot listen on " + o.bind + ":" + std::to_string(o.port) +
@@ -180,7 +181,23 @@ class HttpServer::Impl {
 
   static void write(httplib::Response& res, const HttpResponse& r) {
     res.status = r.status;
+    for (const auto& [name, value] : r.headers) res.set_header(name, value);
+    res.set_header("X-Content-Type-Options", "nosniff");
     res.set_content(r.body, r.content_type.c_str());
+  }
+
+  // The response, or 304 without a body when the client already holds this version (its
+  // If-None-Match names the response's ETag).
+  static void write_cached(const httplib::Request& req, httplib::Response& res,
+                           const HttpResponse& r) {
+    for (const auto& [name, value] : r.headers) {
+      if (name == "ETag" && r.status == 200 && req.get_header_value("If-None-Match") == value) {
+        res.status = 304;
+        for (const auto& [n, v] : r.headers) res.set_header(n, v);
+        return;
+      }
+    }
+    write(res, r);
   }
 
   std::string cors_origin(const httplib::Request& req) const {
@@ -242,7 +259,7 @@ class HttpServer::Impl {
       for (const auto& [k, v] : req.params) in.query.emplace(k, v);
       in.body = req.body;
       HttpResponse out = r->handler(in);
-      if (!out.stream) return write(res, out);
+      if (!out.stream) return write_cached(req, res, out);
       res.status = out.status;
       res.set_header("Cache-Control", "no-cache");
       auto stream = std::move(out.stream);

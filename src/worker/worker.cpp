@@ -56,6 +56,7 @@ class Worker::Impl {
       p.depth = kPipelineDepth;
       p.child.max_tasks = opts_.max_tasks_per_child;
       p.child.max_rss_bytes = opts_.max_memory_per_child;
+      p.on_lost = [this] { request_stop(); };
       RUNQ_ASSIGN_OR_RETURN(executor, internal::ProcessExecutor::start(app_, opts_.id, p));
     } else {
       executor = internal::new_thread_executor(app_, opts_.id);
@@ -122,6 +123,7 @@ class Worker::Impl {
     if (parts == nullptr) return {};
     WorkerCounters c = parts->settler.counters();
     c.running = parts->fetcher.running();
+    c.lapsed = parts->pool.lapsed();
     return c;
   }
 
@@ -179,7 +181,7 @@ class Worker::Impl {
   int executor_threads() const {
     return opts_.concurrency * (opts_.pool == WorkerPool::kProcesses ? kPipelineDepth : 1);
   }
-  static constexpr int kPipelineDepth = 2;
+  static constexpr int kPipelineDepth = 4;
 
   Parts* started_parts() const RUNQ_EXCLUDES(mu_) {
     MutexLock lock(mu_);

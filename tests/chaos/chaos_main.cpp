@@ -2,8 +2,6 @@
 // killed, stopped and restarted at random; then checks that no accepted task was lost.
 // Prints one summary line; exit 0 = no loss, 1 = a check failed, 77 = the store's server is
 // not installed (outside CI). `make chaos` runs it on every store kind; docs/reliability.md.
-#include <stdlib.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -11,28 +9,20 @@
 #include <CLI/CLI.hpp>
 
 #include "chaos/chaos_run.hpp"
-#include "chaos/store_under_test.hpp"
-#include "support/redis_server.hpp"
+#include "chaos/run_setup.hpp"
 
 int main(int argc, char** argv) {
   runq::chaos::ChaosOptions o;
   o.app_binary = RUNQ_TEST_APP;
   bool keep = false;
   CLI::App cli("runq chaos run: random kills under load, then a check for lost tasks");
-  cli.add_option("--store", o.store, "Store kind: " + runq::chaos::store_kinds())
-      ->capture_default_str();
+  runq::chaos::add_cluster_options(cli, o.store, o.workers, o.concurrency, o.app_binary);
   cli.add_option("--tasks", o.tasks, "Tasks to enqueue")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cli.add_option("--task-ms", o.task_ms, "Each task's work (sleep) after recording its id")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
-  cli.add_option("--workers", o.workers, "Worker processes")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cli.add_option("--concurrency", o.concurrency, "Executor threads per worker")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
   cli.add_option("--lease-ms", o.lease_ms, "Workers' lease")
       ->capture_default_str()
       ->check(CLI::Range(100, 60000));
@@ -46,7 +36,6 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cli.add_option("--seed", o.seed, "Random seed (0 = from the clock)")->capture_default_str();
-  cli.add_option("--app", o.app_binary, "The runq_test_app binary")->capture_default_str();
   cli.add_flag("--keep", keep, "Keep the run directory (logs, record files) even on success");
   CLI11_PARSE(cli, argc, argv);
 
@@ -54,26 +43,16 @@ int main(int argc, char** argv) {
     o.seed =
         static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   }
-  std::string tmpl = (std::filesystem::temp_directory_path() / "runq-chaos-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data())) {
-    std::perror("chaos: mkdtemp");
-    return 1;
-  }
-  o.dir = tmpl;
+  o.dir = runq::chaos::prepare_run_dir("chaos", o.store);
+  if (o.dir.empty()) return 1;
   std::printf("chaos: %s store, seed %llu, run directory %s\n", o.store.c_str(),
               static_cast<unsigned long long>(o.seed), o.dir.c_str());
   std::fflush(stdout);
-  if (!runq::chaos::make_store_under_test(o.store, o.dir)) {
-    std::fprintf(stderr, "chaos: --store: unknown kind '%s' (one of: %s)\n", o.store.c_str(),
-                 runq::chaos::store_kinds().c_str());
-    return 1;
-  }
 
   runq::chaos::ChaosReport r = runq::chaos::run_chaos(o);
   if (r.skipped) {
-    std::printf("chaos: %s\n", r.failure.c_str());
     std::filesystem::remove_all(o.dir);
-    return runq::testing::running_under_ci() ? 1 : 77;
+    return runq::chaos::exit_not_installed("chaos", r.failure);
   }
   std::printf("%s\n", r.summary(o.store).c_str());
   if (r.ok() && !keep) {

@@ -250,10 +250,9 @@ ChaosReport run_chaos(const ChaosOptions& opts) {
   ::signal(SIGINT, on_signal);
   ::signal(SIGTERM, on_signal);
 
-  auto store = make_store_under_test(opts.store, opts.dir);
-  if (!store->start()) {
+  auto store = start_store_under_test(opts.store, opts.dir, report.failure);
+  if (!store) {
     report.skipped = true;
-    report.failure = opts.store + " server not available: " + store->error();
     return report;
   }
   const std::string record_path = opts.dir + "/record.txt";

@@ -2,24 +2,20 @@
 // default), sampling worker and store memory, fds, pickup latency, throughput and queue depth
 // into a CSV. Exit 0 = the lines stayed within their bounds, 1 = growth or a failure, 77 =
 // the store's server is not installed (outside CI). `make soak` also plots the CSV.
-#include <stdlib.h>
-
 #include <cstdio>
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
 
+#include "chaos/run_setup.hpp"
 #include "chaos/soak_run.hpp"
-#include "chaos/store_under_test.hpp"
-#include "support/redis_server.hpp"
 
 int main(int argc, char** argv) {
   runq::chaos::SoakOptions o;
   o.app_binary = RUNQ_TEST_APP;
   o.csv = "soak.csv";
   CLI::App cli("runq soak run: steady load, resource samples, growth check");
-  cli.add_option("--store", o.store, "Store kind: " + runq::chaos::store_kinds())
-      ->capture_default_str();
+  runq::chaos::add_cluster_options(cli, o.store, o.workers, o.concurrency, o.app_binary);
   cli.add_option("--seconds", o.seconds, "Length of the steady phase")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -36,35 +32,16 @@ int main(int argc, char** argv) {
                  "Seconds of full load to measure the maximum rate")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cli.add_option("--workers", o.workers, "Worker processes")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cli.add_option("--concurrency", o.concurrency, "Executor threads per worker")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
   cli.add_option("--csv", o.csv, "Where the samples go")->capture_default_str();
-  cli.add_option("--app", o.app_binary, "The runq_test_app binary")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
-  std::string tmpl = (std::filesystem::temp_directory_path() / "runq-soak-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data())) {
-    std::perror("soak: mkdtemp");
-    return 1;
-  }
-  o.dir = tmpl;
-  if (!runq::chaos::make_store_under_test(o.store, o.dir)) {
-    std::fprintf(stderr, "soak: --store: unknown kind '%s' (one of: %s)\n", o.store.c_str(),
-                 runq::chaos::store_kinds().c_str());
-    return 1;
-  }
+  o.dir = runq::chaos::prepare_run_dir("soak", o.store);
+  if (o.dir.empty()) return 1;
   std::printf("soak: run directory %s, samples to %s\n", o.dir.c_str(), o.csv.c_str());
   std::fflush(stdout);
 
   runq::chaos::SoakReport r = runq::chaos::run_soak(o);
-  if (r.skipped) {
-    std::printf("soak: %s\n", r.failure.c_str());
-    return runq::testing::running_under_ci() ? 1 : 77;
-  }
+  if (r.skipped) return runq::chaos::exit_not_installed("soak", r.failure);
   for (const std::string& g : r.growth) std::printf("soak: GROWTH: %s\n", g.c_str());
   std::printf("soak: %s, %zu samples at %.0f tasks/s (max %.0f), %lld failed enqueue calls%s%s\n",
               o.store.c_str(), r.samples.size(), r.rate, r.max_rate,

@@ -133,10 +133,9 @@ SoakReport run_soak(const SoakOptions& opts) {
   SoakReport report;
   ::signal(SIGINT, on_signal);
   ::signal(SIGTERM, on_signal);
-  auto store = make_store_under_test(opts.store, opts.dir);
-  if (!store->start()) {
+  auto store = start_store_under_test(opts.store, opts.dir, report.failure);
+  if (!store) {
     report.skipped = true;
-    report.failure = opts.store + " server not available: " + store->error();
     return report;
   }
   App app(AppOptions{store->url()});

@@ -76,6 +76,14 @@ std::unique_ptr<StoreUnderTest> make_store_under_test(const std::string& kind,
   return nullptr;
 }
 
+std::unique_ptr<StoreUnderTest> start_store_under_test(const std::string& kind,
+                                                       const std::string& dir, std::string& why) {
+  std::unique_ptr<StoreUnderTest> store = make_store_under_test(kind, dir);
+  if (store && store->start()) return store;
+  why = kind + " server not available: " + (store ? store->error() : "unknown store kind");
+  return nullptr;
+}
+
 std::string store_kinds() { return "redis, sqlite, postgres"; }
 
 }  // namespace runq::chaos

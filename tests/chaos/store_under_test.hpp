@@ -43,6 +43,11 @@ class StoreUnderTest {
 std::unique_ptr<StoreUnderTest> make_store_under_test(const std::string& kind,
                                                       const std::string& dir);
 
+// make_store_under_test(kind, dir), started. nullptr with `why` set ("<kind> server not
+// available: ...") when its server cannot start (e.g. it is not installed).
+std::unique_ptr<StoreUnderTest> start_store_under_test(const std::string& kind,
+                                                       const std::string& dir, std::string& why);
+
 // "redis, sqlite, postgres": the kinds make_store_under_test() knows, for --help and errors.
 std::string store_kinds();
 

@@ -1,6 +1,7 @@
 // The `runq` tool run as a subprocess against a temporary SQLite store: output, exit codes
 // and one-line errors of every admin command.
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -387,6 +388,49 @@ TEST_F(CliTest, BadJsonIsOneLineUsageError) {
   EXPECT_THAT(bad.err, StartsWith("runq enqueue: --args: invalid JSON"));
   EXPECT_EQ(not_array.exit_code, 2);
   EXPECT_THAT(not_array.err, HasSubstr("expected a JSON array"));
+}
+
+TEST_F(CliTest, ArgsComeFromAFileOrStdin) {
+  const std::string big(200'000, 'x');  // too large for comfort on a command line
+  std::ofstream(dir_.file("args.json")) << "[\"" << big << "\", 7]";
+  std::ofstream(dir_.file("stdin.json")) << "[1, 2]";
+
+  CommandResult from_file =
+      run({"enqueue", "add", "--args", "@" + dir_.file("args.json"), "--id", "f"});
+  CommandResult from_stdin = testing::run_command(
+      "/bin/sh", {"-c", runq_binary() + " --store " + url_ + " enqueue add --args - --id s < " +
+                            dir_.file("stdin.json")});
+
+  ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
+  ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
+  auto f = store().get_task("f", now());
+  auto s = store().get_task("s", now());
+  ASSERT_TRUE(f.ok() && s.ok());
+  auto fm = internal::decode_message(f->body);
+  auto sm = internal::decode_message(s->body);
+  ASSERT_TRUE(fm.ok() && sm.ok());
+  EXPECT_EQ(fm->args, "[\"" + big + "\",7]");
+  EXPECT_EQ(sm->args, "[1,2]");
+}
+
+TEST_F(CliTest, BadArgsFilesAreOneLineUsageErrors) {
+  std::ofstream(dir_.file("bad.json")) << "[1,\n2";
+  CommandResult missing = run({"enqueue", "add", "--args", "@" + dir_.file("none.json")});
+  CommandResult bad = run({"enqueue", "add", "--args", "@" + dir_.file("bad.json")});
+  CommandResult empty = run({"enqueue", "add", "--args", "@"});
+
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_TRUE(one_line(missing.err)) << missing.err;
+  EXPECT_THAT(missing.err,
+              HasSubstr("cannot read '" + dir_.file("none.json") + "': No such file or directory"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(one_line(bad.err)) << bad.err;
+  EXPECT_THAT(bad.err, HasSubstr("--args @" + dir_.file("bad.json") + ": invalid JSON '[1, 2'"));
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_THAT(empty.err, HasSubstr("give a file name"));
+  auto stats = store().stats(now());
+  ASSERT_TRUE(stats.ok());
+  EXPECT_TRUE(stats->queues.empty());  // nothing was enqueued
 }
 
 TEST_F(CliTest, BadStorePathIsOneLineError) {

@@ -25,7 +25,7 @@ struct NamedTarget {
 constexpr NamedTarget kTargets[] = {
     {"message", runq::fuzz::message},     {"result_record", runq::fuzz::result_record},
     {"cron", runq::fuzz::cron},           {"duration", runq::fuzz::duration},
-    {"store_url", runq::fuzz::store_url},
+    {"store_url", runq::fuzz::store_url}, {"http", runq::fuzz::http},
 };
 
 Target find_target(std::string_view name) {
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   if (target == nullptr) {
     std::fprintf(stderr,
                  "usage: fuzz_regress TARGET DIR...  (TARGET: message, result_record, "
-                 "cron, duration, store_url)\n");
+                 "cron, duration, store_url, http)\n");
     return 2;
   }
   std::size_t runs = 0;

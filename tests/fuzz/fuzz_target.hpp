@@ -43,5 +43,6 @@ int result_record(const std::uint8_t* data, std::size_t size);
 int cron(const std::uint8_t* data, std::size_t size);
 int duration(const std::uint8_t* data, std::size_t size);
 int store_url(const std::uint8_t* data, std::size_t size);
+int http(const std::uint8_t* data, std::size_t size);
 
 }  // namespace runq::fuzz

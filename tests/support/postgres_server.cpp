@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/free_port.hpp"
 #include "support/redis_server.hpp"  // running_under_ci
 
 namespace runq::testing {
@@ -40,22 +41,6 @@ std::string find_bin_dir() {
     if (access(initdb.c_str(), X_OK) == 0 && access(postgres.c_str(), X_OK) == 0) return dir;
   }
   return "";
-}
-
-int pick_free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 std::string read_tail(const std::string& path) {
@@ -194,15 +179,8 @@ bool PostgresServer::start() {
     return false;
   }
   if (!initialized_ && !init_db()) return false;
-  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-    port_ = pick_free_port();
-    if (port_ == 0) {
-      error_ = "could not pick a free port on 127.0.0.1";
-      continue;
-    }
-    if (launch()) return true;
-  }
-  return false;
+  return start_on_free_port(
+      port_, error_, [this] { return launch(); }, kStartAttempts);
 }
 
 bool PostgresServer::restart() {

@@ -18,6 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include "support/free_port.hpp"
+
 namespace runq::testing {
 namespace {
 
@@ -37,25 +39,6 @@ std::string find_redis_server() {
     if (access(c, X_OK) == 0) return c;
   }
   return "";
-}
-
-// Asks the kernel for a free loopback port. Another process may grab it before redis binds
-// it; start() then retries with a new one.
-int pick_free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 int connect_loopback(int port) {
@@ -207,15 +190,8 @@ bool RedisServer::start() {
     error_ = "redis-server not found on PATH or in /usr/bin";
     return false;
   }
-  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-    port_ = pick_free_port();
-    if (port_ == 0) {
-      error_ = "could not pick a free port on 127.0.0.1";
-      continue;
-    }
-    if (launch()) return true;
-  }
-  return false;
+  return start_on_free_port(
+      port_, error_, [this] { return launch(); }, kStartAttempts);
 }
 
 bool RedisServer::restart() {

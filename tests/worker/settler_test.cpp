@@ -64,9 +64,19 @@ class SettlerTest : public ::testing::Test {
   internal::LeaseTable leases_;
 };
 
-TEST_F(SettlerTest, StoreOutOfSpaceIsRetriedUntilTheResultIsWritten) {
-  FailingSettle faulty(store_.get(), 3,
-                       resource_exhausted_error("settling tasks: database or disk is full"));
+// A store that is full (SQLite's disk, Redis at maxmemory) or restarting fails a few settles;
+// the settler keeps the batch and writes it once the store takes it again.
+struct TransientFault {
+  const char* name;
+  Status status;
+  int failures;
+};
+
+class SettlerRetryTest : public SettlerTest,
+                         public ::testing::WithParamInterface<TransientFault> {};
+
+TEST_P(SettlerRetryTest, IsRetriedUntilTheResultIsWritten) {
+  FailingSettle faulty(store_.get(), GetParam().failures, GetParam().status);
   leases_.add({delivery_});
   internal::Settler settler(faulty, Clock::system(), leases_, {}, [] {});
   settler.start();
@@ -75,24 +85,18 @@ TEST_F(SettlerTest, StoreOutOfSpaceIsRetriedUntilTheResultIsWritten) {
 
   ASSERT_TRUE(testing::wait_until([&] { return state_of("t1") == TaskState::kSuccess; }, 20s));
   settler.finish();
-  EXPECT_EQ(faulty.calls(), 4);
+  EXPECT_EQ(faulty.calls(), GetParam().failures + 1);
   EXPECT_EQ(settler.counters().succeeded, 1u);
   EXPECT_EQ(settler.counters().refused, 0u);
 }
 
-TEST_F(SettlerTest, StoreRestartIsRetriedUntilTheResultIsWritten) {
-  FailingSettle faulty(store_.get(), 2, unavailable_error("settling tasks: connection refused"));
-  leases_.add({delivery_});
-  internal::Settler settler(faulty, Clock::system(), leases_, {}, [] {});
-  settler.start();
-
-  settler.push(ack());
-
-  ASSERT_TRUE(testing::wait_until([&] { return state_of("t1") == TaskState::kSuccess; }, 20s));
-  settler.finish();
-  EXPECT_EQ(faulty.calls(), 3);
-  EXPECT_EQ(settler.counters().refused, 0u);
-}
+INSTANTIATE_TEST_SUITE_P(
+    Store, SettlerRetryTest,
+    ::testing::Values(
+        TransientFault{"OutOfSpace",
+                       resource_exhausted_error("settling tasks: database or disk is full"), 3},
+        TransientFault{"Restart", unavailable_error("settling tasks: connection refused"), 2}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(SettlerTest, PermanentErrorGivesTheBatchUpAtOnce) {
   FailingSettle faulty(store_.get(), 1, invalid_argument_error("settling tasks: bad input"));

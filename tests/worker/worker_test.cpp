@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "runq/runq.hpp"
@@ -214,6 +216,54 @@ TEST_F(WorkerTest, ExpiredTaskEndsExpiredWithoutRunning) {
 
   EXPECT_EQ(runs.load(), 0);
   EXPECT_EQ(r.state(), TaskState::kExpired);
+}
+
+// A worker stopped (or starved) past its leases must not start the tasks it had buffered:
+// another worker may be running them already. They are dropped and redelivered, so each
+// runs once.
+TEST_F(WorkerTest, BufferedTasksWhoseLeaseLapsedAreNotStarted) {
+  ManualClock clock;
+  AppOptions opts = app_options();
+  opts.clock = &clock;
+  App app(opts);
+  std::atomic<bool> release{false};
+  std::atomic<int> blocking{0};
+  std::mutex mu;
+  std::map<std::string, int> runs;
+  auto block = app.task("block", [&] {
+    ++blocking;
+    wait_until([&] { return release.load(); }, 20s);
+  });
+  auto quick = app.task("quick", [&](Context& ctx) {
+    std::lock_guard lock(mu);
+    ++runs[ctx.id()];
+  });
+  block.delay();
+  std::vector<AsyncResult<void>> q;
+  for (int i = 0; i < 3; ++i) q.push_back(quick.delay());
+
+  Worker w(app, WorkerOptions{.concurrency = 1, .lease_ms = 1000, .prefetch = 4});
+  ASSERT_TRUE(w.start().ok());
+  ASSERT_TRUE(wait_until([&] { return blocking.load() == 1; }));
+  ASSERT_TRUE(wait_until([&] {  // the three are reserved: in this worker's buffer
+    for (auto& r : q)
+      if (r.state() != TaskState::kReserved) return false;
+    return true;
+  }));
+  clock.advance(5000);  // every lease lapses, as after a SIGSTOP
+  release = true;
+
+  ASSERT_TRUE(wait_until([&] {
+    for (auto& r : q)
+      if (r.state() != TaskState::kSuccess) return false;
+    return true;
+  }));
+  w.request_stop();
+  w.wait();
+  EXPECT_GE(w.counters().lapsed, 3u);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(runs.size(), 3u);
+  for (const auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
 }
 
 TEST_F(WorkerTest, MalformedMessageIsDeadLetteredAndWorkerContinues) {

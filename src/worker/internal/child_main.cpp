@@ -62,20 +62,21 @@ class Child {
       RunOutcome out =
           runner_.run(d, std::move(stop), [&](double fraction) { progress(seq, fraction); });
       end();
+      ++done;
+      retire = (opts_.max_tasks > 0 && done >= opts_.max_tasks) ||
+               (opts_.max_rss_bytes > 0 && resident_bytes() > opts_.max_rss_bytes);
       WireWriter w(FrameType::kDone);
       w.u64(seq);
       put_outcome(w, out);
-      send(w.frame());
-      ++done;
-      if ((opts_.max_tasks > 0 && done >= opts_.max_tasks) ||
-          (opts_.max_rss_bytes > 0 && resident_bytes() > opts_.max_rss_bytes)) {
-        retire = true;
-        break;
+      if (!retire) {
+        send(w.frame());
+        continue;
       }
-    }
-    if (retire) {
-      WireWriter w(FrameType::kRetiring);
-      send(w.frame());
+      // The last outcome and the notice in one write: the worker replaces this child at once.
+      std::string frames = w.frame();
+      frames += WireWriter(FrameType::kRetiring).frame();
+      send(frames);
+      break;
     }
     {
       MutexLock lock(mu_);

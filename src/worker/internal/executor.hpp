@@ -8,8 +8,10 @@
 // `slot` at a time.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -22,9 +24,44 @@ class App;
 
 namespace runq::internal {
 
+// The worker's side of running a task, for an executor that keeps several tasks in flight on
+// its own threads (the process pool) instead of being called by executor threads. ExecutorPool
+// implements it with the same steps its own threads take.
+//
+// Thread safety: all methods may be called concurrently.
+class TaskFlow {
+ public:
+  virtual ~TaskFlow() = default;
+  // The next task: with `wait`, blocks until there is one, the worker stops (nullopt) or
+  // `until` passed (nullopt); without, returns one only if it is at hand (Fetcher::try_next).
+  virtual std::optional<Delivery> next(bool wait, std::chrono::steady_clock::time_point until) = 0;
+  // Whether the worker stops (next() hands out nothing more).
+  virtual bool stopping() const = 0;
+  // Tasks reserved and waiting for an executor.
+  virtual std::size_t waiting() const = 0;
+  struct Begun {
+    std::stop_token stop;            // the task's cancellation flag
+    std::optional<RunOutcome> skip;  // set: the task must not run (revoked); end() it with this
+  };
+  // Starts `d` (its lease is kept and its cancellation flag can be raised from now on).
+  virtual Begun begin(const Delivery& d) = 0;
+  // `d` ended with `out` after `ran` since begin(): settles it.
+  virtual void end(const Delivery& d, RunOutcome out, std::chrono::steady_clock::duration ran) = 0;
+  // Context::progress() of `d`, as a fraction in [0, 1]; called at most a few times a second.
+  virtual void progress(const Delivery& d, double fraction) = 0;
+};
+
 class Executor {
  public:
   virtual ~Executor() = default;
+
+  // Whether this executor runs its own threads (drive()/join()) instead of being called by
+  // executor threads (run()).
+  virtual bool drives() const { return false; }
+  // Starts the executor's threads, which take tasks from `flow` until it stops.
+  virtual void drive(TaskFlow& flow) { (void)flow; }
+  // Blocks until those threads ended (after the flow stopped and every task ended).
+  virtual void join() {}
 
   // Runs `d` and returns how it ended; never throws. `slot` (0 .. concurrency-1) names the
   // calling executor thread. `stop` is the task's cancellation token; `progress` receives its

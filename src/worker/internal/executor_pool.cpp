@@ -30,18 +30,62 @@ std::unique_ptr<Executor> new_thread_executor(const App& app, std::string worker
 }
 
 void ExecutorPool::start(int n) {
+  if (executor_.drives()) {
+    driven_ = true;
+    executor_.drive(*this);
+    return;
+  }
   for (int slot = 0; slot < n; ++slot) threads_.emplace_back([this, slot] { execute_loop(slot); });
 }
 
 void ExecutorPool::join() {
+  if (driven_) {
+    executor_.join();
+    driven_ = false;
+  }
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
 }
 
+std::optional<Delivery> ExecutorPool::next(bool wait, std::chrono::steady_clock::time_point until) {
+  return wait ? fetcher_.next_until(until) : fetcher_.try_next();
+}
+
+bool ExecutorPool::stopping() const { return fetcher_.stopping(); }
+
+std::size_t ExecutorPool::waiting() const { return fetcher_.waiting(); }
+
+// The executor reads and enforces the limits itself (hard_limits()).
+TaskFlow::Begun ExecutorPool::begin(const Delivery& d) {
+  Begun b;
+  b.stop = leases_.start(d, 0);
+  if (leases_.revoked(d.id))
+    b.skip = runner_.aborted(d, AbortKind::kRevoked, "revoked before it started", "");
+  return b;
+}
+
+void ExecutorPool::end(const Delivery& d, RunOutcome out, std::chrono::steady_clock::duration ran) {
+  revoke_after_run(d, out);
+  fetcher_.finished(ran);
+  settler_.push(std::move(out.settlement), out.counted_failure);
+}
+
+void ExecutorPool::progress(const Delivery& d, double fraction) {
+  (void)store_.set_progress(LeaseRef{d.id, d.token}, std::clamp(fraction, 0.0, 1.0));
+}
+
 void ExecutorPool::execute_loop(int slot) {
   while (std::optional<Delivery> next = fetcher_.next()) {
     const Delivery& d = *next;
+    if (leases_.lapsed(d, app_.clock().now_ms())) {
+      // Its lease lapsed while it waited here (the process was stopped, or starved): another
+      // worker may be running it already, so it is not started; the store redelivers it.
+      leases_.forget(d);
+      fetcher_.finished(std::chrono::steady_clock::duration::zero());
+      skipped_lapsed_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     // The process pool reads the limits itself (and enforces both in its children).
     TaskLimits limits = executor_.hard_limits() ? TaskLimits{} : runner_.limits(d);
     // Threads get the soft limit here, or the hard one standing in for it.
@@ -62,19 +106,23 @@ void ExecutorPool::execute_loop(int slot) {
       out = runner_.aborted(d, AbortKind::kRevoked, "revoked before it started", "");
     } else {
       out = execute(slot, d, limits, std::move(stop), progress);
-      // Revoked while it ran: with terminate it ends REVOKED however it ended; without, a
-      // retry is not scheduled.
-      std::optional<bool> terminate = leases_.revoked(d.id);
-      const Outcome o = out.settlement.outcome;
-      if (terminate && o != Outcome::kRelease && (*terminate || o == Outcome::kRetry)) {
-        out = runner_.aborted(d, AbortKind::kRevoked,
-                              *terminate ? "revoked and terminated while running"
-                                         : "revoked while running; not retried",
-                              "");
-      }
+      revoke_after_run(d, out);
     }
     fetcher_.finished(std::chrono::steady_clock::now() - t0);
     settler_.push(std::move(out.settlement), out.counted_failure);
+  }
+}
+
+// Revoked while it ran: with terminate it ends REVOKED however it ended; without, a retry is
+// not scheduled.
+void ExecutorPool::revoke_after_run(const Delivery& d, RunOutcome& out) {
+  std::optional<bool> terminate = leases_.revoked(d.id);
+  const Outcome o = out.settlement.outcome;
+  if (terminate && o != Outcome::kRelease && (*terminate || o == Outcome::kRetry)) {
+    out = runner_.aborted(
+        d, AbortKind::kRevoked,
+        *terminate ? "revoked and terminated while running" : "revoked while running; not retried",
+        "");
   }
 }
 

@@ -23,7 +23,7 @@ class App;
 
 namespace runq::internal {
 
-class ExecutorPool {
+class ExecutorPool final : public TaskFlow {
  public:
   // REQUIRES: every argument outlives the pool.
   // `require_hard_limits`: WorkerOptions::require_hard_limits (for executors without
@@ -38,15 +38,26 @@ class ExecutorPool {
         settler_(settler),
         executor_(executor),
         require_hard_limits_(require_hard_limits) {}
-  ~ExecutorPool() { join(); }
+  ~ExecutorPool() override { join(); }
 
-  // Starts `n` executor threads.
+  // Starts `n` executor threads, or lets an executor that drives() start its own.
   void start(int n);
   // Blocks until every executor thread ended (after the fetcher stopped).
   void join();
+  // Buffered deliveries not started because their lease lapsed first (LeaseTable::lapsed).
+  std::uint64_t lapsed() const { return skipped_lapsed_.load(std::memory_order_relaxed); }
+
+  // TaskFlow, for an executor that drives().
+  std::optional<Delivery> next(bool wait, std::chrono::steady_clock::time_point until) override;
+  bool stopping() const override;
+  std::size_t waiting() const override;
+  Begun begin(const Delivery& d) override;
+  void end(const Delivery& d, RunOutcome out, std::chrono::steady_clock::duration ran) override;
+  void progress(const Delivery& d, double fraction) override;
 
  private:
   void execute_loop(int slot);
+  void revoke_after_run(const Delivery& d, RunOutcome& out);
   // Runs `d` (started in the LeaseTable) on the executor, or refuses it.
   RunOutcome execute(int slot, const Delivery& d, const TaskLimits& limits, std::stop_token stop,
                      const std::function<void(double)>& progress);
@@ -60,7 +71,9 @@ class ExecutorPool {
   Executor& executor_;
   const bool require_hard_limits_;
   std::atomic<bool> warned_hard_limit_{false};
+  std::atomic<std::uint64_t> skipped_lapsed_{0};
   std::vector<std::thread> threads_;
+  bool driven_ = false;  // the executor runs its own threads
 };
 
 }  // namespace runq::internal

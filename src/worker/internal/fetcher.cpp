@@ -62,6 +62,46 @@ std::optional<Delivery> Fetcher::next() {
   }
 }
 
+std::optional<Delivery> Fetcher::next_until(std::chrono::steady_clock::time_point until) {
+  while (true) {
+    {
+      MutexLock lock(mu_);
+      while (buffer_.empty() && !stopping_ && !should_fetch()) {
+        if (!work_cv_.wait_until(mu_, until) && buffer_.empty() && !should_fetch())
+          return std::nullopt;
+      }
+      if (!should_fetch()) {
+        if (buffer_.empty()) return std::nullopt;  // stopping
+        return pop();
+      }
+      fetching_ = true;
+    }
+    if (std::optional<Delivery> mine = fetch_as_leader(false, until)) return mine;
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+  }
+}
+
+std::optional<Delivery> Fetcher::try_next() {
+  {
+    MutexLock lock(mu_);
+    if (stopping_) return std::nullopt;
+    if (!should_fetch() || (idle_ && buffer_.empty())) {
+      if (buffer_.empty()) return std::nullopt;
+      return pop();
+    }
+    fetching_ = true;
+  }
+  if (std::optional<Delivery> mine = fetch_as_leader(true)) return mine;
+  MutexLock lock(mu_);
+  if (buffer_.empty() || stopping_) return std::nullopt;
+  return pop();
+}
+
+std::size_t Fetcher::waiting() const {
+  MutexLock lock(mu_);
+  return buffer_.size();
+}
+
 void Fetcher::finished(std::chrono::steady_clock::duration run_time) {
   bool wake_waiters;
   {
@@ -79,21 +119,28 @@ void Fetcher::finished(std::chrono::steady_clock::duration run_time) {
 // Called by the role holder, without mu_. Reserves until it gets tasks, the worker stops, or
 // there is buffered work to do instead; then gives up the role. Returns the first task it got,
 // already counted as running, if any.
-std::optional<Delivery> Fetcher::fetch_as_leader() {
+std::optional<Delivery> Fetcher::fetch_as_leader(bool once,
+                                                 std::chrono::steady_clock::time_point until) {
   while (true) {
     // Backpressure: while finished tasks' results wait to be written beyond two settle
     // batches, reserving more would only pile up leases to keep alive (with a deep backlog
     // they lapsed and tasks ran twice). Waits for the settler, checking for a stop.
-    while (!settler_.wait_backlog_below(kSettleBacklogLimit, std::chrono::milliseconds(200))) {
+    bool backlog = false;
+    while (!settler_.wait_backlog_below(kSettleBacklogLimit,
+                                        std::chrono::milliseconds(once ? 0 : 200))) {
       MutexLock lock(mu_);
-      if (stopping_) break;
+      if (stopping_ || once) {
+        backlog = true;
+        break;
+      }
     }
     ReserveRequest req{opts_.queues, opts_.worker_id, 0, opts_.lease_ms, clock_.now_ms()};
     bool block;
     {
       MutexLock lock(mu_);
       req.max = room();
-      if (stopping_ || req.max <= 0 || (idle_ && !buffer_.empty())) {
+      if (stopping_ || backlog || req.max <= 0 || (idle_ && !buffer_.empty()) ||
+          (idle_ && (once || std::chrono::steady_clock::now() >= until))) {
         fetching_ = false;
         work_cv_.notify_one();  // the role is free again
         return std::nullopt;
@@ -105,6 +152,12 @@ std::optional<Delivery> Fetcher::fetch_as_leader() {
     if (!got.ok()) {
       log_line("reserving tasks failed (retrying in " + std::to_string(fetch_backoff_ms_) +
                " ms): " + got.status().to_string());
+      if (once) {
+        MutexLock lock(mu_);
+        fetching_ = false;
+        work_cv_.notify_one();
+        return std::nullopt;
+      }
       sleep_unless_stopping(fetch_backoff_ms_);
       fetch_backoff_ms_ = std::min(fetch_backoff_ms_ * 2, 5000);
       MutexLock lock(mu_);
@@ -198,6 +251,11 @@ void Fetcher::wait_drained() {
 int Fetcher::running() const {
   MutexLock lock(mu_);
   return running_;
+}
+
+bool Fetcher::stopping() const {
+  MutexLock lock(mu_);
+  return stopping_;
 }
 
 void Fetcher::notify_all() {

@@ -48,6 +48,16 @@ class Fetcher {
   // by this thread when the fetch role is free and due. Blocks until there is one; returns
   // nullopt once the worker stops and the buffer is empty.
   std::optional<Delivery> next() RUNQ_EXCLUDES(mu_);
+  // As next(), but also returns nullopt once `until` passed (checked at least every
+  // kIdleWaitMs while the store has no work).
+  std::optional<Delivery> next_until(std::chrono::steady_clock::time_point until)
+      RUNQ_EXCLUDES(mu_);
+  // For an executor that keeps several tasks in flight: a buffered task, or one store reserve
+  // when the fetch role is free and due and the last reserve found work. Never waits for
+  // work; nullopt when there is none at hand (or stopping).
+  std::optional<Delivery> try_next() RUNQ_EXCLUDES(mu_);
+  // Reserved tasks waiting in the buffer, not yet taken by an executor.
+  std::size_t waiting() const RUNQ_EXCLUDES(mu_);
   // The calling executor finished a task that next() returned, which ran for `run_time`.
   void finished(std::chrono::steady_clock::duration run_time) RUNQ_EXCLUDES(mu_);
 
@@ -61,6 +71,8 @@ class Fetcher {
   // As wait_drained_for(), without a timeout.
   void wait_drained() RUNQ_EXCLUDES(mu_);
   int running() const RUNQ_EXCLUDES(mu_);
+  // Whether stop() was called.
+  bool stopping() const RUNQ_EXCLUDES(mu_);
 
  private:
   // With the default (adaptive) prefetch the buffer holds about 20 ms of work per thread:
@@ -74,7 +86,12 @@ class Fetcher {
   bool drained() const RUNQ_REQUIRES(mu_) { return running_ == 0 && buffer_.empty(); }
   Delivery pop() RUNQ_REQUIRES(mu_);
 
-  std::optional<Delivery> fetch_as_leader() RUNQ_EXCLUDES(mu_);
+  // `once`: one reserve, never waiting for work or for the settler; `until`: give up the
+  // role (nullopt) once it passed while waiting for work.
+  std::optional<Delivery> fetch_as_leader(
+      bool once = false,
+      std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max())
+      RUNQ_EXCLUDES(mu_);
   std::optional<Delivery> take_batch(std::vector<Delivery> batch) RUNQ_EXCLUDES(mu_);
   void sleep_unless_stopping(int ms) RUNQ_EXCLUDES(mu_);
   void notify_all();

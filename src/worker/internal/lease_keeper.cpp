@@ -91,7 +91,7 @@ void LeaseKeeper::extend_leases(Millis now) {
     log_line("extending leases failed: " + kept.status().to_string());
     return;
   }
-  leases_.cancel_lost(refs, *kept);
+  leases_.cancel_lost(refs, *kept, now + opts_.lease_ms);
 }
 
 }  // namespace runq::internal

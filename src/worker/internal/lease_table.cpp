@@ -4,7 +4,26 @@ namespace runq::internal {
 
 void LeaseTable::add(const std::vector<Delivery>& batch) {
   MutexLock lock(mu_);
-  for (const Delivery& d : batch) held_[d.id].token = d.token;
+  for (const Delivery& d : batch) {
+    Held& h = held_[d.id];
+    h.token = d.token;
+    h.lease_expires = d.lease_expires;
+  }
+}
+
+bool LeaseTable::lapsed(const Delivery& d, Millis now) const {
+  MutexLock lock(mu_);
+  auto it = held_.find(d.id);
+  if (it == held_.end()) return false;
+  const Held& h = it->second;
+  if (h.token != d.token) return true;  // a later delivery of the same task is held
+  return h.lost || (h.lease_expires > 0 && now >= h.lease_expires);
+}
+
+void LeaseTable::forget(const Delivery& d) {
+  MutexLock lock(mu_);
+  auto it = held_.find(d.id);
+  if (it != held_.end() && it->second.token == d.token) held_.erase(it);
 }
 
 std::stop_token LeaseTable::start(const Delivery& d, Millis deadline) {
@@ -31,13 +50,19 @@ std::vector<LeaseRef> LeaseTable::refs() const {
   return refs;
 }
 
-void LeaseTable::cancel_lost(const std::vector<LeaseRef>& refs, const std::vector<bool>& kept) {
+void LeaseTable::cancel_lost(const std::vector<LeaseRef>& refs, const std::vector<bool>& kept,
+                             Millis kept_until) {
   MutexLock lock(mu_);
   for (std::size_t i = 0; i < refs.size(); ++i) {
-    if (kept[i]) continue;
     auto it = held_.find(refs[i].id);
+    if (it == held_.end() || it->second.token != refs[i].token) continue;
+    if (kept[i]) {
+      it->second.lease_expires = kept_until;
+      continue;
+    }
     // Lost to another worker: tell the task to stop; its result will be refused anyway.
-    if (it != held_.end() && it->second.token == refs[i].token) it->second.stop.request_stop();
+    it->second.lost = true;
+    it->second.stop.request_stop();
   }
 }
 

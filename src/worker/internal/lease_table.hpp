@@ -24,6 +24,13 @@ class LeaseTable {
  public:
   // Records the leases of a reserved batch.
   void add(const std::vector<Delivery>& batch) RUNQ_EXCLUDES(mu_);
+  // True when `d` must not start: its lease lapsed at or before `now` (it sat in the buffer
+  // while the process was stopped or starved, so another worker may run it already), an
+  // extend found it lost, or a later delivery of the same task is held. The caller then drops it
+  // (forget) instead of running it; the store redelivers it.
+  bool lapsed(const Delivery& d, Millis now) const RUNQ_EXCLUDES(mu_);
+  // Forgets `d` without a settlement (see lapsed).
+  void forget(const Delivery& d) RUNQ_EXCLUDES(mu_);
   // Marks `d` as running, with its soft time limit at `deadline` (0 = none). Returns the
   // task's cancellation token.
   std::stop_token start(const Delivery& d, Millis deadline) RUNQ_EXCLUDES(mu_);
@@ -33,9 +40,10 @@ class LeaseTable {
 
   // The leases to extend.
   std::vector<LeaseRef> refs() const RUNQ_EXCLUDES(mu_);
-  // Cancels the tasks whose lease was lost: `kept[i]` is false for `refs[i]`.
-  void cancel_lost(const std::vector<LeaseRef>& refs, const std::vector<bool>& kept)
-      RUNQ_EXCLUDES(mu_);
+  // Applies an extend: `kept[i]` true means `refs[i]` now lasts until `kept_until`; false
+  // means it was lost, and the task is cancelled.
+  void cancel_lost(const std::vector<LeaseRef>& refs, const std::vector<bool>& kept,
+                   Millis kept_until) RUNQ_EXCLUDES(mu_);
   // Cancels the running tasks whose soft time limit is at or before `now`.
   void cancel_overdue(Millis now) RUNQ_EXCLUDES(mu_);
   // Cancels every task held (the grace period after a stop request is over).
@@ -51,6 +59,8 @@ class LeaseTable {
  private:
   struct Held {
     std::uint64_t token = 0;
+    Millis lease_expires = 0;  // as the reserve or the last successful extend set it
+    bool lost = false;         // an extend found the lease gone
     std::stop_source stop;
     Millis deadline = 0;  // soft time limit, 0 = none
     bool running = false;

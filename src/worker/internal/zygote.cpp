@@ -193,6 +193,12 @@ Zygote::~Zygote() {
   ::shutdown(ctl_, SHUT_RDWR);
   if (reader_.joinable()) reader_.join();
   ::close(ctl_);
+  {
+    MutexLock lock(mu_);
+    for (const Child& c : spawned_) {  // answers that came after their spawn() gave up
+      if (c.fd >= 0) ::close(c.fd);
+    }
+  }
   // The zygote exits when it sees its control socket close. One that does not (stuck) is
   // killed after a bounded wait, so that stopping a worker never hangs on it.
   int status;
@@ -227,13 +233,21 @@ void Zygote::read_loop() {
 
 Result<Zygote::Child> Zygote::spawn() {
   MutexLock spawn_lock(spawn_mu_);
+  {
+    MutexLock lock(mu_);
+    if (stop_spawning_) return unavailable_error("process pool: stopping");
+  }
   if (!send_record(ctl_, {'S', 0, 0})) return unavailable_error("process pool: the zygote is gone");
   MutexLock lock(mu_);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (spawned_.empty() && !gone_) {
+  while (spawned_.empty() && !gone_ && !stop_spawning_) {
     if (!cv_.wait_until(mu_, deadline)) break;
   }
-  if (spawned_.empty()) return unavailable_error("process pool: the zygote did not answer");
+  if (spawned_.empty()) {
+    return unavailable_error(stop_spawning_ ? "process pool: stopping"
+                             : gone_        ? "process pool: the zygote is gone"
+                                            : "process pool: the zygote did not answer");
+  }
   Child c = spawned_.front();
   spawned_.pop_front();
   if (c.pid <= 0 || c.fd < 0) {
@@ -241,6 +255,17 @@ Result<Zygote::Child> Zygote::spawn() {
     return unavailable_error(std::string("process pool: fork failed: ") + std::strerror(-c.pid));
   }
   return c;
+}
+
+void Zygote::stop_spawning() {
+  MutexLock lock(mu_);
+  stop_spawning_ = true;
+  cv_.notify_all();
+}
+
+bool Zygote::gone() const {
+  MutexLock lock(mu_);
+  return gone_;
 }
 
 std::optional<int> Zygote::wait_exit(pid_t pid, std::chrono::milliseconds timeout) {

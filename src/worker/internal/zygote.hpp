@@ -43,8 +43,13 @@ class Zygote {
     pid_t pid = -1;
     int fd = -1;  // the worker's end of the child's socket; the caller owns it
   };
-  // Forks a child. Errors: Unavailable (the zygote is gone or fork failed).
+  // Forks a child. Errors: Unavailable (the zygote is gone, fork failed, no answer within
+  // 10 s, or stop_spawning() was called).
   Result<Child> spawn() RUNQ_EXCLUDES(mu_);
+  // From now on spawn() fails at once, including a call waiting for the zygote's answer.
+  void stop_spawning() RUNQ_EXCLUDES(mu_);
+  // Whether the zygote is gone (died or was killed): no child can be forked any more.
+  bool gone() const RUNQ_EXCLUDES(mu_);
   // The wait status (as from waitpid) of child `pid` once it ended, or nullopt if it has not
   // ended within `timeout`. Each status is returned once.
   std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout) RUNQ_EXCLUDES(mu_);
@@ -58,11 +63,12 @@ class Zygote {
   std::thread reader_;
   Mutex spawn_mu_;  // one spawn request at a time: replies come back in order
 
-  Mutex mu_;
+  mutable Mutex mu_;
   CondVar cv_;
   std::deque<Child> spawned_ RUNQ_GUARDED_BY(mu_);
   std::map<pid_t, int> exits_ RUNQ_GUARDED_BY(mu_);
   bool gone_ RUNQ_GUARDED_BY(mu_) = false;
+  bool stop_spawning_ RUNQ_GUARDED_BY(mu_) = false;
 };
 
 // "signal 11 (SIGSEGV)" or "exited with code 3", from a wait status.

@@ -1,0 +1,376 @@
+// The dashboard in a real browser: Debian's chromium, headless, driven by playwright-core,
+// against a real `serve` and real workers (tests/browser/dash_app.cpp) on a real SQLite file
+// and a real redis-server, each started here on a free 127.0.0.1 port and stopped by pid.
+//
+// Environment (set by tests/CMakeLists.txt): DASH_APP (the test app), RUNQ_TOOL (the runq
+// tool, whose serve accepts any task name), PLAYWRIGHT_CORE (playwright-core's
+// index.mjs), CHROMIUM (/usr/bin/chromium), DASH_SCREENSHOTS (a folder: screenshots of each
+// page go there on the SQLite run). Without chromium, playwright-core or redis-server the
+// test is skipped (exit 77), except under CI=true, where that is a failure.
+import {spawn} from 'node:child_process';
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import net from 'node:net';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {after, before, describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+
+const env = process.env;
+const CI = env.CI === 'true';
+const CHROMIUM = env.CHROMIUM || '/usr/bin/chromium';
+const ADMIN = 'admin-token-browser-0123456789';
+const READ = 'read-token-browser-0123456789';
+const XSS_SCRIPT = '<script>window.__xss = 1</script>';
+const XSS_IMG = '"><img src=x onerror="window.__xss = 2">';
+const XSS_NAME = '<img src=x onerror=window.__xss=3>';
+
+function missing(what) {
+  if (CI) {
+    console.error(`dashboard browser test: ${what} is required under CI`);
+    process.exit(1);
+  }
+  console.log(`dashboard browser test skipped: ${what} not available`);
+  process.exit(77);
+}
+
+if (!existsSync(CHROMIUM)) missing(CHROMIUM);
+if (!env.PLAYWRIGHT_CORE || !existsSync(env.PLAYWRIGHT_CORE)) missing('playwright-core (scripts/install-deps)');
+const {chromium} = await import(env.PLAYWRIGHT_CORE);
+
+// ---- processes ---------------------------------------------------------------------------
+
+const children = new Set();
+
+function start(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, {stdio: ['ignore', 'pipe', 'pipe'], ...opts});
+  child.output = '';
+  child.stdout.on('data', (d) => (child.output += d));
+  child.stderr.on('data', (d) => (child.output += d));
+  child.exited = new Promise((resolve) => child.on('exit', resolve));
+  children.add(child);
+  return child;
+}
+
+// SIGTERM, then SIGKILL after 5 s; waits for the exit.
+async function stop(child) {
+  if (!children.delete(child) || child.exitCode !== null || child.signalCode !== null) return;
+  process.kill(child.pid, 'SIGTERM');
+  const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 5000);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+process.on('exit', () => {
+  for (const c of children) {
+    try {
+      process.kill(c.pid, 'SIGKILL');
+    } catch (e) { /* gone */ }
+  }
+});
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const {port} = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Polls `fn` until it returns a truthy value, at most `ms`; returns that value or throws.
+async function waitFor(what, fn, ms = 15000) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (let i = 0; Date.now() < deadline && i < 10000; ++i) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}` + (last ? `: ${last.message}` : ''));
+}
+
+async function startRedis(dir) {
+  const port = await freePort();
+  const child = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
+                                       '--appendonly', 'no', '--dir', dir]);
+  const error = await Promise.race([
+    new Promise((resolve) => child.once('error', resolve)),
+    waitFor('redis-server', () => new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.end();
+        resolve(true);
+      });
+      c.on('error', () => resolve(false));
+    })).then(() => null),
+  ]);
+  if (error) {
+    children.delete(child);
+    return null;
+  }
+  return {child, url: `redis://127.0.0.1:${port}/0`};
+}
+
+// ---- one store's run -----------------------------------------------------------------------
+
+function storeSuite(name, openStore) {
+  describe(`dashboard on ${name}`, () => {
+    let dir, store, server, worker, base, browser, page;
+
+    const api = async (method, p, body, token = ADMIN) => {
+      const res = await fetch(base + p, {
+        method,
+        headers: {Authorization: 'Bearer ' + token, 'Content-Type': 'application/json'},
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return {status: res.status, body: await res.json().catch(() => null)};
+    };
+    const enqueue = async (task) => {
+      const r = await api('POST', '/api/v1/tasks', task);
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body.id;
+    };
+    const taskState = async (id) => (await api('GET', '/api/v1/tasks/' + id)).body.state;
+    const shot = async (file) => {
+      if (name === 'sqlite' && env.DASH_SCREENSHOTS) {
+        await page.screenshot({path: path.join(env.DASH_SCREENSHOTS, `dashboard-${file}.png`), fullPage: true});
+      }
+    };
+
+    async function login(p, token) {
+      await p.goto(base + '/');
+      await p.fill('input[name=token]', token);
+      await p.click('#login button[type=submit]');
+      await p.waitForSelector('#nav:not([hidden])');
+    }
+
+    before(async () => {
+      dir = mkdtempSync(path.join(tmpdir(), 'runq-dash-'));
+      store = await openStore(dir);
+      if (!store) {
+        if (CI) throw new Error(`${name}: the store could not be started`);
+        return;
+      }
+      writeFileSync(path.join(dir, 'admin'), ADMIN);
+      writeFileSync(path.join(dir, 'read'), READ);
+      // The runq tool's serve knows no task registry, so it accepts any task name.
+      server = start(env.RUNQ_TOOL, ['--store', store.url, 'serve', '--port', '0', '--token-file',
+                                    path.join(dir, 'admin'), '--read-token-file', path.join(dir, 'read')]);
+      const port = await waitFor('runq serve to listen', () => {
+        const m = /127\.0\.0\.1:(\d+)/.exec(server.output);
+        return m && m[1];
+      });
+      base = `http://127.0.0.1:${port}`;
+      worker = start(env.DASH_APP, ['--store', store.url, 'worker', '--queues', 'work', '-c', '2', '--beat']);
+      browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox']});
+      page = await browser.newPage({viewport: {width: 1280, height: 800}});
+      page.on('dialog', (d) => d.accept());  // the confirmations of destructive actions
+      page.on('pageerror', (e) => console.log('page error:', e.message));
+      await login(page, ADMIN);
+    });
+
+    after(async () => {
+      if (browser) await browser.close();
+      for (const c of [...children]) await stop(c);
+      if (dir) rmSync(dir, {recursive: true, force: true});
+    });
+
+    test('overview shows the counts after an enqueue', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      for (let i = 0; i < 3; ++i) await enqueue({name: 'add', args: [i, i], queue: 'ov'});
+      await page.goto(base + '/#/overview');
+      const row = page.locator('#queues tbody tr', {hasText: 'ov'});
+      await waitFor('the ov row to show 3 pending', async () =>
+        (await row.locator('td').nth(1).textContent()) === '3');
+      await waitFor('a worker alive', async () =>
+        (await page.locator('[data-stat=workers] .value').textContent()) === '1');
+      await shot('overview');
+    });
+
+    test('task arguments, names and errors are shown as text, never as markup', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const queued = await enqueue({name: XSS_NAME, args: [XSS_SCRIPT, XSS_IMG], queue: 'xss'});
+      const failed = await enqueue({name: 'fail_with', args: [XSS_SCRIPT + XSS_IMG], queue: 'work'});
+      await waitFor('the failing task to fail', async () => (await taskState(failed)) === 'failure');
+
+      await page.goto(base + '/#/tasks?queue=xss');
+      await page.waitForSelector('#tasks tbody tr td a');
+      assert.equal(await page.locator('#tasks tbody tr td').nth(1).textContent(), XSS_NAME);
+      await page.goto(base + '/#/task/' + queued);
+      await page.waitForSelector('#task-args');
+      assert.deepEqual(JSON.parse(await page.locator('#task-args').textContent()), [XSS_SCRIPT, XSS_IMG]);
+      assert.equal(await page.locator('#task-name').textContent(), XSS_NAME);
+      await page.goto(base + '/#/task/' + failed);
+      await page.waitForSelector('#task-error');
+      assert.equal(await page.locator('#task-error').textContent(), XSS_SCRIPT + XSS_IMG);
+      assert.equal(await page.locator('#task-errors tbody td').nth(2).textContent(), XSS_SCRIPT + XSS_IMG);
+      await shot('task');
+
+      assert.equal(await page.evaluate(() => window.__xss), undefined);
+      assert.equal(await page.locator('img').count(), 0);
+      assert.equal(await page.locator('main script').count(), 0);
+    });
+
+    test('Retry on a dead task puts it back and it runs', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const id = await enqueue({name: 'add', args: [2, 3], queue: 'limbo'});
+      // A worker that does not know "add" dead-letters it.
+      const unknowing = start(env.DASH_APP, ['--store', store.url, 'worker', '--queues', 'limbo'],
+                              {env: {...env, DASH_APP_FORGETS_ADD: '1'}});
+      await waitFor('the task to be dead-lettered', async () => (await taskState(id)) === 'dead');
+      await stop(unknowing);
+
+      await page.goto(base + '/#/dead');
+      const row = page.locator('#dead tbody tr', {hasText: id});
+      await row.waitFor();
+      await shot('dead');
+      await row.getByRole('button', {name: 'Retry'}).click();
+      await waitFor('the task to be pending again', async () => (await taskState(id)) === 'pending');
+
+      const knowing = start(env.DASH_APP, ['--store', store.url, 'worker', '--queues', 'limbo']);
+      await waitFor('the retried task to succeed', async () => (await taskState(id)) === 'success');
+      await stop(knowing);
+      assert.equal((await api('GET', '/api/v1/tasks/' + id)).body.result, 5);
+    });
+
+    test('Revoke from the task page, queued and running', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const parked = await enqueue({name: 'add', args: [1, 1], queue: 'parked'});
+      await page.goto(base + '/#/task/' + parked);
+      await page.getByRole('button', {name: 'Revoke', exact: true}).click();
+      await waitFor('the queued task to be revoked', async () => (await taskState(parked)) === 'revoked');
+
+      const running = await enqueue({name: 'slow', args: [60000], queue: 'work'});
+      await waitFor('the slow task to run', async () => (await taskState(running)) === 'reserved');
+      await page.goto(base + '/#/workers');
+      await page.locator('#running tbody tr', {hasText: running}).waitFor();
+      await shot('workers');
+      await page.goto(base + '/#/task/' + running);
+      await page.getByRole('button', {name: 'Revoke and terminate'}).click();
+      await waitFor('the running task to be revoked', async () => (await taskState(running)) === 'revoked', 20000);
+      await page.locator('#page-task .badge', {hasText: 'revoked'}).waitFor();
+    });
+
+    test('filters and pagination over 10,000 tasks', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      for (let b = 0; b < 2; ++b) {
+        const tasks = [];
+        for (let i = 0; i < 5000; ++i) tasks.push({name: i % 2 ? 'beta' : 'alpha', args: [b, i], queue: 'bulk'});
+        const r = await api('POST', '/api/v1/tasks/batch', {tasks});
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+      }
+      await page.goto(base + '/#/tasks');
+      await page.fill('#task-filters input[name=queue]', 'bulk');
+      await page.fill('#task-filters input[name=task]', 'alpha');
+      await page.selectOption('#task-filters select[name=limit]', '500');
+      await page.click('#task-filters button[type=submit]');
+      const seen = new Set();
+      let lastEnqueued = '9999';
+      for (let p = 0; p < 4; ++p) {
+        await waitFor(`page ${p + 1} of 500 rows`, async () =>
+          (await page.locator('#tasks tbody tr').count()) === 500 &&
+          !seen.has(await page.locator('#tasks tbody tr td a').first().textContent()));
+        const rows = await page.locator('#tasks tbody tr').evaluateAll((trs) =>
+          trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+        for (const [id, task, queue, state, enqueued] of rows) {
+          assert.equal(task, 'alpha');
+          assert.equal(queue, 'bulk');
+          assert.equal(state, 'pending');
+          assert.ok(!seen.has(id), 'listed twice: ' + id);
+          assert.ok(enqueued <= lastEnqueued, 'not newest first');
+          seen.add(id);
+          lastEnqueued = enqueued;
+        }
+        if (p === 0) await shot('tasks');
+        await page.click('#next-page');
+      }
+      assert.equal(seen.size, 2000);
+      // A time range before every task matches nothing.
+      await page.goto(base + '/#/tasks?queue=bulk&to=2000-01-01T00%3A00%3A00.000Z');
+      await page.locator('#tasks td.empty').waitFor();
+      // The state filter.
+      await page.goto(base + '/#/tasks?queue=parked&state=revoked');
+      await page.locator('#tasks tbody tr td a').first().waitFor();
+      assert.deepEqual(await page.locator('#tasks tbody tr td:nth-child(4)').allTextContents(), ['revoked']);
+      await page.goto(base + '/#/tasks?queue=bulk&state=success');
+      await page.locator('#tasks td.empty').waitFor();
+    });
+
+    test('schedules and enqueue pages', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      await page.goto(base + '/#/schedules');
+      await page.locator('#schedules tbody tr', {hasText: 'every-minute-add'}).waitFor();
+      await shot('schedules');
+      await page.goto(base + '/#/enqueue');
+      await page.fill('#enqueue-form input[name=name]', 'add');
+      await page.fill('#enqueue-form input[name=queue]', 'work');
+      await page.fill('#enqueue-form textarea[name=args]', '[20, 22]');
+      await page.click('#enqueue-form button[type=submit]');
+      const id = await waitFor('the new id', async () => (await page.locator('#enqueued a').textContent()) || null);
+      await waitFor('the enqueued task to succeed', async () => (await taskState(id)) === 'success');
+      await page.fill('#enqueue-form textarea[name=args]', '{"not": "an array"}');
+      await page.click('#enqueue-form button[type=submit]');
+      await page.locator('#flash.error').waitFor();
+      await shot('enqueue');
+    });
+
+    test('pause a queue, and workers stop taking from it', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const probe = await api('POST', '/api/v1/queues/work/pause');
+      if (probe.status === 501) return t.skip('queue pause is not in this build');
+      await api('POST', '/api/v1/queues/work/resume');
+      await page.goto(base + '/#/overview');
+      const row = page.locator('#queues tbody tr', {hasText: 'work'});
+      await row.getByRole('button', {name: 'Pause'}).click();
+      await row.locator('.badge.paused').waitFor();
+      const id = await enqueue({name: 'add', args: [1, 2], queue: 'work'});
+      // The worker polls at least every second; give it five to (wrongly) take the task.
+      await assert.rejects(waitFor('the task to run', async () => (await taskState(id)) !== 'pending', 5000));
+      await row.getByRole('button', {name: 'Resume'}).click();
+      await waitFor('the task to run after resume', async () => (await taskState(id)) === 'success');
+    });
+
+    test('a read-only token sees no action, and the API refuses them', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const ctx = await browser.newContext();
+      const ro = await ctx.newPage();
+      await login(ro, READ);
+      assert.equal(await ro.locator('#who').textContent(), 'read-only token');
+      await ro.locator('#queues tbody tr').first().waitFor();
+      assert.equal(await ro.locator('#page-overview button').count(), 0);
+      assert.ok(!(await ro.locator('a[data-page=enqueue]').isVisible()));
+      await ro.goto(base + '/#/dead');
+      await ro.locator('#dead').waitFor();
+      assert.equal(await ro.locator('#page-dead button').count(), 0);
+      const anyTask = (await api('GET', '/api/v1/tasks?queue=bulk&limit=1')).body.tasks[0].id;
+      await ro.goto(base + '/#/task/' + anyTask);
+      await ro.locator('#task-args').waitFor();
+      assert.equal(await ro.locator('#page-task button').count(), 0);
+      await ctx.close();
+      for (const [m, p] of [['POST', '/api/v1/queues/bulk/purge'], ['POST', '/api/v1/dead/retry'],
+                            ['POST', `/api/v1/tasks/${anyTask}/revoke`], ['DELETE', '/api/v1/dead']]) {
+        assert.equal((await api(m, p, {all: true}, READ)).status, 403, `${m} ${p}`);
+      }
+      // A wrong token gets the login form back.
+      const bad = await browser.newContext();
+      const bp = await bad.newPage();
+      await bp.goto(base + '/');
+      await bp.fill('input[name=token]', 'not-the-token-0123456789');
+      await bp.click('#login button[type=submit]');
+      await bp.locator('#login-error', {hasText: 'not valid'}).waitFor();
+      await bad.close();
+    });
+  });
+}
+
+storeSuite('sqlite', async (dir) => ({url: 'sqlite:' + path.join(dir, 'runq.db')}));
+storeSuite('redis', async (dir) => {
+  const r = await startRedis(dir);
+  if (!r && !CI) console.log('redis-server not available: the Redis run is skipped');
+  return r;
+});
