@@ -22,6 +22,7 @@ struct Config {
   bool json = false;             // --json
   double timeout_s = 0;          // --timeout; 0 = a default derived from the workload
   std::string queue;             // a queue private to this run (set by main)
+  long long queue_limit = 0;     // --queue-limit: bound the run's queue (flow control); 0 = none
 };
 
 // Largest accepted values: every run is bounded in tasks and in time.

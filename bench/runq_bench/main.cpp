@@ -17,6 +17,7 @@
 
 #include "config.hpp"
 #include "report.hpp"
+#include "runq/store.hpp"
 #include "workloads.hpp"
 
 namespace {
@@ -103,11 +104,23 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100'000));
   cli.add_flag("--ignore-result", c.ignore_result, "tasks do not store their results");
   cli.add_flag("--json", c.json, "print one JSON object as the last line");
+  cli.add_option("--queue-limit", c.queue_limit,
+                 "bound the run's queue to this many waiting tasks first (flow control) [none]")
+      ->check(CLI::Range(0LL, 1'000'000'000LL));
   cli.add_option("--timeout", c.timeout_s,
                  "abort after this many seconds [600; w3: seconds+120; w4: 1800]");
   CLI11_PARSE(cli, argc, argv);
   if (c.workload == "w4" && !tasks_given) c.tasks = 1'000'000;
   c.queue = "bench-" + std::to_string(getpid());
+  if (c.queue_limit > 0) {
+    auto store = runq::open_store(c.store_url);
+    runq::Status s =
+        store.ok() ? (*store)->set_queue_limit(c.queue, c.queue_limit) : store.status();
+    if (!s.ok()) {
+      std::fprintf(stderr, "runq-bench: --queue-limit: %s\n", s.to_string().c_str());
+      return 1;
+    }
+  }
   arm_timeout(c);
   try {
     return run(c);

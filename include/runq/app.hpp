@@ -91,6 +91,8 @@ struct TaskExplanation {
     kLeaseLapsed,     // as kWorkerLost, and the lease already lapsed: redelivered at the next
                       // reserve on its queue
     kUnknown,         // the store's statistics could not be read; `reasons` says why
+    kQueuePaused,     // due, but its queue is paused (App::pause_queue): no worker takes it
+                      // until the queue resumes
   };
 
   TaskStatus status;  // as AsyncResult::status() reads it

@@ -70,6 +70,19 @@ void explain_reserved(TaskExplanation& e, const StoreStats& stats, Millis now) {
   }
 }
 
+// A queued task of a paused queue: the pause comes first, whatever else holds it.
+void explain_paused(TaskExplanation& e, Store& store) {
+  Result<std::vector<QueueControl>> controls = store.queue_controls();
+  if (!controls.ok()) return;  // no queue controls in this store: nothing is paused
+  const std::string& q = e.status.queue;
+  bool paused = std::any_of(controls->begin(), controls->end(),
+                            [&](const QueueControl& c) { return c.queue == q && c.paused; });
+  if (!paused) return;
+  if (e.reason == Reason::kQueued || e.reason == Reason::kNoWorker) e.reason = Reason::kQueuePaused;
+  e.reasons.insert(e.reasons.begin(), "queue '" + q + "' is paused; `runq queue resume " + q +
+                                          "` lets workers take its tasks again");
+}
+
 void explain_final(TaskExplanation& e) {
   e.reason = Reason::kFinal;
   if (e.status.state == TaskState::kDead && !e.status.dead_reason.empty())
@@ -111,6 +124,7 @@ Result<TaskExplanation> App::explain(std::string_view id) {
     explain_reserved(e, *stats, now);
   } else {
     explain_queued(e, *stats, now);
+    explain_paused(e, *s);
   }
   return e;
 }

@@ -227,6 +227,15 @@ class CeleryStore final : public StoreWrapper {
   Status heartbeat(const WorkerInfo& info) override;
   Status remove_worker(std::string_view worker_id) override;
   Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids) override;
+  // Queue flow controls are not in the Celery layout: refused (FailedPrecondition), not
+  // forwarded to the inner store, whose controls Celery's lists would ignore.
+  Status set_queue_paused(std::string_view q, bool p) override {
+    return Store::set_queue_paused(q, p);
+  }
+  Status set_queue_limit(std::string_view q, std::int64_t n) override {
+    return Store::set_queue_limit(q, n);
+  }
+  Result<std::vector<QueueControl>> queue_controls() override { return Store::queue_controls(); }
 
  private:
   struct InFlight {

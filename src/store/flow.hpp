@@ -11,9 +11,10 @@
 
 namespace runq::internal {
 
-// ResourceExhausted "enqueueing tasks: queue 'NAME' is full (N tasks)".
+// ResourceExhausted "queue 'NAME' is full (N tasks)"; the caller adds what it was doing
+// ("enqueueing tasks: ..."), as the Redis and PostgreSQL scripts write it.
 inline Status queue_full_error(std::string_view queue, std::int64_t max_length) {
-  return resource_exhausted_error("enqueueing tasks: queue '" + std::string(queue) + "' is full (" +
+  return resource_exhausted_error("queue '" + std::string(queue) + "' is full (" +
                                   std::to_string(max_length) + " tasks)");
 }
 

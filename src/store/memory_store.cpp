@@ -433,7 +433,8 @@ class MemoryStore final : public Store {
       auto it = controls_.find(queue);
       if (it == controls_.end() || it->second.max_length == 0) continue;
       if (queued_length(queue) + n > it->second.max_length) {
-        return internal::queue_full_error(queue, it->second.max_length);
+        return internal::queue_full_error(queue, it->second.max_length)
+            .with_context("enqueueing tasks");
       }
     }
     return ok_status();

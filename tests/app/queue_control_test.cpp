@@ -51,6 +51,17 @@ TEST_F(QueueControlTest, PausedQueueIsListedAndHandsOutNothingUntilResumed) {
   EXPECT_EQ(reserve_all("q"), 1u);
 }
 
+TEST_F(QueueControlTest, ExplainSaysTheQueueIsPaused) {
+  std::string id = noop_.apply(EnqueueOptions{}.queue("q")).id();
+  RUNQ_ASSERT_OK(app_.pause_queue("q"));
+
+  Result<TaskExplanation> e = app_.explain(id);
+
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->reason, TaskExplanation::Reason::kQueuePaused);
+  EXPECT_THAT(e->why(), HasSubstr("queue 'q' is paused; `runq queue resume q`"));
+}
+
 TEST_F(QueueControlTest, EnqueueIntoAFullQueueThrowsQueueFullAndAddsNothing) {
   RUNQ_ASSERT_OK(app_.limit_queue("q", 2));
   noop_.apply(EnqueueOptions{}.queue("q"));
