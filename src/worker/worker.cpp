@@ -147,7 +147,7 @@ class Worker::Impl {
                    .concurrency = w.executor_threads(),
                    .prefetch = w.opts_.prefetch}),
           executor(std::move(ex)),
-          pool(w.app_, w.opts_.id, *store, fetcher, leases, settler, *executor,
+          pool(w.app_, w.opts_.id, *store, fetcher, leases, settler, *executor, activity,
                w.opts_.require_hard_limits),
           keeper(
               *store, w.app_.clock(), leases,
@@ -162,6 +162,7 @@ class Worker::Impl {
     internal::Settler settler;
     internal::Fetcher fetcher;
     std::unique_ptr<internal::Executor> executor;
+    internal::Activity activity;  // reported with each heartbeat (WorkerInfo::activity)
     internal::ExecutorPool pool;
     internal::LeaseKeeper keeper;
     std::unique_ptr<internal::BeatRunner> beat;  // WorkerOptions::beat; started before the rest
@@ -223,6 +224,7 @@ class Worker::Impl {
     w.running = parts.fetcher.running();
     w.processed = c.processed;
     w.failed = c.failed;
+    w.activity = parts.activity.json(w.last_seen);
     return w;
   }
 
