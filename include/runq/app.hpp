@@ -235,6 +235,11 @@ class App final : public Producer {
   // runq::Error with the open error when it cannot be opened; a later call tries again.
   // Thread-safe.
   std::shared_ptr<Store> store();
+  // For the process pool's children only, called right after one is forked: forgets the
+  // store opened in the worker process without closing it (its connections are the worker's:
+  // using them from two processes would mix their traffic, and closing them could end the
+  // worker's sessions), so that task code in the child opens its own on first use.
+  void forget_store_after_fork();
   // Chooses the store URL and drops an opened store (handles already given out keep theirs).
   // REQUIRES: no enqueue or worker runs concurrently (called during setup, e.g. by main()).
   void set_store_url(std::string url);

@@ -38,6 +38,13 @@ std::shared_ptr<Store> App::store() {
   return store_;
 }
 
+void App::forget_store_after_fork() {
+  std::lock_guard lock(store_mu_);
+  // Leaked on purpose: destroying it would close (or say goodbye on) the worker's connections.
+  new std::shared_ptr<Store>(std::move(store_));
+  store_.reset();
+}
+
 void App::set_store_url(std::string url) {
   std::lock_guard lock(store_mu_);
   store_url_ = std::move(url);

@@ -1,7 +1,9 @@
 #include "core/ids.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <random>
 
@@ -10,13 +12,30 @@ namespace {
 
 constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+std::uint64_t fresh_seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+         static_cast<std::uint64_t>(::getpid()) << 16;
+}
+
+// Counts forks: a forked child (the process pool's children) must not go on with its
+// parent's generator state, or two children would make the same ids.
+std::atomic<std::uint32_t> fork_generation{0};
+void count_fork() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
 std::mt19937_64& rng() {
-  thread_local std::mt19937_64 gen([] {
-    std::random_device rd;
-    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
-           static_cast<std::uint64_t>(::getpid()) << 16;
-  }());
-  return gen;
+  [[maybe_unused]] static const int registered = ::pthread_atfork(nullptr, nullptr, count_fork);
+  struct State {
+    std::mt19937_64 gen{fresh_seed()};
+    std::uint32_t forks = fork_generation.load(std::memory_order_relaxed);
+  };
+  thread_local State s;
+  const std::uint32_t forks = fork_generation.load(std::memory_order_relaxed);
+  if (s.forks != forks) {
+    s.gen.seed(fresh_seed());
+    s.forks = forks;
+  }
+  return s.gen;
 }
 
 }  // namespace

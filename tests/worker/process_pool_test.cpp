@@ -319,6 +319,46 @@ TEST_F(ProcessPoolTest, AutoscaleGrowsWithBacklogAndShrinksWhenIdle) {
   worker.wait();
 }
 
+// Task code in a child enqueues tasks of its own: each child opens its own store connection
+// (App::forget_store_after_fork) and makes its own ids (the id generator is reseeded after a
+// fork).
+void check_children_enqueue(App& app) {
+  auto leaf = app.task("leaf", [](int i) { return i; });
+  auto fanout = app.task("fanout", [leaf](int base) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i) ids.push_back(leaf.delay(base + i).id());
+    return ids;
+  });
+  std::vector<std::string> warm;  // ids made in the worker process before the fork
+  for (int i = 0; i < 3; ++i) warm.push_back(leaf.delay(-1).id());
+  WorkerOptions o;
+  o.concurrency = 2;
+  o.pool = WorkerPool::kProcesses;
+  Worker worker(app, o);
+  ASSERT_TRUE(worker.start().ok());
+  std::vector<AsyncResult<std::vector<std::string>>> rs;
+  for (int k = 0; k < 10; ++k) rs.push_back(fanout.delay(100 * k));
+  // An id is a millisecond time and 80 random bits: compare the random parts, which two
+  // children with the same generator state would repeat even in different milliseconds.
+  std::set<std::string> randoms;
+  for (const std::string& id : warm) randoms.insert(id.substr(10));
+  for (auto& r : rs) {
+    for (const std::string& id : r.get(30s))
+      EXPECT_TRUE(randoms.insert(id.substr(10)).second) << "random part made twice: " << id;
+  }
+  EXPECT_EQ(randoms.size(), 203u);
+  for (int k = 0; k < 10; ++k) {
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(leaf.delay(100 * k + i).get(30s), 100 * k + i);
+  }
+  worker.request_stop();
+  worker.wait();
+}
+
+TEST_F(ProcessPoolTest, TaskCodeInAChildEnqueuesOnSqlite) {
+  App app(app_options());
+  check_children_enqueue(app);
+}
+
 TEST_F(ProcessPoolTest, ThreadPoolRefusesHardLimitsWhenAskedTo) {
   App app(app_options());
   auto limited = app.task(

@@ -52,8 +52,7 @@ struct ProcessExecutor::Job {
 ProcessExecutor::ProcessExecutor(const App& app, std::string worker_id, ProcessPoolOptions opts)
     : app_(app), runner_(app, std::move(worker_id)), opts_(std::move(opts)) {}
 
-Result<std::unique_ptr<ProcessExecutor>> ProcessExecutor::start(const App& app,
-                                                                std::string worker_id,
+Result<std::unique_ptr<ProcessExecutor>> ProcessExecutor::start(App& app, std::string worker_id,
                                                                 ProcessPoolOptions opts) {
   opts.children = std::max(1, opts.children);
   opts.depth = std::max(1, opts.depth);
@@ -61,7 +60,9 @@ Result<std::unique_ptr<ProcessExecutor>> ProcessExecutor::start(const App& app,
   std::unique_ptr<ProcessExecutor> ex(new ProcessExecutor(app, std::move(worker_id), opts));
   const TaskRunner* runner = &ex->runner_;
   ChildOptions child_opts = opts.child;
-  RUNQ_ASSIGN_OR_RETURN(ex->zygote_, Zygote::start([runner, child_opts](int fd) {
+  App* child_app = &app;
+  RUNQ_ASSIGN_OR_RETURN(ex->zygote_, Zygote::start([runner, child_opts, child_app](int fd) {
+                          child_app->forget_store_after_fork();
                           return child_main(fd, *runner, child_opts);
                         }));
   const int initial = ex->autoscale() ? std::max(1, ex->opts_.min_children) : opts.children;

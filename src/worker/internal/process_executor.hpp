@@ -73,7 +73,9 @@ class ProcessExecutor final : public Executor {
  public:
   // Forks the zygote (REQUIRES: before the worker starts threads; see Zygote::start), then
   // the first children. Errors: those of Zygote::start and Zygote::spawn.
-  static Result<std::unique_ptr<ProcessExecutor>> start(const App& app, std::string worker_id,
+  // Each child forgets the store handle the App had open at the fork
+  // (App::forget_store_after_fork), so task code that enqueues opens its own.
+  static Result<std::unique_ptr<ProcessExecutor>> start(App& app, std::string worker_id,
                                                         ProcessPoolOptions opts);
   // Closes every child's socket (children exit), joins the threads, then stops the zygote.
   // Never waits for a child or the zygote without a bound. REQUIRES: join() returned, or
