@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -52,6 +53,7 @@ using internal::Reply;
 constexpr std::uint64_t kFirstToken = 1ULL << 62;  // apart from the wrapped store's tokens
 constexpr Millis kBlockSliceMs = 250;              // longest BRPOP; runq queues are checked between
 constexpr int kPromoteBatch = 1000;
+constexpr std::size_t kSentKept = 65'536;
 
 // KEYS: unacked, unacked_index, dead, lists...; ARGV: now (s), max, [element, its list].
 // Pops up to `max` elements, each recorded in unacked/unacked_index as kombu does, or moved to
@@ -221,6 +223,7 @@ class CeleryStore final : public StoreWrapper {
   Status set_progress(const LeaseRef& lease, double fraction) override;
   Result<TaskInfo> get_task(std::string_view id, Millis now) override;
   Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override;
+  Result<StoreStats> stats(Millis now) override;
   Status heartbeat(const WorkerInfo& info) override;
   Status remove_worker(std::string_view worker_id) override;
   Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids) override;
@@ -264,9 +267,12 @@ class CeleryStore final : public StoreWrapper {
   std::atomic<Millis> next_restore_{0};
   std::mutex mu_;
   std::unordered_map<std::uint64_t, InFlight> inflight_;  // by token
-  std::set<std::string> sent_;                            // ids this store sent to Celery
-  std::unordered_map<std::string, bool> revoked_;         // id -> terminate, from the pidbox
-  const std::string hostname_;                            // Celery node name: runq-<pid>@<host>
+  // The latest ids this store sent to Celery (at most kSentKept), reported PENDING while
+  // their result key does not exist yet.
+  std::set<std::string> sent_;
+  std::deque<std::string> sent_order_;
+  std::unordered_map<std::string, bool> revoked_;  // id -> terminate, from the pidbox
+  const std::string hostname_;                     // Celery node name: runq-<pid>@<host>
   std::atomic<std::int64_t> clock_{0};
   std::atomic<std::uint64_t> processed_{0};
   // Last member: destroyed first, so that its thread stops before what its hooks read.
@@ -441,6 +447,16 @@ Result<std::vector<Delivery>> CeleryStore::deliver(std::vector<Taken> taken,
 
 Status CeleryStore::restore_stale(Millis now) {
   RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, broker_.acquire());
+  // This worker's own messages are alive whatever their age: refresh them first, so that
+  // the scan below never gives back a task that is running here.
+  RedisArgs refresh{"ZADD", kUnackedIndex, "XX"};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [token, f] : inflight_) {
+      refresh.add_copy(seconds_text(now)).add_copy(f.msg.delivery_tag);
+    }
+  }
+  if (refresh.size() > 3) RUNQ_RETURN_IF_ERROR(conn->call(refresh, "refreshing unacked").status());
   std::string token = celery::uuid4();
   RedisArgs lock{"SET", kUnackedMutex, token, "PX", "300000", "NX"};
   RUNQ_ASSIGN_OR_RETURN(Reply got, conn->call(lock, "locking unacked_mutex"));
@@ -771,15 +787,40 @@ std::optional<celery::FollowUp> CeleryStore::chord_step(const celery::Message& m
   if (!r.ok() || (*r)->type != REDIS_REPLY_ARRAY) return std::nullopt;
   nlohmann::json results = nlohmann::json::array();
   bool failed = false;
+  std::string failed_id, failed_what;
   for (std::size_t i = 0; i < (*r)->elements; ++i) {
     nlohmann::json e = nlohmann::json::parse(reply_text((*r)->element[i]), nullptr, false);
     if (e.is_array() && e.size() >= 4) {
-      failed = failed || e[2] != "SUCCESS";
+      if (e[2] != "SUCCESS" && !failed) {
+        failed = true;
+        failed_id = e[1].is_string() ? e[1].get<std::string>() : "";
+        const nlohmann::json& x = e[3];
+        failed_what =
+            x.is_object()
+                ? x.value("exc_type", std::string("Error")) + "(" +
+                      (x.contains("exc_message") ? x["exc_message"].dump() : std::string()) + ")"
+                : x.dump();
+      }
       results.push_back(e[3]);
     }
   }
   if (failed) {
-    log_line("chord " + m.group + " has a failed member; its body is not sent");
+    // As Celery: the body is not run, and its result is a ChordError naming the member.
+    nlohmann::json body = nlohmann::json::parse(celery::chord_body(m), nullptr, false);
+    std::string body_id = body.is_object() ? body.value("/options/task_id"_json_pointer, "") : "";
+    log_line("chord " + m.group + " has a failed member; its body " + body_id + " fails");
+    if (!body_id.empty()) {
+      celery::Meta meta;
+      meta.status = "FAILURE";
+      meta.result_json = celery::exception_json(
+          "ChordError", "Dependency " + failed_id + " raised " + failed_what, "celery.exceptions");
+      meta.date_done = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      meta.task_id = body_id;
+      Status st = store_results({{meta_key(body_id), celery::encode_meta(meta)}});
+      if (!st.ok()) log_line(st.message());
+    }
     return std::nullopt;
   }
   return celery::chord_message(m, celery::chord_body(m), results.dump());
@@ -912,6 +953,35 @@ std::string CeleryStore::active_json() {
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+Result<StoreStats> CeleryStore::stats(Millis now) {
+  RUNQ_ASSIGN_OR_RETURN(StoreStats out, inner_->stats(now));
+  RUNQ_ASSIGN_OR_RETURN(RedisPool::Handle conn, broker_.acquire());
+  std::vector<RedisArgs> llen;
+  llen.reserve(lists_.size() + 1);
+  std::vector<const RedisArgs*> cmds;
+  for (const std::string& l : lists_) {
+    llen.emplace_back(RedisArgs{"LLEN", l});
+    cmds.push_back(&llen.back());
+  }
+  llen.emplace_back(RedisArgs{"LLEN", dead_key_});
+  cmds.push_back(&llen.back());
+  std::vector<Reply> replies;
+  RUNQ_RETURN_IF_ERROR(conn->pipeline(cmds, &replies, "counting celery queues"));
+  auto count = [&](std::size_t i) -> std::int64_t {
+    return replies[i] && replies[i]->type == REDIS_REPLY_INTEGER ? replies[i]->integer : 0;
+  };
+  // lists_ is step-major: for each priority step, every queue.
+  for (std::size_t q = 0; q < opts_.queues.size(); ++q) {
+    QueueStats qs;
+    qs.queue = "celery:" + opts_.queues[q];
+    for (std::size_t step = 0; step < 4; ++step)
+      qs.pending += count(step * opts_.queues.size() + q);
+    if (q == 0) qs.dead = count(lists_.size());  // the dead list is shared by the queues
+    if (qs.pending > 0 || qs.dead > 0) out.queues.push_back(std::move(qs));  // as the contract
+  }
+  return out;
+}
+
 Status CeleryStore::heartbeat(const WorkerInfo& info) {
   RUNQ_RETURN_IF_ERROR(inner_->heartbeat(info));
   bool first = false;
@@ -997,7 +1067,13 @@ Status CeleryStore::enqueue(std::span<const NewTask> tasks, Millis now) {
     std::vector<Reply> replies;
     RUNQ_RETURN_IF_ERROR(conn->pipeline(cmds, &replies, "sending celery messages"));
     std::lock_guard<std::mutex> lock(mu_);
-    for (std::string& id : ids) sent_.insert(std::move(id));
+    for (std::string& id : ids) {
+      if (sent_.insert(id).second) sent_order_.push_back(std::move(id));
+    }
+    while (sent_order_.size() > kSentKept) {
+      sent_.erase(sent_order_.front());
+      sent_order_.pop_front();
+    }
   }
   return rest.empty() ? ok_status() : inner_->enqueue(rest, now);
 }

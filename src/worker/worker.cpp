@@ -57,6 +57,8 @@ class Worker::Impl {
       p.child.max_tasks = opts_.max_tasks_per_child;
       p.child.max_rss_bytes = opts_.max_memory_per_child;
       p.on_lost = [this] { request_stop(); };
+      p.min_children = opts_.autoscale.min;
+      p.idle_ms = std::max<Millis>(opts_.autoscale.idle_ms, 10);
       RUNQ_ASSIGN_OR_RETURN(executor, internal::ProcessExecutor::start(app_, opts_.id, p));
     } else {
       executor = internal::new_thread_executor(app_, opts_.id);

@@ -7,6 +7,7 @@
 //   tasks.echo(value)     returns value (any JSON)
 //   tasks.fail(message)   throws std::runtime_error(message); no retries
 //   tasks.flaky(n)        fails attempts 1..n, then returns the attempt number; 3 retries, 50 ms
+//   tasks.retry_once(x)   fails attempt 1, returns x on attempt 2; its retry waits 1.5 s
 //   tasks.sleep(ms)       sleeps ms milliseconds (stops early when cancelled); returns ms
 //   tasks.xsum(values)    returns the sum of a list of numbers (chord bodies)
 #include <chrono>
@@ -32,6 +33,13 @@ int main(int argc, char** argv) {
         return ctx.attempt();
       },
       runq::TaskOptions{}.max_retries(3).backoff(runq::Backoff::fixed(50ms)));
+  app.task(
+      "tasks.retry_once",
+      [](runq::Context& ctx, int x) -> int {
+        if (ctx.attempt() == 1) throw std::runtime_error("first attempt fails");
+        return x;
+      },
+      runq::TaskOptions{}.max_retries(1).backoff(runq::Backoff::fixed(1500ms)));
   app.task("tasks.sleep", [](runq::Context& ctx, int ms) {
     auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (std::chrono::steady_clock::now() < end && !ctx.cancelled()) {

@@ -98,6 +98,13 @@ std::size_t ExecutorPool::waiting() const { return fetcher_.waiting(); }
 // The executor reads and enforces the limits itself (hard_limits()).
 TaskFlow::Begun ExecutorPool::begin(const Delivery& d) {
   Begun b;
+  if (leases_.lapsed(d, app_.clock().now_ms())) {  // as in execute_loop
+    leases_.forget(d);
+    fetcher_.finished(std::chrono::steady_clock::duration::zero());
+    skipped_lapsed_.fetch_add(1, std::memory_order_relaxed);
+    b.dropped = true;
+    return b;
+  }
   b.stop = leases_.start(d, 0);
   record_start(d);
   if (leases_.revoked(d.id))
