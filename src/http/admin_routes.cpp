@@ -1,5 +1,6 @@
 // Admin and inspection routes: queues (stats, purge, pause/resume, limit), workers, schedules
 // (list, pause/resume), dead letters (list, retry, purge).
+#include <algorithm>
 #include <cstdlib>
 
 #include "http/activity.hpp"
@@ -47,6 +48,21 @@ HttpResponse queues(ApiContext& ctx) {
                      {"dead", q.dead},
                      {"paused", c.paused},
                      {"max_length", c.max_length}});
+    }
+    // A paused or bounded queue with no task is listed too, so that it can be resumed.
+    if (controls.ok()) {
+      for (const QueueControl& c : *controls) {
+        bool listed = std::any_of(st->queues.begin(), st->queues.end(),
+                                  [&](const QueueStats& q) { return q.queue == c.queue; });
+        if (listed || (!c.paused && c.max_length == 0)) continue;
+        out.push_back({{"name", c.queue},
+                       {"pending", 0},
+                       {"scheduled", 0},
+                       {"running", 0},
+                       {"dead", 0},
+                       {"paused", c.paused},
+                       {"max_length", c.max_length}});
+      }
     }
     return json_response(200, {{"queues", out},
                                {"completed", st->completed},

@@ -4,8 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/activity.hpp"
 #include "http/json_io.hpp"
 #include "runq/app.hpp"
+#include "runq/result.hpp"
 
 namespace runq::internal {
 
@@ -90,6 +92,9 @@ void EventHub::follow() {
         queues_json_.clear();
         watermark_ = 0;
         since_ = 0;
+        running_.clear();
+        outcomes_.clear();
+        outcomes_primed_ = false;
         continue;
       }
       if (watermark_ == 0) {
@@ -114,7 +119,80 @@ nlohmann::json worker_json(const WorkerInfo& w) {
           {"concurrency", w.concurrency}};
 }
 
+constexpr std::size_t kMaxLookupsPerPoll = 200;
+
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The event a task that stopped running ended with, or "" (released, or running elsewhere).
+const char* ended_event(TaskState s) {
+  switch (s) {
+    case TaskState::kSuccess:
+      return "task.succeeded";
+    case TaskState::kFailure:
+      return "task.failed";
+    case TaskState::kRetry:
+    case TaskState::kScheduled:
+      return "task.retried";
+    case TaskState::kDead:
+      return "task.dead";
+    case TaskState::kRevoked:
+      return "task.revoked";
+    case TaskState::kExpired:
+      return "task.expired";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
+
+void EventHub::task_events(Store& store, const std::vector<WorkerInfo>& workers, Millis now) {
+  std::map<std::string, std::string> running;
+  for (const WorkerInfo& w : workers) {
+    for (const RunningTask& r : running_tasks(w)) {
+      running[r.id] = dump({{"id", r.id},
+                            {"task", r.task},
+                            {"worker", r.worker},
+                            {"started", iso_time_json(r.started)}});
+    }
+  }
+  for (const auto& [id, json] : running) {
+    if (!running_.count(id)) publish("task.started", json);
+  }
+  std::size_t lookups = 0;
+  for (const auto& [id, json] : running_) {
+    if (running.count(id) || ++lookups > kMaxLookupsPerPoll) continue;
+    Result<TaskStatus> st = read_task_status(store, id, now);
+    if (!st.ok() || *ended_event(st->state) == '\0') continue;
+    nlohmann::json started = nlohmann::json::parse(json, nullptr, false);
+    publish(ended_event(st->state),
+            dump({{"id", id},
+                  {"task", st->task},
+                  {"worker", started.is_object() ? started.value("worker", "") : ""},
+                  {"state", task_state_name(st->state)},
+                  {"started", iso_time_json(st->started)},
+                  {"finished", iso_time_json(st->finished)},
+                  {"error", st->error}}));
+  }
+  running_ = std::move(running);
+
+  ActivitySummary summary = summarize_activity(workers);
+  for (const auto& [task, activity] : summary.tasks) {
+    nlohmann::json delta = nlohmann::json::object();
+    std::map<std::string, std::uint64_t>& seen = outcomes_[task];
+    for (const auto& [outcome, n] : activity.outcomes) {
+      if (outcomes_primed_ && n > seen[outcome]) delta[outcome] = n - seen[outcome];
+      seen[outcome] = n;  // lower when a worker left: counted from there on
+    }
+    if (!delta.empty()) {
+      delta["task"] = task;
+      publish("task.outcomes", dump(delta));
+    }
+  }
+  outcomes_primed_ = true;
+}
 
 void EventHub::poll(Store& store) {
   Millis now = ctx_.app.clock().now_ms();
@@ -139,6 +217,7 @@ void EventHub::poll(Store& store) {
     std::string json = nlohmann::json{{"queues", queues}}.dump();
     if (json != queues_json_) publish("queues", json);
     queues_json_ = std::move(json);
+    task_events(store, st->workers, now);
   }
   TaskFilter filter;
   filter.enqueued_from = watermark_;

@@ -7,6 +7,14 @@
 //                   beyond that one `task.enqueued_burst` {count_at_least} instead)
 //   worker.online / worker.offline   {id, host, pid, queues, concurrency}
 //   queues          {queues: [{name, pending, scheduled, running, dead}]} when a count changed
+//   task.started    {id, task, worker, started} for each task a worker's heartbeat newly
+//                   reports running (WorkerInfo::activity)
+//   task.succeeded / task.failed / task.retried / task.dead / task.revoked / task.expired
+//                   {id, task, worker, state, started, finished, error} when a task that was
+//                   reported running is no longer, read once by id (at most 200 a second)
+//   task.outcomes   {task, succeeded, failed, ...: how many more since the last event} from
+//                   the workers' per-task-name counters: this covers the tasks too short to be
+//                   seen running between two heartbeats (2 s), which get no event of their own
 // Each client has a bounded buffer of frames. A client whose buffer fills (it reads too
 // slowly) is dropped, so a slow client never slows the hub, and the hub never slows the
 // workers: it only reads the store.
@@ -24,6 +32,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "http/routes.hpp"
 
@@ -74,6 +83,10 @@ class EventHub {
   std::string queues_json_;                     // the last queues event
   Millis watermark_ = 0;                        // latest enqueue time listed
   std::set<std::string> at_watermark_;          // ids listed with that enqueue time
+  std::map<std::string, std::string> running_;  // task id -> its task.started event JSON
+  std::map<std::string, std::map<std::string, std::uint64_t>> outcomes_;  // task -> counters
+  bool outcomes_primed_ = false;  // outcomes_ holds a first reading (no event for it)
+  void task_events(Store& store, const std::vector<WorkerInfo>& workers, Millis now);
 };
 
 }  // namespace runq::internal

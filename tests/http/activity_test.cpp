@@ -3,7 +3,9 @@
 // GET /api/v1/workers and /metrics show from a real worker on a real store.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "http/activity.hpp"
@@ -139,6 +141,52 @@ TEST_F(ActivityApi, ServerShowsWhatTheWorkersDid) {
   EXPECT_NE(m.find(R"(runq_task_queue_wait_seconds_bucket{task="boom",le="+Inf"} 1)"),
             std::string::npos)
       << m;
+  worker.request_stop();
+  worker.wait();
+}
+
+// Task events derived from the heartbeats: started, then how it ended, and the counters.
+TEST_F(ActivityApi, EventStreamReportsTasksStartingAndEnding) {
+  app_.task("nap", [](int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return ms;
+  });
+  serve();
+  std::atomic<bool> done{false};
+  std::string received;
+  std::mutex mu;
+  std::thread reader([&] {
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_read_timeout(std::chrono::seconds(20));
+    c.Get("/api/v1/events", [&](const char* data, std::size_t n) {
+      std::lock_guard lock(mu);
+      received.append(data, n);
+      return !done.load();
+    });
+  });
+  auto seen = [&](const std::string& s) {
+    std::lock_guard lock(mu);
+    return received.find(s) != std::string::npos;
+  };
+  ASSERT_TRUE(wait_until([&] { return seen("runq events"); }));
+  // Long enough to be seen running by the once-a-second follower.
+  std::string id = json(post("/api/v1/tasks", R"({"name": "nap", "args": [2500]})"))["id"];
+  Worker worker(app_, WorkerOptions{.concurrency = 1, .heartbeat_ms = 100});
+  ASSERT_TRUE(worker.start().ok());
+
+  EXPECT_TRUE(wait_until([&] { return seen("event: task.started"); }, std::chrono::seconds(15)));
+  EXPECT_TRUE(wait_until([&] { return seen("event: task.succeeded"); }, std::chrono::seconds(15)));
+  EXPECT_TRUE(wait_until([&] { return seen("event: task.outcomes"); }, std::chrono::seconds(15)));
+  {
+    std::lock_guard lock(mu);
+    std::size_t at = received.find("event: task.succeeded");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_NE(received.find(id, at), std::string::npos) << received;
+    EXPECT_NE(received.find(R"("task":"nap")", at), std::string::npos) << received;
+  }
+  done = true;
+  post("/api/v1/tasks", R"({"name": "nap", "args": [1], "queue": "elsewhere"})");
+  reader.join();
   worker.request_stop();
   worker.wait();
 }

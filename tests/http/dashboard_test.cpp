@@ -4,6 +4,7 @@
 // browser in tests/browser/.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -108,6 +109,25 @@ TEST_F(Dashboard, TaskReadShowsItsArgumentsWhileQueued) {
       json(post("/api/v1/tasks", R"({"name": "x", "queue": "q", "args": [1, "<b>"]})"))["id"];
   auto t = json(get("/api/v1/tasks/" + id));
   EXPECT_EQ(t["args"], nlohmann::json::parse(R"([1, "<b>"])"));
+}
+
+// The dashboard lists queues from GET /api/v1/queues: a paused queue with no task must be
+// there too, or it could not be resumed from the page.
+TEST_F(Dashboard, APausedQueueWithoutTasksIsListed) {
+  serve();
+  ASSERT_EQ(post("/api/v1/queues/idle/pause", "{}")->status, 200);
+  nlohmann::json queues = json(get("/api/v1/queues"))["queues"];
+  auto idle = std::find_if(queues.begin(), queues.end(),
+                           [](const nlohmann::json& q) { return q["name"] == "idle"; });
+  ASSERT_NE(idle, queues.end()) << queues.dump();
+  EXPECT_EQ((*idle)["paused"], true);
+  EXPECT_EQ((*idle)["pending"], 0);
+
+  ASSERT_EQ(post("/api/v1/queues/idle/resume", "{}")->status, 200);
+  queues = json(get("/api/v1/queues"))["queues"];
+  EXPECT_TRUE(std::none_of(queues.begin(), queues.end(), [](const nlohmann::json& q) {
+    return q["name"] == "idle";
+  })) << queues.dump();
 }
 
 }  // namespace
