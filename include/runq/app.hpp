@@ -205,6 +205,25 @@ class App final : public Producer {
   // not support revoke); the store's (Unavailable...). Thread-safe; throws nothing.
   Result<TaskState> revoke(std::string_view id, const RevokeOptions& options = {});
 
+  // ---- flow control: pause and bounded queues (Store::set_queue_paused, set_queue_limit) --
+  // Kept in the store: they act on every worker and producer of the store, on every machine,
+  // and survive restarts. Errors: InvalidArgument (empty queue name, negative limit);
+  // FailedPrecondition (the store does not support queue controls); the store's
+  // (Unavailable...). Thread-safe; throw nothing.
+
+  // Workers stop taking tasks of `queue` (within their next reserve: at most a second for an
+  // idle worker, as waits end on resume or after their poll) and running tasks finish.
+  // Enqueue still adds to it.
+  Status pause_queue(std::string_view queue);
+  // Lets workers take tasks of `queue` again, and wakes those waiting on it.
+  Status resume_queue(std::string_view queue);
+  // Bounds `queue` to `max_length` waiting tasks (pending + scheduled); 0 removes the bound.
+  // An enqueue that would overfill it throws QueueFull (or waits: block_when_full); tasks
+  // already queued stay when the bound is below the current length.
+  Status limit_queue(std::string_view queue, std::int64_t max_length);
+  // The queues with a control set (paused, or bounded), by name.
+  Result<std::vector<QueueControl>> queue_controls();
+
   // Runs the command line: `worker`, `beat`, `enqueue`, `result`, `status`, `dead`, `purge`,
   // `schedule`, `serve` (see docs/cli.md). Returns the process exit code; errors are printed, not
   // thrown. Call once, from main(), after registering tasks and schedules.

@@ -85,6 +85,17 @@ class Timeout : public Error {
   explicit Timeout(std::string message) : Error(deadline_exceeded_error(std::move(message))) {}
 };
 
+// Thrown by the enqueue calls (TaskHandle::delay, apply, delay_many, App::send) when a bounded
+// queue has no room for the call's tasks (App::limit_queue, `runq queue limit`), after waiting
+// up to EnqueueOptions::block_when_full for room when that is set. Nothing of the call was
+// enqueued. what() reads "enqueueing task 'NAME': ... queue 'Q' is full (N tasks)".
+// status().code() is ResourceExhausted (which the store also uses for a Redis server out of
+// memory: then the message says so instead).
+class QueueFull : public Error {
+ public:
+  explicit QueueFull(Status status) : Error(std::move(status)) {}
+};
+
 // Thrown by runq::cron(), runq::every() and Schedule::in_zone() for an invalid expression,
 // interval or time zone. what() names the bad field (the same text parse_cron returns).
 // status().code() is InvalidArgument.

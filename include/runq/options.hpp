@@ -248,6 +248,13 @@ class EnqueueOptions {
     id_ = std::move(v);
     return *this;
   }
+  // Flow control: when the queue is bounded (App::limit_queue) and full, wait up to `timeout`
+  // for room (re-trying with a growing pause, 5 ms to 100 ms) instead of throwing QueueFull at
+  // once [0: do not wait]. The whole call still goes in at once or not at all.
+  EnqueueOptions& block_when_full(std::chrono::milliseconds timeout) {
+    block_when_full_ms_ = to_millis(timeout);
+    return *this;
+  }
 
   // The values set above; nullopt / 0 / empty when unset.
   const std::optional<std::string>& queue() const { return queue_; }
@@ -258,6 +265,7 @@ class EnqueueOptions {
   Millis time_limit() const { return time_limit_ms_; }
   Millis soft_time_limit() const { return soft_time_limit_ms_; }
   const std::string& id() const { return id_; }
+  Millis block_when_full() const { return block_when_full_ms_; }
 
  private:
   std::optional<std::string> queue_;
@@ -268,6 +276,7 @@ class EnqueueOptions {
   Millis time_limit_ms_ = 0;
   Millis soft_time_limit_ms_ = 0;
   std::string id_;
+  Millis block_when_full_ms_ = 0;
 };
 
 }  // namespace runq

@@ -185,6 +185,11 @@ struct WorkerInfo {
   Millis started = 0;
   Millis last_seen = 0;
   Millis expires = 0;
+  // What the worker did, as it reports it (opaque JSON, at most a few KiB; "" = nothing): its
+  // running tasks with their start times, per-task-name outcome counters and per-minute
+  // histograms of queue wait and run time (src/worker/internal/activity.hpp writes it, the
+  // HTTP server aggregates it). Every store keeps it as given, like the other fields.
+  std::string activity;
 };
 
 struct QueueStats {
@@ -237,6 +242,17 @@ struct ScheduleState {
   Millis last_tick = 0;  // the latest tick claimed (0 = never)
   bool paused = false;
   std::string info;  // opaque JSON written by the scheduler (expression, zone, next...)
+};
+
+// ---- flow control: queue pause and length limits -----------------------------------------
+
+// The persisted flow controls of one queue (Store::set_queue_paused, Store::set_queue_limit).
+struct QueueControl {
+  std::string queue;
+  bool paused = false;          // reserve hands out nothing from it; enqueue still adds to it
+  std::int64_t max_length = 0;  // most PENDING + SCHEDULED tasks enqueue lets in; 0 = no limit
+
+  bool operator==(const QueueControl&) const = default;
 };
 
 class Store {
@@ -396,6 +412,37 @@ class Store {
   // Pauses or resumes a schedule.
   // Errors: NotFound (never registered); Unavailable.
   virtual Status set_schedule_paused(std::string_view schedule, bool paused) = 0;
+
+  // ---- flow control: pause and bounded queues -----------------------------------------
+  // A queue's controls live in the store, so they hold for every worker and producer on every
+  // machine at once, and across restarts. A queue needs no creation: controls may be set on a
+  // queue that has no task yet.
+
+  // Pauses or resumes `queue`. While it is paused, reserve (and wait_and_reserve) hand out
+  // none of its tasks, and wait_for_work does not count its ready tasks as work (a worker
+  // does not spin on them); tasks already reserved keep their leases and settle as usual.
+  // Enqueue still adds to it, and a scheduled task whose eta passes waits in it too (reported
+  // SCHEDULED or PENDING, depending on the store, until the queue resumes). Resuming wakes
+  // the workers waiting on the queue.
+  // Pausing a paused queue (or resuming a running one) changes nothing and is not an error.
+  // Errors: InvalidArgument (empty queue name); Unavailable. The default returns
+  // FailedPrecondition (not supported).
+  virtual Status set_queue_paused(std::string_view queue, bool paused);
+
+  // Bounds `queue` to `max_length` tasks waiting in it (PENDING + SCHEDULED, RETRY included;
+  // reserved ones do not count); 0 removes the bound. From then on an enqueue (or a
+  // claim_tick) that would make the queue longer than the bound adds nothing at all, not even
+  // the tasks of other queues in the same batch, and returns ResourceExhausted with the
+  // message "queue 'NAME' is full (N tasks)" (N = max_length). Every task of the batch counts,
+  // including one whose id exists and would be skipped. Tasks already queued stay when the
+  // bound is set below the current length; only new ones are refused.
+  // Errors: InvalidArgument (empty queue name, negative max_length); Unavailable. The default
+  // returns FailedPrecondition (not supported).
+  virtual Status set_queue_limit(std::string_view queue, std::int64_t max_length);
+
+  // The controls of every queue that has one set (paused, or max_length > 0), by queue name.
+  // Errors: Unavailable. The default returns FailedPrecondition (not supported).
+  virtual Result<std::vector<QueueControl>> queue_controls();
 };
 
 // Opens a store by URL. The schemes are those of the registered backends (the
@@ -472,6 +519,13 @@ class StoreWrapper : public Store {
   Status set_schedule_paused(std::string_view s, bool p) override {
     return target_->set_schedule_paused(s, p);
   }
+  Status set_queue_paused(std::string_view q, bool p) override {
+    return target_->set_queue_paused(q, p);
+  }
+  Status set_queue_limit(std::string_view q, std::int64_t n) override {
+    return target_->set_queue_limit(q, n);
+  }
+  Result<std::vector<QueueControl>> queue_controls() override { return target_->queue_controls(); }
 
  private:
   Store* target_;

@@ -41,6 +41,16 @@ enum class WorkerPool {
   kProcesses,
 };
 
+// Autoscaling of the process pool (WorkerOptions::autoscale, `worker --autoscale MAX,MIN`):
+// the worker starts `min` children (at least 1); while every child has a task and more tasks
+// wait in the worker's prefetch buffer it adds one about every 100 ms, up to
+// WorkerOptions::concurrency; a child that had no task for `idle_ms` exits, down to `min`.
+// The worker reserves tasks for the most children (concurrency) whatever runs now.
+struct WorkerAutoscale {
+  int min = -1;             // fewest children [-1 = autoscale off]; >= concurrency is off too
+  Millis idle_ms = 10'000;  // an idle child retires after this long [10 s]
+};
+
 // How a Worker runs. Plain values; defaults in brackets. Out-of-range values are adjusted
 // as each field says, never rejected, except an empty `queues` (start() fails).
 struct WorkerOptions {
@@ -98,6 +108,9 @@ struct WorkerOptions {
   // Revoke with terminate of a running task: its cancellation flag is raised at once; with
   // kProcesses its child is killed this long after [2 s]. The task ends REVOKED.
   Millis revoke_grace_ms = 2'000;
+  // kProcesses: autoscale the children between `autoscale.min` and `concurrency` (the most)
+  // [off]. See WorkerAutoscale.
+  WorkerAutoscale autoscale;
   // Worker id in the registry and on the tasks it holds ["HOST:PID:RANDOM", RANDOM being 6
   // characters]. Must be unique among live workers of one store.
   std::string id;

@@ -4,6 +4,7 @@
 #include <set>
 #include <string_view>
 
+#include "app/internal/enqueue_room.hpp"
 #include "app/internal/task_builder.hpp"
 #include "app/task_runner.hpp"
 #include "core/ids.hpp"
@@ -148,7 +149,8 @@ std::vector<std::string> App::enqueue_json_many(const std::string& name,
     tasks.push_back(std::move(t).value());
   }
   std::shared_ptr<Store> s = store();
-  Status st = s->enqueue(tasks, now);
+  Status st = internal::enqueue_with_room(*s, tasks, now, opts.block_when_full(), *clock_);
+  if (is_resource_exhausted(st)) throw QueueFull(st.with_context("enqueueing task '" + name + "'"));
   if (!st.ok()) throw Error(st.with_context("enqueueing task '" + name + "'"));
   std::vector<std::string> ids;
   ids.reserve(tasks.size());
@@ -183,7 +185,9 @@ Result<std::vector<std::string>> App::enqueue_batch(std::span<const TaskCall> ca
   } catch (const Error& e) {
     return e.status();
   }
-  Status st = s->enqueue(tasks, now);
+  Millis block_ms = 0;
+  for (const TaskCall& c : calls) block_ms = std::max(block_ms, c.options.block_when_full());
+  Status st = internal::enqueue_with_room(*s, tasks, now, block_ms, *clock_);
   if (!st.ok()) return st.with_context("enqueueing a batch");
   std::vector<std::string> out;
   out.reserve(tasks.size());

@@ -37,6 +37,7 @@ struct Args {
   ScheduleNextArgs schedule_next;
   ServeArgs serve;
   MigrateArgs migrate;
+  QueueArgs queue;
 };
 
 struct Command {
@@ -73,6 +74,9 @@ void add_worker(CLI::App& cli, Args& a, std::vector<Command>& table) {
               "--pool threads: fail tasks with a hard time limit instead of warning");
   c->add_option("--revoke-grace", w.revoke_grace,
                 "revoke --terminate: kill a running child after this long [2s]");
+  c->add_option("--autoscale", w.autoscale,
+                "--pool processes: MAX,MIN children, grown while all are busy and tasks wait, "
+                "shrunk when idle [off]");
   c->add_option("--report-every", w.report_every,
                 "Throughput line interval while busy; 0 = off [5s]");
   c->add_option("--webhooks", w.webhooks,
@@ -132,6 +136,25 @@ void add_dead(CLI::App& cli, Args& a, std::vector<Command>& table) {
   table.push_back({retry, [&a](App& app) { return run_dead_retry_cmd(app, a.dead_retry); }});
   CLI::App* purge = add_command(*dead, "purge", "Delete every dead task");
   table.push_back({purge, [](App& app) { return run_dead_purge_cmd(app); }});
+}
+
+void add_queue(CLI::App& cli, Args& a, std::vector<Command>& table) {
+  CLI::App* queue = add_command(cli, "queue", "Flow controls of a queue: pause, resume, limit");
+  queue->require_subcommand(1);
+  CLI::App* pause = add_command(*queue, "pause", "Workers stop taking tasks from the queue");
+  pause->add_option("name", a.queue.name, "Queue name")->required();
+  table.push_back({pause, [&a](App& app) { return run_queue_pause_cmd(app, a.queue, true); }});
+  CLI::App* resume = add_command(*queue, "resume", "Workers take tasks from the queue again");
+  resume->add_option("name", a.queue.name, "Queue name")->required();
+  table.push_back({resume, [&a](App& app) { return run_queue_pause_cmd(app, a.queue, false); }});
+  CLI::App* limit = add_command(*queue, "limit", "Bound the queue's waiting tasks; 0 = no bound");
+  limit->add_option("name", a.queue.name, "Queue name")->required();
+  limit->add_option("max", a.queue.limit, "Most pending + scheduled tasks; 0 removes it")
+      ->required();
+  table.push_back({limit, [&a](App& app) { return run_queue_limit_cmd(app, a.queue); }});
+  CLI::App* list = add_command(*queue, "list", "Queues that are paused or bounded");
+  list->add_flag("--json", a.queue.json, "A JSON array");
+  table.push_back({list, [&a](App& app) { return run_queue_list_cmd(app, a.queue); }});
 }
 
 void add_revoke(CLI::App& cli, Args& a, std::vector<Command>& table) {
@@ -239,6 +262,7 @@ int parse_and_run(App& app, int argc, char** argv) {
   add_dead(cli, a, table);
   add_purge(cli, a, table);
   add_revoke(cli, a, table);
+  add_queue(cli, a, table);
   add_schedule(cli, a, table);
   add_serve(cli, a, table);
   add_migrate(cli, a, table);

@@ -18,11 +18,12 @@ namespace runq::internal {
 
 // Exit codes shared by every command.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;   // an error, or a task that did not succeed
-inline constexpr int kExitUsage = 2;     // bad arguments or options
-inline constexpr int kExitNotReady = 3;  // `result`: the task is not final yet
-inline constexpr int kExitUnknown = 4;   // `result`: no such task id
-inline constexpr int kExitSignal = 130;  // a second SIGINT/SIGTERM stopped the process at once
+inline constexpr int kExitFailure = 1;    // an error, or a task that did not succeed
+inline constexpr int kExitUsage = 2;      // bad arguments or options
+inline constexpr int kExitNotReady = 3;   // `result`: the task is not final yet
+inline constexpr int kExitUnknown = 4;    // `result`: no such task id
+inline constexpr int kExitQueueFull = 5;  // `enqueue`: the queue is bounded and full
+inline constexpr int kExitSignal = 130;   // a second SIGINT/SIGTERM stopped the process at once
 
 struct WorkerArgs {
   int concurrency = 0;             // 0 = number of CPU cores
@@ -38,7 +39,8 @@ struct WorkerArgs {
   std::string max_memory_per_child;  // size, e.g. 512MB; empty = no limit
   bool require_hard_limits = false;
   std::string revoke_grace = "2s";
-  std::string webhooks;  // comma-separated hosts for runq.webhook; empty = not registered
+  std::string autoscale;  // "MAX,MIN"; empty = off
+  std::string webhooks;   // comma-separated hosts for runq.webhook; empty = not registered
   std::string webhook_secret_file;  // signs webhook requests with the file's first line
 };
 int run_worker_cmd(App& app, const WorkerArgs& args);
@@ -125,6 +127,16 @@ struct ServeArgs {
   std::vector<std::string> cors_origins;
 };
 int run_serve_cmd(App& app, const ServeArgs& args);
+
+// `queue pause|resume|limit|list`: flow controls of a queue (queue_cmd.cpp).
+struct QueueArgs {
+  std::string name;
+  long long limit = -1;  // `limit` only; 0 removes the bound
+  bool json = false;     // `list` only
+};
+int run_queue_pause_cmd(App& app, const QueueArgs& args, bool paused);
+int run_queue_limit_cmd(App& app, const QueueArgs& args);
+int run_queue_list_cmd(App& app, const QueueArgs& args);
 
 // `migrate`: creates or upgrades the store's schema (PostgreSQL: the versioned migrations of
 // its schema; other stores create theirs when opened).

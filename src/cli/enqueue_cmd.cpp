@@ -96,6 +96,8 @@ int run_enqueue_cmd(App& app, const EnqueueArgs& a) {
   try {
     AsyncResult<nlohmann::json> r = app.send(a.name, *args, *opts);
     std::printf("%s\n", r.id().c_str());
+  } catch (const QueueFull& e) {
+    return fail(kCmd, e.status().message(), kExitQueueFull);
   } catch (const Error& e) {
     return fail(kCmd, e.status());
   }

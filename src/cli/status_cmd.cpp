@@ -21,6 +21,7 @@ struct Snapshot {
   std::vector<ScheduleView> schedules;
   double rate = -1;  // completed tasks/s between two samples; < 0 = not sampled
   Millis sampled_ms = 0;
+  std::vector<QueueControl> controls;  // paused or bounded queues (flow control)
 };
 
 // Two reads of the completed counter `gap_ms` apart give the current rate. Only worth the
@@ -38,6 +39,12 @@ Result<Snapshot> take_snapshot(Store& store, Clock& clock, Millis gap_ms) {
     s.sampled_ms = gap_ms;
   }
   RUNQ_ASSIGN_OR_RETURN(s.schedules, load_schedules(store, clock.now_ms()));
+  // A store without queue controls has none to show.
+  if (Result<std::vector<QueueControl>> c = store.queue_controls(); c.ok()) {
+    s.controls = std::move(c).value();
+  } else if (!is_failed_precondition(c.status())) {
+    return c.status();
+  }
   return s;
 }
 
@@ -80,11 +87,12 @@ nlohmann::json to_json(const Snapshot& s, const std::string& url) {
       {"duplicates", s.stats.duplicates},
       {"workers_average_per_second", lifetime_rate(s.stats)},
       {"per_second", s.rate >= 0 ? nlohmann::json(s.rate) : nlohmann::json(nullptr)}};
-  return {{"store", url},
-          {"queues", queues},
-          {"workers", workers},
-          {"throughput", throughput},
-          {"schedules", schedules}};
+  nlohmann::json controls = nlohmann::json::array();
+  for (const QueueControl& c : s.controls) {
+    controls.push_back({{"queue", c.queue}, {"paused", c.paused}, {"max_length", c.max_length}});
+  }
+  return {{"store", url},       {"queues", queues},         {"queue_controls", controls},
+          {"workers", workers}, {"throughput", throughput}, {"schedules", schedules}};
 }
 
 void print_queues(const StoreStats& stats) {
@@ -99,6 +107,18 @@ void print_queues(const StoreStats& stats) {
                     std::to_string(q.running), std::to_string(q.dead)});
   }
   print_table(rows);
+}
+
+// Paused and bounded queues, under the queue table.
+void print_queue_controls(const std::vector<QueueControl>& controls) {
+  for (const QueueControl& c : controls) {
+    std::string what = c.paused ? "PAUSED (runq queue resume " + c.queue + ")" : "";
+    if (c.max_length > 0) {
+      what += (what.empty() ? "" : "; ") + std::string("bounded to ") +
+              std::to_string(c.max_length) + " waiting tasks";
+    }
+    std::printf("queue '%s': %s\n", c.queue.c_str(), what.c_str());
+  }
 }
 
 void print_workers(const StoreStats& stats, Millis now) {
@@ -134,6 +154,7 @@ void print_throughput(const Snapshot& s) {
 void print_human(const Snapshot& s, const std::string& url, Millis now) {
   std::printf("store: %s\n\n", url.c_str());
   print_queues(s.stats);
+  print_queue_controls(s.controls);
   std::printf("\n");
   print_workers(s.stats, now);
   std::printf("\n");

@@ -56,6 +56,27 @@ Result<std::uint64_t> parse_size(std::string_view option, const std::string& tex
   return static_cast<std::uint64_t>(n) * scale;
 }
 
+// "--autoscale MAX,MIN" (as Celery's): at most MAX children (the concurrency), at least MIN.
+Status parse_autoscale(const std::string& text, WorkerOptions* o) {
+  const std::string usage =
+      "--autoscale: expected MAX,MIN with 1 <= MIN <= MAX, e.g. 8,2; got '" + text + "'";
+  std::size_t comma = text.find(',');
+  if (comma == std::string::npos) return invalid_argument_error(usage);
+  int max = 0, min = 0;
+  try {
+    std::size_t end1 = 0, end2 = 0;
+    max = std::stoi(text.substr(0, comma), &end1);
+    min = std::stoi(text.substr(comma + 1), &end2);
+    if (end1 != comma || end2 != text.size() - comma - 1) return invalid_argument_error(usage);
+  } catch (const std::exception&) {
+    return invalid_argument_error(usage);
+  }
+  if (min < 1 || max < min || max > 1024) return invalid_argument_error(usage);
+  o->concurrency = max;
+  o->autoscale.min = min;
+  return ok_status();
+}
+
 Result<Parsed> parse_options(const WorkerArgs& a) {
   Parsed p;
   WorkerOptions& o = p.options;
@@ -86,6 +107,11 @@ Result<Parsed> parse_options(const WorkerArgs& a) {
   if (o.pool == WorkerPool::kThreads && (o.max_tasks_per_child > 0 || o.max_memory_per_child > 0))
     return invalid_argument_error(
         "--max-tasks-per-child and --max-memory-per-child need --pool processes");
+  if (!a.autoscale.empty()) {
+    RUNQ_RETURN_IF_ERROR(parse_autoscale(a.autoscale, &o));
+    if (o.pool == WorkerPool::kThreads)
+      return invalid_argument_error("--autoscale needs --pool processes");
+  }
   o.require_hard_limits = a.require_hard_limits;
   RUNQ_ASSIGN_OR_RETURN(o.revoke_grace_ms, parse_duration_option("--revoke-grace", a.revoke_grace));
   return p;
@@ -115,7 +141,12 @@ void print_banner(App& app, const Worker& worker, const WorkerOptions& o) {
       recycle += ", recycled after " + std::to_string(o.max_tasks_per_child) + " tasks";
     if (o.max_memory_per_child > 0)
       recycle += ", recycled above " + std::to_string(o.max_memory_per_child >> 20) + " MiB";
-    std::printf("  pool:        processes (%d children%s)\n", o.concurrency, recycle.c_str());
+    if (o.autoscale.min >= 0 && o.autoscale.min < o.concurrency) {
+      std::printf("  pool:        processes (autoscale %d to %d children%s)\n", o.autoscale.min,
+                  o.concurrency, recycle.c_str());
+    } else {
+      std::printf("  pool:        processes (%d children%s)\n", o.concurrency, recycle.c_str());
+    }
   } else {
     std::printf("  pool:        threads\n");
   }

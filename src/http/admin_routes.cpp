@@ -1,7 +1,8 @@
-// Admin and inspection routes: queues (stats, purge; pause and limits answer 501 until the
-// stores have them), workers, schedules (list, pause/resume), dead letters (list, retry, purge).
+// Admin and inspection routes: queues (stats, purge, pause/resume, limit), workers, schedules
+// (list, pause/resume), dead letters (list, retry, purge).
 #include <cstdlib>
 
+#include "http/activity.hpp"
 #include "http/json_io.hpp"
 #include "http/routes.hpp"
 #include "runq/app.hpp"
@@ -23,14 +24,29 @@ HttpResponse queues(ApiContext& ctx) {
   return with_store(ctx, [&](Store& s) {
     Result<StoreStats> st = s.stats(now_of(ctx));
     if (!st.ok()) return status_response(st.status());
+    // Flow controls: a store without them has no paused or bounded queue.
+    Result<std::vector<QueueControl>> controls = s.queue_controls();
+    if (!controls.ok() && !is_failed_precondition(controls.status())) {
+      return status_response(controls.status());
+    }
+    auto control_of = [&](const std::string& queue) {
+      QueueControl none;
+      if (!controls.ok()) return none;
+      for (const QueueControl& c : *controls) {
+        if (c.queue == queue) return c;
+      }
+      return none;
+    };
     nlohmann::json out = nlohmann::json::array();
     for (const QueueStats& q : st->queues) {
+      const QueueControl c = control_of(q.queue);
       out.push_back({{"name", q.queue},
                      {"pending", q.pending},
                      {"scheduled", q.scheduled},
                      {"running", q.running},
                      {"dead", q.dead},
-                     {"paused", false}});
+                     {"paused", c.paused},
+                     {"max_length", c.max_length}});
     }
     return json_response(200, {{"queues", out},
                                {"completed", st->completed},
@@ -47,10 +63,46 @@ HttpResponse purge_queue(ApiContext& ctx, const HttpRequest& req) {
   });
 }
 
-HttpResponse flow_control(const HttpRequest& req, const char* what) {
-  return error_response(501, "not_implemented",
-                        std::string(what) + " queue '" + req.params.at("queue") +
-                            "': queue pause and limits are not in this build's stores yet");
+// Flow control: the store's FailedPrecondition (no queue controls) is 501.
+HttpResponse flow_status(const Status& s, const nlohmann::json& ok) {
+  if (is_failed_precondition(s)) return error_response(501, "not_implemented", s.message());
+  if (!s.ok()) return status_response(s);
+  return json_response(200, ok);
+}
+
+HttpResponse pause_queue(ApiContext& ctx, const HttpRequest& req, bool paused) {
+  const std::string& q = req.params.at("queue");
+  Status s = paused ? ctx.app.pause_queue(q) : ctx.app.resume_queue(q);
+  return flow_status(s, {{"queue", q}, {"paused", paused}});
+}
+
+// Body: {"max_length": N}, N >= 0 (0 removes the bound).
+HttpResponse limit_queue(ApiContext& ctx, const HttpRequest& req) {
+  const std::string& q = req.params.at("queue");
+  Result<nlohmann::json> body = parse_object(req.body);
+  if (!body.ok()) return status_response(body.status());
+  if (Status f = check_fields(*body, {"max_length"}, "limiting a queue"); !f.ok()) {
+    return status_response(f);
+  }
+  auto it = body->find("max_length");
+  if (it == body->end() || !it->is_number_integer() || it->get<std::int64_t>() < 0) {
+    return error_response(
+        400, "invalid_argument",
+        "limiting queue '" + q + "': 'max_length' must be an integer >= 0 (0 removes the bound)");
+  }
+  const std::int64_t n = it->get<std::int64_t>();
+  return flow_status(ctx.app.limit_queue(q, n), {{"queue", q}, {"max_length", n}});
+}
+
+nlohmann::json running_json(const std::vector<RunningTask>& running) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const RunningTask& r : running) {
+    out.push_back({{"id", r.id},
+                   {"task", r.task},
+                   {"worker", r.worker},
+                   {"started", iso_time_json(r.started)}});
+  }
+  return out;
 }
 
 HttpResponse workers(ApiContext& ctx) {
@@ -69,9 +121,23 @@ HttpResponse workers(ApiContext& ctx) {
                      {"failed", w.failed},
                      {"started", iso_time_json(w.started)},
                      {"last_seen", iso_time_json(w.last_seen)},
-                     {"expires", iso_time_json(w.expires)}});
+                     {"expires", iso_time_json(w.expires)},
+                     {"tasks", running_json(running_tasks(w))}});
     }
     return json_response(200, {{"workers", out}});
+  });
+}
+
+// Throughput and queue-wait / run-time percentiles per minute over the last hour, and per task
+// name, from every alive worker's heartbeat (http/activity.hpp).
+HttpResponse activity(ApiContext& ctx) {
+  return with_store(ctx, [&](Store& s) {
+    Result<StoreStats> st = s.stats(now_of(ctx));
+    if (!st.ok()) return status_response(st.status());
+    ActivitySummary summary = summarize_activity(st->workers);
+    nlohmann::json out = activity_json(summary, now_of(ctx));
+    out["running"] = running_json(summary.running);
+    return json_response(200, out);
   });
 }
 
@@ -171,12 +237,13 @@ std::vector<Route> admin_routes(ApiContext& ctx) {
       {"POST", "/api/v1/queues/{queue}/purge", Scope::kAdmin,
        [c](const auto& r) { return purge_queue(*c, r); }},
       {"POST", "/api/v1/queues/{queue}/pause", Scope::kAdmin,
-       [](const auto& r) { return flow_control(r, "pausing"); }},
+       [c](const auto& r) { return pause_queue(*c, r, true); }},
       {"POST", "/api/v1/queues/{queue}/resume", Scope::kAdmin,
-       [](const auto& r) { return flow_control(r, "resuming"); }},
+       [c](const auto& r) { return pause_queue(*c, r, false); }},
       {"POST", "/api/v1/queues/{queue}/limit", Scope::kAdmin,
-       [](const auto& r) { return flow_control(r, "limiting"); }},
+       [c](const auto& r) { return limit_queue(*c, r); }},
       {"GET", "/api/v1/workers", Scope::kRead, [c](const auto&) { return workers(*c); }},
+      {"GET", "/api/v1/activity", Scope::kRead, [c](const auto&) { return activity(*c); }},
       {"GET", "/api/v1/schedules", Scope::kRead, [c](const auto&) { return schedules(*c); }},
       {"POST", "/api/v1/schedules/{name}/pause", Scope::kAdmin,
        [c](const auto& r) { return pause_schedule(*c, r, true); }},

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "http/activity.hpp"
+
 namespace runq::internal {
 namespace {
 
@@ -85,6 +87,52 @@ void totals(Writer& w, const StoreStats& s) {
   w.sample("runq_duplicate_settlements_total", "", static_cast<double>(s.duplicates));
 }
 
+// Per task name, from the workers' activity: outcome counters and the two histograms.
+void task_metrics(Writer& w, const StoreStats& s) {
+  ActivitySummary a = summarize_activity(s.workers);
+  w.family("runq_task_outcomes_total", "counter",
+           "Task attempts by task name and outcome (succeeded, failed, retried, dead, revoked, "
+           "expired), summed over the alive workers since each started.");
+  for (const auto& [name, t] : a.tasks) {
+    for (const char* outcome : {"succeeded", "failed", "retried", "dead", "revoked", "expired"}) {
+      auto it = t.outcomes.find(outcome);
+      w.sample("runq_task_outcomes_total",
+               "task=\"" + label(name) + "\",outcome=\"" + outcome + "\"",
+               it == t.outcomes.end() ? 0.0 : static_cast<double>(it->second));
+    }
+  }
+  struct Family {
+    const char* name;
+    const char* help;
+    Buckets TaskActivity::*field;
+  };
+  for (const Family& f :
+       {Family{"runq_task_queue_wait_seconds",
+               "Time from enqueue (or eta) to the start of an attempt, by task name.",
+               &TaskActivity::wait},
+        Family{"runq_task_run_seconds", "Run time of an attempt, by task name.",
+               &TaskActivity::run}}) {
+    w.family(f.name, "histogram", f.help);
+    const std::string bucket = std::string(f.name) + "_bucket";
+    for (const auto& [name, t] : a.tasks) {
+      const Buckets& b = t.*f.field;
+      const std::string task = "task=\"" + label(name) + "\"";
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i < b.counts.size(); ++i) {
+        cumulative += b.counts[i];
+        char le[32];
+        if (i < kActivityBounds.size())
+          std::snprintf(le, sizeof le, "%g", kActivityBounds[i]);
+        else
+          std::snprintf(le, sizeof le, "+Inf");
+        w.sample(bucket.c_str(), task + ",le=\"" + le + "\"", static_cast<double>(cumulative));
+      }
+      w.sample((std::string(f.name) + "_sum").c_str(), task, b.sum);
+      w.sample((std::string(f.name) + "_count").c_str(), task, static_cast<double>(cumulative));
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::string> render_metrics(Store& store, Millis now) {
@@ -94,6 +142,7 @@ Result<std::string> render_metrics(Store& store, Millis now) {
   queue_gauges(w, *stats);
   worker_gauges(w, *stats);
   totals(w, *stats);
+  task_metrics(w, *stats);
   return w.take();
 }
 

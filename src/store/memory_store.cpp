@@ -21,6 +21,7 @@
 #include "store/memory_store.hpp"
 
 #include "store/backend.hpp"
+#include "store/flow.hpp"
 #include "store/task_list.hpp"
 
 #include <algorithm>
@@ -89,6 +90,7 @@ class MemoryStore final : public Store {
   Status enqueue(std::span<const NewTask> tasks, Millis now) override {
     std::lock_guard lock(mu_);
     observe(now);
+    RUNQ_RETURN_IF_ERROR(check_room(tasks));
     for (const NewTask& t : tasks) add_task(t, now);
     signal_work();
     return ok_status();
@@ -101,6 +103,7 @@ class MemoryStore final : public Store {
     reclaim_lapsed(req.now);
     std::vector<Delivery> out;
     for (const std::string& queue : req.queues) {
+      if (is_paused(queue)) continue;
       // hand_out() may erase the queue's entry in ready_, so look it up every time.
       for (auto it = ready_.find(queue); it != ready_.end() && std::ssize(out) < req.max;
            it = ready_.find(queue)) {
@@ -348,6 +351,7 @@ class MemoryStore final : public Store {
     observe(now);
     ScheduleState& s = schedule_of(schedule);
     if (s.paused || s.last_tick >= tick) return false;
+    RUNQ_RETURN_IF_ERROR(check_room(std::span(&task, 1)));
     s.last_tick = tick;
     add_task(task, now);
     signal_work();
@@ -377,7 +381,72 @@ class MemoryStore final : public Store {
     return ok_status();
   }
 
+  Status set_queue_paused(std::string_view queue, bool paused) override {
+    std::lock_guard lock(mu_);
+    control_of(queue).paused = paused;
+    drop_if_default(queue);
+    if (!paused) signal_work();
+    return ok_status();
+  }
+
+  Status set_queue_limit(std::string_view queue, std::int64_t max_length) override {
+    std::lock_guard lock(mu_);
+    control_of(queue).max_length = max_length;
+    drop_if_default(queue);
+    return ok_status();
+  }
+
+  Result<std::vector<QueueControl>> queue_controls() override {
+    std::lock_guard lock(mu_);
+    std::vector<QueueControl> out;
+    for (const auto& [name, c] : controls_) out.push_back(c);
+    return out;
+  }
+
  private:
+  // ---- flow control (mu_ held) ----------------------------------------------------------
+
+  QueueControl& control_of(std::string_view queue) {
+    auto [it, added] = controls_.try_emplace(std::string(queue));
+    if (added) it->second.queue = std::string(queue);
+    return it->second;
+  }
+
+  void drop_if_default(std::string_view queue) {
+    auto it = controls_.find(std::string(queue));
+    if (it != controls_.end() && !it->second.paused && it->second.max_length == 0) {
+      controls_.erase(it);
+    }
+  }
+
+  bool is_paused(const std::string& queue) const {
+    auto it = controls_.find(queue);
+    return it != controls_.end() && it->second.paused;
+  }
+
+  // QueueFull unless every bounded queue has room for all of `tasks` that go to it.
+  Status check_room(std::span<const NewTask> tasks) const {
+    if (controls_.empty()) return ok_status();
+    std::map<std::string, std::int64_t> adding;
+    for (const NewTask& t : tasks) ++adding[t.queue];
+    for (const auto& [queue, n] : adding) {
+      auto it = controls_.find(queue);
+      if (it == controls_.end() || it->second.max_length == 0) continue;
+      if (queued_length(queue) + n > it->second.max_length) {
+        return internal::queue_full_error(queue, it->second.max_length);
+      }
+    }
+    return ok_status();
+  }
+
+  // PENDING + SCHEDULED (and RETRY) tasks of `queue`.
+  std::int64_t queued_length(const std::string& queue) const {
+    auto ready = ready_.find(queue);
+    std::int64_t n = ready == ready_.end() ? 0 : std::ssize(ready->second);
+    for (const auto& [eta, id] : scheduled_) n += tasks_.at(id).queue == queue ? 1 : 0;
+    return n;
+  }
+
   // ---- the per-state indexes -----------------------------------------------------------
 
   void unlink(const TaskRec& r) {
@@ -603,7 +672,7 @@ class MemoryStore final : public Store {
 
   bool has_ready(const std::vector<std::string>& queues) const {
     for (const std::string& q : queues) {
-      if (ready_.count(q) != 0) return true;
+      if (ready_.count(q) != 0 && !is_paused(q)) return true;
     }
     return false;
   }
@@ -650,6 +719,7 @@ class MemoryStore final : public Store {
   std::set<TimeKey> listed_;  // (enqueued, id) of every task in tasks_: list_tasks
   std::map<std::string, WorkerInfo> workers_;
   std::map<std::string, ScheduleState> schedules_;
+  std::map<std::string, QueueControl> controls_;  // queues with a control set (flow control)
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_token_ = 0;
   std::uint64_t next_death_ = 0;

@@ -97,6 +97,9 @@ class PostgresStore final : public Store {
   Result<std::int64_t> cleanup(Millis now) override;
   Result<TaskState> revoke(const Revocation& r, Millis now) override;
   Result<std::vector<RevokeRequest>> revoke_requests(std::span<const std::string> ids) override;
+  Status set_queue_paused(std::string_view queue, bool paused) override;
+  Status set_queue_limit(std::string_view queue, std::int64_t max_length) override;
+  Result<std::vector<QueueControl>> queue_controls() override;
   Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                           Millis now) override;
   Result<std::vector<ScheduleState>> list_schedules() override;
@@ -104,6 +107,10 @@ class PostgresStore final : public Store {
   Status set_schedule_paused(std::string_view schedule, bool paused) override;
 
  private:
+  // Flow control: a text[] expression of the queues in `param` that are not paused.
+  std::string unpaused(std::string_view param) const;
+  Status set_queue_control(std::string_view queue, std::string_view column, std::int64_t value,
+                           std::string_view what);
   // Runs fn(Connection&) on a pooled connection; errors get `what` as context.
   template <typename Fn>
   auto with_conn(std::string_view what, Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
@@ -157,7 +164,8 @@ Status PostgresStore::insert_tasks(Connection& c, std::span<const NewTask> tasks
   return c
       .exec("SELECT " + s_ +
                 ".enqueue_tasks($1::text[], $2::text[], $3::integer[], $4::bigint[], "
-                "$5::integer[], $6::bytea[], $7, $8::text[])",
+                "$5::integer[], $6::bytea[], $7, $8::text[]) FROM " +
+                s_ + ".check_queue_room($2::text[])",
             p, what)
       .status();
 }
@@ -184,7 +192,7 @@ Result<std::vector<Delivery>> PostgresStore::reserve(const ReserveRequest& req) 
   p.text_array(queues).text(req.worker_id).num(req.max).num(req.lease_ms).num(req.now);
   RUNQ_ASSIGN_OR_RETURN(Rows rows,
                         exec("SELECT id, queue, body, token, deliveries, priority, seq FROM " + s_ +
-                                 ".reserve_tasks($1::text[], $2, $3, $4, $5)",
+                                 ".reserve_tasks(" + unpaused("$1") + ", $2, $3, $4, $5)",
                              p, "reserving tasks"));
   struct Row {
     std::size_t queue_rank;
@@ -334,15 +342,16 @@ Status PostgresStore::heartbeat(const WorkerInfo& info) {
   p.text(info.id).text(info.host).num(info.pid).text(nlohmann::json(info.queues).dump());
   p.num(info.concurrency).num(info.running).num(static_cast<std::int64_t>(info.processed));
   p.num(static_cast<std::int64_t>(info.failed)).num(info.started).num(info.last_seen);
-  p.num(info.expires);
+  p.num(info.expires).text(info.activity);
   return exec("INSERT INTO " + s_ +
                   ".workers (id, host, pid, queues, concurrency, running, processed, failed, "
-                  "started, last_seen, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                  "$10, $11) ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = "
-                  "excluded.pid, queues = excluded.queues, concurrency = excluded.concurrency, "
-                  "running = excluded.running, processed = excluded.processed, failed = "
-                  "excluded.failed, started = excluded.started, last_seen = "
-                  "excluded.last_seen, expires = excluded.expires",
+                  "started, last_seen, expires, activity) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                  "$8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE SET host = excluded.host, "
+                  "pid = excluded.pid, queues = excluded.queues, concurrency = "
+                  "excluded.concurrency, running = excluded.running, processed = "
+                  "excluded.processed, failed = excluded.failed, started = excluded.started, "
+                  "last_seen = excluded.last_seen, expires = excluded.expires, activity = "
+                  "excluded.activity",
               p, "recording a heartbeat")
       .status();
 }
@@ -376,11 +385,13 @@ Status PostgresStore::wait_for_work(const std::vector<std::string>& queues, Mill
   const auto deadline = deadline_after(timeout_ms);
   std::vector<std::string_view> names(queues.begin(), queues.end());
   for (std::string_view q : names) RUNQ_RETURN_IF_ERROR(check_text("queue name", q));
-  const std::string sql = "SELECT EXISTS (SELECT 1 FROM " + s_ +
-                          ".tasks WHERE queue = ANY ($1::text[]) AND state = 'pending'), "
+  // Paused queues are left out: their ready or due tasks are no work (flow control).
+  const std::string sql = "SELECT EXISTS (SELECT 1 FROM " + s_ + ".tasks WHERE queue = ANY (" +
+                          unpaused("$1") +
+                          ") AND state = 'pending'), "
                           "(SELECT min(eta) FROM " +
-                          s_ +
-                          ".tasks WHERE queue = ANY ($1::text[]) AND state = 'scheduled'), "
+                          s_ + ".tasks WHERE queue = ANY (" + unpaused("$1") +
+                          ") AND state = 'scheduled'), "
                           "(SELECT min(lease_expires) FROM " +
                           s_ + ".tasks WHERE state = 'reserved')";
   const std::uint64_t seen = options_.listen ? listener_.work_generation() : 0;
@@ -551,7 +562,7 @@ Result<StoreStats> PostgresStore::stats(Millis now) {
     p.num(now);
     RUNQ_ASSIGN_OR_RETURN(Rows workers,
                           c.exec("SELECT id, host, pid, queues, concurrency, running, processed, "
-                                 "failed, started, last_seen, expires FROM " +
+                                 "failed, started, last_seen, expires, activity FROM " +
                                      s_ + ".workers WHERE expires > $1 ORDER BY id",
                                  p, what));
     for (int i = 0; i < workers.size(); ++i) {
@@ -571,6 +582,7 @@ Result<StoreStats> PostgresStore::stats(Millis now) {
       w.started = workers.int64(i, 8);
       w.last_seen = workers.int64(i, 9);
       w.expires = workers.int64(i, 10);
+      w.activity = workers.view(i, 11);
       stats.workers.push_back(std::move(w));
     }
     return stats;
@@ -788,6 +800,63 @@ Status PostgresStore::put_schedule_info(std::string_view schedule, std::string_v
                   "ON CONFLICT (name) DO UPDATE SET info = excluded.info",
               p, "registering a schedule")
       .status();
+}
+
+// ---- flow control: queue pause and limits --------------------------------------------------
+
+// The queue names of the text[] parameter `param` without the paused ones, in their order.
+std::string PostgresStore::unpaused(std::string_view param) const {
+  const std::string p(param);
+  return "ARRAY(SELECT u.q FROM unnest(" + p + "::text[]) WITH ORDINALITY AS u(q, o) " +
+         "WHERE NOT EXISTS (SELECT 1 FROM " + s_ +
+         ".queue_controls c WHERE c.queue = u.q AND c.paused) ORDER BY u.o)";
+}
+
+Status PostgresStore::set_queue_control(std::string_view queue, std::string_view column,
+                                        std::int64_t value, std::string_view what) {
+  RUNQ_RETURN_IF_ERROR(check_text("queue name", queue));
+  Params p;
+  p.text(queue).num(value);
+  const std::string cast = column == "paused" ? "($2::bigint <> 0)" : "$2::bigint";
+  return transact(what, [&](Connection& c) -> Status {
+    RUNQ_RETURN_IF_ERROR(c.exec("INSERT INTO " + s_ + ".queue_controls AS q (queue, " +
+                                    std::string(column) + ") VALUES ($1, " + cast +
+                                    ") ON CONFLICT (queue) DO UPDATE SET " + std::string(column) +
+                                    " = excluded." + std::string(column),
+                                p, what)
+                             .status());
+    Params q;
+    q.text(queue);
+    RUNQ_RETURN_IF_ERROR(c.exec("DELETE FROM " + s_ +
+                                    ".queue_controls WHERE queue = $1 AND NOT paused AND "
+                                    "max_length = 0",
+                                q, what)
+                             .status());
+    Params channel;
+    channel.text(pg::notify_channel(s_));
+    return c.exec("SELECT pg_notify($1, 'w')", channel, what).status();
+  });
+}
+
+Status PostgresStore::set_queue_paused(std::string_view queue, bool paused) {
+  return set_queue_control(queue, "paused", paused ? 1 : 0,
+                           paused ? "pausing a queue" : "resuming a queue");
+}
+
+Status PostgresStore::set_queue_limit(std::string_view queue, std::int64_t max_length) {
+  return set_queue_control(queue, "max_length", max_length, "limiting a queue");
+}
+
+Result<std::vector<QueueControl>> PostgresStore::queue_controls() {
+  Params none;
+  RUNQ_ASSIGN_OR_RETURN(Rows rows, exec("SELECT queue, paused, max_length FROM " + s_ +
+                                            ".queue_controls ORDER BY queue",
+                                        none, "reading queue controls"));
+  std::vector<QueueControl> out;
+  for (int i = 0; i < rows.size(); ++i) {
+    out.push_back({std::string(rows.view(i, 0)), rows.boolean(i, 1), rows.int64(i, 2)});
+  }
+  return out;
 }
 
 Status PostgresStore::set_schedule_paused(std::string_view schedule, bool paused) {

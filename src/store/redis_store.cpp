@@ -58,6 +58,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <thread>
 
 #include "store/redis/connection.hpp"
@@ -134,6 +135,9 @@ class RedisStore final : public Store {
   Result<std::vector<ScheduleState>> list_schedules() override;
   Status put_schedule_info(std::string_view schedule, std::string_view info) override;
   Status set_schedule_paused(std::string_view schedule, bool paused) override;
+  Status set_queue_paused(std::string_view queue, bool paused) override;
+  Status set_queue_limit(std::string_view queue, std::int64_t max_length) override;
+  Result<std::vector<QueueControl>> queue_controls() override;
 
  private:
   static internal::RedisEndpoint endpoint_of(const RedisStoreOptions& o) {
@@ -301,11 +305,21 @@ Status RedisStore::enqueue_chunks(std::span<const NewTask> all, Millis now) {
 Result<bool> RedisStore::enqueue_transaction(std::span<const NewTask> all, Millis now) {
   const std::vector<const NewTask*> tasks = internal::distinct_ids(all);
   std::vector<RedisArgs> commands;
+  // A bounded queue is checked for the whole batch first: a chunk that fits alone must not
+  // be added when a later one would overfill (flow_lib.lua, queue_control.lua).
+  {
+    RedisArgs& room = commands.emplace_back(script_call(Script::kQueueControl));
+    room.add("room");
+    std::map<std::string_view, std::int64_t> per_queue;
+    for (const NewTask* t : tasks) ++per_queue[t->queue];
+    for (const auto& [q, n] : per_queue) room.add(q).add_int(n);
+  }
   for (std::size_t i = 0; i < tasks.size(); i += kEnqueueChunk) {
     RedisArgs& a = commands.emplace_back(script_call(Script::kEnqueue));
     internal::add_enqueue_args(
         a, now, std::span(tasks).subspan(i, std::min(kEnqueueChunk, tasks.size() - i)));
   }
+  commands.emplace_back(script_call(Script::kQueueControl)).add("unroom");
   commands.push_back(RedisArgs{"EXEC"});
   std::vector<const RedisArgs*> ptrs;
   ptrs.reserve(commands.size());
@@ -739,6 +753,38 @@ Status RedisStore::set_schedule_paused(std::string_view schedule, bool paused) {
   if (r == -1)
     return not_found_error("pausing schedule " + in_quotes(schedule) + ": no such schedule");
   return ok_status();
+}
+
+// ---- flow control: queue pause and limits --------------------------------------------------
+
+Status RedisStore::set_queue_paused(std::string_view queue, bool paused) {
+  RedisArgs args = script_call(Script::kQueueControl);
+  args.add("pause").add(queue).add(paused ? "1" : "0");
+  return run_int(args, paused ? "pausing a queue on" : "resuming a queue on").status();
+}
+
+Status RedisStore::set_queue_limit(std::string_view queue, std::int64_t max_length) {
+  RedisArgs args = script_call(Script::kQueueControl);
+  args.add("limit").add(queue).add_int(max_length);
+  return run_int(args, "limiting a queue on").status();
+}
+
+Result<std::vector<QueueControl>> RedisStore::queue_controls() {
+  RedisArgs args = script_call(Script::kQueueControl);
+  args.add("list");
+  constexpr std::string_view kDoing = "reading queue controls on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 3, kDoing));
+  std::vector<QueueControl> out;
+  for (std::size_t i = 0; i < r->elements; i += 3) {
+    redisReply** e = r->element + i;
+    out.push_back(QueueControl{std::string(internal::reply_text(e[0])),
+                               internal::reply_int_or(e[1], 0) == 1,
+                               internal::reply_int_or(e[2], 0)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const QueueControl& a, const QueueControl& b) { return a.queue < b.queue; });
+  return out;
 }
 
 }  // namespace

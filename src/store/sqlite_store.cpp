@@ -11,6 +11,7 @@
 #include "store/sqlite_store.hpp"
 
 #include "store/backend.hpp"
+#include "store/flow.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -107,6 +108,9 @@ class SqliteStore final : public Store {
   Result<std::vector<ScheduleState>> list_schedules() override;
   Status put_schedule_info(std::string_view schedule, std::string_view info) override;
   Status set_schedule_paused(std::string_view schedule, bool paused) override;
+  Status set_queue_paused(std::string_view queue, bool paused) override;
+  Status set_queue_limit(std::string_view queue, std::int64_t max_length) override;
+  Result<std::vector<QueueControl>> queue_controls() override;
 
  private:
   // Runs fn(Connection&) in a transaction on a pooled connection; errors get `what` as context.
@@ -126,6 +130,7 @@ class SqliteStore final : public Store {
   Status end_revoked(Connection& c, std::string_view id, std::string_view record, Millis ttl,
                      Millis now);
   Status take_ready(Connection& c, const ReserveRequest& req, std::vector<Delivery>& out);
+  Status check_room(Connection& c, std::span<const NewTask> tasks);
   Result<bool> settle_one(Connection& c, const Settlement& s, Millis now, SettleCounts& counts);
   Result<std::int64_t> end_lease(Connection& c, const Settlement& s, Millis now);
   Result<sqlite::WorkCheck> check_work(const std::vector<std::string>& queues);
@@ -163,6 +168,7 @@ std::invoke_result_t<Fn&, Connection&> SqliteStore::transact(bool write, std::st
 Status SqliteStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   if (tasks.empty()) return ok_status();
   return write("enqueueing tasks", [&](Connection& c) -> Status {
+    RUNQ_RETURN_IF_ERROR(check_room(c, tasks));
     for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(sqlite::insert_task(c, t, now));
     return ok_status();
   });
@@ -347,6 +353,7 @@ Status SqliteStore::heartbeat(const WorkerInfo& info) {
 Status SqliteStore::remove_worker(std::string_view worker_id) {
   return write("removing a worker", [&](Connection& c) -> Status {
     RUNQ_ASSIGN_OR_RETURN(std::int64_t n, run_change(c, Sql::kDeleteWorker, worker_id));
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDeleteWorkerActivity, worker_id).status());
     if (n == 0) return not_found_error("no worker '" + std::string(worker_id) + "'");
     return ok_status();
   });
@@ -464,6 +471,7 @@ Result<std::int64_t> SqliteStore::cleanup(Millis now) {
                           run_change(c, Sql::kDeleteDeadResults, died_before));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t dead, run_change(c, Sql::kCleanDead, died_before));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t workers, run_change(c, Sql::kCleanWorkers, now));
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanWorkerActivity).status());
     return results + dead_results + dead + workers;
   });
 }
@@ -567,6 +575,7 @@ Result<bool> SqliteStore::claim_tick(std::string_view schedule, Millis tick, con
     RUNQ_ASSIGN_OR_RETURN(bool found, state.step());
     if (!found) return internal_error("schedule row vanished inside a transaction");
     if (state.int32(1) != 0 || state.int64(0) >= tick) return false;
+    RUNQ_RETURN_IF_ERROR(check_room(c, std::span(&task, 1)));
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kSetLastTick, schedule, tick).status());
     RUNQ_RETURN_IF_ERROR(sqlite::insert_task(c, task, now));
     return true;
@@ -589,6 +598,60 @@ Status SqliteStore::set_schedule_paused(std::string_view schedule, bool paused) 
     if (n == 0) return not_found_error("no schedule '" + std::string(schedule) + "'");
     return ok_status();
   });
+}
+
+// ---- flow control: queue pause and limits --------------------------------------------------
+
+Status SqliteStore::set_queue_paused(std::string_view queue, bool paused) {
+  return write(paused ? "pausing a queue" : "resuming a queue", [&](Connection& c) -> Status {
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kSetQueuePaused, queue, paused ? 1 : 0).status());
+    return run_change(c, Sql::kDropQueueControl, queue).status();
+  });
+}
+
+Status SqliteStore::set_queue_limit(std::string_view queue, std::int64_t max_length) {
+  return write("limiting a queue", [&](Connection& c) -> Status {
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kSetQueueLimit, queue, max_length).status());
+    return run_change(c, Sql::kDropQueueControl, queue).status();
+  });
+}
+
+Result<std::vector<QueueControl>> SqliteStore::queue_controls() {
+  return read("reading queue controls", [&](Connection& c) -> Result<std::vector<QueueControl>> {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kListQueueControls));
+    std::vector<QueueControl> out;
+    for (;;) {
+      RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (!row) return out;
+      out.push_back({stmt.str(0), stmt.int32(1) != 0, stmt.int64(2)});
+    }
+  });
+}
+
+// Inside the enqueue's write transaction, so no other writer can fill the queue meanwhile.
+Status SqliteStore::check_room(Connection& c, std::span<const NewTask> tasks) {
+  std::vector<std::pair<std::string, std::int64_t>> limited;
+  {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kLimitedQueues));
+    for (;;) {
+      RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (!row) break;
+      limited.emplace_back(stmt.str(0), stmt.int64(1));
+    }
+  }
+  for (const auto& [queue, max_length] : limited) {
+    const auto adding = std::count_if(tasks.begin(), tasks.end(),
+                                      [&q = queue](const NewTask& t) { return t.queue == q; });
+    if (adding == 0) continue;
+    if (adding > max_length) return internal::queue_full_error(queue, max_length);
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kQueuedLength));
+    stmt.bind_text(1, queue).bind(2, max_length);
+    RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (row && stmt.int64(0) + adding > max_length) {
+      return internal::queue_full_error(queue, max_length);
+    }
+  }
+  return ok_status();
 }
 
 // Creates the schema on first use; refuses files of a newer schema or not in WAL mode.

@@ -28,6 +28,22 @@ Result<std::vector<RevokeRequest>> Store::revoke_requests(std::span<const std::s
   return failed_precondition_error("reading revoke requests: this store does not support revoke");
 }
 
+Status Store::set_queue_paused(std::string_view queue, bool paused) {
+  return failed_precondition_error(std::string(paused ? "pausing" : "resuming") + " queue '" +
+                                   std::string(queue) +
+                                   "': this store does not support queue controls");
+}
+
+Status Store::set_queue_limit(std::string_view queue, std::int64_t) {
+  return failed_precondition_error("limiting queue '" + std::string(queue) +
+                                   "': this store does not support queue controls");
+}
+
+Result<std::vector<QueueControl>> Store::queue_controls() {
+  return failed_precondition_error(
+      "reading queue controls: this store does not support queue controls");
+}
+
 namespace {
 
 // The checks below run on every call, so they compare only: messages are built on failure.
@@ -198,6 +214,21 @@ class CheckedStore final : public StoreWrapper {
   Status put_schedule_info(std::string_view schedule, std::string_view info) override {
     RUNQ_RETURN_IF_ERROR(check_name("saving a schedule", schedule));
     return backend_->put_schedule_info(schedule, info);
+  }
+
+  Status set_queue_paused(std::string_view queue, bool paused) override {
+    RUNQ_RETURN_IF_ERROR(check_name(paused ? "pausing a queue" : "resuming a queue", queue));
+    return backend_->set_queue_paused(queue, paused);
+  }
+
+  Status set_queue_limit(std::string_view queue, std::int64_t max_length) override {
+    RUNQ_RETURN_IF_ERROR(check_name("limiting a queue", queue));
+    if (max_length < 0) {
+      return invalid_argument_error("limiting queue " + quoted(queue) + ": the limit " +
+                                    std::to_string(max_length) +
+                                    " is negative (0 removes the limit)");
+    }
+    return backend_->set_queue_limit(queue, max_length);
   }
 
  private:

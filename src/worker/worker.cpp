@@ -57,6 +57,8 @@ class Worker::Impl {
       p.child.max_tasks = opts_.max_tasks_per_child;
       p.child.max_rss_bytes = opts_.max_memory_per_child;
       p.on_lost = [this] { request_stop(); };
+      p.min_children = opts_.autoscale.min;
+      p.idle_ms = std::max<Millis>(opts_.autoscale.idle_ms, 10);
       RUNQ_ASSIGN_OR_RETURN(executor, internal::ProcessExecutor::start(app_, opts_.id, p));
     } else {
       executor = internal::new_thread_executor(app_, opts_.id);
@@ -145,7 +147,7 @@ class Worker::Impl {
                    .concurrency = w.executor_threads(),
                    .prefetch = w.opts_.prefetch}),
           executor(std::move(ex)),
-          pool(w.app_, w.opts_.id, *store, fetcher, leases, settler, *executor,
+          pool(w.app_, w.opts_.id, *store, fetcher, leases, settler, *executor, activity,
                w.opts_.require_hard_limits),
           keeper(
               *store, w.app_.clock(), leases,
@@ -160,6 +162,7 @@ class Worker::Impl {
     internal::Settler settler;
     internal::Fetcher fetcher;
     std::unique_ptr<internal::Executor> executor;
+    internal::Activity activity;  // reported with each heartbeat (WorkerInfo::activity)
     internal::ExecutorPool pool;
     internal::LeaseKeeper keeper;
     std::unique_ptr<internal::BeatRunner> beat;  // WorkerOptions::beat; started before the rest
@@ -221,6 +224,7 @@ class Worker::Impl {
     w.running = parts.fetcher.running();
     w.processed = c.processed;
     w.failed = c.failed;
+    w.activity = parts.activity.json(w.last_seen);
     return w;
   }
 

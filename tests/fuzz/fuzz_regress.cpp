@@ -23,9 +23,13 @@ struct NamedTarget {
 };
 
 constexpr NamedTarget kTargets[] = {
-    {"message", runq::fuzz::message},     {"result_record", runq::fuzz::result_record},
-    {"cron", runq::fuzz::cron},           {"duration", runq::fuzz::duration},
-    {"store_url", runq::fuzz::store_url}, {"http", runq::fuzz::http},
+    {"message", runq::fuzz::message},
+    {"result_record", runq::fuzz::result_record},
+    {"cron", runq::fuzz::cron},
+    {"duration", runq::fuzz::duration},
+    {"store_url", runq::fuzz::store_url},
+    {"http", runq::fuzz::http},
+    {"celery_message", runq::fuzz::celery_message},
 };
 
 Target find_target(std::string_view name) {
@@ -56,7 +60,7 @@ int main(int argc, char** argv) {
   if (target == nullptr) {
     std::fprintf(stderr,
                  "usage: fuzz_regress TARGET DIR...  (TARGET: message, result_record, "
-                 "cron, duration, store_url, http)\n");
+                 "cron, duration, store_url, http, celery_message)\n");
     return 2;
   }
   std::size_t runs = 0;

@@ -44,5 +44,6 @@ int cron(const std::uint8_t* data, std::size_t size);
 int duration(const std::uint8_t* data, std::size_t size);
 int store_url(const std::uint8_t* data, std::size_t size);
 int http(const std::uint8_t* data, std::size_t size);
+int celery_message(const std::uint8_t* data, std::size_t size);
 
 }  // namespace runq::fuzz

@@ -121,13 +121,39 @@ TEST_F(AdminApi, RevokeOfUnknownIdIs404) {
   EXPECT_EQ(post("/api/v1/tasks/nope/revoke", "")->status, 404);
 }
 
-TEST_F(AdminApi, QueuePauseAnswers501UntilStoresSupportIt) {
+TEST_F(AdminApi, QueuePauseShowsInQueuesAndStopsReserve) {
   serve();
+  ASSERT_EQ(post("/api/v1/tasks", R"({"name": "x", "queue": "q"})")->status, 201);
 
   auto r = post("/api/v1/queues/q/pause", "");
 
-  EXPECT_EQ(r->status, 501);
-  EXPECT_EQ(error_code(r), "not_implemented");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json(get("/api/v1/queues"))["queues"][0]["paused"], true);
+  auto store = app_.store();
+  EXPECT_TRUE(store->reserve({{"q"}, "w", 1, 30'000, app_.clock().now_ms()})->empty());
+  ASSERT_EQ(post("/api/v1/queues/q/resume", "")->status, 200);
+  EXPECT_EQ(json(get("/api/v1/queues"))["queues"][0]["paused"], false);
+  EXPECT_EQ(store->reserve({{"q"}, "w", 1, 30'000, app_.clock().now_ms()})->size(), 1u);
+}
+
+TEST_F(AdminApi, QueueLimitRefusesEnqueueBeyondIt) {
+  serve();
+
+  auto r = post("/api/v1/queues/q/limit", R"({"max_length": 1})");
+
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "x", "queue": "q"})")->status, 201);
+  auto full = post("/api/v1/tasks", R"({"name": "x", "queue": "q"})");
+  EXPECT_NE(full->status, 201);
+  EXPECT_NE(full->body.find("queue 'q' is full (1 tasks)"), std::string::npos) << full->body;
+}
+
+TEST_F(AdminApi, QueueLimitRefusesANegativeOrMissingMaximum) {
+  serve();
+
+  EXPECT_EQ(post("/api/v1/queues/q/limit", R"({"max_length": -1})")->status, 400);
+  EXPECT_EQ(post("/api/v1/queues/q/limit", R"({})")->status, 400);
+  EXPECT_EQ(post("/api/v1/queues/q/limit", R"({"max_length": 2, "x": 1})")->status, 400);
 }
 
 TEST_F(AdminApi, DeadListRetryAndPurge) {

@@ -275,6 +275,25 @@ TEST_F(WorkerProcessTest, SigtermOfProcessPoolWorkerFinishesRunningTasks) {
   EXPECT_THAT(log_of(0), HasSubstr("pool:        processes (2 children)"));
 }
 
+TEST_F(WorkerProcessTest, AutoscaleIsShownInTheBannerAndBadValuesAreRefused) {
+  ChildProcess& worker = start_worker({"--pool", "processes", "--autoscale", "3,1"});
+  ASSERT_TRUE(wait_until([&] { return log_of(0).find("ready") != std::string::npos; }, kDeadline))
+      << log_of(0);
+  EXPECT_THAT(log_of(0), HasSubstr("pool:        processes (autoscale 1 to 3 children)"));
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait_exit(kDeadline), 0) << log_of(0);
+
+  ChildProcess& bad = start_worker({"--pool", "processes", "--autoscale", "3"});
+  EXPECT_NE(bad.wait_exit(kDeadline).value_or(0), 0);
+  EXPECT_THAT(log_of(1), HasSubstr("--autoscale: expected MAX,MIN with 1 <= MIN <= MAX"));
+  ChildProcess& inverted = start_worker({"--pool", "processes", "--autoscale", "1,3"});
+  EXPECT_NE(inverted.wait_exit(kDeadline).value_or(0), 0);
+  EXPECT_THAT(log_of(2), HasSubstr("got '1,3'"));
+  ChildProcess& threads = start_worker({"--autoscale", "3,1"});
+  EXPECT_NE(threads.wait_exit(kDeadline).value_or(0), 0);
+  EXPECT_THAT(log_of(3), HasSubstr("--autoscale needs --pool processes"));
+}
+
 TEST_F(WorkerProcessTest, SecondSigtermExitsAt130) {
   ChildProcess& worker = start_worker({"--concurrency", "1", "--grace", "60s"});
   std::string id = send("sleep_ms", {60'000});

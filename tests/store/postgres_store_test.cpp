@@ -109,8 +109,11 @@ TEST_F(PostgresStoreTest, MigrateCreatesTheSchemaOnceAndRecordsEachVersion) {
   auto again = postgres::migrate(url());
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->from, postgres::latest_schema_version());
-  EXPECT_EQ(query("SELECT count(*) FROM " + schema_ + ".migrations"),
-            std::to_string(postgres::latest_schema_version()));
+  // One row per migration (version numbers may have gaps), the latest among them.
+  EXPECT_EQ(
+      query("SELECT count(*) = count(DISTINCT version) AND max(version) = " +
+            std::to_string(postgres::latest_schema_version()) + " FROM " + schema_ + ".migrations"),
+      "t");
 }
 
 TEST_F(PostgresStoreTest, ConcurrentFirstOpensMigrateOnce) {
@@ -123,8 +126,11 @@ TEST_F(PostgresStoreTest, ConcurrentFirstOpensMigrateOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 4);
-  EXPECT_EQ(query("SELECT count(*) FROM " + schema_ + ".migrations"),
-            std::to_string(postgres::latest_schema_version()));
+  // One row per migration (version numbers may have gaps), the latest among them.
+  EXPECT_EQ(
+      query("SELECT count(*) = count(DISTINCT version) AND max(version) = " +
+            std::to_string(postgres::latest_schema_version()) + " FROM " + schema_ + ".migrations"),
+      "t");
 }
 
 TEST_F(PostgresStoreTest, SchemasKeepStoresApart) {

@@ -258,7 +258,8 @@ TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 3);  // schema 3: revokes (2) and listing (3)
+  // schema 5: revokes (2), listing (3), queue_controls (5)
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 5);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }

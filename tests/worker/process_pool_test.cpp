@@ -253,6 +253,25 @@ TEST_F(ProcessPoolTest, ChildKilledFromOutsideFailsItsTask) {
   worker.wait();
 }
 
+// A child killed while it has no task is replaced; the next task runs in the replacement
+// instead of failing as if it had crashed it.
+TEST_F(ProcessPoolTest, ChildKilledWhileIdleIsReplacedWithoutFailingTheNextTask) {
+  App app(app_options());
+  auto pid = app.task("pid", [] { return static_cast<int>(::getpid()); });
+  Worker worker(app, pool(1));
+  ASSERT_TRUE(worker.start().ok());
+  int first = pid.delay().get(20s);
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] { return ::kill(first, 0) != 0; }, 20s));
+  auto r = pid.delay();
+  TaskStatus st = final_status(app, r.id());
+  EXPECT_EQ(st.state, TaskState::kSuccess) << st.error;
+  EXPECT_EQ(st.attempts, 1);
+  EXPECT_NE(r.get(20s), first);
+  worker.request_stop();
+  worker.wait();
+}
+
 TEST_F(ProcessPoolTest, MaxTasksPerChildRecyclesChildren) {
   App app(app_options());
   auto pid = app.task("pid", [] { return static_cast<int>(::getpid()); });
@@ -268,6 +287,36 @@ TEST_F(ProcessPoolTest, MaxTasksPerChildRecyclesChildren) {
   worker.wait();
   EXPECT_EQ(per_pid.size(), 4u);
   for (auto [p, n] : per_pid) EXPECT_EQ(n, 5) << "child " << p;
+}
+
+// Autoscale 1..3: one child at first; while every child is busy and tasks wait, children are
+// added up to 3; once idle, all but one retire.
+TEST_F(ProcessPoolTest, AutoscaleGrowsWithBacklogAndShrinksWhenIdle) {
+  App app(app_options());
+  auto busy = app.task("busy", [] {
+    // Keeps its child busy long enough for the backlog to be seen (the workload itself).
+    std::this_thread::sleep_for(200ms);
+    return static_cast<int>(::getpid());
+  });
+  auto pid = app.task("pid", [] { return static_cast<int>(::getpid()); });
+  WorkerOptions o = pool(3);
+  o.autoscale = {.min = 1, .idle_ms = 200};
+  std::vector<AsyncResult<int>> rs;
+  for (int i = 0; i < 15; ++i) rs.push_back(busy.delay());
+  Worker worker(app, o);
+  ASSERT_TRUE(worker.start().ok());
+  std::set<int> pids;
+  for (auto& r : rs) pids.insert(r.get(30s));
+  EXPECT_EQ(pids.size(), 3u) << "did not grow to 3 children while tasks waited";
+  auto alive = [&] {
+    int n = 0;
+    for (int p : pids) n += ::kill(p, 0) == 0 ? 1 : 0;
+    return n;
+  };
+  EXPECT_TRUE(wait_until([&] { return alive() == 1; }, 20s)) << alive() << " children left";
+  EXPECT_GT(pid.delay().get(20s), 0);  // the one left still runs tasks
+  worker.request_stop();
+  worker.wait();
 }
 
 TEST_F(ProcessPoolTest, ThreadPoolRefusesHardLimitsWhenAskedTo) {

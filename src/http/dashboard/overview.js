@@ -1,9 +1,11 @@
 // Overview: per-queue counts with sparklines, throughput, workers alive; refreshed every 2 s
-// while the tab is visible. Throughput is the change of the store's completed and failed
-// totals between refreshes, so it is the same whichever server or machine shows it.
+// while the tab is visible. The last hour (completed and failed per minute, queue-wait and
+// run-time percentiles, per task name) comes from GET /api/v1/activity: the workers'
+// heartbeats in the store, so it is the same on every machine and survives a reload. The live
+// throughput is the change of the store's completed and failed totals between refreshes.
 import {get, isAdmin, post} from './api.js';
 import {lineChart, sparkline} from './charts.js';
-import {act, adminButton, h, link, num, poll, table, fill} from './dom.js';
+import {act, adminButton, duration, h, link, num, poll, table, fill} from './dom.js';
 
 const kRefreshMs = 2000;
 const kKeep = 1800;  // samples kept: one hour at one every 2 s
@@ -52,9 +54,9 @@ export function render(root) {
   root.append(h('h1', null, 'Overview'), cards, queues, charts);
   let refresh;
   refresh = async () => {
-    let q, w;
+    let q, w, a;
     try {
-      [q, w] = await Promise.all([get('/api/v1/queues'), get('/api/v1/workers')]);
+      [q, w, a] = await Promise.all([get('/api/v1/queues'), get('/api/v1/workers'), get('/api/v1/activity')]);
     } catch (e) {
       fill(cards, h('p', {class: 'error'}, 'Refresh failed: ' + e.message));
       return;
@@ -66,7 +68,10 @@ export function render(root) {
         card('Pending', tot('pending'), 'pending'), card('Scheduled', tot('scheduled'), 'scheduled'),
         card('Running', tot('running'), 'running'), card('Dead', tot('dead'), 'dead'),
         card('Completed', q.completed, 'completed'), card('Failed', q.failed, 'failed'),
-        card('Workers alive', w.workers.length, 'workers'), card('Workers busy', s.busy, 'busy'));
+        card('Workers alive', w.workers.length, 'workers'), card('Workers busy', s.busy, 'busy'),
+        card('Done in the last hour', a.hour.completed, 'hour-completed'),
+        textCard('Queue wait p95 (1 h)', secs(a.hour.wait), 'hour-wait'),
+        textCard('Run time p95 (1 h)', secs(a.hour.run), 'hour-run'));
     const cols = [
       {title: 'Queue', cell: (x) => link(x.name, 'tasks?queue=' + encodeURIComponent(x.name))},
       {title: 'Pending', cell: (x) => num(x.pending)},
@@ -81,15 +86,62 @@ export function render(root) {
     t.id = 'queues';
     fill(queues, h('h2', null, 'Queues'), t);
     const recent = history.samples.slice(1);
+    const hour = lastHour(a.minutes);
+    const names = Object.keys(a.tasks).sort();
+    const perTask = table([
+      {title: 'Task', cell: (n) => link(n, 'tasks?task=' + encodeURIComponent(n))},
+      {title: 'Succeeded', cell: (n) => num(a.tasks[n].succeeded || 0)},
+      {title: 'Failed', cell: (n) => num(a.tasks[n].failed || 0)},
+      {title: 'Retried', cell: (n) => num(a.tasks[n].retried || 0)},
+      {title: 'Dead', cell: (n) => num(a.tasks[n].dead || 0)},
+      {title: 'Revoked', cell: (n) => num(a.tasks[n].revoked || 0)},
+      {title: 'Wait p50 / p95', cell: (n) => secs(a.tasks[n].wait, 'p50') + ' / ' + secs(a.tasks[n].wait)},
+      {title: 'Run p50 / p95', cell: (n) => secs(a.tasks[n].run, 'p50') + ' / ' + secs(a.tasks[n].run)},
+    ], names, 'No worker has reported a task yet.');
+    perTask.id = 'task-names';
     fill(charts,
+        lineChart('Completed and failed per second (last hour, per minute)',
+                  [{name: 'completed', values: hour.map((m) => m.completed / 60), cls: 's-ok'},
+                   {name: 'failed', values: hour.map((m) => m.failed / 60), cls: 's-fail'}], '/s'),
+        lineChart('Queue wait (s, last hour)', pct(hour, 'wait'), 's'),
+        lineChart('Run time (s, last hour)', pct(hour, 'run'), 's'),
         lineChart('Throughput (tasks/s, since this page opened)',
                   [{name: 'completed', values: recent.map((x) => x.done), cls: 's-ok'},
                    {name: 'failed', values: recent.map((x) => x.fail), cls: 's-fail'}],
                   '/s'),
         lineChart('Workers busy', [{name: 'busy', values: recent.map((x) => x.busy), cls: 's-busy'}],
-                  ''));
+                  ''),
+        h('div', {class: 'card wide'}, h('h2', null, 'Tasks by name (alive workers, since each started)'), perTask));
   };
   return poll(refresh, kRefreshMs);
+}
+
+// The 60 minutes up to now, oldest first, minutes without tasks as zeros.
+function lastHour(minutes) {
+  const byStart = new Map(minutes.map((m) => [m.t, m]));
+  const now = Date.now();
+  const start = now - (now % 60000) - 59 * 60000;
+  const zero = {count: 0, p50: 0, p95: 0, p99: 0};
+  const out = [];
+  for (let t = start; t <= now; t += 60000) {
+    out.push(byStart.get(t) || {t, completed: 0, failed: 0, wait: zero, run: zero});
+  }
+  return out;
+}
+
+function pct(hour, key) {
+  return [{name: 'p50', values: hour.map((m) => m[key].p50), cls: 's-ok'},
+          {name: 'p95', values: hour.map((m) => m[key].p95), cls: 's-busy'},
+          {name: 'p99', values: hour.map((m) => m[key].p99), cls: 's-fail'}];
+}
+
+function secs(p, which = 'p95') {
+  return p && p.count ? duration(p[which] * 1000) : '—';
+}
+
+function textCard(title, text, key) {
+  return h('div', {class: 'card stat', dataset: {stat: key}}, h('div', {class: 'label'}, title),
+           h('div', {class: 'value'}, text));
 }
 
 function card(title, value, key) {

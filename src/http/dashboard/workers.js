@@ -1,35 +1,20 @@
 // Workers: every alive worker on every machine, from the heartbeats in the store; a worker
 // whose last heartbeat is older than kStaleMs is flagged (it stopped beating and will drop
 // out of the list when its heartbeat expires). Below, the running tasks with how long each
-// has run (at most kRunningShown, read from the task list and each task).
-import {get, withQuery} from './api.js';
+// has run, as each worker's last heartbeat reported them (at most 100 per worker).
+import {get} from './api.js';
 import {ago, duration, h, num, poll, table, taskLink, time, fill} from './dom.js';
 
 const kStaleMs = 10000;  // five heartbeats missed at the default 2 s
-const kRunningShown = 50;
-
-async function runningTasks() {
-  const ids = [];
-  let cursor = '';
-  for (let calls = 0; calls < 10 && ids.length < kRunningShown; ++calls) {
-    const page = await get(withQuery('/api/v1/tasks', {state: 'reserved', cursor, limit: 1000}));
-    ids.push(...page.tasks.map((t) => t.id));
-    cursor = page.next_cursor || '';
-    if (!cursor) break;
-  }
-  const tasks = await Promise.all(ids.slice(0, kRunningShown).map(
-      (id) => get('/api/v1/tasks/' + encodeURIComponent(id)).catch(() => null)));
-  return tasks.filter((t) => t && t.state === 'reserved');
-}
 
 export function render(root) {
   const list = h('div', {class: 'card'}, h('p', null, 'Loading…'));
   const running = h('div', {class: 'card'});
   root.append(h('h1', null, 'Workers'), list, running);
   return poll(async () => {
-    let w, r;
+    let w;
     try {
-      [w, r] = await Promise.all([get('/api/v1/workers'), runningTasks()]);
+      w = await get('/api/v1/workers');
     } catch (e) {
       fill(list, h('p', {class: 'error'}, 'Refresh failed: ' + e.message));
       return;
@@ -55,7 +40,7 @@ export function render(root) {
       {title: 'Worker', cell: (x) => h('span', {class: 'mono'}, x.worker)},
       {title: 'Started (UTC)', cell: (x) => time(x.started)},
       {title: 'Running for', cell: (x) => (x.started ? duration(Date.now() - Date.parse(x.started)) : '—')},
-    ], r, 'No task is running.');
+    ], w.workers.flatMap((x) => (x.tasks || []).map((t) => ({...t, worker: x.id}))), 'No task is running.');
     rt.id = 'running';
     fill(running, h('h2', null, 'Running tasks'), rt);
   }, 2000);

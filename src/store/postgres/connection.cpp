@@ -42,6 +42,10 @@ Status pg_error(const PGresult* res, PGconn* conn, std::string_view context) {
   if (message.empty()) message = "unexpected reply from the server";
   std::string text = std::string(context) + ": " + message;
   if (const char* hint = hint_for(state)) text += " (" + std::string(hint) + ")";
+  if (state == "RQ001" && res != nullptr) {  // a bounded queue without room (0005_flow_control)
+    const char* primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    return resource_exhausted_error(primary ? primary : std::move(text));
+  }
   const bool lost = conn != nullptr && PQstatus(conn) != CONNECTION_OK;
   if (lost || state.empty() || state.starts_with("08") || state.starts_with("57") ||
       state.starts_with("53") || state.starts_with("40") || state == "55P03") {

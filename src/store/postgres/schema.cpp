@@ -18,6 +18,8 @@ constexpr Migration kMigrations[] = {
     {1, "tables", embedded::postgres_sql_0001_tables},
     {2, "functions", embedded::postgres_sql_0002_functions},
     {3, "revoke", embedded::postgres_sql_0003_revoke},
+    {5, "flow_control", embedded::postgres_sql_0005_flow_control},
+    {6, "worker_activity", embedded::postgres_sql_0006_worker_activity},
 };
 
 std::string replace_all(std::string text, std::string_view from, const std::string& to) {

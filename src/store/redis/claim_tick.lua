@@ -9,6 +9,8 @@ if not t[1] then  -- first use: the schedule exists from now on, claimed or not
   redis.call('SADD', P .. 'schedules', name)
 end
 if t[2] == '1' or (tonumber(t[1]) or 0) >= tick then return 0 end
+local refused = check_room({[ARGV[6]] = 1})  -- a bounded queue without room (flow_lib.lua)
+if refused then return refused end
 redis.call('HSET', k, 'last', tick)
 local batch = new_batch()
 local writes = new_writes()

@@ -87,6 +87,8 @@ Status reply_error(const RedisEndpoint& endpoint, std::string_view doing, std::s
        {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY", "UNBLOCKED"}) {
     if (starts_with(msg, transient)) return unavailable_error(std::move(message));
   }
+  // A bounded queue without room (flow_lib.lua): the script wrote the whole message.
+  if (starts_with(msg, "QUEUE_FULL ")) return resource_exhausted_error(std::string(msg.substr(11)));
   if (starts_with(msg, "OOM")) return resource_exhausted_error(std::move(message));
   return internal_error(std::move(message));
 }

@@ -15,6 +15,8 @@ local records_at = ids_at + n
 local bodies_at = records_at + 2 * n
 local metas_at = bodies_at + 2 * n
 local groups_at = metas_at + 2 * n
+local refused = enqueue_room(ARGV, groups_at)  -- a bounded queue without room (flow_lib.lua)
+if refused then return refused end
 
 -- Which ids exist: live (any record, even garbage) or finished with a result not yet expired.
 local skip = nil

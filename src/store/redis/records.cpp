@@ -99,7 +99,8 @@ std::string worker_to_json(const WorkerInfo& w) {
                       {"failed", w.failed},
                       {"started", w.started},
                       {"last_seen", w.last_seen},
-                      {"expires", w.expires}};
+                      {"expires", w.expires},
+                      {"activity", w.activity}};
   return j.dump();
 }
 
@@ -118,6 +119,7 @@ std::optional<WorkerInfo> worker_from_json(std::string_view text) {
   w.started = j.value("started", Millis{0});
   w.last_seen = j.value("last_seen", Millis{0});
   w.expires = j.value("expires", Millis{0});
+  w.activity = j.value("activity", "");
   return w;
 }
 

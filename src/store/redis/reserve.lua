@@ -143,7 +143,7 @@ end
 for i = 7, #ARGV do
   if got >= max then break end
   local q = ARGV[i]
-  if ensure_type(lkey(q), 'zset') then
+  if ensure_type(lkey(q), 'zset') and not queue_paused(q) then
     local keys = ready_keys(q)
     local leased = {}
     while got < max do

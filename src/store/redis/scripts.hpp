@@ -35,6 +35,7 @@ enum class Script {
   kListTasks,
   kRevoke,
   kRevokeRequests,
+  kQueueControl,
   kCount
 };
 
@@ -48,14 +49,14 @@ inline constexpr std::string_view kScriptBodies[] = {
     embedded::redis_scripts_cleanup,         embedded::redis_scripts_claim_tick,
     embedded::redis_scripts_schedules,       embedded::redis_scripts_workers,
     embedded::redis_scripts_list_tasks,      embedded::redis_scripts_revoke,
-    embedded::redis_scripts_revoke_requests,
+    embedded::redis_scripts_revoke_requests, embedded::redis_scripts_queue_control,
 };
 static_assert(std::size(kScriptBodies) == static_cast<std::size_t>(Script::kCount));
 inline constexpr std::string_view kScriptNames[] = {
     "enqueue",    "reserve",     "settle",  "extend",          "progress",
     "wait_peek",  "wait_task",   "stats",   "list_dead",       "retry_dead",
     "purge_dead", "purge_queue", "cleanup", "claim_tick",      "schedules",
-    "workers",    "list_tasks",  "revoke",  "revoke_requests",
+    "workers",    "list_tasks",  "revoke",  "revoke_requests", "queue_control",
 };
 static_assert(std::size(kScriptNames) == static_cast<std::size_t>(Script::kCount));
 

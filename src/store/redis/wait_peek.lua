@@ -5,7 +5,7 @@
 local next = nil
 for i = 2, #ARGV do
   local q = ARGV[i]
-  if has_ready(q) then return -1 end
+  if has_ready(q) and not queue_paused(q) then return -1 end
   for _, key in ipairs({skey(q), lkey(q)}) do
     local head = redis.pcall('ZRANGE', key, 0, 0, 'WITHSCORES')
     if not head.err and head[2] then

@@ -55,6 +55,7 @@ Result<WorkerInfo> worker_row(const Statement& row) {
   w.started = row.int64(8);
   w.last_seen = row.int64(9);
   w.expires = row.int64(10);
+  w.activity = row.view(11);
   return w;
 }
 
@@ -227,7 +228,10 @@ Status put_worker(Connection& conn, const WorkerInfo& info) {
   stmt.bind(7, static_cast<std::int64_t>(info.processed));
   stmt.bind(8, static_cast<std::int64_t>(info.failed));
   stmt.bind(9, info.started).bind(10, info.last_seen).bind(11, info.expires);
-  return stmt.run();
+  RUNQ_RETURN_IF_ERROR(stmt.run());
+  RUNQ_ASSIGN_OR_RETURN(Statement activity, conn.statement(Sql::kPutWorkerActivity));
+  activity.bind_text(1, info.id).bind_text(2, info.activity);
+  return activity.run();
 }
 
 Result<std::vector<ScheduleState>> query_schedules(Connection& conn) {

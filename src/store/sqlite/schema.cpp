@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS workers (
   last_seen INTEGER NOT NULL,
   expires INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- WorkerInfo::activity, one row per worker row (a table of its own: no column is added to
+-- workers, so no schema version step is needed).
+CREATE TABLE IF NOT EXISTS worker_activity (
+  id TEXT PRIMARY KEY,
+  activity TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS schedules (
   name TEXT PRIMARY KEY,
   last_tick INTEGER NOT NULL,
@@ -73,7 +79,12 @@ CREATE TABLE IF NOT EXISTS revokes (
   record BLOB NOT NULL,
   ttl INTEGER NOT NULL
 ) WITHOUT ROWID;
-PRAGMA user_version = 3;
+CREATE TABLE IF NOT EXISTS queue_controls (
+  queue TEXT PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  max_length INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+PRAGMA user_version = 6;
 )sql";
 
 namespace {
@@ -93,7 +104,9 @@ const char* worker_sql(Sql sql) {
     case Sql::kRequeueLapsed:
       return "UPDATE tasks SET state = 'pending' WHERE state = 'reserved' AND lease_expires <= ?1";
     case Sql::kSelectReady:
+      // A paused queue hands out nothing (flow control): one primary-key probe per queue.
       return "SELECT seq, id, body, deliveries FROM tasks WHERE queue = ?1 AND state = 'pending' "
+             "AND NOT EXISTS (SELECT 1 FROM queue_controls WHERE queue = ?1 AND paused = 1) "
              "ORDER BY priority DESC, seq LIMIT ?2";
     case Sql::kMarkReserved:
       return "UPDATE tasks SET state = 'reserved', token = ?2, deliveries = deliveries + 1, "
@@ -135,8 +148,14 @@ const char* worker_sql(Sql sql) {
              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
     case Sql::kDeleteWorker:
       return "DELETE FROM workers WHERE id = ?1";
+    case Sql::kPutWorkerActivity:
+      return "INSERT OR REPLACE INTO worker_activity(id, activity) VALUES (?1, ?2)";
+    case Sql::kDeleteWorkerActivity:
+      return "DELETE FROM worker_activity WHERE id = ?1";
     case Sql::kHasPending:
-      return "SELECT 1 FROM tasks WHERE queue = ?1 AND state = 'pending' LIMIT 1";
+      return "SELECT 1 FROM tasks WHERE queue = ?1 AND state = 'pending' "
+             "AND NOT EXISTS (SELECT 1 FROM queue_controls WHERE queue = ?1 AND paused = 1) "
+             "LIMIT 1";
     case Sql::kNextEta:
       return "SELECT min(eta) FROM tasks WHERE queue = ?1 AND state = 'scheduled'";
     case Sql::kNextLapse:
@@ -199,8 +218,9 @@ const char* admin_sql(Sql sql) {
              "GROUP BY queue UNION ALL SELECT 3, queue, count(*) FROM tasks WHERE state = 'dead' "
              "GROUP BY queue";
     case Sql::kAliveWorkers:
-      return "SELECT id, host, pid, queues, concurrency, running, processed, failed, started, "
-             "last_seen, expires FROM workers WHERE expires > ?1 ORDER BY id";
+      return "SELECT w.id, host, pid, queues, concurrency, running, processed, failed, started, "
+             "last_seen, expires, coalesce(a.activity, '') FROM workers w "
+             "LEFT JOIN worker_activity a ON a.id = w.id WHERE expires > ?1 ORDER BY w.id";
     case Sql::kCounters:
       return "SELECT name, value FROM counters";
     case Sql::kListDead:
@@ -231,6 +251,8 @@ const char* admin_sql(Sql sql) {
       return "DELETE FROM tasks WHERE state = 'dead' AND died_at <= ?1";
     case Sql::kCleanWorkers:
       return "DELETE FROM workers WHERE expires <= ?1";
+    case Sql::kCleanWorkerActivity:
+      return "DELETE FROM worker_activity WHERE id NOT IN (SELECT id FROM workers)";
     case Sql::kAnyRevoke:
       return "SELECT 1 FROM revokes LIMIT 1";
     case Sql::kPutRevoke:
@@ -269,6 +291,31 @@ const char* admin_sql(Sql sql) {
 
 #undef RUNQ_HOLDER
 
+// Flow control: queue pause and length limits.
+const char* flow_sql(Sql sql) {
+  switch (sql) {
+    case Sql::kSetQueuePaused:
+      return "INSERT INTO queue_controls(queue, paused) VALUES (?1, ?2) "
+             "ON CONFLICT(queue) DO UPDATE SET paused = excluded.paused";
+    case Sql::kSetQueueLimit:
+      return "INSERT INTO queue_controls(queue, max_length) VALUES (?1, ?2) "
+             "ON CONFLICT(queue) DO UPDATE SET max_length = excluded.max_length";
+    case Sql::kDropQueueControl:
+      return "DELETE FROM queue_controls WHERE queue = ?1 AND paused = 0 AND max_length = 0";
+    case Sql::kListQueueControls:
+      return "SELECT queue, paused, max_length FROM queue_controls ORDER BY queue";
+    case Sql::kLimitedQueues:
+      return "SELECT queue, max_length FROM queue_controls WHERE max_length > 0";
+    case Sql::kQueuedLength:
+      // Counts at most ?2 rows of each state: enough to tell whether the queue has room.
+      return "SELECT (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE queue = ?1 AND "
+             "state = 'pending' LIMIT ?2)) + (SELECT count(*) FROM (SELECT 1 FROM tasks "
+             "WHERE queue = ?1 AND state = 'scheduled' LIMIT ?2))";
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 const char* sql_text(Sql sql) {
@@ -297,6 +344,7 @@ const char* sql_text(Sql sql) {
   }
   if (const char* text = worker_sql(sql)) return text;
   if (const char* text = list_sql(sql)) return text;
+  if (const char* text = flow_sql(sql)) return text;
   return admin_sql(sql);
 }
 

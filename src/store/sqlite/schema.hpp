@@ -16,19 +16,21 @@
 //     A row is added by enqueue and removed with the task's last row (cleanup, purges); its
 //     state is read from tasks / results when listed. Older files gain the table empty.
 //   revokes(id, terminate, record, ttl): revoke requests of reserved tasks.
+//   queue_controls(queue, paused, max_length): flow controls of the queues that have one;
+//     a row whose controls are all back to their defaults is deleted.
 //   counters(name, value)
 //   workers(id, ..., expires)                schedules(name, last_tick, paused, info)
 //
 // Versions: 1 = the tables above without `revokes` and `listing`; 2 adds `revokes`; 3 adds
-// `listing`. Every statement of kCreateSchema is idempotent, so running it on an older file
-// is the migration.
+// `listing`; 5 adds `queue_controls`. Every statement of kCreateSchema is idempotent, so running it
+// on an older file is the migration.
 #pragma once
 
 #include <cstddef>
 
 namespace runq::sqlite {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 6;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
 // transaction opened by the caller. Also upgrades a file of an older version.
@@ -65,6 +67,9 @@ enum class Sql {
   kTaskState,
   kPutWorker,
   kDeleteWorker,
+  kPutWorkerActivity,
+  kDeleteWorkerActivity,
+  kCleanWorkerActivity,
   kHasPending,
   kNextEta,
   kNextLapse,
@@ -106,6 +111,13 @@ enum class Sql {
   kListSchedules,
   kPutScheduleInfo,
   kSetPaused,
+  // flow control: queue pause and limits
+  kSetQueuePaused,
+  kSetQueueLimit,
+  kDropQueueControl,
+  kListQueueControls,
+  kLimitedQueues,
+  kQueuedLength,
   kCount_,
 };
 

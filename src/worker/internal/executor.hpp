@@ -42,6 +42,7 @@ class TaskFlow {
   struct Begun {
     std::stop_token stop;            // the task's cancellation flag
     std::optional<RunOutcome> skip;  // set: the task must not run (revoked); end() it with this
+    bool dropped = false;  // its lease lapsed while it waited: forgotten; neither run nor end()
   };
   // Starts `d` (its lease is kept and its cancellation flag can be raised from now on).
   virtual Begun begin(const Delivery& d) = 0;

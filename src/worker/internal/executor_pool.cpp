@@ -4,10 +4,38 @@
 #include <chrono>
 
 #include "core/duration.hpp"
+#include "core/message.hpp"
+#include "core/message_scan.hpp"
 #include "runq/app.hpp"
 #include "worker/internal/log.hpp"
 
 namespace runq::internal {
+namespace {
+
+Activity::Kind kind_of(const Settlement& s) {
+  switch (s.outcome) {
+    case Outcome::kRetry:
+      return Activity::Kind::kRetried;
+    case Outcome::kDeadLetter:
+      return Activity::Kind::kDead;
+    case Outcome::kRelease:
+      return Activity::Kind::kReleased;
+    case Outcome::kAck:
+      break;
+  }
+  switch (s.state) {
+    case TaskState::kFailure:
+      return Activity::Kind::kFailed;
+    case TaskState::kRevoked:
+      return Activity::Kind::kRevoked;
+    case TaskState::kExpired:
+      return Activity::Kind::kExpired;
+    default:
+      return Activity::Kind::kSucceeded;
+  }
+}
+
+}  // namespace
 namespace {
 
 class ThreadExecutor final : public Executor {
@@ -48,6 +76,17 @@ void ExecutorPool::join() {
   }
 }
 
+void ExecutorPool::record_start(const Delivery& d) {
+  TaskMessage m;
+  if (!scan_message(d.body, &m, nullptr)) {
+    Result<TaskMessage> full = decode_message(d.body);
+    if (!full.ok()) return;  // the runner dead-letters it; nothing ran
+    m = std::move(full).value();
+  }
+  const Millis now = app_.clock().now_ms();
+  activity_.started(d.id, m.name, now - std::max(m.created, m.eta), now);
+}
+
 std::optional<Delivery> ExecutorPool::next(bool wait, std::chrono::steady_clock::time_point until) {
   return wait ? fetcher_.next_until(until) : fetcher_.try_next();
 }
@@ -59,7 +98,15 @@ std::size_t ExecutorPool::waiting() const { return fetcher_.waiting(); }
 // The executor reads and enforces the limits itself (hard_limits()).
 TaskFlow::Begun ExecutorPool::begin(const Delivery& d) {
   Begun b;
+  if (leases_.lapsed(d, app_.clock().now_ms())) {  // as in execute_loop
+    leases_.forget(d);
+    fetcher_.finished(std::chrono::steady_clock::duration::zero());
+    skipped_lapsed_.fetch_add(1, std::memory_order_relaxed);
+    b.dropped = true;
+    return b;
+  }
   b.stop = leases_.start(d, 0);
+  record_start(d);
   if (leases_.revoked(d.id))
     b.skip = runner_.aborted(d, AbortKind::kRevoked, "revoked before it started", "");
   return b;
@@ -68,6 +115,9 @@ TaskFlow::Begun ExecutorPool::begin(const Delivery& d) {
 void ExecutorPool::end(const Delivery& d, RunOutcome out, std::chrono::steady_clock::duration ran) {
   revoke_after_run(d, out);
   fetcher_.finished(ran);
+  activity_.finished(d.id, kind_of(out.settlement),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(ran).count(),
+                     app_.clock().now_ms());
   settler_.push(std::move(out.settlement), out.counted_failure);
 }
 
@@ -99,6 +149,7 @@ void ExecutorPool::execute_loop(int slot) {
       (void)store_.set_progress(LeaseRef{d.id, d.token}, std::clamp(f, 0.0, 1.0));
     };
     std::stop_token stop = leases_.start(d, soft > 0 ? app_.clock().now_ms() + soft : 0);
+    record_start(d);
     auto t0 = std::chrono::steady_clock::now();
     RunOutcome out;
     if (leases_.revoked(d.id)) {
@@ -108,7 +159,11 @@ void ExecutorPool::execute_loop(int slot) {
       out = execute(slot, d, limits, std::move(stop), progress);
       revoke_after_run(d, out);
     }
-    fetcher_.finished(std::chrono::steady_clock::now() - t0);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    fetcher_.finished(took);
+    activity_.finished(d.id, kind_of(out.settlement),
+                       std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+                       app_.clock().now_ms());
     settler_.push(std::move(out.settlement), out.counted_failure);
   }
 }

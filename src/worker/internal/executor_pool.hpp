@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runq/store.hpp"
+#include "worker/internal/activity.hpp"
 #include "worker/internal/executor.hpp"
 #include "worker/internal/fetcher.hpp"
 #include "worker/internal/lease_table.hpp"
@@ -29,7 +30,8 @@ class ExecutorPool final : public TaskFlow {
   // `require_hard_limits`: WorkerOptions::require_hard_limits (for executors without
   // hard_limits()).
   ExecutorPool(const App& app, std::string worker_id, Store& store, Fetcher& fetcher,
-               LeaseTable& leases, Settler& settler, Executor& executor, bool require_hard_limits)
+               LeaseTable& leases, Settler& settler, Executor& executor, Activity& activity,
+               bool require_hard_limits)
       : app_(app),
         runner_(app, std::move(worker_id)),
         store_(store),
@@ -37,6 +39,7 @@ class ExecutorPool final : public TaskFlow {
         leases_(leases),
         settler_(settler),
         executor_(executor),
+        activity_(activity),
         require_hard_limits_(require_hard_limits) {}
   ~ExecutorPool() override { join(); }
 
@@ -57,6 +60,8 @@ class ExecutorPool final : public TaskFlow {
 
  private:
   void execute_loop(int slot);
+  // Tells activity_ that `d` starts (its task name and how long it waited).
+  void record_start(const Delivery& d);
   void revoke_after_run(const Delivery& d, RunOutcome& out);
   // Runs `d` (started in the LeaseTable) on the executor, or refuses it.
   RunOutcome execute(int slot, const Delivery& d, const TaskLimits& limits, std::stop_token stop,
@@ -69,6 +74,7 @@ class ExecutorPool final : public TaskFlow {
   LeaseTable& leases_;
   Settler& settler_;
   Executor& executor_;
+  Activity& activity_;  // every task's start and end, for the heartbeat
   const bool require_hard_limits_;
   std::atomic<bool> warned_hard_limit_{false};
   std::atomic<std::uint64_t> skipped_lapsed_{0};

@@ -214,6 +214,7 @@ void ProcessExecutor::drive_loop(Child& c) {
         break;
       }
       TaskFlow::Begun b = flow_->begin(*d);
+      if (b.dropped) continue;
       if (b.skip) {
         flow_->end(*d, std::move(*b.skip), {});
         continue;
