@@ -795,11 +795,14 @@ std::optional<celery::FollowUp> CeleryStore::chord_step(const celery::Message& m
         failed = true;
         failed_id = e[1].is_string() ? e[1].get<std::string>() : "";
         const nlohmann::json& x = e[3];
+        std::string type = x.is_object() && x.contains("exc_type") && x["exc_type"].is_string()
+                               ? x["exc_type"].get<std::string>()
+                               : std::string("Error");
         failed_what =
             x.is_object()
-                ? x.value("exc_type", std::string("Error")) + "(" +
+                ? type + "(" +
                       (x.contains("exc_message") ? x["exc_message"].dump() : std::string()) + ")"
-                : x.dump();
+                : x.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       }
       results.push_back(e[3]);
     }
@@ -807,7 +810,11 @@ std::optional<celery::FollowUp> CeleryStore::chord_step(const celery::Message& m
   if (failed) {
     // As Celery: the body is not run, and its result is a ChordError naming the member.
     nlohmann::json body = nlohmann::json::parse(celery::chord_body(m), nullptr, false);
-    std::string body_id = body.is_object() ? body.value("/options/task_id"_json_pointer, "") : "";
+    std::string body_id;
+    if (body.is_object() && body.contains("options") && body["options"].is_object() &&
+        body["options"].contains("task_id") && body["options"]["task_id"].is_string()) {
+      body_id = body["options"]["task_id"].get<std::string>();
+    }
     log_line("chord " + m.group + " has a failed member; its body " + body_id + " fails");
     if (!body_id.empty()) {
       celery::Meta meta;
