@@ -25,7 +25,6 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
-#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -36,6 +35,7 @@
 
 #include "core/ids.hpp"
 #include "core/message.hpp"
+#include "core/mutex.hpp"
 #include "store/backend.hpp"
 #include "store/celery/control.hpp"
 #include "store/celery/wire.hpp"
@@ -274,14 +274,14 @@ class CeleryStore final : public StoreWrapper {
   std::string scheduled_key_;
   std::atomic<std::uint64_t> next_token_{kFirstToken};
   std::atomic<Millis> next_restore_{0};
-  std::mutex mu_;
-  std::unordered_map<std::uint64_t, InFlight> inflight_;  // by token
+  internal::Mutex mu_;
+  std::unordered_map<std::uint64_t, InFlight> inflight_ RUNQ_GUARDED_BY(mu_);  // by token
   // The latest ids this store sent to Celery (at most kSentKept), reported PENDING while
   // their result key does not exist yet.
-  std::set<std::string> sent_;
-  std::deque<std::string> sent_order_;
-  std::unordered_map<std::string, bool> revoked_;  // id -> terminate, from the pidbox
-  const std::string hostname_;                     // Celery node name: runq-<pid>@<host>
+  std::set<std::string> sent_ RUNQ_GUARDED_BY(mu_);
+  std::deque<std::string> sent_order_ RUNQ_GUARDED_BY(mu_);
+  std::unordered_map<std::string, bool> revoked_ RUNQ_GUARDED_BY(mu_);  // id -> terminate
+  const std::string hostname_;  // Celery node name: runq-<pid>@<host>
   std::atomic<std::int64_t> clock_{0};
   std::atomic<std::uint64_t> processed_{0};
   // Last member: destroyed first, so that its thread stops before what its hooks read.
@@ -291,7 +291,7 @@ class CeleryStore final : public StoreWrapper {
 std::optional<CeleryStore::InFlight> CeleryStore::find(const std::string& id, std::uint64_t token,
                                                        bool erase) {
   if (token < kFirstToken) return std::nullopt;
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::MutexLock lock(mu_);
   auto it = inflight_.find(token);
   if (it == inflight_.end() || it->second.msg.id != id) return std::nullopt;
   InFlight out = it->second;
@@ -371,7 +371,7 @@ Result<std::vector<Delivery>> CeleryStore::deliver(std::vector<Taken> taken,
     celery::Message& m = *decoded;
     bool revoked = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      internal::MutexLock lock(mu_);
       revoked = revoked_.contains(m.id);
     }
     if (revoked) {
@@ -436,7 +436,7 @@ Result<std::vector<Delivery>> CeleryStore::deliver(std::vector<Taken> taken,
       publish_event("task-started", {{"uuid", m.id}, {"pid", static_cast<int>(::getpid())}});
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      internal::MutexLock lock(mu_);
       inflight_[d.token] = InFlight{std::move(m), t.list, d.lease_expires};
     }
     out.push_back(std::move(d));
@@ -460,7 +460,7 @@ Status CeleryStore::restore_stale(Millis now) {
   // the scan below never gives back a task that is running here.
   RedisArgs refresh{"ZADD", kUnackedIndex, "XX"};
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(mu_);
     for (const auto& [token, f] : inflight_) {
       refresh.add_copy(seconds_text(now)).add_copy(f.msg.delivery_tag);
     }
@@ -567,7 +567,7 @@ Result<std::vector<bool>> CeleryStore::extend(std::span<const LeaseRef> leases, 
   std::vector<std::size_t> rest_at;
   std::vector<std::string> tags;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(mu_);
     for (std::size_t i = 0; i < leases.size(); ++i) {
       auto it = leases[i].token >= kFirstToken ? inflight_.find(leases[i].token) : inflight_.end();
       if (it != inflight_.end() && it->second.msg.id == leases[i].id) {
@@ -767,7 +767,7 @@ Result<std::vector<bool>> CeleryStore::settle(std::span<const Settlement> settle
   }
   if (!st.ok()) {
     // Nothing acked: put the leases back so that the caller may retry.
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(mu_);
     for (std::size_t i = 0, k = 0; i < settlements.size(); ++i) {
       if (out[i]) inflight_[settlements[i].token] = std::move(done[k++]);
     }
@@ -804,11 +804,14 @@ std::optional<celery::FollowUp> CeleryStore::chord_step(const celery::Message& m
         failed = true;
         failed_id = e[1].is_string() ? e[1].get<std::string>() : "";
         const nlohmann::json& x = e[3];
+        std::string type = x.is_object() && x.contains("exc_type") && x["exc_type"].is_string()
+                               ? x["exc_type"].get<std::string>()
+                               : std::string("Error");
         failed_what =
             x.is_object()
-                ? x.value("exc_type", std::string("Error")) + "(" +
+                ? type + "(" +
                       (x.contains("exc_message") ? x["exc_message"].dump() : std::string()) + ")"
-                : x.dump();
+                : x.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       }
       results.push_back(e[3]);
     }
@@ -816,7 +819,11 @@ std::optional<celery::FollowUp> CeleryStore::chord_step(const celery::Message& m
   if (failed) {
     // As Celery: the body is not run, and its result is a ChordError naming the member.
     nlohmann::json body = nlohmann::json::parse(celery::chord_body(m), nullptr, false);
-    std::string body_id = body.is_object() ? body.value("/options/task_id"_json_pointer, "") : "";
+    std::string body_id;
+    if (body.is_object() && body.contains("options") && body["options"].is_object() &&
+        body["options"].contains("task_id") && body["options"]["task_id"].is_string()) {
+      body_id = body["options"]["task_id"].get<std::string>();
+    }
     log_line("chord " + m.group + " has a failed member; its body " + body_id + " fails");
     if (!body_id.empty()) {
       celery::Meta meta;
@@ -852,7 +859,7 @@ Result<TaskInfo> CeleryStore::celery_task_info(std::string_view id) {
   TaskInfo info;
   info.id = std::string(id);
   if (r->type == REDIS_REPLY_NIL) {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(mu_);
     if (!sent_.contains(info.id)) return not_found_error("no task " + info.id);
     info.state = TaskState::kPending;
     return info;
@@ -890,7 +897,7 @@ Result<TaskInfo> CeleryStore::get_task(std::string_view id, Millis now) {
 Result<TaskInfo> CeleryStore::wait_task(std::string_view id, Millis timeout_ms) {
   bool ours = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(mu_);
     ours = sent_.contains(std::string(id));
   }
   if (!ours) {
@@ -942,7 +949,7 @@ void CeleryStore::publish_event(const std::string& type, nlohmann::json fields) 
 
 std::string CeleryStore::active_json() {
   nlohmann::json out = nlohmann::json::array();
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::MutexLock lock(mu_);
   for (const auto& [token, f] : inflight_) {
     out.push_back({{"id", f.msg.id},
                    {"name", f.msg.task},
@@ -995,13 +1002,13 @@ Status CeleryStore::heartbeat(const WorkerInfo& info) {
   RUNQ_RETURN_IF_ERROR(inner_->heartbeat(info));
   bool first = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(mu_);
     if (!control_) {
       first = true;
       internal::celery::Control::Hooks hooks;
       hooks.active = [this] { return active_json(); };
       hooks.revoke = [this](const std::string& id, bool terminate) {
-        std::lock_guard<std::mutex> l(mu_);
+        internal::MutexLock l(mu_);
         revoked_[id] = revoked_[id] || terminate;
         log_line("revoke of " + id + " received" + (terminate ? " (terminate)" : ""));
       };
@@ -1030,7 +1037,7 @@ Status CeleryStore::remove_worker(std::string_view worker_id) {
 Result<std::vector<RevokeRequest>> CeleryStore::revoke_requests(std::span<const std::string> ids) {
   Result<std::vector<RevokeRequest>> inner = inner_->revoke_requests(ids);
   std::vector<RevokeRequest> out = inner.ok() ? std::move(*inner) : std::vector<RevokeRequest>{};
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::MutexLock lock(mu_);
   for (const std::string& id : ids) {
     auto it = revoked_.find(id);
     if (it != revoked_.end()) out.push_back({id, it->second});
@@ -1075,7 +1082,7 @@ Status CeleryStore::enqueue(std::span<const NewTask> tasks, Millis now) {
     cmds.push_back(&exec);
     std::vector<Reply> replies;
     RUNQ_RETURN_IF_ERROR(conn->pipeline(cmds, &replies, "sending celery messages"));
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(mu_);
     for (std::string& id : ids) {
       if (sent_.insert(id).second) sent_order_.push_back(std::move(id));
     }

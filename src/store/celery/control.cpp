@@ -15,6 +15,17 @@ using nlohmann::ordered_json;
 
 constexpr Millis kPollMs = 200;  // how often the thread checks for stop
 
+// obj[key] when it is a string (or a bool for bool_at), else the default: a request of any
+// shape never throws here.
+std::string string_at(const json& obj, const char* key) {
+  auto it = obj.is_object() ? obj.find(key) : obj.end();
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+bool bool_at(const json& obj, const char* key) {
+  auto it = obj.is_object() ? obj.find(key) : obj.end();
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string text_of(const redisReply* r) {
   return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len)
                                                        : std::string();
@@ -81,7 +92,7 @@ void Control::handle(RedisConnection& out, std::string_view raw) {
   json env = json::parse(raw, nullptr, false);
   if (env.is_discarded() || !env.is_object() || !env.contains("body")) return;
   std::string body = env["body"].is_string() ? env["body"].get<std::string>() : "";
-  if (env.value("/properties/body_encoding"_json_pointer, "") == "base64") {
+  if (env.contains("properties") && string_at(env["properties"], "body_encoding") == "base64") {
     std::optional<std::string> decoded = base64_decode(body);
     if (!decoded) return;
     body = *decoded;
@@ -93,7 +104,7 @@ void Control::handle(RedisConnection& out, std::string_view raw) {
     for (const json& d : req["destination"]) mine = mine || (d.is_string() && d == hostname_);
     if (!mine) return;
   }
-  std::string method = req.value("method", "");
+  std::string method = string_at(req, "method");
   json args =
       req.contains("arguments") && req["arguments"].is_object() ? req["arguments"] : json::object();
   json reply;
@@ -110,7 +121,7 @@ void Control::handle(RedisConnection& out, std::string_view raw) {
         if (id.is_string()) ids.push_back(id);
       }
     }
-    bool terminate = args.value("terminate", false);
+    bool terminate = bool_at(args, "terminate");
     std::string joined;
     for (const std::string& id : ids) {
       if (hooks_.revoke) hooks_.revoke(id, terminate);
@@ -121,14 +132,14 @@ void Control::handle(RedisConnection& out, std::string_view raw) {
     return;  // hello, heartbeat broadcasts and the rest need no answer from us
   }
   if (!req.contains("reply_to") || !req["reply_to"].is_object()) return;
-  std::string key = req["reply_to"].value("routing_key", "");
+  std::string key = string_at(req["reply_to"], "routing_key");
   if (key.empty()) return;
   ordered_json answer = {{hostname_, reply}};
   ordered_json renv = {
       {"body", base64_encode(answer.dump())},
       {"content-encoding", "utf-8"},
       {"content-type", "application/json"},
-      {"headers", {{"ticket", req.value("ticket", "")}, {"clock", 1}}},
+      {"headers", {{"ticket", string_at(req, "ticket")}, {"clock", 1}}},
       {"properties",
        {{"delivery_mode", 1},
         {"delivery_info", {{"exchange", "reply.celery.pidbox"}, {"routing_key", key}}},

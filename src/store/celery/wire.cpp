@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <random>
 
@@ -84,7 +85,7 @@ Result<Message> decode_message(std::string_view raw) {
     m.redelivered = r->get<bool>();
   }
   if (auto p = props->find("priority"); p != props->end() && p->is_number_integer()) {
-    m.priority = std::clamp(p->get<int>(), 0, 9);
+    m.priority = static_cast<int>(std::clamp<std::int64_t>(p->get<std::int64_t>(), 0, 9));
   }
   auto headers = env.find("headers");
   if (headers == env.end() || !headers->is_object()) return bad("headers are missing");
@@ -99,7 +100,7 @@ Result<Message> decode_message(std::string_view raw) {
   RUNQ_ASSIGN_OR_RETURN(m.eta, header_time(*headers, "eta"));
   RUNQ_ASSIGN_OR_RETURN(m.expires, header_time(*headers, "expires"));
   if (auto r = headers->find("retries"); r != headers->end() && r->is_number_integer()) {
-    m.retries = std::max(0, r->get<int>());
+    m.retries = static_cast<int>(std::clamp<std::int64_t>(r->get<std::int64_t>(), 0, 1'000'000));
   }
   if (auto tl = headers->find("timelimit"); tl != headers->end() && tl->is_array()) {
     if (tl->size() > 0) m.time_limit = seconds_ms((*tl)[0]);
@@ -109,7 +110,8 @@ Result<Message> decode_message(std::string_view raw) {
     m.ignore_result = ir->get<bool>();
   }
   if (auto gi = headers->find("group_index"); gi != headers->end() && gi->is_number_integer()) {
-    m.group_index = gi->get<int>();
+    m.group_index =
+        static_cast<int>(std::clamp<std::int64_t>(gi->get<std::int64_t>(), -1, 1'000'000'000));
   }
   m.group = string_or_empty(*headers, "group");
   m.root_id = string_or_empty(*headers, "root_id");
@@ -214,7 +216,7 @@ std::string encode_message(const Outgoing& m) {
       {"ignore_result", m.ignore_result},
   };
   ordered_json env = {
-      {"body", base64_encode(body.dump())},
+      {"body", base64_encode(body.dump(-1, ' ', false, json::error_handler_t::replace))},
       {"content-encoding", "utf-8"},
       {"content-type", "application/json"},
       {"headers", std::move(headers)},
@@ -227,7 +229,7 @@ std::string encode_message(const Outgoing& m) {
         {"body_encoding", "base64"},
         {"delivery_tag", uuid4()}}},
   };
-  return env.dump();
+  return env.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string retry_message(const Message& m, Millis eta) {
@@ -239,8 +241,10 @@ std::string retry_message(const Message& m, Millis eta) {
   h.erase("redelivered");
   ordered_json& p = env["properties"];
   p["delivery_tag"] = uuid4();
-  if (p.contains("delivery_info")) p["delivery_info"].erase("redelivered");
-  return env.dump();
+  if (p.contains("delivery_info") && p["delivery_info"].is_object()) {
+    p["delivery_info"].erase("redelivered");
+  }
+  return env.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 namespace {
@@ -255,7 +259,8 @@ std::optional<FollowUp> signature_message(const json& sig, const json& prepend, 
       sig.contains("kwargs") && sig["kwargs"].is_object() ? sig["kwargs"] : json::object();
   json options =
       sig.contains("options") && sig["options"].is_object() ? sig["options"] : json::object();
-  bool immutable = sig.value("immutable", false);
+  auto im = sig.find("immutable");
+  bool immutable = im != sig.end() && im->is_boolean() && im->get<bool>();
   if (!prepend.is_discarded() && !immutable) args.insert(args.begin(), prepend);
   Outgoing out;
   out.id = options.contains("task_id") && options["task_id"].is_string()
@@ -268,7 +273,8 @@ std::optional<FollowUp> signature_message(const json& sig, const json& prepend, 
                   ? options["queue"].get<std::string>()
                   : m.routing_key;
   out.priority = options.contains("priority") && options["priority"].is_number_integer()
-                     ? options["priority"].get<int>()
+                     ? static_cast<int>(
+                           std::clamp<std::int64_t>(options["priority"].get<std::int64_t>(), 0, 9))
                      : 0;
   out.root_id = m.root_id.empty() ? m.id : m.root_id;
   out.parent_id = m.id;
@@ -365,7 +371,7 @@ std::string encode_meta(const Meta& m) {
   if (!m.group_id.empty()) out["group_id"] = m.group_id;
   if (!m.parent_id.empty()) out["parent_id"] = m.parent_id;
   out["task_id"] = m.task_id;
-  return out.dump();
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string exception_json(std::string_view type, std::string_view message,
