@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -102,6 +103,7 @@ class PostgresStore final : public Store {
   Result<std::vector<ScheduleState>> list_schedules() override;
   Status put_schedule_info(std::string_view schedule, std::string_view info) override;
   Status set_schedule_paused(std::string_view schedule, bool paused) override;
+  bool supports_workflows() const override { return true; }
 
  private:
   // Runs fn(Connection&) on a pooled connection; errors get `what` as context.
@@ -123,6 +125,10 @@ class PostgresStore final : public Store {
 
   Status insert_tasks(Connection& c, std::span<const NewTask> tasks, Millis now,
                       std::string_view what);
+  // Workflows (migration 0004): linked tasks added by wf_add_all, after a check that their
+  // dependencies outside `tasks` exist.
+  Status insert_linked(Connection& c, std::span<const NewTask> all, Millis now,
+                       std::string_view what);
   void notify();
   SteadyClock::time_point due_time(std::optional<Millis> next_change);
   SteadyClock::time_point with_poll(SteadyClock::time_point until);
@@ -134,6 +140,49 @@ class PostgresStore final : public Store {
 };
 
 // ---- producers ----------------------------------------------------------------------------
+
+bool has_links(const NewTask& t) {
+  return !t.links.depends_on.empty() || !t.links.canceled.empty();
+}
+
+// Parallel arrays of linked tasks for wf_add_all / wf_settle_tasks (migration 0004).
+struct LinkedArrays {
+  std::vector<std::int64_t> owners, priorities, etas, maxd;
+  std::vector<std::string_view> ids, queues, tasks, allow, canceled;
+  std::vector<std::string> deps_text;
+  std::vector<std::optional<std::string_view>> bodies;
+
+  Status add(const NewTask& t, std::int64_t owner) {
+    RUNQ_RETURN_IF_ERROR(check_text("task id", t.id));
+    RUNQ_RETURN_IF_ERROR(check_text("queue name", t.queue));
+    owners.push_back(owner);
+    ids.push_back(t.id);
+    queues.push_back(t.queue);
+    priorities.push_back(t.priority);
+    etas.push_back(t.eta);
+    maxd.push_back(t.max_deliveries);
+    bodies.emplace_back(t.body);
+    tasks.push_back(t.task);
+    std::string d;
+    for (const std::string& dep : t.links.depends_on) {
+      RUNQ_RETURN_IF_ERROR(check_text("dependency id", dep));
+      if (!d.empty()) d += '\x1f';
+      d += dep;
+    }
+    deps_text.push_back(std::move(d));
+    allow.push_back(t.links.allow_dependency_failure ? "t" : "f");
+    canceled.push_back(t.links.canceled);
+    return ok_status();
+  }
+  // $n.. : ids, queues, priorities, etas, max_deliveries, bodies, task names, dependencies,
+  // allow flags, canceled reasons.
+  void bind(Params& p) const {
+    std::vector<std::string_view> deps(deps_text.begin(), deps_text.end());
+    p.text_array(ids).text_array(queues).int_array(priorities).int_array(etas).int_array(maxd);
+    p.bytea_array(bodies).text_array(tasks).text_array(deps).text_array(allow);
+    p.text_array(canceled);
+  }
+};
 
 Status PostgresStore::insert_tasks(Connection& c, std::span<const NewTask> tasks, Millis now,
                                    std::string_view what) {
@@ -165,7 +214,61 @@ Status PostgresStore::insert_tasks(Connection& c, std::span<const NewTask> tasks
 Status PostgresStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   if (tasks.empty()) return ok_status();
   const std::string_view what = "enqueueing tasks";
-  return with_conn(what, [&](Connection& c) { return insert_tasks(c, tasks, now, what); });
+  if (std::none_of(tasks.begin(), tasks.end(), has_links)) {
+    return with_conn(what, [&](Connection& c) { return insert_tasks(c, tasks, now, what); });
+  }
+  return transact(what, [&](Connection& c) -> Status {
+    std::vector<NewTask> plain;
+    for (const NewTask& t : tasks) {
+      if (!has_links(t)) plain.push_back(t);
+    }
+    if (!plain.empty()) RUNQ_RETURN_IF_ERROR(insert_tasks(c, plain, now, what));
+    return insert_linked(c, tasks, now, what);
+  });
+}
+
+Status PostgresStore::insert_linked(Connection& c, std::span<const NewTask> all, Millis now,
+                                    std::string_view what) {
+  std::unordered_set<std::string_view> batch;
+  std::vector<std::string_view> outside;
+  for (const NewTask& t : all) {
+    for (const std::string& d : t.links.depends_on) {
+      if (batch.count(d) == 0) outside.push_back(d);
+    }
+    batch.insert(t.id);
+  }
+  if (!outside.empty()) {
+    Params p;
+    p.text_array(outside).num(now);
+    RUNQ_ASSIGN_OR_RETURN(Rows rows,
+                          c.exec("SELECT " + s_ + ".wf_missing($1::text[], $2)", p, what));
+    if (rows.size() == 1 && !rows.is_null(0, 0)) {
+      const std::string dep(rows.view(0, 0));
+      for (const NewTask& t : all) {
+        if (std::find(t.links.depends_on.begin(), t.links.depends_on.end(), dep) !=
+            t.links.depends_on.end()) {
+          return invalid_argument_error("enqueueing task '" + t.id + "': dependency '" + dep +
+                                        "' does not exist (never enqueued, or its record "
+                                        "expired)");
+        }
+      }
+    }
+  }
+  LinkedArrays a;
+  for (const NewTask& t : all) {
+    if (has_links(t)) RUNQ_RETURN_IF_ERROR(a.add(t, 0));
+  }
+  if (a.ids.empty()) return ok_status();
+  Params p;
+  a.bind(p);
+  p.num(now);
+  return c
+      .exec("SELECT " + s_ +
+                ".wf_add_all($1::text[], $2::text[], $3::integer[], $4::bigint[], "
+                "$5::integer[], $6::bytea[], $7::text[], $8::text[], $9::text[], "
+                "$10::text[], $11)",
+            p, what)
+      .status();
 }
 
 void PostgresStore::notify() {
@@ -184,7 +287,7 @@ Result<std::vector<Delivery>> PostgresStore::reserve(const ReserveRequest& req) 
   p.text_array(queues).text(req.worker_id).num(req.max).num(req.lease_ms).num(req.now);
   RUNQ_ASSIGN_OR_RETURN(Rows rows,
                         exec("SELECT id, queue, body, token, deliveries, priority, seq FROM " + s_ +
-                                 ".reserve_tasks($1::text[], $2, $3, $4, $5)",
+                                 ".wf_reserve_tasks($1::text[], $2, $3, $4, $5)",
                              p, "reserving tasks"));
   struct Row {
     std::size_t queue_rank;
@@ -281,15 +384,26 @@ Result<std::vector<bool>> PostgresStore::settle(std::span<const Settlement> sett
                          : std::nullopt);
     reasons.push_back(s.reason);
   }
+  // Workflows: follow-ups, added by wf_settle_tasks for the settlements it applies.
+  LinkedArrays follow_ups;
+  for (std::size_t i = 0; i < settlements.size(); ++i) {
+    for (const NewTask& t : settlements[i].then.tasks) {
+      RUNQ_RETURN_IF_ERROR(follow_ups.add(t, static_cast<std::int64_t>(i + 1)));
+    }
+  }
   Params p;
   p.text_array(ids).int_array(tokens).int_array(outcomes).text_array(states);
   p.bytea_array(results).int_array(ttls).int_array(retry_at).bytea_array(bodies);
   p.text_array(reasons).num(now);
+  p.int_array(follow_ups.owners);
+  follow_ups.bind(p);
   RUNQ_ASSIGN_OR_RETURN(
       Rows rows, exec("SELECT " + s_ +
-                          ".settle_tasks($1::text[], $2::bigint[], $3::integer[], $4::text[], "
+                          ".wf_settle_tasks($1::text[], $2::bigint[], $3::integer[], $4::text[], "
                           "$5::bytea[], $6::bigint[], $7::bigint[], $8::bytea[], $9::text[], "
-                          "$10)::text",
+                          "$10, $11::integer[], $12::text[], $13::text[], $14::integer[], "
+                          "$15::bigint[], $16::integer[], $17::bytea[], $18::text[], "
+                          "$19::text[], $20::text[], $21::text[])::text",
                       p, "settling tasks"));
   // "{t,f,t}"
   std::vector<bool> applied;
@@ -437,10 +551,11 @@ Result<TaskInfo> PostgresStore::get_task(std::string_view id, Millis now) {
   RUNQ_ASSIGN_OR_RETURN(
       Rows rows,
       exec("SELECT t.state, t.queue, t.priority, t.eta, t.deliveries, t.worker_id, "
-           "t.lease_expires, t.progress, t.dead_reason, t.body, t.retry, r.state, r.record "
-           "FROM (SELECT 1) AS one LEFT JOIN " +
+           "t.lease_expires, t.progress, t.dead_reason, t.body, t.retry, r.state, r.record, "
+           "c.reason FROM (SELECT 1) AS one LEFT JOIN " +
                s_ + ".tasks t ON t.id = $1 LEFT JOIN " + s_ +
-               ".results r ON r.id = $1 AND r.expires_at > $2",
+               ".results r ON r.id = $1 AND r.expires_at > $2 LEFT JOIN " + s_ +
+               ".wf_canceled c ON c.id = $1 AND r.state = 'canceled'",
            p, "getting a task"));
   TaskInfo info;
   info.id = id;
@@ -466,6 +581,7 @@ Result<TaskInfo> PostgresStore::get_task(std::string_view id, Millis now) {
     info.result = rows.view(0, 12);
     if (!queued) {
       RUNQ_ASSIGN_OR_RETURN(info.state, state_of(rows.view(0, 11)));
+      if (!rows.is_null(0, 13)) info.dead_reason = rows.view(0, 13);
     }
   }
   return info;
@@ -679,6 +795,10 @@ Result<std::int64_t> PostgresStore::cleanup(Millis now) {
                        results, what));
     removed += r.affected();
     const Millis died_before = now - options_.dead_retention_ms;
+    RUNQ_RETURN_IF_ERROR(c.exec("DELETE FROM " + s_ + ".wf_canceled x WHERE NOT EXISTS (SELECT 1 FROM " +
+                                    s_ + ".results r WHERE r.id = x.id)",
+                                what)
+                             .status());
     Params dead_results;
     dead_results.num(died_before);
     RUNQ_ASSIGN_OR_RETURN(

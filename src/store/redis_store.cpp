@@ -59,6 +59,7 @@
 #include <chrono>
 #include <cmath>
 #include <thread>
+#include <unordered_set>
 
 #include "store/redis/connection.hpp"
 #include "store/redis/records.hpp"
@@ -134,6 +135,7 @@ class RedisStore final : public Store {
   Result<std::vector<ScheduleState>> list_schedules() override;
   Status put_schedule_info(std::string_view schedule, std::string_view info) override;
   Status set_schedule_paused(std::string_view schedule, bool paused) override;
+  bool supports_workflows() const override { return true; }
 
  private:
   static internal::RedisEndpoint endpoint_of(const RedisStoreOptions& o) {
@@ -167,6 +169,7 @@ class RedisStore final : public Store {
   Result<Millis> time_to_wait(const std::vector<std::string>& queues, Millis timeout_ms);
   std::vector<std::string> wake_keys(const std::vector<std::string>& queues) const;
   Status enqueue_chunks(std::span<const NewTask> tasks, Millis now);
+  Status check_dependencies(std::span<const NewTask> tasks, Millis now);
   Result<bool> enqueue_transaction(std::span<const NewTask> tasks, Millis now);
   Result<StoreStats> parse_stats(const redisReply* r) const;
 
@@ -277,11 +280,35 @@ Result<std::optional<std::string>> RedisStore::blocking_pop(const std::vector<st
 Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   if (tasks.empty()) return ok_status();
   note_now(now);
+  RUNQ_RETURN_IF_ERROR(check_dependencies(tasks, now));
   if (tasks.size() > kEnqueueChunk) return enqueue_chunks(tasks, now);
   std::vector<const NewTask*> distinct = internal::distinct_ids(tasks);
   RedisArgs args = script_call(Script::kEnqueue);
   internal::add_enqueue_args(args, now, distinct);
   return run(args, "enqueueing tasks on").status();
+}
+
+// Workflows: every dependency of `tasks` exists (in the store, or earlier in `tasks`). Checked
+// before the batch is sent, so that a refused batch writes nothing; the functions check again.
+Status RedisStore::check_dependencies(std::span<const NewTask> tasks, Millis now) {
+  if (std::none_of(tasks.begin(), tasks.end(),
+                   [](const NewTask& t) { return !t.links.depends_on.empty(); })) {
+    return ok_status();
+  }
+  std::unordered_set<std::string_view> batch;
+  for (const NewTask& t : tasks) {
+    for (const std::string& dep : t.links.depends_on) {
+      if (batch.count(dep) != 0) continue;
+      Result<TaskInfo> info = get_task(dep, now);
+      if (is_not_found(info.status())) {
+        return invalid_argument_error("enqueueing task '" + t.id + "': dependency '" + dep +
+                                      "' does not exist (never enqueued, or its record expired)");
+      }
+      RUNQ_RETURN_IF_ERROR(info.status());
+    }
+    batch.insert(t.id);
+  }
+  return ok_status();
 }
 
 // A large batch: several function calls in one MULTI/EXEC, so still all or nothing. When the
@@ -432,7 +459,11 @@ Result<std::vector<bool>> RedisStore::settle(std::span<const Settlement> settlem
   RedisArgs args = script_call(Script::kSettle);
   args.reserve(5 + settlements.size() * 7);
   args.add_int(now);
-  for (const Settlement& s : settlements) internal::add_settlement_args(args, s);
+  for (const Settlement& s : settlements) {
+    internal::add_settlement_args(args, s);
+    if (!s.then.tasks.empty()) RUNQ_RETURN_IF_ERROR(check_dependencies(s.then.tasks, now));
+  }
+  internal::add_follow_up_args(args, settlements);
   constexpr std::string_view kDoing = "settling tasks on";
   RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 1, kDoing));
@@ -474,14 +505,11 @@ Status RedisStore::remove_worker(std::string_view worker_id) {
 Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
   const std::string what = "reading task " + in_quotes(id);
   constexpr std::string_view kDoing = "reading a task on";
-  const std::string keys[] = {key("tasks"), key("bodies"), key("results"), key("reasons"),
-                              key("finished")};
-  RedisArgs reads[] = {{"HGET", keys[0], id},
-                       {"HGET", keys[1], id},
-                       {"HGET", keys[2], id},
-                       {"HGET", keys[3], id},
-                       {"HGET", keys[4], id}};
-  const RedisArgs* ptrs[] = {&reads[0], &reads[1], &reads[2], &reads[3], &reads[4]};
+  const std::string keys[] = {key("tasks"),   key("bodies"),  key("results"),
+                              key("reasons"), key("finished"), key("wf:canceled")};
+  RedisArgs reads[] = {{"HGET", keys[0], id}, {"HGET", keys[1], id}, {"HGET", keys[2], id},
+                       {"HGET", keys[3], id}, {"HGET", keys[4], id}, {"HGET", keys[5], id}};
+  const RedisArgs* ptrs[] = {&reads[0], &reads[1], &reads[2], &reads[3], &reads[4], &reads[5]};
   std::vector<Reply> replies;
   RUNQ_RETURN_IF_ERROR(round_trip(ptrs, &replies, kDoing));
   for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -494,7 +522,12 @@ Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
   if (!internal::is_nil(replies[0].get())) {
     return internal::task_from_record(id, {text(0), text(1), text(2), text(3), keys[0]});
   }
-  if (!internal::is_nil(replies[4].get())) return internal::task_from_finished(id, text(4), now);
+  if (!internal::is_nil(replies[4].get())) {
+    RUNQ_ASSIGN_OR_RETURN(TaskInfo info, internal::task_from_finished(id, text(4), now));
+    // Workflows: why it was canceled (workflow_lib.lua).
+    if (info.state == TaskState::kCanceled) info.dead_reason = text(5);
+    return info;
+  }
   return not_found_error(what + ": no such task (or its result expired)");
 }
 

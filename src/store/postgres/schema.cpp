@@ -18,6 +18,7 @@ constexpr Migration kMigrations[] = {
     {1, "tables", embedded::postgres_sql_0001_tables},
     {2, "functions", embedded::postgres_sql_0002_functions},
     {3, "revoke", embedded::postgres_sql_0003_revoke},
+    {4, "workflows", embedded::postgres_sql_0004_workflows},
 };
 
 std::string replace_all(std::string text, std::string_view from, const std::string& to) {

@@ -1,5 +1,7 @@
 #include "store/sqlite/schema.hpp"
 
+#include "store/sqlite/workflows.hpp"
+
 namespace runq::sqlite {
 
 // The partial indexes hold only the rows of one state, so a task costs index writes only for
@@ -73,7 +75,19 @@ CREATE TABLE IF NOT EXISTS revokes (
   record BLOB NOT NULL,
   ttl INTEGER NOT NULL
 ) WITHOUT ROWID;
-PRAGMA user_version = 3;
+-- workflows: dependency edges, the counters of WAITING tasks, why tasks were CANCELED
+CREATE TABLE IF NOT EXISTS deps (
+  dep TEXT NOT NULL,
+  waiter TEXT NOT NULL,
+  PRIMARY KEY (dep, waiter)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS waits (
+  id TEXT PRIMARY KEY,
+  remaining INTEGER NOT NULL,
+  allow_failure INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS canceled (id TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
+PRAGMA user_version = 4;
 )sql";
 
 namespace {
@@ -297,6 +311,7 @@ const char* sql_text(Sql sql) {
   }
   if (const char* text = worker_sql(sql)) return text;
   if (const char* text = list_sql(sql)) return text;
+  if (const char* text = workflow_sql(sql)) return text;
   return admin_sql(sql);
 }
 

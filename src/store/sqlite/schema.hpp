@@ -28,7 +28,7 @@
 
 namespace runq::sqlite {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
 // transaction opened by the caller. Also upgrades a file of an older version.
@@ -106,6 +106,20 @@ enum class Sql {
   kListSchedules,
   kPutScheduleInfo,
   kSetPaused,
+  // workflows (store/sqlite/workflows.cpp)
+  kAnyDependents,
+  kDependentsOf,
+  kDeleteDependentsOf,
+  kPutDependency,
+  kPutWait,
+  kGetWait,
+  kCountDownWait,
+  kDeleteWait,
+  kReleaseWaiting,
+  kPutCanceled,
+  kGetCanceled,
+  kCleanCanceled,
+  kDeadLapsedWithDependents,
   kCount_,
 };
 
