@@ -18,9 +18,8 @@ int main(int argc, char** argv) {
   runq::App app(runq::AppOptions{.store_url = url});
 
   // A stand-in for downloading a page: its "size" in bytes.
-  auto fetch = app.task("fetch", [](std::string url) {
-    return static_cast<int>(url.size() * 100);
-  });
+  auto fetch =
+      app.task("fetch", [](std::string url) { return static_cast<int>(url.size() * 100); });
   auto digest = app.task("digest", [](std::vector<int> sizes) {
     return "fetched " + std::to_string(sizes.size()) + " pages, " +
            std::to_string(std::accumulate(sizes.begin(), sizes.end(), 0)) + " bytes";
@@ -35,7 +34,8 @@ int main(int argc, char** argv) {
 
   // Fan out over 20 pages, then join once with every result.
   std::vector<runq::Signature<int>> pages;
-  for (int i = 0; i < 20; ++i) pages.push_back(fetch.s("https://example.com/page/" + std::to_string(i)));
+  for (int i = 0; i < 20; ++i)
+    pages.push_back(fetch.s("https://example.com/page/" + std::to_string(i)));
   std::string summary = runq::chord(runq::group(pages), digest.s()).delay().get(60s);
   std::printf("chord: %s\n", summary.c_str());
 

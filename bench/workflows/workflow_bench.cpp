@@ -35,8 +35,8 @@ long long redis_commands(const std::string& url) {
   std::string hostport = url.substr(8);
   hostport = hostport.substr(0, hostport.find('/'));
   std::string host = hostport.substr(0, hostport.find(':'));
-  std::string port = hostport.find(':') == std::string::npos ? "6379"
-                                                             : hostport.substr(hostport.find(':') + 1);
+  std::string port =
+      hostport.find(':') == std::string::npos ? "6379" : hostport.substr(hostport.find(':') + 1);
   std::string cmd = "redis-cli -h " + host + " -p " + port + " info stats";
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return -1;
@@ -63,9 +63,8 @@ int main(int argc, char** argv) {
   }
   runq::App app(runq::AppOptions{.store_url = url});
   auto noop = app.task("noop", [](int v) { return v; });
-  auto total = app.task("total", [](std::vector<int> v) {
-    return std::accumulate(v.begin(), v.end(), 0LL);
-  });
+  auto total = app.task(
+      "total", [](std::vector<int> v) { return std::accumulate(v.begin(), v.end(), 0LL); });
   auto step = app.task("step", [](int v) { return v + 1; });
   runq::WorkerOptions wo;
   wo.concurrency = concurrency;
@@ -74,8 +73,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot start a worker on %s\n", url.c_str());
     return 1;
   }
-  std::printf("store %s, %d members, chain of %d, %d worker threads\n", url.c_str(), members,
-              steps, concurrency);
+  std::printf("store %s, %d members, chain of %d, %d worker threads\n", url.c_str(), members, steps,
+              concurrency);
 
   // 1. plain batch
   std::vector<std::tuple<int>> calls;
@@ -104,8 +103,8 @@ int main(int argc, char** argv) {
   long long sum = runq::chord(runq::group(sigs), total.s()).delay().get(600s);
   double chord_s = seconds_since(t0);
   c1 = redis_commands(url);
-  std::printf("chord: %d members + body in %.3f s (%.2fx the plain batch), body sum %lld",
-              members, chord_s, chord_s / plain_s, sum);
+  std::printf("chord: %d members + body in %.3f s (%.2fx the plain batch), body sum %lld", members,
+              chord_s, chord_s / plain_s, sum);
   if (c0 >= 0) std::printf(", %.2f Redis commands/member", double(c1 - c0) / members);
   std::printf("\n");
 
@@ -119,9 +118,10 @@ int main(int argc, char** argv) {
   t0 = Clock::now();
   int last = runq::Chain<int>(std::move(f)).delay().get(600s);
   double chain_ms = seconds_since(t0) * 1000;
-  std::printf("chain: %d steps in %.1f ms, %.3f ms/step (last value %d); one task delay->get: "
-              "%.3f ms\n",
-              steps, chain_ms, chain_ms / steps, last, single_ms);
+  std::printf(
+      "chain: %d steps in %.1f ms, %.3f ms/step (last value %d); one task delay->get: "
+      "%.3f ms\n",
+      steps, chain_ms, chain_ms / steps, last, single_ms);
   worker.request_stop();
   worker.wait();
   return 0;

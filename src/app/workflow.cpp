@@ -29,7 +29,8 @@ void from_json(const nlohmann::json& j, SignatureData& s) {
   s = SignatureData{};
   s.task = j.at("task").get<std::string>();
   s.args = j.value("args", nlohmann::json::array());
-  if (!s.args.is_array()) throw nlohmann::json::type_error::create(302, "args must be an array", &j);
+  if (!s.args.is_array())
+    throw nlohmann::json::type_error::create(302, "args must be an array", &j);
   s.takes_parent = j.value("takes_parent", false);
   s.queue = j.value("queue", "");
   if (auto p = j.find("priority"); p != j.end()) s.priority = p->get<int>();
@@ -176,7 +177,8 @@ std::vector<std::string> App::enqueue_flow(const internal::Flow& flow) {
     if (sig.countdown > 0) opts.countdown(std::chrono::milliseconds(sig.countdown));
     if (sig.expires_in > 0) opts.expires(std::chrono::milliseconds(sig.expires_in));
     if (sig.time_limit > 0) opts.time_limit(std::chrono::milliseconds(sig.time_limit));
-    if (sig.soft_time_limit > 0) opts.soft_time_limit(std::chrono::milliseconds(sig.soft_time_limit));
+    if (sig.soft_time_limit > 0)
+      opts.soft_time_limit(std::chrono::milliseconds(sig.soft_time_limit));
     nlohmann::json wf = nlohmann::json::object();
     std::vector<std::string> deps;
     if (!n.parents.empty()) {

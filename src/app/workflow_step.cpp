@@ -85,7 +85,8 @@ std::size_t workflow_parent_count(const nlohmann::json& workflow) {
     for (const nlohmann::json& p : *it) {
       if (p.is_string()) ++n;
       if (p.is_object()) {
-        const std::size_t from = p.value("from", std::size_t{0}), to = p.value("to", std::size_t{0});
+        const std::size_t from = p.value("from", std::size_t{0}),
+                          to = p.value("to", std::size_t{0});
         n += to > from ? to - from : 0;
       }
     }
@@ -157,8 +158,8 @@ Result<std::optional<StepFailure>> bind_parents(Store& store, const nlohmann::js
   }
   if (pass) {
     if (!args->is_array()) *args = nlohmann::json::array();
-    nlohmann::json first = group ? std::move(values)
-                                 : (values.empty() ? nlohmann::json(nullptr) : values[0]);
+    nlohmann::json first =
+        group ? std::move(values) : (values.empty() ? nlohmann::json(nullptr) : values[0]);
     args->insert(args->begin(), std::move(first));
   }
   return std::optional<StepFailure>{};
@@ -175,9 +176,9 @@ std::vector<NewTask> callback_tasks(const App& app, const nlohmann::json& workfl
     try {
       sig = j.get<SignatureData>();
       if (sig.takes_parent) {
-        nlohmann::json first = success ? nlohmann::json::parse(value_json.empty() ? "null"
-                                                                                   : value_json)
-                                       : nlohmann::json(failed);
+        nlohmann::json first = success
+                                   ? nlohmann::json::parse(value_json.empty() ? "null" : value_json)
+                                   : nlohmann::json(failed);
         sig.args.insert(sig.args.begin(), std::move(first));
       }
     } catch (const nlohmann::json::exception& e) {

@@ -72,7 +72,8 @@ Tree load_tree(Store& store, const std::string& workflow, Millis now) {
 
 std::string counts_text(const Tree& t) {
   std::string out;
-  for (const auto& [state, n] : t.counts) out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + state;
+  for (const auto& [state, n] : t.counts)
+    out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + state;
   return out;
 }
 
@@ -107,8 +108,8 @@ void print_json(const TaskExplanation& r, const Tree& tree) {
   if (tree.total > 0) {
     nlohmann::json members = nlohmann::json::array();
     for (const auto& [id, state] : tree.shown) members.push_back({{"id", id}, {"state", state}});
-    j["workflow"] = {{"depends_on_count", tree.total}, {"depends_on", members},
-                     {"states", tree.counts}};
+    j["workflow"] = {
+        {"depends_on_count", tree.total}, {"depends_on", members}, {"states", tree.counts}};
   }
   std::printf("%s\n", j.dump().c_str());
 }

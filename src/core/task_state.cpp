@@ -44,8 +44,8 @@ std::optional<TaskState> parse_task_state(std::string_view name) {
 
 bool is_final(TaskState state) {
   return state == TaskState::kSuccess || state == TaskState::kFailure ||
-         state == TaskState::kRevoked || state == TaskState::kExpired || state == TaskState::kDead ||
-         state == TaskState::kCanceled;
+         state == TaskState::kRevoked || state == TaskState::kExpired ||
+         state == TaskState::kDead || state == TaskState::kCanceled;
 }
 
 }  // namespace runq

@@ -795,8 +795,9 @@ Result<std::int64_t> PostgresStore::cleanup(Millis now) {
                        results, what));
     removed += r.affected();
     const Millis died_before = now - options_.dead_retention_ms;
-    RUNQ_RETURN_IF_ERROR(c.exec("DELETE FROM " + s_ + ".wf_canceled x WHERE NOT EXISTS (SELECT 1 FROM " +
-                                    s_ + ".results r WHERE r.id = x.id)",
+    RUNQ_RETURN_IF_ERROR(c.exec("DELETE FROM " + s_ +
+                                    ".wf_canceled x WHERE NOT EXISTS (SELECT 1 FROM " + s_ +
+                                    ".results r WHERE r.id = x.id)",
                                 what)
                              .status());
     Params dead_results;

@@ -505,7 +505,7 @@ Status RedisStore::remove_worker(std::string_view worker_id) {
 Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
   const std::string what = "reading task " + in_quotes(id);
   constexpr std::string_view kDoing = "reading a task on";
-  const std::string keys[] = {key("tasks"),   key("bodies"),  key("results"),
+  const std::string keys[] = {key("tasks"),   key("bodies"),   key("results"),
                               key("reasons"), key("finished"), key("wf:canceled")};
   RedisArgs reads[] = {{"HGET", keys[0], id}, {"HGET", keys[1], id}, {"HGET", keys[2], id},
                        {"HGET", keys[3], id}, {"HGET", keys[4], id}, {"HGET", keys[5], id}};

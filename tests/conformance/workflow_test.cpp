@@ -34,8 +34,7 @@ NewTask waiting_on(std::string id, std::vector<std::string> deps, bool allow_fai
 }
 
 // Reserves and acks `id` (which must be the only ready task) with `state`.
-void finish(Store& store, const std::string& id, TaskState state,
-            Millis now = kT0) {
+void finish(Store& store, const std::string& id, TaskState state, Millis now = kT0) {
   ReserveRequest req;
   req.queues = {"default"};
   req.worker_id = "w1";
@@ -217,8 +216,8 @@ TEST_P(StoreConformance, DeadLetteredOrRevokedDependencyCancelsItsDependents) {
   RUNQ_SKIP_UNLESS_WORKFLOWS_SUPPORTED();
   NewTask fragile = make_task("fragile");
   fragile.max_deliveries = 1;
-  enqueue({fragile, waiting_on("w1", {"fragile"}), make_task("queued"),
-           waiting_on("w2", {"queued"})});
+  enqueue(
+      {fragile, waiting_on("w1", {"fragile"}), make_task("queued"), waiting_on("w2", {"queued"})});
   std::vector<Delivery> got = reserve({"default"}, 1);
   ASSERT_EQ(ids_of(got), std::vector<std::string>{"fragile"});
   // The holder dies; the next reserve dead-letters the task (max_deliveries 1).

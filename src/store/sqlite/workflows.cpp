@@ -35,8 +35,8 @@ Result<std::string> failure_reason(Connection& conn, std::string_view dep, TaskS
 
 // Ends `id` CANCELED with `reason`: a results row (state, expiry) and a canceled row.
 Status mark_canceled(Connection& conn, std::string_view id, std::string_view reason, Millis now) {
-  RUNQ_RETURN_IF_ERROR(run_change(conn, Sql::kFinishTask, id, "canceled", now + kCanceledTtlMs)
-                           .status());
+  RUNQ_RETURN_IF_ERROR(
+      run_change(conn, Sql::kFinishTask, id, "canceled", now + kCanceledTtlMs).status());
   return run_change(conn, Sql::kPutCanceled, id, reason).status();
 }
 
