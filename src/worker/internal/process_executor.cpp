@@ -115,7 +115,13 @@ void ProcessExecutor::drive(TaskFlow& flow) {
 }
 
 void ProcessExecutor::start_driver(Child& c) {
-  c.driver = std::thread([this, &c] { drive_loop(c); });
+  // Counted before its thread runs: the other drivers must not take its first task.
+  c.counted_empty = true;
+  ++empty_drivers_;
+  c.driver = std::thread([this, &c] {
+    drive_loop(c);
+    set_empty(c, false);
+  });
 }
 
 void ProcessExecutor::join() {
@@ -166,6 +172,16 @@ void ProcessExecutor::start_front(Child& c, Steady::time_point now) {
 
 // ---- the driver -------------------------------------------------------------------------
 
+void ProcessExecutor::set_empty(Child& c, bool empty) {
+  if (empty == c.counted_empty) return;
+  c.counted_empty = empty;
+  if (empty) {
+    ++empty_drivers_;
+  } else {
+    --empty_drivers_;
+  }
+}
+
 void ProcessExecutor::drive_loop(Child& c) {
   int fd;
   {
@@ -184,11 +200,12 @@ void ProcessExecutor::drive_loop(Child& c) {
       up = c.up;
     }
     bool retire = false;
+    set_empty(c, n == 0);
     // Take tasks up to the pipeline depth: the first one waiting, the others only if at hand
-    // and no other child is idle (it takes them instead).
+    // and no other child is empty (idle, or its driver still starting): it takes them instead.
     while (n < std::size_t(opts_.depth) && !flow_done_) {
       const bool wait = n == 0;
-      if (!wait && idle_drivers_.load() > 0) break;
+      if (!wait && empty_drivers_.load() > 0) break;
       std::optional<Delivery> d;
       if (wait) {
         // Wakes up every kIdleCheck to see whether the idle child died (it is replaced then,
@@ -250,6 +267,7 @@ void ProcessExecutor::drive_loop(Child& c) {
             if (j->running) signal_cancel(c, *j);  // else when it starts (start_front)
           }));
       ++n;
+      set_empty(c, false);
     }
     if (!out.empty()) {
       (void)write_frame(fd, out);  // a dead child shows as the end of its socket below

@@ -112,6 +112,7 @@ class ProcessExecutor final : public Executor {
     std::deque<std::unique_ptr<Job>> inflight RUNQ_GUARDED_BY(mu);  // in order sent; front runs
     std::atomic<bool> active{false};  // a driver runs for this slot (autoscale)
     bool retiring = false;            // driver only: the child said it retires
+    bool counted_empty = true;        // driver only: counted in empty_drivers_
   };
 
   ProcessExecutor(const App& app, std::string worker_id, ProcessPoolOptions opts);
@@ -133,6 +134,8 @@ class ProcessExecutor final : public Executor {
   void timer_loop();
   void scale() RUNQ_EXCLUDES(scale_mu_);
   void start_driver(Child& c);
+  // Keeps empty_drivers_ in step with whether `c`'s driver has nothing in flight.
+  void set_empty(Child& c, bool empty);
   void send_run(Child& c, Job& j) RUNQ_REQUIRES(c.mu);
   void signal_cancel(Child& c, Job& j) RUNQ_REQUIRES(c.mu);
   void start_front(Child& c, Steady::time_point now) RUNQ_REQUIRES(c.mu);
@@ -151,6 +154,9 @@ class ProcessExecutor final : public Executor {
   std::atomic<bool> flow_done_{false};    // the flow stopped handing out tasks
   std::atomic<bool> lost_reported_{false};
   std::atomic<int> idle_drivers_{0};  // drivers waiting for a task with nothing in flight
+  // Drivers with nothing in flight, including those starting: a driver takes a second task
+  // only while this is 0, so tasks never queue behind one child while another is free.
+  std::atomic<int> empty_drivers_{0};
   std::atomic<std::uint64_t> next_seq_{1};
   Mutex scale_mu_;  // starting and retiring drivers (autoscale), join()
   bool joining_ RUNQ_GUARDED_BY(scale_mu_) = false;
