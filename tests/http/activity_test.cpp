@@ -152,22 +152,8 @@ TEST_F(ActivityApi, EventStreamReportsTasksStartingAndEnding) {
     return ms;
   });
   serve();
-  std::atomic<bool> done{false};
-  std::string received;
-  std::mutex mu;
-  std::thread reader([&] {
-    httplib::Client c("127.0.0.1", server_->port());
-    c.set_read_timeout(std::chrono::seconds(20));
-    c.Get("/api/v1/events", [&](const char* data, std::size_t n) {
-      std::lock_guard lock(mu);
-      received.append(data, n);
-      return !done.load();
-    });
-  });
-  auto seen = [&](const std::string& s) {
-    std::lock_guard lock(mu);
-    return received.find(s) != std::string::npos;
-  };
+  EventReader events(server_->port());
+  auto seen = [&](const std::string& s) { return events.seen(s); };
   ASSERT_TRUE(wait_until([&] { return seen("runq events"); }));
   // Long enough to be seen running by the once-a-second follower.
   std::string id = json(post("/api/v1/tasks", R"({"name": "nap", "args": [2500]})"))["id"];
@@ -177,16 +163,13 @@ TEST_F(ActivityApi, EventStreamReportsTasksStartingAndEnding) {
   EXPECT_TRUE(wait_until([&] { return seen("event: task.started"); }, std::chrono::seconds(15)));
   EXPECT_TRUE(wait_until([&] { return seen("event: task.succeeded"); }, std::chrono::seconds(15)));
   EXPECT_TRUE(wait_until([&] { return seen("event: task.outcomes"); }, std::chrono::seconds(15)));
-  {
-    std::lock_guard lock(mu);
-    std::size_t at = received.find("event: task.succeeded");
-    ASSERT_NE(at, std::string::npos);
-    EXPECT_NE(received.find(id, at), std::string::npos) << received;
-    EXPECT_NE(received.find(R"("task":"nap")", at), std::string::npos) << received;
-  }
-  done = true;
-  post("/api/v1/tasks", R"({"name": "nap", "args": [1], "queue": "elsewhere"})");
-  reader.join();
+  const std::string received = events.received();
+  std::size_t at = received.find("event: task.succeeded");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(received.find(id, at), std::string::npos) << received;
+  EXPECT_NE(received.find(R"("task":"nap")", at), std::string::npos) << received;
+  events.stop(
+      [&] { post("/api/v1/tasks", R"({"name": "nap", "args": [1], "queue": "elsewhere"})"); });
   worker.request_stop();
   worker.wait();
 }

@@ -6,15 +6,59 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "runq/app.hpp"
 #include "runq/server.hpp"
 #include "support/temp_dir.hpp"
 
 namespace runq::testing {
+
+// Reads GET /api/v1/events of the server on `port` on a thread of its own and keeps all it
+// received. stop(poke) ends it: the reader leaves at the next event, which `poke` causes.
+class EventReader {
+ public:
+  explicit EventReader(int port)
+      : thread_([this, port] {
+          httplib::Client c("127.0.0.1", port);
+          c.set_read_timeout(std::chrono::seconds(20));
+          c.Get("/api/v1/events", [this](const char* data, std::size_t n) {
+            std::lock_guard lock(mu_);
+            received_.append(data, n);
+            return !done_.load();
+          });
+        }) {}
+  ~EventReader() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  bool seen(const std::string& s) {
+    std::lock_guard lock(mu_);
+    return received_.find(s) != std::string::npos;
+  }
+  std::string received() {
+    std::lock_guard lock(mu_);
+    return received_;
+  }
+  void stop(const std::function<void()>& poke) {
+    done_ = true;
+    poke();
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::mutex mu_;
+  std::string received_;
+  std::thread thread_;
+};
 
 class HttpFixture : public ::testing::Test {
  protected:

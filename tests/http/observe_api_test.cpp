@@ -81,23 +81,8 @@ TEST_F(ObserveApi, OpenApiDocumentsExactlyTheRoutesServed) {
 
 TEST_F(ObserveApi, EventStreamReportsEnqueuedTasksAndWorkers) {
   serve();
-  std::atomic<bool> done{false};
-  std::string received;
-  std::mutex mu;
-  std::thread reader([&] {
-    httplib::Client c("127.0.0.1", server_->port());
-    c.set_read_timeout(std::chrono::seconds(20));
-    c.Get("/api/v1/events", [&](const char* data, std::size_t n) {
-      std::lock_guard lock(mu);
-      received.append(data, n);
-      return !done.load();
-    });
-  });
-  auto seen = [&](const std::string& s) {
-    std::lock_guard lock(mu);
-    return received.find(s) != std::string::npos;
-  };
-  ASSERT_TRUE(wait_until([&] { return seen("runq events"); }));
+  EventReader events(server_->port());
+  ASSERT_TRUE(wait_until([&] { return events.seen("runq events"); }));
   WorkerInfo w;
   w.id = "w-events";
   w.expires = app_.clock().now_ms() + 60'000;
@@ -105,12 +90,10 @@ TEST_F(ObserveApi, EventStreamReportsEnqueuedTasksAndWorkers) {
 
   std::string id = json(post("/api/v1/tasks", R"({"name": "x", "queue": "q"})"))["id"];
 
-  EXPECT_TRUE(wait_until([&] { return seen(id); }));
-  EXPECT_TRUE(seen("event: task.enqueued"));
-  EXPECT_TRUE(wait_until([&] { return seen("event: worker.online"); }));
-  done = true;
-  post("/api/v1/tasks", R"({"name": "x"})");  // one more event ends the reader's receive
-  reader.join();
+  EXPECT_TRUE(wait_until([&] { return events.seen(id); }));
+  EXPECT_TRUE(events.seen("event: task.enqueued"));
+  EXPECT_TRUE(wait_until([&] { return events.seen("event: worker.online"); }));
+  events.stop([&] { post("/api/v1/tasks", R"({"name": "x"})"); });
 }
 
 TEST_F(ObserveApi, SlowEventClientIsDropped) {
