@@ -98,16 +98,14 @@ std::size_t ExecutorPool::waiting() const { return fetcher_.waiting(); }
 // The executor reads and enforces the limits itself (hard_limits()).
 TaskFlow::Begun ExecutorPool::begin(const Delivery& d) {
   Begun b;
-  if (leases_.lapsed(d, app_.clock().now_ms())) {  // as in execute_loop
-    leases_.forget(d);
-    fetcher_.finished(std::chrono::steady_clock::duration::zero());
-    skipped_lapsed_.fetch_add(1, std::memory_order_relaxed);
+  std::optional<LeaseTable::Started> started = start_or_drop(d, 0);
+  if (!started) {
     b.dropped = true;
     return b;
   }
-  b.stop = leases_.start(d, 0);
+  b.stop = std::move(started->stop);
   record_start(d);
-  if (leases_.revoked(d.id))
+  if (started->revoked)
     b.skip = runner_.aborted(d, AbortKind::kRevoked, "revoked before it started", "");
   return b;
 }
@@ -125,17 +123,20 @@ void ExecutorPool::progress(const Delivery& d, double fraction) {
   (void)store_.set_progress(LeaseRef{d.id, d.token}, std::clamp(fraction, 0.0, 1.0));
 }
 
+std::optional<LeaseTable::Started> ExecutorPool::start_or_drop(const Delivery& d, Millis deadline) {
+  std::optional<LeaseTable::Started> started = leases_.start(d, app_.clock().now_ms(), deadline);
+  if (!started) {
+    // Its lease lapsed while it waited here (the process was stopped, or starved): another
+    // worker may be running it already, so it is not started; the store redelivers it.
+    fetcher_.finished(std::chrono::steady_clock::duration::zero());
+    skipped_lapsed_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return started;
+}
+
 void ExecutorPool::execute_loop(int slot) {
   while (std::optional<Delivery> next = fetcher_.next()) {
     const Delivery& d = *next;
-    if (leases_.lapsed(d, app_.clock().now_ms())) {
-      // Its lease lapsed while it waited here (the process was stopped, or starved): another
-      // worker may be running it already, so it is not started; the store redelivers it.
-      leases_.forget(d);
-      fetcher_.finished(std::chrono::steady_clock::duration::zero());
-      skipped_lapsed_.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
     // The process pool reads the limits itself (and enforces both in its children).
     TaskLimits limits = executor_.hard_limits() ? TaskLimits{} : runner_.limits(d);
     // Threads get the soft limit here, or the hard one standing in for it.
@@ -148,15 +149,17 @@ void ExecutorPool::execute_loop(int slot) {
       last_progress = now;
       (void)store_.set_progress(LeaseRef{d.id, d.token}, std::clamp(f, 0.0, 1.0));
     };
-    std::stop_token stop = leases_.start(d, soft > 0 ? app_.clock().now_ms() + soft : 0);
+    std::optional<LeaseTable::Started> started =
+        start_or_drop(d, soft > 0 ? app_.clock().now_ms() + soft : 0);
+    if (!started) continue;
     record_start(d);
     auto t0 = std::chrono::steady_clock::now();
     RunOutcome out;
-    if (leases_.revoked(d.id)) {
+    if (started->revoked) {
       // Revoked before it started: it never runs.
       out = runner_.aborted(d, AbortKind::kRevoked, "revoked before it started", "");
     } else {
-      out = execute(slot, d, limits, std::move(stop), progress);
+      out = execute(slot, d, limits, std::move(started->stop), progress);
       revoke_after_run(d, out);
     }
     const auto took = std::chrono::steady_clock::now() - t0;

@@ -60,6 +60,9 @@ class ExecutorPool final : public TaskFlow {
 
  private:
   void execute_loop(int slot);
+  // LeaseTable::start; a task that must not start is counted (lapsed()) and ended with the
+  // fetcher.
+  std::optional<LeaseTable::Started> start_or_drop(const Delivery& d, Millis deadline);
   // Tells activity_ that `d` starts (its task name and how long it waited).
   void record_start(const Delivery& d);
   void revoke_after_run(const Delivery& d, RunOutcome& out);

@@ -11,27 +11,20 @@ void LeaseTable::add(const std::vector<Delivery>& batch) {
   }
 }
 
-bool LeaseTable::lapsed(const Delivery& d, Millis now) const {
+std::optional<LeaseTable::Started> LeaseTable::start(const Delivery& d, Millis now,
+                                                     Millis deadline) {
   MutexLock lock(mu_);
   auto it = held_.find(d.id);
-  if (it == held_.end()) return false;
-  const Held& h = it->second;
-  if (h.token != d.token) return true;  // a later delivery of the same task is held
-  return h.lost || (h.lease_expires > 0 && now >= h.lease_expires);
-}
-
-void LeaseTable::forget(const Delivery& d) {
-  MutexLock lock(mu_);
-  auto it = held_.find(d.id);
-  if (it != held_.end() && it->second.token == d.token) held_.erase(it);
-}
-
-std::stop_token LeaseTable::start(const Delivery& d, Millis deadline) {
-  MutexLock lock(mu_);
-  Held& h = held_[d.id];
+  if (it == held_.end()) it = held_.emplace(d.id, Held{.token = d.token}).first;
+  Held& h = it->second;
+  if (h.token != d.token) return std::nullopt;  // a later delivery of the same task is held
+  if (h.lost || (h.lease_expires > 0 && now >= h.lease_expires)) {
+    held_.erase(it);
+    return std::nullopt;
+  }
   h.running = true;
   h.deadline = deadline;
-  return h.stop.get_token();
+  return Started{h.stop.get_token(), h.revoked};
 }
 
 void LeaseTable::remove(const std::vector<Settlement>& batch) {

@@ -24,16 +24,17 @@ class LeaseTable {
  public:
   // Records the leases of a reserved batch.
   void add(const std::vector<Delivery>& batch) RUNQ_EXCLUDES(mu_);
-  // True when `d` must not start: its lease lapsed at or before `now` (it sat in the buffer
-  // while the process was stopped or starved, so another worker may run it already), an
-  // extend found it lost, or a later delivery of the same task is held. The caller then drops it
-  // (forget) instead of running it; the store redelivers it.
-  bool lapsed(const Delivery& d, Millis now) const RUNQ_EXCLUDES(mu_);
-  // Forgets `d` without a settlement (see lapsed).
-  void forget(const Delivery& d) RUNQ_EXCLUDES(mu_);
-  // Marks `d` as running, with its soft time limit at `deadline` (0 = none). Returns the
-  // task's cancellation token.
-  std::stop_token start(const Delivery& d, Millis deadline) RUNQ_EXCLUDES(mu_);
+  // What start() found.
+  struct Started {
+    std::stop_token stop;         // the task's cancellation token
+    std::optional<bool> revoked;  // a revoke request was seen: whether with terminate
+  };
+  // Marks `d` as running, with its soft time limit at `deadline` (0 = none). Returns nullopt
+  // instead (forgetting `d`'s own lease) when it must not start: its lease lapsed at or before
+  // `now` (it sat in the buffer while the process was stopped or starved, so another worker may run
+  // it already), an extend found it lost, or a later delivery of the same task is held. The store
+  // redelivers such a task.
+  std::optional<Started> start(const Delivery& d, Millis now, Millis deadline) RUNQ_EXCLUDES(mu_);
   // Forgets the leases that `batch` settled (applied or refused): a lease whose token
   // changed since belongs to a later delivery and is kept.
   void remove(const std::vector<Settlement>& batch) RUNQ_EXCLUDES(mu_);
