@@ -166,17 +166,6 @@ constexpr std::string_view kUnackedMutex = "unacked_mutex";
 
 void log_line(const std::string& line) { std::fprintf(stderr, "runq celery: %s\n", line.c_str()); }
 
-RedisEndpoint endpoint_of(const RedisStoreOptions& o) {
-  RedisEndpoint e;
-  e.host = o.host;
-  e.port = o.port;
-  e.db = o.db;
-  e.username = o.username;
-  e.password = o.password;
-  e.io_timeout_ms = o.io_timeout_ms;
-  return e;
-}
-
 std::string seconds_text(Millis ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(ms) / 1000.0);
@@ -206,8 +195,8 @@ class CeleryStore final : public StoreWrapper {
       : StoreWrapper(inner.get()),
         opts_(std::move(opts)),
         inner_(std::move(inner)),
-        broker_(endpoint_of(opts_.broker)),
-        backend_(endpoint_of(opts_.backend)),
+        broker_(redis_endpoint(opts_.broker)),
+        backend_(redis_endpoint(opts_.backend)),
         lists_(celery::consume_order(opts_.queues)),
         dead_key_(celery_dead_key(opts_)),
         scheduled_key_(celery_scheduled_key(opts_)),

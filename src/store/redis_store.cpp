@@ -93,7 +93,7 @@ std::string format_double(double v) {
 class RedisStore final : public Store {
  public:
   explicit RedisStore(const RedisStoreOptions& opts)
-      : opts_(opts), pool_(endpoint_of(opts)), lib_(internal::function_library()) {}
+      : opts_(opts), pool_(redis_endpoint(opts)), lib_(internal::function_library()) {}
 
   // Connects once and makes sure the function library is loaded: a server that is down or
   // refuses the password is reported when the store is opened, not at the first call.
@@ -140,10 +140,6 @@ class RedisStore final : public Store {
   Result<std::vector<QueueControl>> queue_controls() override;
 
  private:
-  static internal::RedisEndpoint endpoint_of(const RedisStoreOptions& o) {
-    return {o.host, o.port, o.db, o.username, o.password, o.io_timeout_ms};
-  }
-
   std::string key(std::string_view suffix) const { return opts_.key_prefix + std::string(suffix); }
 
   // The caller's clock minus ours, as last seen in `now` arguments: wait_for_work has no
@@ -807,6 +803,10 @@ StoreBackendInfo redis_store_backend() {
           "redis://[:password@]host[:port][/db]",
           open,
           {"redis://127.0.0.1:{port}/0?prefix=t{n}:", "redis-server", true}};
+}
+
+internal::RedisEndpoint redis_endpoint(const RedisStoreOptions& o) {
+  return {o.host, o.port, o.db, o.username, o.password, o.io_timeout_ms};
 }
 
 }  // namespace runq

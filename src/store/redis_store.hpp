@@ -10,6 +10,9 @@
 #include "runq/store.hpp"
 
 namespace runq {
+namespace internal {
+struct RedisEndpoint;  // store/redis/connection.hpp
+}
 
 struct RedisStoreOptions {
   std::string host = "127.0.0.1";
@@ -41,5 +44,8 @@ struct RedisStoreOptions {
 Result<RedisStoreOptions> parse_redis_url(std::string_view url);
 
 Result<std::unique_ptr<Store>> new_redis_store(const RedisStoreOptions& options);
+
+// The connection settings in `options` (what a RedisPool connects with).
+internal::RedisEndpoint redis_endpoint(const RedisStoreOptions& options);
 
 }  // namespace runq
