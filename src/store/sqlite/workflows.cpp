@@ -71,7 +71,7 @@ const char* workflow_sql(Sql sql) {
       return "DELETE FROM canceled WHERE id NOT IN (SELECT id FROM results)";
     case Sql::kDeadLapsedWithDependents:
       return "SELECT id FROM tasks WHERE state = 'reserved' AND lease_expires <= ?1 AND "
-             "deliveries >= max_deliveries AND id IN (SELECT dep FROM deps)";
+             "deliveries >= max_deliveries AND EXISTS (SELECT 1 FROM deps WHERE dep = tasks.id)";
     default:
       return nullptr;
   }
