@@ -60,6 +60,26 @@ void check_tasks(Store& store, const std::vector<std::string>& accepted, const R
   report.malformed_lines += record.malformed();
 }
 
+void check_chords(Store& store, const std::vector<std::string>& bodies, int members,
+                  ChaosReport& report) {
+  report.chords = static_cast<std::int64_t>(bodies.size());
+  int shown = 0;
+  for (const std::string& id : bodies) {
+    Result<TaskStatus> st = read_task_status(store, id, now_ms());
+    if (st.ok() && st->state == TaskState::kSuccess && st->value == std::to_string(members)) {
+      continue;
+    }
+    ++report.chords_wrong;
+    if (shown++ < kShowLost) {
+      std::fprintf(stderr, "chaos: chord body %s: %s\n", id.c_str(),
+                   st.ok() ? (std::string(task_state_name(st->state)) + " value " + st->value +
+                              " " + st->error)
+                                 .c_str()
+                           : st.status().message().c_str());
+    }
+  }
+}
+
 void check_ticks(Store& store, Millis beats_started, const RunRecord& ticks, ChaosReport& report) {
   Result<std::vector<ScheduleState>> schedules = store.list_schedules();
   if (!schedules.ok()) {
@@ -101,6 +121,9 @@ std::string ChaosReport::summary(const std::string& store) const {
                 (long long)ticks, (long long)ticks_missing, (long long)ticks_misfired,
                 (long long)still_queued, seconds);
   std::string s = buf;
+  if (chords > 0) {
+    s += ", " + std::to_string(chords) + " chords (" + std::to_string(chords_wrong) + " wrong)";
+  }
   if (malformed_lines > 0) s += ", " + std::to_string(malformed_lines) + " torn record lines";
   if (!failure.empty()) s += " — " + failure;
   return s;

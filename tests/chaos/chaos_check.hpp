@@ -18,6 +18,12 @@ std::int64_t queued_total(Store& store);
 void check_tasks(Store& store, const std::vector<std::string>& accepted, const RunRecord& record,
                  ChaosReport& report);
 
+// Every chord body in `bodies` ended SUCCESS with the result `members` (the count of member
+// results it was given: it ran once all of them succeeded). Sets report.chords and
+// report.chords_wrong.
+void check_chords(Store& store, const std::vector<std::string>& bodies, int members,
+                  ChaosReport& report);
+
 // Every tick of the "tick" schedule (every second) from the first that ran to the
 // schedule's last claimed tick has a task that ended SUCCESS, and the ticks' tasks ran only
 // the extra times a fault explains (added to report.duplicates). Sets report.ticks and

@@ -29,6 +29,12 @@ int main(int argc, char** argv) {
   cli.add_option("--beats", o.beats, "Beat processes")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cli.add_option("--chord-every", o.chord_every, "A chord after every N batches (0 = none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cli.add_option("--chord-members", o.chord_members, "Members of each chord")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   cli.add_option("--fault-every", o.fault_every_s, "Mean seconds between faults")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

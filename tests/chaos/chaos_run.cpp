@@ -41,6 +41,8 @@ class Producer {
  public:
   Producer(App& app, const ChaosOptions& opts, std::string record_path)
       : handle_(app.task("record_sleep", [](Context&, std::string, int) { return 0; })),
+        join_(app.task("record_join",
+                       [](Context&, std::vector<int> v, std::string) { return int(v.size()); })),
         opts_(opts),
         record_path_(std::move(record_path)) {}
   ~Producer() { join(); }
@@ -61,6 +63,10 @@ class Producer {
     std::lock_guard lock(mu_);
     return static_cast<std::int64_t>(ids_.size());
   }
+  std::vector<std::string> chord_bodies() {
+    std::lock_guard lock(mu_);
+    return bodies_;
+  }
 
  private:
   void loop() {
@@ -78,17 +84,50 @@ class Producer {
       } catch (const Error& e) {
         ++failed_;
         std::fprintf(stderr, "chaos: enqueue of a batch failed (retrying): %s\n", e.what());
+        continue;
       }
+      if (opts_.chord_every > 0 && ++batches_ % opts_.chord_every == 0) enqueue_chord();
     }
     done_ = true;
   }
 
+  // One chord of record_sleep members and a record_join body, in one store batch. The
+  // member ids are chosen here so the check can count their runs; a chord whose enqueue
+  // fails is sent again with new ids (bounded like the batches).
+  void enqueue_chord() {
+    while (failed_ < 100 && !g_interrupted) {
+      const std::string prefix =
+          "chord-" + std::to_string(opts_.seed) + "-" + std::to_string(chords_sent_++) + "-";
+      std::vector<Signature<int>> members;
+      std::vector<std::string> member_ids;
+      for (int i = 0; i < opts_.chord_members; ++i) {
+        member_ids.push_back(prefix + std::to_string(i));
+        members.push_back(handle_.s(record_path_, opts_.task_ms).id(member_ids.back()));
+      }
+      try {
+        AsyncResult<int> body = runq::chord(runq::group(members), join_.s(record_path_)).delay();
+        std::lock_guard lock(mu_);
+        ids_.insert(ids_.end(), member_ids.begin(), member_ids.end());
+        ids_.push_back(body.id());
+        bodies_.push_back(body.id());
+        return;
+      } catch (const Error& e) {
+        ++failed_;
+        std::fprintf(stderr, "chaos: enqueue of a chord failed (retrying): %s\n", e.what());
+      }
+    }
+  }
+
   TaskHandle<int, std::string, int> handle_;
+  TaskHandle<int, std::vector<int>, std::string> join_;
   const ChaosOptions& opts_;
   std::string record_path_;
   std::thread thread_;
   std::mutex mu_;
   std::vector<std::string> ids_;
+  std::vector<std::string> bodies_;  // chord bodies (also in ids_)
+  std::int64_t batches_ = 0;         // producer thread only
+  std::int64_t chords_sent_ = 0;     // producer thread only
   std::atomic<bool> done_{false};
   std::atomic<std::int64_t> failed_{0};
 };
@@ -303,6 +342,7 @@ ChaosReport run_chaos(const ChaosOptions& opts) {
 
   report.accepted = producer.accepted_count();
   check_tasks(*app.store(), producer.accepted(), record, report);
+  check_chords(*app.store(), producer.chord_bodies(), opts.chord_members, report);
   RunRecord ticks(tick_path);
   ticks.refresh();
   check_ticks(*app.store(), beats_started, ticks, report);

@@ -21,8 +21,12 @@ struct ChaosOptions {
   int batch = 1000;  // tasks per enqueue call
   int workers = 4;
   int concurrency = 4;
-  int lease_ms = 2000;         // workers' --lease; a SIGSTOP lasts 1.5 leases + 0.5 s
-  int beats = 2;               // beat processes racing on a 1 s tick schedule
+  int lease_ms = 2000;  // workers' --lease; a SIGSTOP lasts 1.5 leases + 0.5 s
+  int beats = 2;        // beat processes racing on a 1 s tick schedule
+  // Workflows: after every `chord_every` batches (0 = none) a chord of `chord_members`
+  // record_sleep members and a record_join body is enqueued too (its tasks are extra).
+  int chord_every = 5;
+  int chord_members = 50;
   double fault_every_s = 1.5;  // mean seconds between faults (uniform in 0..2x)
   double max_seconds = 900;    // the whole run, drain included; past it the run fails
   std::uint64_t seed = 0;      // 0 = from the clock (printed, to repeat a schedule)
@@ -46,13 +50,15 @@ struct ChaosReport {
   // catch-up tick when none is on time), not a loss.
   std::vector<std::pair<std::int64_t, std::int64_t>> beat_outages;
   std::int64_t malformed_lines = 0;  // record lines that are not "start <id>"
+  std::int64_t chords = 0;           // chords accepted (their tasks are in `accepted` too)
+  std::int64_t chords_wrong = 0;     // chord bodies without SUCCESS and every member's result
   double seconds = 0;
   std::string failure;   // why the run could not complete, or empty
   bool skipped = false;  // the store's server is not installed (exit 77)
 
   bool ok() const {
     return failure.empty() && lost == 0 && still_queued == 0 && ticks_missing == 0 &&
-           malformed_lines == 0 && duplicates <= duplicate_bound;
+           malformed_lines == 0 && chords_wrong == 0 && duplicates <= duplicate_bound;
   }
   // "chaos: redis, 100000 tasks, 61 worker kills, ... 0 lost, 37 duplicate runs (bound 90)..."
   std::string summary(const std::string& store) const;

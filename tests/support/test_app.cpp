@@ -9,6 +9,7 @@
 //                             up to 5 retries, 20 ms apart
 //   record(path, line)        appends line + '\n' to path (counts executions)
 //   record_sleep(path, ms)    appends "start <task id>" to path, then sleeps like sleep_ms
+//   record_join(values, path) a chord body: appends "start <task id>", returns values.size()
 //   record_pid(path, ms)      appends the pid of the process running it, then sleeps like
 //                             sleep_ms (which process of a process pool ran it)
 //
@@ -19,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -70,6 +72,10 @@ int main(int argc, char** argv) {
   auto record_sleep = app.task("record_sleep", [](runq::Context& ctx, std::string path, int ms) {
     append_line(path, "start " + ctx.id());
     return sleep_for(ctx, ms);
+  });
+  app.task("record_join", [](runq::Context& ctx, std::vector<int> values, std::string path) {
+    append_line(path, "start " + ctx.id());
+    return static_cast<int>(values.size());
   });
   app.task("record_pid", [](runq::Context& ctx, std::string path, int ms) {
     append_line(path, std::to_string(::getpid()));
