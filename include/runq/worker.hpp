@@ -108,6 +108,11 @@ struct WorkerOptions {
   // Revoke with terminate of a running task: its cancellation flag is raised at once; with
   // kProcesses its child is killed this long after [2 s]. The task ends REVOKED.
   Millis revoke_grace_ms = 2'000;
+  // How often the worker reads the revoke requests of the tasks it holds, while it holds any
+  // [50 ms; values < 10 become 10]. This bounds how long a `revoke --terminate` takes to
+  // reach a running task. Each read is one store call (on Redis one script over the held
+  // ids; on SQLite and PostgreSQL one read that stops at once when nothing is revoked).
+  Millis revoke_poll_ms = 50;
   // kProcesses: autoscale the children between `autoscale.min` and `concurrency` (the most)
   // [off]. See WorkerAutoscale.
   WorkerAutoscale autoscale;

@@ -153,7 +153,8 @@ class Worker::Impl {
               *store, w.app_.clock(), leases,
               {.lease_ms = w.opts_.lease_ms,
                .heartbeat_ms = w.opts_.heartbeat_ms,
-               .revoke_grace_ms = w.opts_.revoke_grace_ms},
+               .revoke_grace_ms = w.opts_.revoke_grace_ms,
+               .revoke_poll_ms = w.opts_.revoke_poll_ms},
               [&w, this] { return w.worker_info(*this); },
               [this](const std::string& id, Millis grace) { executor->terminate(id, grace); }) {}
 
