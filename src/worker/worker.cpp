@@ -83,7 +83,8 @@ class Worker::Impl {
     (void)parts->store->heartbeat(worker_info(*parts));
     parts->settler.start();
     parts->keeper.start();
-    parts->pool.start(executor_threads());
+    parts->pool.start(executor_threads(), opts_.autoscale.min,
+                      std::max<Millis>(opts_.autoscale.idle_ms, 10));
     bool stop_now;
     {
       MutexLock lock(mu_);
@@ -126,6 +127,7 @@ class Worker::Impl {
     WorkerCounters c = parts->settler.counters();
     c.running = parts->fetcher.running();
     c.lapsed = parts->pool.lapsed();
+    c.pool_size = parts->pool.size();
     return c;
   }
 
