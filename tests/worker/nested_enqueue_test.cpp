@@ -1,7 +1,7 @@
-// A task that enqueues another task from inside its body, in both pools, on SQLite and on a
-// real Redis: the outer task's result and the inner task's result are both checked. In the
-// process pool the body runs in a forked child, which must talk to the store over its own
-// connections, never over those it inherited from the worker.
+// A task that enqueues another task from inside its body, in both pools, on SQLite, a real
+// Redis and a real PostgreSQL: the outer task's result and the inner task's result are both
+// checked. In the process pool the body runs in a forked child, which must talk to the store
+// over its own connections, never over those it inherited from the worker.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -14,6 +14,9 @@
 
 #include "runq/runq.hpp"
 #include "support/redis_server.hpp"
+#ifdef RUNQ_WITH_POSTGRES
+#include "support/postgres_server.hpp"
+#endif
 #include "support/temp_dir.hpp"
 
 namespace runq {
@@ -22,7 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 
 struct Case {
-  const char* store;  // "sqlite" or "redis"
+  const char* store;  // "sqlite", "redis" or "postgres"
   WorkerPool pool;
 };
 
@@ -37,9 +40,20 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 
 class NestedEnqueueTest : public ::testing::TestWithParam<Case> {
  protected:
-  // The store URL for this case, or empty (after GTEST_SKIP/FAIL) when Redis cannot start.
+  // The store URL for this case, or empty (after ADD_FAILURE under CI) when its server cannot
+  // start.
   std::string store_url() {
-    if (std::string(GetParam().store) == "sqlite") return "sqlite:" + dir_.file("runq.db");
+    const std::string store = GetParam().store;
+    if (store == "sqlite") return "sqlite:" + dir_.file("runq.db");
+#ifdef RUNQ_WITH_POSTGRES
+    if (store == "postgres") {
+      if (postgres_.start()) return postgres_.url();
+      if (testing::running_under_ci()) {
+        ADD_FAILURE() << "PostgreSQL is required under CI: " << postgres_.error();
+      }
+      return "";
+    }
+#endif
     if (!redis_.start()) {
       if (testing::running_under_ci()) {
         ADD_FAILURE() << "redis-server is required under CI: " << redis_.error();
@@ -57,11 +71,14 @@ class NestedEnqueueTest : public ::testing::TestWithParam<Case> {
   }
   testing::TempDir dir_;
   testing::RedisServer redis_;
+#ifdef RUNQ_WITH_POSTGRES
+  testing::PostgresServer postgres_;
+#endif
 };
 
 TEST_P(NestedEnqueueTest, TaskEnqueuesAnotherFromItsBody) {
   const std::string url = store_url();
-  if (url.empty()) GTEST_SKIP() << "redis-server not available: " << redis_.error();
+  if (url.empty()) GTEST_SKIP() << GetParam().store << " server not available";
   App app(AppOptions{.store_url = url});
   auto add = app.task("add", [](int a, int b) { return a + b; });
   // Enqueues `add(i, 1)` and returns the inner id with the pid that enqueued it.
@@ -98,7 +115,7 @@ TEST_P(NestedEnqueueTest, TaskEnqueuesAnotherFromItsBody) {
 // its own connections rather than reuse the worker's pooled ones.
 TEST_P(NestedEnqueueTest, TaskUsesAStoreHandleOpenedBeforeTheFork) {
   const std::string url = store_url();
-  if (url.empty()) GTEST_SKIP() << "redis-server not available: " << redis_.error();
+  if (url.empty()) GTEST_SKIP() << GetParam().store << " server not available";
   App app(AppOptions{.store_url = url});
   auto add = app.task("add", [](int a, int b) { return a + b; });
   AsyncResult<int> first = add.delay(1, 2);
@@ -122,12 +139,19 @@ TEST_P(NestedEnqueueTest, TaskUsesAStoreHandleOpenedBeforeTheFork) {
   EXPECT_EQ(worker.counters().failed, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Pools, NestedEnqueueTest,
-                         ::testing::Values(Case{"sqlite", WorkerPool::kThreads},
-                                           Case{"sqlite", WorkerPool::kProcesses},
-                                           Case{"redis", WorkerPool::kThreads},
-                                           Case{"redis", WorkerPool::kProcesses}),
-                         case_name);
+std::vector<Case> cases() {
+  std::vector<Case> out = {{"sqlite", WorkerPool::kThreads},
+                           {"sqlite", WorkerPool::kProcesses},
+                           {"redis", WorkerPool::kThreads},
+                           {"redis", WorkerPool::kProcesses}};
+#ifdef RUNQ_WITH_POSTGRES
+  out.push_back({"postgres", WorkerPool::kThreads});
+  out.push_back({"postgres", WorkerPool::kProcesses});
+#endif
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, NestedEnqueueTest, ::testing::ValuesIn(cases()), case_name);
 
 }  // namespace
 }  // namespace runq

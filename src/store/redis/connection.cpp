@@ -5,10 +5,11 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <utility>
+
+#include "core/fork_generation.hpp"
 
 namespace runq::internal {
 namespace {
@@ -52,15 +53,6 @@ class SigpipeGuard {
   sigset_t old_;
   bool was_pending_ = false;
 };
-
-// Counts forks (pthread_atfork, so no getpid() per round trip): a connection opened before
-// the current generation was inherited from the parent process.
-std::atomic<std::uint32_t> fork_generation{0};
-void count_fork() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
-std::uint32_t current_fork_generation() {
-  [[maybe_unused]] static const int registered = ::pthread_atfork(nullptr, nullptr, count_fork);
-  return fork_generation.load(std::memory_order_relaxed);
-}
 
 Status io_error(const RedisEndpoint& endpoint, std::string_view doing, const redisContext* ctx) {
   std::string cause = ctx->errstr;
@@ -155,13 +147,13 @@ bool is_error_reply(const redisReply* reply, std::string_view prefix) {
 // ---- RedisConnection ------------------------------------------------------------------------
 
 RedisConnection::RedisConnection(const RedisEndpoint& endpoint, redisContext* ctx)
-    : endpoint_(endpoint), ctx_(ctx), forks_(current_fork_generation()) {}
+    : endpoint_(endpoint), ctx_(ctx), forks_(fork_generation()) {}
 
 // redisFree() only closes the socket (no QUIT): closing an inherited one in a child leaves
 // the parent's session open.
 RedisConnection::~RedisConnection() { redisFree(ctx_); }
 
-bool RedisConnection::inherited() const { return forks_ != current_fork_generation(); }
+bool RedisConnection::inherited() const { return forks_ != fork_generation(); }
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::open(const RedisEndpoint& endpoint) {
   redisContext* ctx = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port,
