@@ -57,7 +57,8 @@ void LeaseKeeper::keep_loop() {
     }
     // Revoke requests are read often, not with the heartbeat: a `revoke --terminate` reaches
     // a running task within about revoke_poll_ms (docs/benchmarks.md, "Revoke").
-    if (now - last_revoke_poll >= revoke_poll) {
+    // (Half a tick of slack: a wait that ends a millisecond early must not skip a poll.)
+    if (now - last_revoke_poll + tick / 2 >= revoke_poll) {
       poll_revokes();
       last_revoke_poll = now;
     }
