@@ -1,7 +1,8 @@
 // `revoke --terminate` reaches a running task promptly, not at the worker's next heartbeat:
 // with the default 2 s heartbeat, a task that watches Context::cancelled() ends REVOKED well
-// under a second after App::revoke, in both pools, on SQLite and on a real Redis; in the
-// process pool a task that ignores its cancellation is killed after revoke_grace_ms.
+// under a second after App::revoke, in both pools, on SQLite, a real Redis and a real
+// PostgreSQL; in the process pool a task that ignores its cancellation is killed after
+// revoke_grace_ms.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -11,9 +12,13 @@
 #include <fstream>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "runq/runq.hpp"
 #include "support/redis_server.hpp"
+#ifdef RUNQ_WITH_POSTGRES
+#include "support/postgres_server.hpp"
+#endif
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
@@ -24,7 +29,7 @@ using namespace std::chrono_literals;
 using testing::wait_until;
 
 struct Case {
-  const char* store;  // "sqlite" or "redis"
+  const char* store;  // "sqlite", "redis" or "postgres"
   WorkerPool pool;
 };
 
@@ -39,9 +44,20 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 
 class PromptRevokeTest : public ::testing::TestWithParam<Case> {
  protected:
-  // The store URL for this case, or empty (after ADD_FAILURE under CI) when Redis cannot start.
+  // The store URL for this case, or empty (after ADD_FAILURE under CI) when its server cannot
+  // start.
   std::string store_url() {
-    if (std::string(GetParam().store) == "sqlite") return "sqlite:" + dir_.file("runq.db");
+    const std::string store = GetParam().store;
+    if (store == "sqlite") return "sqlite:" + dir_.file("runq.db");
+#ifdef RUNQ_WITH_POSTGRES
+    if (store == "postgres") {
+      if (postgres_.start()) return postgres_.url();
+      if (testing::running_under_ci()) {
+        ADD_FAILURE() << "PostgreSQL is required under CI: " << postgres_.error();
+      }
+      return "";
+    }
+#endif
     if (!redis_.start()) {
       if (testing::running_under_ci()) {
         ADD_FAILURE() << "redis-server is required under CI: " << redis_.error();
@@ -60,11 +76,14 @@ class PromptRevokeTest : public ::testing::TestWithParam<Case> {
   }
   testing::TempDir dir_;
   testing::RedisServer redis_;
+#ifdef RUNQ_WITH_POSTGRES
+  testing::PostgresServer postgres_;
+#endif
 };
 
 TEST_P(PromptRevokeTest, TerminateReachesARunningTaskWellBeforeTheHeartbeat) {
   const std::string url = store_url();
-  if (url.empty()) GTEST_SKIP() << "redis-server not available: " << redis_.error();
+  if (url.empty()) GTEST_SKIP() << GetParam().store << " server not available";
   App app(AppOptions{.store_url = url});
   std::string started = dir_.file("started");
   auto polite = app.task(
@@ -116,7 +135,7 @@ class PromptRevokeKillTest : public PromptRevokeTest {};
 
 TEST_P(PromptRevokeKillTest, TerminateKillsAChildThatIgnoresItAfterTheGrace) {
   const std::string url = store_url();
-  if (url.empty()) GTEST_SKIP() << "redis-server not available: " << redis_.error();
+  if (url.empty()) GTEST_SKIP() << GetParam().store << " server not available";
   App app(AppOptions{.store_url = url});
   std::string pid_file = dir_.file("child.pid");
   auto stubborn = app.task("stubborn", [pid_file] {
@@ -150,15 +169,21 @@ TEST_P(PromptRevokeKillTest, TerminateKillsAChildThatIgnoresItAfterTheGrace) {
   worker.wait();
 }
 
-INSTANTIATE_TEST_SUITE_P(Pools, PromptRevokeTest,
-                         ::testing::Values(Case{"sqlite", WorkerPool::kThreads},
-                                           Case{"sqlite", WorkerPool::kProcesses},
-                                           Case{"redis", WorkerPool::kThreads},
-                                           Case{"redis", WorkerPool::kProcesses}),
-                         case_name);
-INSTANTIATE_TEST_SUITE_P(Processes, PromptRevokeKillTest,
-                         ::testing::Values(Case{"sqlite", WorkerPool::kProcesses},
-                                           Case{"redis", WorkerPool::kProcesses}),
+std::vector<Case> cases(bool with_threads) {
+  std::vector<Case> out;
+  std::vector<const char*> stores = {"sqlite", "redis"};
+#ifdef RUNQ_WITH_POSTGRES
+  stores.push_back("postgres");
+#endif
+  for (const char* store : stores) {
+    if (with_threads) out.push_back({store, WorkerPool::kThreads});
+    out.push_back({store, WorkerPool::kProcesses});
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, PromptRevokeTest, ::testing::ValuesIn(cases(true)), case_name);
+INSTANTIATE_TEST_SUITE_P(Processes, PromptRevokeKillTest, ::testing::ValuesIn(cases(false)),
                          case_name);
 
 }  // namespace
