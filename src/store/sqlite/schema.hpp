@@ -30,7 +30,7 @@
 
 namespace runq::sqlite {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
 // transaction opened by the caller. Also upgrades a file of an older version.
@@ -118,6 +118,20 @@ enum class Sql {
   kListQueueControls,
   kLimitedQueues,
   kQueuedLength,
+  // workflows (store/sqlite/workflows.cpp)
+  kAnyDependents,
+  kDependentsOf,
+  kDeleteDependentsOf,
+  kPutDependency,
+  kPutWait,
+  kGetWait,
+  kCountDownWait,
+  kDeleteWait,
+  kReleaseWaiting,
+  kPutCanceled,
+  kGetCanceled,
+  kCleanCanceled,
+  kDeadLapsedWithDependents,
   kCount_,
 };
 
