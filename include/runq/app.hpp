@@ -197,8 +197,8 @@ class App final : public Producer {
   // Revokes task `id`, from any process (the revocation is kept in the store, so it holds
   // across worker restarts). Returns the state after the call:
   //  - kRevoked: the task was queued or scheduled; it ends REVOKED and never runs;
-  //  - kReserved: it is running (or reserved by a worker). Its worker reads the request with
-  //    its next heartbeat (WorkerOptions::heartbeat_ms): a task not started yet never runs;
+  //  - kReserved: it is running (or reserved by a worker). Its worker reads the request
+  //    within WorkerOptions::revoke_poll_ms (50 ms): a task not started yet never runs;
   //    with `terminate` a running task's Context::cancelled() turns true at once and, in the
   //    process pool, its child is killed after WorkerOptions::revoke_grace_ms. Either way it
   //    ends REVOKED and is not retried. Without terminate a task already running finishes as

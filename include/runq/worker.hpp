@@ -41,14 +41,15 @@ enum class WorkerPool {
   kProcesses,
 };
 
-// Autoscaling of the process pool (WorkerOptions::autoscale, `worker --autoscale MAX,MIN`):
-// the worker starts `min` children (at least 1); while every child has a task and more tasks
-// wait in the worker's prefetch buffer it adds one about every 100 ms, up to
-// WorkerOptions::concurrency; a child that had no task for `idle_ms` exits, down to `min`.
-// The worker reserves tasks for the most children (concurrency) whatever runs now.
+// Autoscaling of either pool (WorkerOptions::autoscale, `worker --autoscale MAX,MIN`): the
+// worker starts `min` executor threads or children (at least 1); while every one has a task
+// and more tasks wait in the worker's prefetch buffer it adds one about every 100 ms, up to
+// WorkerOptions::concurrency; a thread or child that had no task for `idle_ms` ends, down to
+// `min`. The worker reserves tasks for the most (concurrency) whatever runs now.
+// WorkerCounters::pool_size says how many run.
 struct WorkerAutoscale {
-  int min = -1;             // fewest children [-1 = autoscale off]; >= concurrency is off too
-  Millis idle_ms = 10'000;  // an idle child retires after this long [10 s]
+  int min = -1;             // fewest threads or children [-1 = off]; >= concurrency is off too
+  Millis idle_ms = 10'000;  // an idle thread or child ends after this long [10 s]
 };
 
 // How a Worker runs. Plain values; defaults in brackets. Out-of-range values are adjusted
@@ -108,8 +109,13 @@ struct WorkerOptions {
   // Revoke with terminate of a running task: its cancellation flag is raised at once; with
   // kProcesses its child is killed this long after [2 s]. The task ends REVOKED.
   Millis revoke_grace_ms = 2'000;
-  // kProcesses: autoscale the children between `autoscale.min` and `concurrency` (the most)
-  // [off]. See WorkerAutoscale.
+  // How often the worker reads the revoke requests of the tasks it holds, while it holds any
+  // [50 ms; values < 10 become 10]. This bounds how long a `revoke --terminate` takes to
+  // reach a running task. Each read is one store call (on Redis one script over the held
+  // ids; on SQLite and PostgreSQL one read that stops at once when nothing is revoked).
+  Millis revoke_poll_ms = 50;
+  // Autoscale the executor threads (kThreads) or children (kProcesses) between
+  // `autoscale.min` and `concurrency` (the most) [off]. See WorkerAutoscale.
   WorkerAutoscale autoscale;
   // Worker id in the registry and on the tasks it holds ["HOST:PID:RANDOM", RANDOM being 6
   // characters]. Must be unique among live workers of one store.
@@ -127,6 +133,8 @@ struct WorkerCounters {
   std::uint64_t lapsed = 0;     // reserved but not started: the lease lapsed while it waited
                                 // (process stopped or starved); the store redelivers it
   int running = 0;              // task bodies running right now
+  int pool_size = 0;            // executor threads, or child processes, running now: between
+                                // autoscale.min and concurrency with autoscale, else concurrency
 };
 
 // A consumer of one App's tasks. Create it after registering every task on the App, then

@@ -75,8 +75,8 @@ void add_worker(CLI::App& cli, Args& a, std::vector<Command>& table) {
   c->add_option("--revoke-grace", w.revoke_grace,
                 "revoke --terminate: kill a running child after this long [2s]");
   c->add_option("--autoscale", w.autoscale,
-                "--pool processes: MAX,MIN children, grown while all are busy and tasks wait, "
-                "shrunk when idle [off]");
+                "MAX,MIN threads (or children with --pool processes), grown while all are "
+                "busy and tasks wait, shrunk when idle [off]");
   c->add_option("--report-every", w.report_every,
                 "Throughput line interval while busy; 0 = off [5s]");
   c->add_option("--webhooks", w.webhooks,

@@ -35,8 +35,8 @@ int run_revoke_cmd(App& app, const RevokeArgs& a) {
     case TaskState::kReserved:
       if (a.terminate) {
         std::printf(
-            "revoke requested for %s: it is running; its worker cancels it at its next "
-            "heartbeat (a process-pool worker kills it after --revoke-grace) and it ends "
+            "revoke requested for %s: it is running; its worker cancels it within about "
+            "50 ms (a process-pool worker kills it after --revoke-grace) and it ends "
             "revoked\n",
             id);
       } else {

@@ -56,7 +56,8 @@ Result<std::uint64_t> parse_size(std::string_view option, const std::string& tex
   return static_cast<std::uint64_t>(n) * scale;
 }
 
-// "--autoscale MAX,MIN" (as Celery's): at most MAX children (the concurrency), at least MIN.
+// "--autoscale MAX,MIN" (as Celery's): at most MAX threads or children (the concurrency), at
+// least MIN.
 Status parse_autoscale(const std::string& text, WorkerOptions* o) {
   const std::string usage =
       "--autoscale: expected MAX,MIN with 1 <= MIN <= MAX, e.g. 8,2; got '" + text + "'";
@@ -107,11 +108,7 @@ Result<Parsed> parse_options(const WorkerArgs& a) {
   if (o.pool == WorkerPool::kThreads && (o.max_tasks_per_child > 0 || o.max_memory_per_child > 0))
     return invalid_argument_error(
         "--max-tasks-per-child and --max-memory-per-child need --pool processes");
-  if (!a.autoscale.empty()) {
-    RUNQ_RETURN_IF_ERROR(parse_autoscale(a.autoscale, &o));
-    if (o.pool == WorkerPool::kThreads)
-      return invalid_argument_error("--autoscale needs --pool processes");
-  }
+  if (!a.autoscale.empty()) RUNQ_RETURN_IF_ERROR(parse_autoscale(a.autoscale, &o));
   o.require_hard_limits = a.require_hard_limits;
   RUNQ_ASSIGN_OR_RETURN(o.revoke_grace_ms, parse_duration_option("--revoke-grace", a.revoke_grace));
   return p;
@@ -147,6 +144,9 @@ void print_banner(App& app, const Worker& worker, const WorkerOptions& o) {
     } else {
       std::printf("  pool:        processes (%d children%s)\n", o.concurrency, recycle.c_str());
     }
+  } else if (o.autoscale.min >= 0 && o.autoscale.min < o.concurrency) {
+    std::printf("  pool:        threads (autoscale %d to %d threads)\n", o.autoscale.min,
+                o.concurrency);
   } else {
     std::printf("  pool:        threads\n");
   }

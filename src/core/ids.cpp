@@ -7,6 +7,8 @@
 #include <chrono>
 #include <random>
 
+#include "core/fork_generation.hpp"
+
 namespace runq::internal {
 namespace {
 
@@ -18,19 +20,15 @@ std::uint64_t fresh_seed() {
          static_cast<std::uint64_t>(::getpid()) << 16;
 }
 
-// Counts forks: a forked child (the process pool's children) must not go on with its
-// parent's generator state, or two children would make the same ids.
-std::atomic<std::uint32_t> fork_generation{0};
-void count_fork() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
-
+// A forked child (the process pool's children) must not go on with its parent's generator
+// state, or two children would make the same ids: it reseeds after a fork.
 std::mt19937_64& rng() {
-  [[maybe_unused]] static const int registered = ::pthread_atfork(nullptr, nullptr, count_fork);
   struct State {
     std::mt19937_64 gen{fresh_seed()};
-    std::uint32_t forks = fork_generation.load(std::memory_order_relaxed);
+    std::uint32_t forks = fork_generation();
   };
   thread_local State s;
-  const std::uint32_t forks = fork_generation.load(std::memory_order_relaxed);
+  const std::uint32_t forks = fork_generation();
   if (s.forks != forks) {
     s.gen.seed(fresh_seed());
     s.forks = forks;

@@ -83,7 +83,8 @@ class Worker::Impl {
     (void)parts->store->heartbeat(worker_info(*parts));
     parts->settler.start();
     parts->keeper.start();
-    parts->pool.start(executor_threads());
+    parts->pool.start(executor_threads(), opts_.autoscale.min,
+                      std::max<Millis>(opts_.autoscale.idle_ms, 10));
     bool stop_now;
     {
       MutexLock lock(mu_);
@@ -126,6 +127,7 @@ class Worker::Impl {
     WorkerCounters c = parts->settler.counters();
     c.running = parts->fetcher.running();
     c.lapsed = parts->pool.lapsed();
+    c.pool_size = parts->pool.size();
     return c;
   }
 
@@ -153,7 +155,8 @@ class Worker::Impl {
               *store, w.app_.clock(), leases,
               {.lease_ms = w.opts_.lease_ms,
                .heartbeat_ms = w.opts_.heartbeat_ms,
-               .revoke_grace_ms = w.opts_.revoke_grace_ms},
+               .revoke_grace_ms = w.opts_.revoke_grace_ms,
+               .revoke_poll_ms = w.opts_.revoke_poll_ms},
               [&w, this] { return w.worker_info(*this); },
               [this](const std::string& id, Millis grace) { executor->terminate(id, grace); }) {}
 

@@ -417,7 +417,6 @@ TEST_F(ProcessPoolTest, RevokeTerminateKillsTheRunningChildAfterTheGrace) {
       TaskOptions{}.max_retries(3));
   auto add = app.task("add", [](int a, int b) { return a + b; });
   WorkerOptions o = pool(1);
-  o.heartbeat_ms = 100;  // revoke requests are read with the heartbeat
   o.revoke_grace_ms = 200;
   Worker worker(app, o);
   ASSERT_TRUE(worker.start().ok());
@@ -451,7 +450,6 @@ TEST_F(ProcessPoolTest, RevokeTerminateCancelsARunningTaskInTheThreadPool) {
       TaskOptions{}.max_retries(3));
   WorkerOptions o;
   o.concurrency = 1;
-  o.heartbeat_ms = 100;
   Worker worker(app, o);
   ASSERT_TRUE(worker.start().ok());
   auto r = polite.delay();
@@ -473,7 +471,6 @@ TEST_F(ProcessPoolTest, RevokeTerminateRaisesCancelledInTheChildBeforeTheGrace) 
   });
   auto pid = app.task("pid", [] { return static_cast<int>(::getpid()); });
   WorkerOptions o = pool(1);
-  o.heartbeat_ms = 100;
   o.revoke_grace_ms = 30'000;  // the child is not killed: it stops on its own
   Worker worker(app, o);
   ASSERT_TRUE(worker.start().ok());

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "core/fork_generation.hpp"
+
 namespace runq::pg {
 namespace {
 
@@ -266,21 +268,47 @@ Status Connection::exec_script(const std::string& sql, std::string_view what) {
 
 // ---- ConnectionPool -----------------------------------------------------------------------
 
+namespace {
+
+// Connections a forked child inherited: never used nor closed in the child (see acquire()).
+// Kept reachable from a static, so that a leak checker does not report them.
+void abandon(std::unique_ptr<Connection> c) {
+  static std::mutex mu;
+  static auto* const abandoned = new std::vector<std::unique_ptr<Connection>>();
+  std::lock_guard<std::mutex> lock(mu);
+  abandoned->push_back(std::move(c));
+}
+
+}  // namespace
+
+ConnectionPool::ConnectionPool(std::string conninfo)
+    : conninfo_(std::move(conninfo)), forks_(runq::internal::fork_generation()) {}
+
 ConnectionPool::Lease::~Lease() {
+  if (c_ && forks_ != runq::internal::fork_generation()) {
+    abandon(std::move(c_));
+    return;
+  }
   if (c_ && pool_ && !c_->broken()) pool_->add(std::move(c_));
 }
 
 Result<ConnectionPool::Lease> ConnectionPool::acquire() {
+  const std::uint32_t forks = runq::internal::fork_generation();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (forks_ != forks) {
+      for (auto& c : idle_) abandon(std::move(c));
+      idle_.clear();
+      forks_ = forks;
+    }
     if (!idle_.empty()) {
       std::unique_ptr<Connection> c = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(c));
+      return Lease(this, std::move(c), forks);
     }
   }
   RUNQ_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, Connection::open(conninfo_));
-  return Lease(this, std::move(c));
+  return Lease(this, std::move(c), forks);
 }
 
 void ConnectionPool::add(std::unique_ptr<Connection> c) {

@@ -126,11 +126,12 @@ auto in_transaction(Connection& c, std::string_view what, Fn&& fn) -> decltype(f
 // Open connections, reused by calls; a broken one is dropped, and the next call opens anew.
 class ConnectionPool {
  public:
-  explicit ConnectionPool(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  explicit ConnectionPool(std::string conninfo);
 
   class Lease {
    public:
-    Lease(ConnectionPool* pool, std::unique_ptr<Connection> c) : pool_(pool), c_(std::move(c)) {}
+    Lease(ConnectionPool* pool, std::unique_ptr<Connection> c, std::uint32_t forks)
+        : pool_(pool), c_(std::move(c)), forks_(forks) {}
     Lease(Lease&&) = default;
     ~Lease();
     Connection& operator*() const { return *c_; }
@@ -139,9 +140,14 @@ class ConnectionPool {
    private:
     ConnectionPool* pool_;
     std::unique_ptr<Connection> c_;
+    std::uint32_t forks_;  // fork_generation() when the connection left the pool
   };
 
-  // A pooled connection, or a new one. Errors: those of Connection::open.
+  // A pooled connection opened by this process, or a new one. Errors: those of
+  // Connection::open. In a forked child (the process pool's children) the connections opened
+  // before the fork are the parent's sessions: using them would mix the two processes'
+  // traffic and closing them would end the parent's sessions, so they are abandoned and the
+  // child opens its own.
   Result<Lease> acquire();
   void add(std::unique_ptr<Connection> c);
   const std::string& conninfo() const { return conninfo_; }
@@ -149,7 +155,8 @@ class ConnectionPool {
  private:
   const std::string conninfo_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<Connection>> idle_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  std::uint32_t forks_;                            // guarded by mu_: idle_ was opened then
 };
 
 }  // namespace runq::pg

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <utility>
 
+#include "core/fork_generation.hpp"
+
 namespace runq::internal {
 namespace {
 
@@ -145,9 +147,13 @@ bool is_error_reply(const redisReply* reply, std::string_view prefix) {
 // ---- RedisConnection ------------------------------------------------------------------------
 
 RedisConnection::RedisConnection(const RedisEndpoint& endpoint, redisContext* ctx)
-    : endpoint_(endpoint), ctx_(ctx) {}
+    : endpoint_(endpoint), ctx_(ctx), forks_(fork_generation()) {}
 
+// redisFree() only closes the socket (no QUIT): closing an inherited one in a child leaves
+// the parent's session open.
 RedisConnection::~RedisConnection() { redisFree(ctx_); }
+
+bool RedisConnection::inherited() const { return forks_ != fork_generation(); }
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::open(const RedisEndpoint& endpoint) {
   redisContext* ctx = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port,
@@ -293,7 +299,7 @@ Result<RedisPool::Handle> RedisPool::acquire() {
     while (!idle_.empty()) {
       std::unique_ptr<RedisConnection> conn = std::move(idle_.back());
       idle_.pop_back();
-      if (conn->usable()) return Handle(this, std::move(conn));
+      if (!conn->inherited() && conn->usable()) return Handle(this, std::move(conn));
       dead.push_back(std::move(conn));
     }
   }
@@ -302,7 +308,7 @@ Result<RedisPool::Handle> RedisPool::acquire() {
 }
 
 void RedisPool::give_back(std::unique_ptr<RedisConnection> conn) {
-  if (conn->failed()) return;
+  if (conn->failed() || conn->inherited()) return;
   std::lock_guard<std::mutex> lock(mu_);
   if (idle_.size() < max_idle_) idle_.push_back(std::move(conn));
 }

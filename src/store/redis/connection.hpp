@@ -3,7 +3,10 @@
 // Redis error replies become a runq::Status.
 //
 // Thread safety: a RedisConnection is used by one thread at a time (the pool hands it out);
-// RedisPool is thread-safe.
+// RedisPool is thread-safe. Fork safety: a connection belongs to the process that opened it.
+// In a forked child (the process pool's children) the pool never hands out a connection it
+// inherited: their sockets are the parent's sessions, and two processes talking over one
+// would read each other's replies.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -105,6 +108,8 @@ class RedisConnection {
   bool usable() const;
   // True after an I/O or protocol error: the connection must not be reused.
   bool failed() const { return ctx_->err != 0; }
+  // True when this process forked since the connection was opened: it is the parent's.
+  bool inherited() const;
   const RedisEndpoint& endpoint() const { return endpoint_; }
 
  private:
@@ -115,6 +120,7 @@ class RedisConnection {
   RedisEndpoint endpoint_;
   redisContext* ctx_;
   std::int64_t client_id_ = -1;
+  std::uint32_t forks_ = 0;  // the process's fork generation when it was opened
 };
 
 // Connections shared by the threads of one store. acquire() reuses an idle usable connection

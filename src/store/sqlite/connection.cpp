@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <thread>
 #include <utility>
+#include <vector>
+
+#include "core/fork_generation.hpp"
 
 namespace runq::sqlite {
 namespace {
@@ -188,8 +191,29 @@ Status Connection::exec(const char* sql) {
 
 // ---- ConnectionPool ---------------------------------------------------------------------
 
+namespace {
+
+// Connections a forked child inherited: never used nor closed in the child (see acquire()).
+// Kept reachable from a static, so that a leak checker does not report them (an exit code
+// changed by LeakSanitizer would hide the child's own).
+void abandon(std::unique_ptr<Connection> conn) {
+  static std::mutex mu;
+  static auto* const abandoned = new std::vector<std::unique_ptr<Connection>>();
+  std::lock_guard<std::mutex> lock(mu);
+  abandoned->push_back(std::move(conn));
+}
+
+}  // namespace
+
+ConnectionPool::ConnectionPool(ConnectionOptions options)
+    : options_(std::move(options)), forks_(runq::internal::fork_generation()) {}
+
 ConnectionPool::Lease::~Lease() {
   if (conn_ == nullptr) return;
+  if (forks_ != runq::internal::fork_generation()) {
+    abandon(std::move(conn_));
+    return;
+  }
   std::lock_guard<std::mutex> lock(pool_->mu_);
   pool_->idle_.push_back(std::move(conn_));
 }
@@ -200,16 +224,22 @@ void ConnectionPool::add(std::unique_ptr<Connection> conn) {
 }
 
 Result<ConnectionPool::Lease> ConnectionPool::acquire() {
+  const std::uint32_t forks = runq::internal::fork_generation();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (forks_ != forks) {
+      for (auto& conn : idle_) abandon(std::move(conn));
+      idle_.clear();
+      forks_ = forks;
+    }
     if (!idle_.empty()) {
       std::unique_ptr<Connection> conn = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(conn));
+      return Lease(this, std::move(conn), forks);
     }
   }
   RUNQ_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::open(options_));
-  return Lease(this, std::move(conn));
+  return Lease(this, std::move(conn), forks);
 }
 
 // ---- Transaction ------------------------------------------------------------------------

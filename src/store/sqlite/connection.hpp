@@ -111,8 +111,8 @@ class ConnectionPool {
  public:
   class Lease {
    public:
-    Lease(ConnectionPool* pool, std::unique_ptr<Connection> conn)
-        : pool_(pool), conn_(std::move(conn)) {}
+    Lease(ConnectionPool* pool, std::unique_ptr<Connection> conn, std::uint32_t forks)
+        : pool_(pool), conn_(std::move(conn)), forks_(forks) {}
     Lease(Lease&&) noexcept = default;
     Lease& operator=(Lease&&) = delete;
     ~Lease();
@@ -122,17 +122,23 @@ class ConnectionPool {
    private:
     ConnectionPool* pool_;
     std::unique_ptr<Connection> conn_;
+    std::uint32_t forks_;  // fork_generation() when the connection left the pool
   };
 
-  explicit ConnectionPool(ConnectionOptions options) : options_(std::move(options)) {}
+  explicit ConnectionPool(ConnectionOptions options);
   // Adds an already open connection (the one that created the schema).
   void add(std::unique_ptr<Connection> conn);
+  // An idle connection opened by this process, or a new one. In a forked child (the process
+  // pool's children) the connections opened before the fork are the parent's: SQLite must not
+  // use them across a fork, nor close them (closing may checkpoint the parent's WAL), so they
+  // are abandoned, and the child opens its own.
   Result<Lease> acquire();
 
  private:
   ConnectionOptions options_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  std::uint32_t forks_;                            // guarded by mu_: idle_ was opened then
 };
 
 // BEGIN ... COMMIT; rolls back in the destructor unless committed. A write transaction is

@@ -80,6 +80,8 @@ class Executor {
   virtual void kill_running() {}
   // Whether hard time limits (TaskOptions::time_limit) are enforced.
   virtual bool hard_limits() const { return false; }
+  // For an executor that drives(): how many run tasks now (the process pool: its children).
+  virtual int pool_size() const { return 0; }
 };
 
 // Runs each task on the calling thread (the default thread pool: one executor thread per

@@ -57,22 +57,89 @@ std::unique_ptr<Executor> new_thread_executor(const App& app, std::string worker
   return std::make_unique<ThreadExecutor>(app, std::move(worker_id));
 }
 
-void ExecutorPool::start(int n) {
+void ExecutorPool::start(int n, int min_threads, Millis idle_ms) {
   if (executor_.drives()) {
     driven_ = true;
     executor_.drive(*this);
     return;
   }
-  for (int slot = 0; slot < n; ++slot) threads_.emplace_back([this, slot] { execute_loop(slot); });
+  max_threads_ = std::max(1, n);
+  min_threads_ = min_threads >= 1 && min_threads < max_threads_ ? min_threads : -1;
+  idle_ms_ = std::max<Millis>(10, idle_ms);
+  const int initial = autoscaled() ? min_threads_ : max_threads_;
+  {
+    MutexLock lock(scale_mu_);
+    slots_.resize(static_cast<std::size_t>(max_threads_));
+    for (int slot = 0; slot < initial; ++slot) {
+      slots_[slot].active = true;
+      slots_[slot].thread = std::thread([this, slot] { execute_loop(slot); });
+    }
+    active_ = initial;
+  }
+  if (autoscaled()) scaler_ = std::thread([this] { scale_loop(); });
 }
 
 void ExecutorPool::join() {
-  if (driven_) {
+  if (driven_ && !executor_joined_) {
     executor_.join();
-    driven_ = false;
+    executor_joined_ = true;
   }
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
+  {
+    MutexLock lock(scale_mu_);
+    joining_ = true;
+  }
+  scale_cv_.notify_all();
+  if (scaler_.joinable()) scaler_.join();
+  // No thread is added from here on, and none retires (retire() sees joining_).
+  std::vector<std::thread> threads;
+  {
+    MutexLock lock(scale_mu_);
+    for (Slot& s : slots_) {
+      if (s.thread.joinable()) threads.push_back(std::move(s.thread));
+    }
+  }
+  for (auto& t : threads) t.join();
+}
+
+int ExecutorPool::size() const {
+  if (driven_) return executor_.pool_size();
+  MutexLock lock(scale_mu_);
+  return active_;
+}
+
+bool ExecutorPool::retire(int slot) {
+  MutexLock lock(scale_mu_);
+  if (joining_ || active_ <= min_threads_) return false;
+  slots_[slot].active = false;
+  --active_;
+  return true;
+}
+
+void ExecutorPool::scale_loop() {
+  for (;;) {
+    {
+      MutexLock lock(scale_mu_);
+      if (!joining_) scale_cv_.wait_for(scale_mu_, std::chrono::milliseconds(100));
+      if (joining_) return;
+    }
+    if (fetcher_.stopping()) continue;  // no growth while stopping; join() ends the loop
+    // Read before taking scale_mu_ (no nesting): a snapshot is enough to decide on one thread.
+    const std::size_t waiting = fetcher_.waiting();
+    const int running = fetcher_.running();
+    std::thread ended;  // the previous thread of the slot reused, joined outside the lock
+    {
+      MutexLock lock(scale_mu_);
+      if (joining_ || active_ >= max_threads_ || waiting == 0 || running < active_) continue;
+      auto free_slot =
+          std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return !s.active; });
+      if (free_slot == slots_.end()) continue;
+      const int slot = static_cast<int>(free_slot - slots_.begin());
+      ended = std::move(free_slot->thread);  // retired: it returns without taking a lock
+      free_slot->active = true;
+      free_slot->thread = std::thread([this, slot] { execute_loop(slot); });
+      ++active_;
+    }
+    if (ended.joinable()) ended.join();
   }
 }
 
@@ -135,40 +202,52 @@ std::optional<LeaseTable::Started> ExecutorPool::start_or_drop(const Delivery& d
 }
 
 void ExecutorPool::execute_loop(int slot) {
-  while (std::optional<Delivery> next = fetcher_.next()) {
-    const Delivery& d = *next;
-    // The process pool reads the limits itself (and enforces both in its children).
-    TaskLimits limits = executor_.hard_limits() ? TaskLimits{} : runner_.limits(d);
-    // Threads get the soft limit here, or the hard one standing in for it.
-    Millis soft = limits.soft_ms;
-    if (limits.hard_ms > 0 && (soft <= 0 || limits.hard_ms < soft)) soft = limits.hard_ms;
-    Millis last_progress = 0;
-    auto progress = [&](double f) {
-      Millis now = app_.clock().now_ms();
-      if (now - last_progress < 200 && f < 1.0) return;  // a few updates a second at most
-      last_progress = now;
-      (void)store_.set_progress(LeaseRef{d.id, d.token}, std::clamp(f, 0.0, 1.0));
-    };
-    std::optional<LeaseTable::Started> started =
-        start_or_drop(d, soft > 0 ? app_.clock().now_ms() + soft : 0);
-    if (!started) continue;
-    record_start(d);
-    auto t0 = std::chrono::steady_clock::now();
-    RunOutcome out;
-    if (started->revoked) {
-      // Revoked before it started: it never runs.
-      out = runner_.aborted(d, AbortKind::kRevoked, "revoked before it started", "");
-    } else {
-      out = execute(slot, d, limits, std::move(started->stop), progress);
-      revoke_after_run(d, out);
+  for (;;) {
+    std::optional<Delivery> next = autoscaled()
+                                       ? fetcher_.next_until(std::chrono::steady_clock::now() +
+                                                             std::chrono::milliseconds(idle_ms_))
+                                       : fetcher_.next();
+    if (next) {
+      run_one(slot, *next);
+      continue;
     }
-    const auto took = std::chrono::steady_clock::now() - t0;
-    fetcher_.finished(took);
-    activity_.finished(d.id, kind_of(out.settlement),
-                       std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
-                       app_.clock().now_ms());
-    settler_.push(std::move(out.settlement), out.counted_failure);
+    // No task: the worker stops, or (autoscale) none came for idle_ms.
+    if (!autoscaled() || fetcher_.stopping() || retire(slot)) return;
   }
+}
+
+void ExecutorPool::run_one(int slot, const Delivery& d) {
+  // The process pool reads the limits itself (and enforces both in its children).
+  TaskLimits limits = executor_.hard_limits() ? TaskLimits{} : runner_.limits(d);
+  // Threads get the soft limit here, or the hard one standing in for it.
+  Millis soft = limits.soft_ms;
+  if (limits.hard_ms > 0 && (soft <= 0 || limits.hard_ms < soft)) soft = limits.hard_ms;
+  Millis last_progress = 0;
+  auto progress = [&](double f) {
+    Millis now = app_.clock().now_ms();
+    if (now - last_progress < 200 && f < 1.0) return;  // a few updates a second at most
+    last_progress = now;
+    (void)store_.set_progress(LeaseRef{d.id, d.token}, std::clamp(f, 0.0, 1.0));
+  };
+  std::optional<LeaseTable::Started> started =
+      start_or_drop(d, soft > 0 ? app_.clock().now_ms() + soft : 0);
+  if (!started) return;
+  record_start(d);
+  auto t0 = std::chrono::steady_clock::now();
+  RunOutcome out;
+  if (started->revoked) {
+    // Revoked before it started: it never runs.
+    out = runner_.aborted(d, AbortKind::kRevoked, "revoked before it started", "");
+  } else {
+    out = execute(slot, d, limits, std::move(started->stop), progress);
+    revoke_after_run(d, out);
+  }
+  const auto took = std::chrono::steady_clock::now() - t0;
+  fetcher_.finished(took);
+  activity_.finished(d.id, kind_of(out.settlement),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+                     app_.clock().now_ms());
+  settler_.push(std::move(out.settlement), out.counted_failure);
 }
 
 // Revoked while it ran: with terminate it ends REVOKED however it ended; without, a retry is

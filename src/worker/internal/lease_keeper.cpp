@@ -39,10 +39,12 @@ bool LeaseKeeper::wait_tick(Millis ms) {
 }
 
 void LeaseKeeper::keep_loop() {
+  const Millis revoke_poll = std::max<Millis>(10, opts_.revoke_poll_ms);
   Millis tick = std::max<Millis>(20, std::min(opts_.lease_ms / 3, opts_.heartbeat_ms));
-  Millis last_beat = 0, last_extend = clock_.now_ms(), last_cleanup = 0;
+  tick = std::min<Millis>({tick, 100, revoke_poll});
+  Millis last_beat = 0, last_extend = clock_.now_ms(), last_cleanup = 0, last_revoke_poll = 0;
   bool cleanup_behind = false;
-  while (wait_tick(std::min<Millis>(tick, 100))) {
+  while (wait_tick(tick)) {
     Millis now = clock_.now_ms();
     leases_.cancel_overdue(now);
     if (now - last_extend >= opts_.lease_ms / 3) {
@@ -51,8 +53,14 @@ void LeaseKeeper::keep_loop() {
     }
     if (now - last_beat >= opts_.heartbeat_ms) {
       (void)store_.heartbeat(info_());
-      poll_revokes();
       last_beat = now;
+    }
+    // Revoke requests are read often, not with the heartbeat: a `revoke --terminate` reaches
+    // a running task within about revoke_poll_ms (docs/benchmarks.md, "Revoke").
+    // (Half a tick of slack: a wait that ends a millisecond early must not skip a poll.)
+    if (now - last_revoke_poll + tick / 2 >= revoke_poll) {
+      poll_revokes();
+      last_revoke_poll = now;
     }
     if (cleanup_behind || now - last_cleanup >= kCleanupEveryMs) {
       // A store may bound the work of one call (Redis: 10,000 expired results): while it

@@ -1,8 +1,8 @@
 // LeaseKeeper: the worker's housekeeping thread. Every tick it cancels running tasks past
 // their soft time limit, extends every lease in the LeaseTable each lease/3, heartbeats the
-// worker registry and, with each heartbeat, reads the revoke requests of the tasks it holds, and
-// removes expired results from the store (once a minute, or at every tick while a call keeps
-// finding a full batch).
+// worker registry, reads the revoke requests of the tasks it holds (every revoke_poll_ms while
+// it holds any), and removes expired results from the store (once a minute, or at every tick
+// while a call keeps finding a full batch).
 //
 // Thread safety: start() and stop() are called once each, by the Worker. The loop's own
 // timers are locals of the keeper thread; only `stopping_` is shared.
@@ -22,6 +22,7 @@ struct LeaseKeeperOptions {
   Millis lease_ms = 30'000;        // leases are extended by this much, every third of it
   Millis heartbeat_ms = 2'000;     // registry heartbeat interval
   Millis revoke_grace_ms = 2'000;  // revoke with terminate: the executor stops the task after
+  Millis revoke_poll_ms = 50;      // revoke requests of held tasks are read this often
 };
 
 class LeaseKeeper {

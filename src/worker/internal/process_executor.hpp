@@ -95,6 +95,7 @@ class ProcessExecutor final : public Executor {
   // delivered again.
   void kill_running() override;
   bool hard_limits() const override { return true; }
+  int pool_size() const override { return stats().children; }
 
   ProcessPoolStats stats() const;
 
