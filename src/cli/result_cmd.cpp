@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "app/workflow_step.hpp"
+#include "app/workflow_tree.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/commands.hpp"
 #include "core/duration.hpp"
@@ -45,30 +45,11 @@ nlohmann::json value_json(const std::string& text) {
 }
 
 // The tasks a workflow step takes its inputs from or waits on (its tree, one level down):
-// the first kTreeShown with their states; the states of up to kTreeCounted counted.
+// the first kTreeShown with their names and states; the states of up to kTreeCounted counted.
 constexpr std::size_t kTreeShown = 20;
 constexpr std::size_t kTreeCounted = 1000;
 
-struct Tree {
-  std::size_t total = 0;                                   // parents + dependencies
-  std::vector<std::pair<std::string, std::string>> shown;  // (id, state name)
-  std::map<std::string, std::size_t> counts;               // state name -> count (counted ones)
-};
-
-Tree load_tree(Store& store, const std::string& workflow, Millis now) {
-  Tree t;
-  if (workflow.empty()) return t;
-  nlohmann::json wf = nlohmann::json::parse(workflow, nullptr, false);
-  t.total = workflow_parent_count(wf);
-  std::vector<std::string> ids = workflow_parents(wf, kTreeCounted);
-  for (const std::string& id : ids) {
-    Result<TaskInfo> info = store.get_task(id, now);
-    std::string state = info.ok() ? std::string(task_state_name(info->state)) : "unknown";
-    if (t.shown.size() < kTreeShown) t.shown.emplace_back(id, state);
-    ++t.counts[state];
-  }
-  return t;
-}
+using Tree = WorkflowTree;
 
 std::string counts_text(const Tree& t) {
   std::string out;
@@ -106,10 +87,8 @@ void print_json(const TaskExplanation& r, const Tree& tree) {
                       {"final", is_final(st.state)}};
   if (!is_final(st.state) && !r.reasons.empty()) j["why"] = r.why();
   if (tree.total > 0) {
-    nlohmann::json members = nlohmann::json::array();
-    for (const auto& [id, state] : tree.shown) members.push_back({{"id", id}, {"state", state}});
-    j["workflow"] = {
-        {"depends_on_count", tree.total}, {"depends_on", members}, {"states", tree.counts}};
+    j["workflow"] = workflow_tree_json(tree);
+    j["workflow"]["depends_on"] = j["workflow"]["members"];
   }
   std::printf("%s\n", j.dump().c_str());
 }
@@ -140,10 +119,11 @@ void print_human(const TaskExplanation& r, const Tree& tree, Millis now) {
   if (tree.total > 0) {
     std::printf("workflow:  depends on %zu task(s): %s%s\n", tree.total, counts_text(tree).c_str(),
                 tree.total > kTreeCounted ? " (of the first 1000)" : "");
-    for (const auto& [id, state] : tree.shown) {
-      std::string upper = state;
+    for (const WorkflowMember& m : tree.shown) {
+      std::string upper = m.state;
       std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-      std::printf("  %-9s %s\n", upper.c_str(), id.c_str());
+      std::printf("  %-9s %s%s\n", upper.c_str(), m.id.c_str(),
+                  m.task.empty() ? "" : ("  " + m.task).c_str());
     }
     if (tree.total > tree.shown.size()) {
       std::printf("  ... and %zu more\n", tree.total - tree.shown.size());
@@ -180,7 +160,8 @@ int run_result_cmd(App& app, const ResultArgs& a) {
                   kExitUnknown);
     return fail(kCmd, r.status());
   }
-  Tree tree = load_tree(**store, r->status.workflow, app.clock().now_ms());
+  Tree tree = load_workflow_tree(**store, r->status.workflow, app.clock().now_ms(), kTreeShown,
+                                 kTreeCounted);
   if (a.json) {
     print_json(*r, tree);
   } else {

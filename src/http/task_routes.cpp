@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "app/workflow_tree.hpp"
+#include "core/message.hpp"
 #include "http/json_io.hpp"
 #include "http/routes.hpp"
 #include "runq/app.hpp"
@@ -138,6 +140,9 @@ class WaitSlot {
   bool ok_;
 };
 
+constexpr std::size_t kTreeShown = 100;
+constexpr std::size_t kTreeCounted = 1000;
+
 HttpResponse get_task(ApiContext& ctx, const HttpRequest& req) {
   Millis wait_ms = 0;
   if (auto w = req.query.find("wait"); w != req.query.end()) {
@@ -159,7 +164,14 @@ HttpResponse get_task(ApiContext& ctx, const HttpRequest& req) {
       st = read_task_status(**store, id);
   }
   if (!st.ok()) return status_response(st.status());
-  return json_response(200, task_json(*st));
+  nlohmann::json j = task_json(*st);
+  // A workflow step: the tasks it takes its inputs from or depends on, with names and states
+  // (the first kTreeShown listed, the states of up to kTreeCounted counted; one batch read).
+  if (!st->workflow.empty()) {
+    j["workflow"] = workflow_tree_json(load_workflow_tree(
+        **store, st->workflow, ctx.app.clock().now_ms(), kTreeShown, kTreeCounted));
+  }
+  return json_response(200, j);
 }
 
 constexpr std::size_t kDefaultPage = 50;
@@ -172,12 +184,13 @@ Result<TaskFilter> parse_filter(const HttpRequest& req) {
     return it == req.query.end() || it->second.empty() ? nullptr : &it->second;
   };
   for (const auto& param : req.query) {
-    static const char* const kKnown[] = {"queue", "state", "task", "from", "to", "cursor", "limit"};
+    static const char* const kKnown[] = {"queue", "state",  "task",  "from",
+                                         "to",    "cursor", "limit", "q"};
     const std::string& key = param.first;
     if (std::none_of(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; })) {
       return invalid_argument_error("listing tasks: unknown parameter '" + key +
-                                    "' (known: queue, state, task, from, to, cursor, limit)");
+                                    "' (known: queue, state, task, from, to, cursor, limit, q)");
     }
   }
   if (auto* v = q("queue")) f.queue = *v;
@@ -210,6 +223,28 @@ nlohmann::json summary_json(const TaskSummary& t) {
           {"enqueued", iso_time_json(t.enqueued)}};
 }
 
+constexpr std::size_t kMaxSearchText = 200;
+
+// Argument text search (`q`): keeps the tasks of `page` whose arguments' JSON text contains
+// `text`, reading their bodies in one batch (at most `limit` records: the page's cost stays
+// bounded). Tasks whose body the store no longer keeps (finished) never match.
+Status search_args(Store& store, const std::string& text, Millis now, TaskPage* page) {
+  std::vector<std::string> ids;
+  for (const TaskSummary& t : page->tasks) ids.push_back(t.id);
+  Result<std::vector<Result<TaskInfo>>> infos = store.get_tasks(ids, now);
+  if (!infos.ok()) return infos.status();
+  std::vector<TaskSummary> kept;
+  for (std::size_t i = 0; i < ids.size() && i < infos->size(); ++i) {
+    const Result<TaskInfo>& info = (*infos)[i];
+    if (!info.ok() || info->body.empty()) continue;
+    nlohmann::json args;
+    if (!decode_message(info->body, &args).ok()) continue;
+    if (args.dump().find(text) != std::string::npos) kept.push_back(page->tasks[i]);
+  }
+  page->tasks = std::move(kept);
+  return Status();
+}
+
 HttpResponse list_tasks(ApiContext& ctx, const HttpRequest& req) {
   Result<TaskFilter> filter = parse_filter(req);
   if (!filter.ok()) return status_response(filter.status());
@@ -231,6 +266,15 @@ HttpResponse list_tasks(ApiContext& ctx, const HttpRequest& req) {
     return error_response(501, "not_implemented", page.status().message());
   }
   if (!page.ok()) return status_response(page.status());
+  if (auto q = req.query.find("q"); q != req.query.end() && !q->second.empty()) {
+    if (q->second.size() > kMaxSearchText) {
+      return error_response(
+          400, "invalid_argument",
+          "listing tasks: 'q' is at most " + std::to_string(kMaxSearchText) + " characters");
+    }
+    Status s = search_args(**store, q->second, ctx.app.clock().now_ms(), &*page);
+    if (!s.ok()) return status_response(s);
+  }
   nlohmann::json tasks = nlohmann::json::array();
   for (const TaskSummary& t : page->tasks) tasks.push_back(summary_json(t));
   return json_response(

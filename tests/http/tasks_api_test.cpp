@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "http/http_fixture.hpp"
 #include "runq/worker.hpp"
+#include "runq/workflow.hpp"
 
 namespace runq::testing {
 namespace {
@@ -179,6 +181,54 @@ TEST_F(TasksApi, WaitReturnsTheCurrentStateWhenTimeRunsOut) {
 
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(json(r)["state"], "pending");
+}
+
+TEST_F(TasksApi, TaskReadListsAWorkflowStepsMembersWithNamesAndStates) {
+  auto square = app_.task("square", [](int a) { return a * a; });
+  auto total = app_.task("total", [](std::vector<int> v) { return static_cast<int>(v.size()); });
+  std::vector<Signature<int>> sigs;
+  for (int i = 0; i < 3; ++i) sigs.push_back(square.s(i));
+  sigs[1].id("member-<b>1</b>");
+  AsyncResult<int> body = chord(group(sigs), total.s()).delay();
+  serve();
+
+  auto r = get("/api/v1/tasks/" + body.id());
+
+  ASSERT_EQ(r->status, 200) << r->body;
+  nlohmann::json wf = json(r)["workflow"];
+  EXPECT_EQ(wf["group"], true);
+  EXPECT_EQ(wf["depends_on_count"], 3);
+  EXPECT_EQ(wf["more"], 0);
+  ASSERT_EQ(wf["members"].size(), 3u);
+  EXPECT_EQ(wf["members"][1]["id"], "member-<b>1</b>");
+  for (const nlohmann::json& m : wf["members"]) {
+    EXPECT_EQ(m["task"], "square");
+    EXPECT_EQ(m["state"], "pending");
+  }
+  EXPECT_EQ(wf["states"]["pending"], 3);
+  // A task outside any workflow has no workflow field.
+  auto plain = get("/api/v1/tasks/" + wf["members"][0]["id"].get<std::string>());
+  EXPECT_FALSE(json(plain).contains("workflow")) << plain->body;
+}
+
+TEST_F(TasksApi, ArgumentTextSearchKeepsOnlyTasksWhoseArgumentsContainIt) {
+  serve();
+  for (int i = 0; i < 30; ++i)
+    post("/api/v1/tasks", R"({"name": "mail", "args": ["plain-)" + std::to_string(i) + R"("]})");
+  std::string id =
+      json(post("/api/v1/tasks", R"({"name": "mail", "args": [{"to": "needle-7f3a"}]})"))["id"];
+  for (int i = 0; i < 30; ++i) post("/api/v1/tasks", R"({"name": "mail", "args": ["after"]})");
+
+  auto r = get("/api/v1/tasks?q=needle-7f3a&limit=100");
+
+  ASSERT_EQ(r->status, 200) << r->body;
+  ASSERT_EQ(json(r)["tasks"].size(), 1u) << r->body;
+  EXPECT_EQ(json(r)["tasks"][0]["id"], id);
+  EXPECT_EQ(json(get("/api/v1/tasks?q=absent-text&limit=100"))["tasks"].size(), 0u);
+  EXPECT_EQ(json(get("/api/v1/tasks?q=plain-&limit=100"))["tasks"].size(), 30u);
+  auto too_long = get("/api/v1/tasks?q=" + std::string(201, 'x'));
+  EXPECT_EQ(too_long->status, 400);
+  EXPECT_NE(too_long->body.find("'q'"), std::string::npos) << too_long->body;
 }
 
 }  // namespace

@@ -1,15 +1,22 @@
 // One task: state, arguments, result, progress, every attempt's error, timestamps, worker;
 // refreshed every 2 s until it is final. Admin: revoke (and terminate), retry when dead.
 import {get, post} from './api.js';
-import {act, adminButton, ago, badge, duration, h, jsonBlock, link, poll, table, time, fill} from './dom.js';
+import {act, adminButton, ago, badge, duration, h, jsonBlock, poll, table, taskLink, time, fill} from './dom.js';
 
-// Workflows (chain, group, chord) add their members to the task; this draws them as a tree
-// when the API reports `workflow: {id, members: [{id, task, state, children: [...]}]}`.
+// A workflow step (a chain's next step, a chord's body, a task with depends_on): the tasks it
+// takes its inputs from or waits on, as the API reports them in `workflow` — each a link to
+// its own page with its task name and state badge; past the listed ones only a count.
 function workflowTree(wf) {
-  const node = (m) => h('li', null, link(m.task || m.id, 'task', m.id), ' ', badge(m.state),
-                        m.children && m.children.length ? h('ul', null, m.children.map(node)) : null);
+  const members = wf.members || [];
+  const counts = Object.entries(wf.states || {}).map(([s, n]) => n + ' ' + s).join(', ');
+  const node = (m) => h('li', {'data-id': m.id}, taskLink(m.id), ' ',
+                        h('span', {class: 'muted'}, m.task || '—'), ' ', badge(m.state));
   return h('div', {class: 'card', id: 'workflow'}, h('h2', null, 'Workflow'),
-           h('ul', {class: 'tree'}, (wf.members || []).map(node)));
+           h('p', null, (wf.group ? 'Runs after a group of ' : 'Runs after ') + wf.depends_on_count +
+                        ' task(s)' + (counts ? ': ' + counts : '') +
+                        (wf.counted < wf.depends_on_count ? ' (states of the first ' + wf.counted + ')' : '') + '.'),
+           h('ul', {class: 'tree'}, members.map(node)),
+           wf.more > 0 ? h('p', {class: 'muted'}, '… and ' + wf.more + ' more') : null);
 }
 
 function actions(t, refresh) {

@@ -1,4 +1,5 @@
-// Tasks: the list with filters (queue, state, task name, enqueue time range, id) and cursor
+// Tasks: the list with filters (queue, state, task name, enqueue time range, id, argument
+// text) and cursor
 // pagination over GET /api/v1/tasks. Each store call reads a bounded slice of an index, so a
 // page costs the same with 10 or 10,000,000 tasks; a filtered page may come back short with
 // a cursor, and the page follows it (at most kMaxCalls calls) to fill itself.
@@ -21,7 +22,7 @@ const toLocal = (iso) => {
 
 function filterOf(query) {
   const f = {};
-  for (const k of ['queue', 'state', 'task', 'from', 'to', 'limit', 'cursor']) {
+  for (const k of ['queue', 'state', 'task', 'q', 'from', 'to', 'limit', 'cursor']) {
     if (query.get(k)) f[k] = query.get(k);
   }
   return f;
@@ -74,6 +75,7 @@ export function render(root, route) {
                                   kStates.map((s) => h('option', {value: s, selected: s === (f.state || '') ? 'selected' : null},
                                                        s || 'any')))),
                  field('Task name', h('input', {name: 'task', value: f.task || ''})),
+                 field('Arguments contain', h('input', {name: 'q', value: f.q || '', placeholder: 'text', maxlength: 200})),
                  field('Enqueued from', h('input', {name: 'from', type: 'datetime-local', value: toLocal(f.from)})),
                  field('to', h('input', {name: 'to', type: 'datetime-local', value: toLocal(f.to)})),
                  field('Per page', h('select', {name: 'limit'},
@@ -87,7 +89,7 @@ export function render(root, route) {
       location.hash = '#/task/' + encodeURIComponent(e.id.value.trim());
       return;
     }
-    go({queue: e.queue.value.trim(), state: e.state.value, task: e.task.value.trim(),
+    go({queue: e.queue.value.trim(), state: e.state.value, task: e.task.value.trim(), q: e.q.value,
         from: toIso(e.from.value), to: toIso(e.to.value), limit: e.limit.value === '50' ? '' : e.limit.value});
   });
   const list = h('div', {class: 'card', id: 'task-list'}, h('p', null, 'Loading…'));
