@@ -138,6 +138,9 @@ class RedisStore final : public Store {
   Status set_queue_paused(std::string_view queue, bool paused) override;
   Status set_queue_limit(std::string_view queue, std::int64_t max_length) override;
   Result<std::vector<QueueControl>> queue_controls() override;
+  // Rate limits run on the server's clock (TIME), per-key concurrency on the task records.
+  bool enforces_task_limits() const override { return true; }
+  Result<std::vector<RateLimitState>> rate_limits(Millis now) override;
 
  private:
   std::string key(std::string_view suffix) const { return opts_.key_prefix + std::string(suffix); }
@@ -277,7 +280,10 @@ Result<std::optional<std::string>> RedisStore::blocking_pop(const std::vector<st
 Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   if (tasks.empty()) return ok_status();
   note_now(now);
-  if (tasks.size() > kEnqueueChunk) return enqueue_chunks(tasks, now);
+  // Tasks with limits record them in the same MULTI as the enqueue (enqueue_transaction).
+  const bool limited =
+      std::any_of(tasks.begin(), tasks.end(), [](const NewTask& t) { return !t.limits.empty(); });
+  if (tasks.size() > kEnqueueChunk || limited) return enqueue_chunks(tasks, now);
   std::vector<const NewTask*> distinct = internal::distinct_ids(tasks);
   RedisArgs args = script_call(Script::kEnqueue);
   internal::add_enqueue_args(args, now, distinct);
@@ -314,6 +320,20 @@ Result<bool> RedisStore::enqueue_transaction(std::span<const NewTask> all, Milli
     RedisArgs& a = commands.emplace_back(script_call(Script::kEnqueue));
     internal::add_enqueue_args(
         a, now, std::span(tasks).subspan(i, std::min(kEnqueueChunk, tasks.size() - i)));
+  }
+  {  // flow control: the limits of the tasks just added (flow_lib.lua, queue_control.lua)
+    RedisArgs* limits = nullptr;
+    for (const NewTask* t : tasks) {
+      if (t->limits.empty()) continue;
+      if (limits == nullptr) {
+        limits = &commands.emplace_back(script_call(Script::kQueueControl));
+        limits->add("task_limits");
+      }
+      const TaskLimits& l = t->limits;
+      limits->add(t->id).add_copy(l.rate_key + '\x1f' + std::to_string(l.rate_count) + '\x1f' +
+                                  std::to_string(l.rate_period_ms) + '\x1f' + l.concurrency_key +
+                                  '\x1f' + std::to_string(l.max_concurrency));
+    }
   }
   commands.emplace_back(script_call(Script::kQueueControl)).add("unroom");
   commands.push_back(RedisArgs{"EXEC"});
@@ -763,6 +783,24 @@ Status RedisStore::set_queue_limit(std::string_view queue, std::int64_t max_leng
   RedisArgs args = script_call(Script::kQueueControl);
   args.add("limit").add(queue).add_int(max_length);
   return run_int(args, "limiting a queue on").status();
+}
+
+Result<std::vector<RateLimitState>> RedisStore::rate_limits(Millis) {
+  RedisArgs args = script_call(Script::kQueueControl);
+  args.add("rate_limits");
+  constexpr std::string_view kDoing = "reading rate limits on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 5, kDoing));
+  std::vector<RateLimitState> out;
+  for (std::size_t i = 0; i < r->elements; i += 5) {
+    redisReply** e = r->element + i;
+    out.push_back({std::string(internal::reply_text(e[0])), internal::reply_int_or(e[1], 0),
+                   internal::reply_int_or(e[2], 0), internal::reply_int_or(e[3], 0),
+                   internal::reply_int_or(e[4], 0)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const RateLimitState& a, const RateLimitState& b) { return a.key < b.key; });
+  return out;
 }
 
 Result<std::vector<QueueControl>> RedisStore::queue_controls() {

@@ -31,4 +31,5 @@ end
 local writes = new_writes()
 finish_now(writes, id, t, 'revoked', result, ttl, now)
 writes:flush()
+limits_released({id}, {[id] = true})  -- forgets its limits (flow_lib.lua)
 return 'revoked'

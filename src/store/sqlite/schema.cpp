@@ -84,7 +84,63 @@ CREATE TABLE IF NOT EXISTS queue_controls (
   paused INTEGER NOT NULL DEFAULT 0,
   max_length INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
-PRAGMA user_version = 6;
+-- Flow control: rate limits and per-key concurrency (NewTask::limits; version 9). A task with
+-- limits has a task_limits row (tasks without limits have none, and pay one probe of this
+-- table on reserve). `parked` is the task's seq while it waits for a concurrency slot
+-- (SCHEDULED with the parked eta), else 0. concurrency_slots counts the RESERVED tasks of a
+-- key; the triggers below free a slot, and bring back the longest-parked task of its key,
+-- whenever a task leaves RESERVED in any way (settle, lapse, delete), so a slot cannot leak.
+CREATE TABLE IF NOT EXISTS task_limits (
+  id TEXT PRIMARY KEY,
+  rate_key TEXT NOT NULL,
+  rate_count INTEGER NOT NULL,
+  rate_period INTEGER NOT NULL,
+  conc_key TEXT NOT NULL,
+  conc_max INTEGER NOT NULL,
+  parked INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS task_limits_parked ON task_limits(conc_key, parked) WHERE parked > 0;
+CREATE TABLE IF NOT EXISTS concurrency_slots (
+  key TEXT PRIMARY KEY,
+  held INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rate_buckets (
+  key TEXT PRIMARY KEY,
+  count INTEGER NOT NULL,
+  period INTEGER NOT NULL,
+  tat_us INTEGER NOT NULL,
+  park_next_us INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  window_n INTEGER NOT NULL,
+  previous_n INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS task_limits_left_reserved AFTER UPDATE OF state ON tasks
+WHEN old.state = 'reserved' AND new.state <> 'reserved' BEGIN
+  UPDATE concurrency_slots SET held = held - 1
+    WHERE key = (SELECT conc_key FROM task_limits WHERE id = old.id);
+  UPDATE tasks SET state = 'pending', eta = 0 WHERE seq = (
+    SELECT p.parked FROM task_limits p
+    WHERE p.conc_key = (SELECT conc_key FROM task_limits WHERE id = old.id AND conc_key <> '')
+      AND p.parked > 0
+      AND p.conc_max > coalesce((SELECT held FROM concurrency_slots WHERE key = p.conc_key), 0)
+    ORDER BY p.parked LIMIT 1);
+END;
+CREATE TRIGGER IF NOT EXISTS task_limits_unparked AFTER UPDATE OF state ON tasks
+WHEN old.state = 'scheduled' AND old.eta = 4000000000000000000 BEGIN
+  UPDATE task_limits SET parked = 0 WHERE id = old.id;
+END;
+CREATE TRIGGER IF NOT EXISTS task_limits_deleted AFTER DELETE ON tasks BEGIN
+  UPDATE concurrency_slots SET held = held - 1 WHERE old.state = 'reserved'
+    AND key = (SELECT conc_key FROM task_limits WHERE id = old.id);
+  UPDATE tasks SET state = 'pending', eta = 0 WHERE old.state = 'reserved' AND seq = (
+    SELECT p.parked FROM task_limits p
+    WHERE p.conc_key = (SELECT conc_key FROM task_limits WHERE id = old.id AND conc_key <> '')
+      AND p.parked > 0
+      AND p.conc_max > coalesce((SELECT held FROM concurrency_slots WHERE key = p.conc_key), 0)
+    ORDER BY p.parked LIMIT 1);
+  DELETE FROM task_limits WHERE id = old.id;
+END;
+PRAGMA user_version = 9;
 )sql";
 
 namespace {
@@ -104,10 +160,13 @@ const char* worker_sql(Sql sql) {
     case Sql::kRequeueLapsed:
       return "UPDATE tasks SET state = 'pending' WHERE state = 'reserved' AND lease_expires <= ?1";
     case Sql::kSelectReady:
-      // A paused queue hands out nothing (flow control): one primary-key probe per queue.
-      return "SELECT seq, id, body, deliveries FROM tasks WHERE queue = ?1 AND state = 'pending' "
+      // A paused queue hands out nothing (flow control): one primary-key probe per queue. The
+      // task's limits, if any, come along (one primary-key probe per task).
+      return "SELECT t.seq, t.id, t.body, t.deliveries, l.rate_key, l.rate_count, "
+             "l.rate_period, l.conc_key, l.conc_max FROM tasks t "
+             "LEFT JOIN task_limits l ON l.id = t.id WHERE t.queue = ?1 AND t.state = 'pending' "
              "AND NOT EXISTS (SELECT 1 FROM queue_controls WHERE queue = ?1 AND paused = 1) "
-             "ORDER BY priority DESC, seq LIMIT ?2";
+             "ORDER BY t.priority DESC, t.seq LIMIT ?2";
     case Sql::kMarkReserved:
       return "UPDATE tasks SET state = 'reserved', token = ?2, deliveries = deliveries + 1, "
              "worker_id = ?3, lease_expires = ?4, progress = 0 WHERE seq = ?1";
@@ -316,6 +375,35 @@ const char* flow_sql(Sql sql) {
   }
 }
 
+// Flow control: rate limits and per-key concurrency (TaskLimits).
+const char* limits_sql(Sql sql) {
+  switch (sql) {
+    case Sql::kInsertLimits:
+      return "INSERT OR REPLACE INTO task_limits(id, rate_key, rate_count, rate_period, "
+             "conc_key, conc_max, parked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)";
+    case Sql::kGetRateBucket:
+      return "SELECT tat_us, park_next_us, window_start, window_n, previous_n FROM rate_buckets "
+             "WHERE key = ?1";
+    case Sql::kPutRateBucket:
+      return "INSERT OR REPLACE INTO rate_buckets(key, count, period, tat_us, park_next_us, "
+             "window_start, window_n, previous_n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    case Sql::kListRateBuckets:
+      return "SELECT key, count, period, tat_us, park_next_us, window_start, window_n, "
+             "previous_n FROM rate_buckets ORDER BY key";
+    case Sql::kSlotsHeld:
+      return "SELECT held FROM concurrency_slots WHERE key = ?1";
+    case Sql::kTakeSlot:
+      return "INSERT INTO concurrency_slots(key, held) VALUES (?1, 1) "
+             "ON CONFLICT(key) DO UPDATE SET held = held + 1";
+    case Sql::kMoveAside:
+      return "UPDATE tasks SET state = 'scheduled', eta = ?2 WHERE seq = ?1";
+    case Sql::kParkLimits:
+      return "UPDATE task_limits SET parked = ?2 WHERE id = ?1";
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 const char* sql_text(Sql sql) {
@@ -345,6 +433,7 @@ const char* sql_text(Sql sql) {
   if (const char* text = worker_sql(sql)) return text;
   if (const char* text = list_sql(sql)) return text;
   if (const char* text = flow_sql(sql)) return text;
+  if (const char* text = limits_sql(sql)) return text;
   return admin_sql(sql);
 }
 
