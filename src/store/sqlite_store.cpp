@@ -132,6 +132,8 @@ class SqliteStore final : public Store {
   }
 
   Status reclaim(Connection& c, const std::vector<std::string>& queues, Millis now);
+  Status free_slot(Connection& c, const std::string& key, int max);
+  Status limits_settled(Connection& c, const Settlement& s);
   Status end_lapsed_revoked(Connection& c, Millis now);
   Status end_revoked(Connection& c, std::string_view id, std::string_view record, Millis ttl,
                      Millis now);
@@ -202,10 +204,74 @@ Status SqliteStore::reclaim(Connection& c, const std::vector<std::string>& queue
   for (const std::string& queue : queues) {
     RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kPromoteDue, queue, now)));
   }
+  // Flow control: the concurrency slots of lapsed leases free once they are requeued.
+  std::vector<std::pair<std::string, int>> slots;
+  RUNQ_ASSIGN_OR_RETURN(bool any_limits, sqlite::exists(c, Sql::kAnyLimits));
+  if (any_limits) {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kLapsedLimited));
+    stmt.bind(1, now);
+    for (;;) {
+      RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (!row) break;
+      slots.emplace_back(stmt.str(0), stmt.int32(1));
+    }
+  }
   RUNQ_RETURN_IF_ERROR(end_lapsed_revoked(c, now));
   // Dead-lettering first: the requeue below takes every lapsed lease that is left.
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeadLapsed, now)));
-  return status_of(run_change(c, Sql::kRequeueLapsed, now));
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kRequeueLapsed, now)));
+  for (const auto& [key, max] : slots) RUNQ_RETURN_IF_ERROR(free_slot(c, key, max));
+  return ok_status();
+}
+
+// A task of concurrency key `key` left RESERVED: its slot frees, and while a slot is free the
+// longest-parked task of the key goes back to its queue (skipping parked entries whose task
+// was revoked or purged meanwhile).
+Status SqliteStore::free_slot(Connection& c, const std::string& key, int max) {
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kFreeSlot, key)));
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    {
+      RUNQ_ASSIGN_OR_RETURN(Statement held, c.statement(Sql::kSlotsHeld));
+      held.bind_text(1, key);
+      RUNQ_ASSIGN_OR_RETURN(bool row, held.step());
+      if (row && held.int64(0) >= max) return ok_status();
+    }
+    std::string id;
+    std::int64_t seq = 0;
+    {
+      RUNQ_ASSIGN_OR_RETURN(Statement first, c.statement(Sql::kFirstParked));
+      first.bind_text(1, key);
+      RUNQ_ASSIGN_OR_RETURN(bool row, first.step());
+      if (!row) return ok_status();
+      id = first.str(0);
+      seq = first.int64(1);
+    }
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kParkLimits, id, 0)));
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t back,
+                          run_change(c, Sql::kUnparkTask, seq, internal::kParkedEta));
+    if (back == 1) return ok_status();
+  }
+  return ok_status();
+}
+
+// After settlement `s` was applied: frees the task's concurrency slot, and forgets the limits
+// of a task that left the store.
+Status SqliteStore::limits_settled(Connection& c, const Settlement& s) {
+  std::string key;
+  int max = 0;
+  {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kTaskConcurrency));
+    stmt.bind_text(1, s.id);
+    RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (row) {
+      key = stmt.str(0);
+      max = stmt.int32(1);
+    }
+  }
+  if (s.outcome == Outcome::kAck) {
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteLimits, s.id)));
+  }
+  return key.empty() ? ok_status() : free_slot(c, key, max);
 }
 
 Status SqliteStore::take_ready(Connection& c, const ReserveRequest& req,
@@ -356,9 +422,11 @@ Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settle
     std::vector<bool> applied;
     applied.reserve(settlements.size());
     SettleCounts counts;
+    RUNQ_ASSIGN_OR_RETURN(bool any_limits, sqlite::exists(c, Sql::kAnyLimits));
     for (const Settlement& s : settlements) {
       RUNQ_ASSIGN_OR_RETURN(bool ok, settle_one(c, s, now, counts));
       applied.push_back(ok);
+      if (ok && any_limits) RUNQ_RETURN_IF_ERROR(limits_settled(c, s));
     }
     // A settlement ends the revoke request of its task (the table is nearly always empty).
     RUNQ_ASSIGN_OR_RETURN(bool any_revoke, sqlite::exists(c, Sql::kAnyRevoke));
@@ -570,6 +638,8 @@ Result<std::int64_t> SqliteStore::cleanup(Millis now) {
     RUNQ_ASSIGN_OR_RETURN(std::int64_t dead, run_change(c, Sql::kCleanDead, died_before));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t workers, run_change(c, Sql::kCleanWorkers, now));
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanWorkerActivity).status());
+    // Limits of tasks purged or dead-lettered away (acks and revokes drop theirs at once).
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanLimits).status());
     return results + dead_results + dead + workers;
   });
 }
@@ -580,6 +650,7 @@ Status SqliteStore::end_revoked(Connection& c, std::string_view id, std::string_
                                 Millis ttl, Millis now) {
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteTask, id)));
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteRevoke, id)));
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteLimits, id)));
   if (record.empty()) {
     RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kFinishTask, id, "revoked", now + ttl)));
   } else {

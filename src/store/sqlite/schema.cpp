@@ -88,8 +88,9 @@ CREATE TABLE IF NOT EXISTS queue_controls (
 -- limits has a task_limits row (tasks without limits have none, and pay one probe of this
 -- table on reserve). `parked` is the task's seq while it waits for a concurrency slot
 -- (SCHEDULED with the parked eta), else 0. concurrency_slots counts the RESERVED tasks of a
--- key; the triggers below free a slot, and bring back the longest-parked task of its key,
--- whenever a task leaves RESERVED in any way (settle, lapse, delete), so a slot cannot leak.
+-- key: reserve takes a slot, and every way out of RESERVED (settle, lapsed lease) frees it and
+-- brings back the longest-parked task of the key (sqlite_store.cpp, free_slot). No triggers:
+-- they would cost every task a copy of its row on each change of state.
 CREATE TABLE IF NOT EXISTS task_limits (
   id TEXT PRIMARY KEY,
   rate_key TEXT NOT NULL,
@@ -114,32 +115,6 @@ CREATE TABLE IF NOT EXISTS rate_buckets (
   window_n INTEGER NOT NULL,
   previous_n INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS task_limits_left_reserved AFTER UPDATE OF state ON tasks
-WHEN old.state = 'reserved' AND new.state <> 'reserved' BEGIN
-  UPDATE concurrency_slots SET held = held - 1
-    WHERE key = (SELECT conc_key FROM task_limits WHERE id = old.id);
-  UPDATE tasks SET state = 'pending', eta = 0 WHERE seq = (
-    SELECT p.parked FROM task_limits p
-    WHERE p.conc_key = (SELECT conc_key FROM task_limits WHERE id = old.id AND conc_key <> '')
-      AND p.parked > 0
-      AND p.conc_max > coalesce((SELECT held FROM concurrency_slots WHERE key = p.conc_key), 0)
-    ORDER BY p.parked LIMIT 1);
-END;
-CREATE TRIGGER IF NOT EXISTS task_limits_unparked AFTER UPDATE OF state ON tasks
-WHEN old.state = 'scheduled' AND old.eta = 4000000000000000000 BEGIN
-  UPDATE task_limits SET parked = 0 WHERE id = old.id;
-END;
-CREATE TRIGGER IF NOT EXISTS task_limits_deleted AFTER DELETE ON tasks BEGIN
-  UPDATE concurrency_slots SET held = held - 1 WHERE old.state = 'reserved'
-    AND key = (SELECT conc_key FROM task_limits WHERE id = old.id);
-  UPDATE tasks SET state = 'pending', eta = 0 WHERE old.state = 'reserved' AND seq = (
-    SELECT p.parked FROM task_limits p
-    WHERE p.conc_key = (SELECT conc_key FROM task_limits WHERE id = old.id AND conc_key <> '')
-      AND p.parked > 0
-      AND p.conc_max > coalesce((SELECT held FROM concurrency_slots WHERE key = p.conc_key), 0)
-    ORDER BY p.parked LIMIT 1);
-  DELETE FROM task_limits WHERE id = old.id;
-END;
 PRAGMA user_version = 9;
 )sql";
 
@@ -399,6 +374,25 @@ const char* limits_sql(Sql sql) {
       return "UPDATE tasks SET state = 'scheduled', eta = ?2 WHERE seq = ?1";
     case Sql::kParkLimits:
       return "UPDATE task_limits SET parked = ?2 WHERE id = ?1";
+    case Sql::kAnyLimits:
+      return "SELECT 1 FROM task_limits LIMIT 1";
+    case Sql::kTaskConcurrency:
+      return "SELECT conc_key, conc_max FROM task_limits WHERE id = ?1 AND conc_key <> ''";
+    case Sql::kLapsedLimited:
+      return "SELECT l.conc_key, l.conc_max FROM tasks t JOIN task_limits l ON l.id = t.id "
+             "WHERE t.state = 'reserved' AND t.lease_expires <= ?1 AND l.conc_key <> ''";
+    case Sql::kFreeSlot:
+      return "UPDATE concurrency_slots SET held = held - 1 WHERE key = ?1 AND held > 0";
+    case Sql::kFirstParked:
+      return "SELECT id, parked FROM task_limits WHERE conc_key = ?1 AND parked > 0 "
+             "ORDER BY parked LIMIT 1";
+    case Sql::kUnparkTask:
+      return "UPDATE tasks SET state = 'pending', eta = 0 WHERE seq = ?1 AND "
+             "state = 'scheduled' AND eta = ?2";
+    case Sql::kDeleteLimits:
+      return "DELETE FROM task_limits WHERE id = ?1";
+    case Sql::kCleanLimits:
+      return "DELETE FROM task_limits WHERE id NOT IN (SELECT id FROM tasks)";
     default:
       return nullptr;
   }

@@ -23,8 +23,7 @@
 //
 //   task_limits(id, rate_key, rate_count, rate_period, conc_key, conc_max, parked),
 //   concurrency_slots(key, held), rate_buckets(key, ...): rate limits and per-key
-//     concurrency (flow control); triggers on tasks free a slot whenever a task leaves
-//     RESERVED.
+//     concurrency (flow control).
 //
 // Versions: 1 = the tables above without `revokes` and `listing`; 2 adds `revokes`; 3 adds
 // `listing`; 5 adds `queue_controls`; 9 adds task_limits, concurrency_slots, rate_buckets. Every
@@ -132,6 +131,14 @@ enum class Sql {
   kTakeSlot,
   kMoveAside,
   kParkLimits,
+  kAnyLimits,
+  kTaskConcurrency,
+  kLapsedLimited,
+  kFreeSlot,
+  kFirstParked,
+  kUnparkTask,
+  kDeleteLimits,
+  kCleanLimits,
   kCount_,
 };
 
