@@ -21,7 +21,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -131,12 +133,18 @@ int main(int argc, char** argv) {
   try {
     Tasks t(c);
     std::vector<runq::AsyncResult<std::int64_t>> limited, plain;
-    if (c.mode != "plain") {
-      for (int i = 0; i < c.tasks; ++i) limited.push_back(t.limited.delay());
-    }
-    if (c.mode != "rate") {
-      for (int i = 0; i < c.plain; ++i) plain.push_back(t.plain.delay());
-    }
+    // Enqueued in batches of 1,000 (delay_many), so that the producer is not what limits
+    // the rate the workers reach.
+    auto enqueue = [](runq::TaskHandle<std::int64_t>& task, int n,
+                      std::vector<runq::AsyncResult<std::int64_t>>& out) {
+      const std::vector<std::tuple<>> batch(1000);
+      for (int done = 0; done < n; done += 1000) {
+        const std::size_t k = static_cast<std::size_t>(std::min(1000, n - done));
+        for (auto& r : task.delay_many(std::span(batch).first(k))) out.push_back(std::move(r));
+      }
+    };
+    if (c.mode != "plain") enqueue(t.limited, c.tasks, limited);
+    if (c.mode != "rate") enqueue(t.plain, c.plain, plain);
     if (c.mode == "rate") {
       std::vector<std::int64_t> starts = start_times(limited);
       std::printf(
