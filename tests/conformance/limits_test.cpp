@@ -235,6 +235,22 @@ TEST_P(StoreConformance, ParkedTaskCanBeRevokedAndPurged) {
   EXPECT_EQ(next[0].id, is_failed_precondition(revoked.status()) ? "b" : "c");
 }
 
+// A parked task waits in its queue like a scheduled one: counted, and purged with the queue.
+TEST_P(StoreConformance, ParkedTasksAreCountedAndPurgedWithTheirQueue) {
+  RUNQ_SKIP_UNLESS_TASK_LIMITS();
+  enqueue({keyed("a", "k", 1), keyed("b", "k", 1), keyed("c", "k", 1)});
+  Delivery a = reserve_one("q");
+  EXPECT_THAT(reserve({"q"}, 10), IsEmpty());
+
+  EXPECT_EQ(queue_stats("q").scheduled, 2);
+  Result<std::int64_t> purged = store().purge_queue("q");
+  ASSERT_THAT(purged.status(), IsOk());
+  EXPECT_EQ(*purged, 2);
+  ASSERT_TRUE(settle_one(ack_of(a)));
+  enqueue({keyed("d", "k", 1)});
+  EXPECT_EQ(ids_of(reserve({"q"}, 10)), std::vector<std::string>{"d"});
+}
+
 TEST_P(StoreConformance, TasksWithBothLimitsObeyBoth) {
   RUNQ_SKIP_UNLESS_TASK_LIMITS();
   NewTask a = keyed("a", "k", 1);

@@ -59,12 +59,15 @@ end
 --       P rate:<k>   HASH one GCRA bucket: tat, park (microseconds, server clock), c, per,
 --                    ws, wn, pn (counting windows, server ms)
 --       P held:<k>   SET  ids RESERVED under concurrency key k
---       P parked:<k> ZSET ids waiting for a slot of k (SCHEDULED), in order of parking
+--       P parked:<k> ZSET ids waiting for a slot of k, in order of parking; such a task is
+--                    SCHEDULED, in its queue's scheduled set at PARKED_ETA (never due), so
+--                    stats, purge_queue and queue bounds count it like any waiting task
 --       P parkseq    STRING the parking order counter
 -- Rate limits run on the server's clock (TIME): workers' clocks may disagree. A task moved
 -- aside is scheduled at the caller's now + the wait the server computed.
 -- Tasks without limits cost one EXISTS of P tlimits per reserve and settle call.
 local RATE_BURST_US = 25000
+local PARKED_ETA = 4000000000000000000
 local function tlimits_key() return P .. 'tlimits' end
 local function rates_key() return P .. 'rates' end
 local function rate_key(k) return P .. 'rate:' .. k end
@@ -147,6 +150,8 @@ local function limits_admit(writes, id, t, q, l, now, fresh)
     t.s, t.eta = 'scheduled', ''
     writes:put(id, t)
     redis.call('ZADD', parked_key(l.ck), redis.call('INCR', P .. 'parkseq'), id)
+    ensure_type(skey(q), 'zset')
+    redis.call('ZADD', skey(q), PARKED_ETA, id)
     return false
   end
   if l.rk ~= '' then
@@ -176,7 +181,9 @@ local function limits_unpark(k, max)
     if not top[1] then return end
     local id = top[1]
     local t = parse(redis.call('HGET', K_TASKS, id))
-    if t and t.s == 'scheduled' then
+    if t and t.s == 'scheduled' and
+       (tonumber(redis.call('ZSCORE', skey(t.q), id)) or 0) >= PARKED_ETA then
+      redis.call('ZREM', skey(t.q), id)
       t.s, t.eta = 'pending', ''
       redis.call('HSET', K_TASKS, id, pack(t))
       local key = qkey(t.q, prio(t))
