@@ -74,6 +74,11 @@ Status check_limits(const NewTask& t, const What& what) {
                                     std::to_string(kMaxLimitKeyBytes));
     }
   }
+  if (l.rate_key.empty() != (l.rate_count == 0 && l.rate_period_ms == 0) ||
+      l.concurrency_key.empty() != (l.max_concurrency == 0)) {
+    return invalid_argument_error(what() + ": a limit without a key (or a key without a " +
+                                  "limit); an empty key is no limit");
+  }
   if (!l.rate_key.empty() && (l.rate_count < 1 || l.rate_period_ms < 1)) {
     return invalid_argument_error(what() + ": rate limit '" + l.rate_key + "' needs a count and " +
                                   "a period of at least 1, not " + std::to_string(l.rate_count) +
@@ -100,7 +105,7 @@ Status check_task(const NewTask& t, std::size_t max_body_bytes) {
                                   std::to_string(t.max_deliveries));
   }
   if (t.body.size() > max_body_bytes) return check_body(what(), t.body, max_body_bytes);
-  if (!t.limits.empty()) return check_limits(t, what);
+  if (!(t.limits == TaskLimits{})) return check_limits(t, what);
   return ok_status();
 }
 

@@ -53,12 +53,13 @@ TEST_P(StoreConformance, StoreWithoutLimitsRefusesThem) {
   EXPECT_THAT(store().get_task("a", kT0).status(), StatusIs(StatusCode::kNotFound));
 }
 
-TEST_P(StoreConformance, LimitsWithoutAValueOrWithAnOversizedKeyAreRefused) {
+TEST_P(StoreConformance, LimitsWithoutAValueOrAKeyOrWithAnOversizedKeyAreRefused) {
   NewTask no_count = rated("a", "k", 0, kSecond);
   NewTask no_max = keyed("b", "k", 0);
   NewTask long_key = rated("c", std::string(kMaxLimitKeyBytes + 1, 'k'), 1, kSecond);
+  NewTask no_key = rated("d", "", 5, kSecond);
 
-  for (const NewTask& t : {no_count, no_max, long_key}) {
+  for (const NewTask& t : {no_count, no_max, long_key, no_key}) {
     EXPECT_THAT(store().enqueue(std::vector<NewTask>{t}, kT0),
                 StatusIs(StatusCode::kInvalidArgument))
         << t.id;
