@@ -236,6 +236,23 @@ TEST_P(StoreConformance, ParkedTaskCanBeRevokedAndPurged) {
   EXPECT_EQ(next[0].id, is_failed_precondition(revoked.status()) ? "b" : "c");
 }
 
+// Revoked while running, then its worker died: the lapse ends it REVOKED and frees its slot.
+TEST_P(StoreConformance, ConcurrencySlotFreesWhenARevokedTasksLeaseLapses) {
+  RUNQ_SKIP_UNLESS_TASK_LIMITS();
+  enqueue({keyed("a", "k", 1), keyed("b", "k", 1)});
+  Delivery a = reserve_one("q", kT0, 5 * kSecond, "killed");
+  EXPECT_THAT(reserve({"q"}, 10, kT0 + kSecond), IsEmpty());  // b parked
+  Result<TaskState> revoked = store().revoke({"a", true, "", kLease}, kT0 + kSecond);
+  if (is_failed_precondition(revoked.status())) GTEST_SKIP() << "no revoke";
+  ASSERT_THAT(revoked.status(), IsOk());
+  ASSERT_EQ(*revoked, TaskState::kReserved);
+
+  std::vector<Delivery> after = reserve({"q"}, 10, kT0 + 6 * kSecond, kLease, "w2");
+
+  EXPECT_EQ(task_info("a", kT0 + 6 * kSecond).state, TaskState::kRevoked);
+  EXPECT_EQ(ids_of(after), std::vector<std::string>{"b"});
+}
+
 // A parked task waits in its queue like a scheduled one: counted, and purged with the queue.
 TEST_P(StoreConformance, ParkedTasksAreCountedAndPurgedWithTheirQueue) {
   RUNQ_SKIP_UNLESS_TASK_LIMITS();
