@@ -102,6 +102,19 @@ TEST_F(LimitsTest, OversizedKeyIsRefused) {
   EXPECT_THROW(sync.apply(EnqueueOptions{}.concurrency_key(std::string(201, 'k')), 1), Error);
 }
 
+TEST_F(LimitsTest, ExplainSaysAParkedTaskWaitsForASlot) {
+  auto sync = app_.task(
+      "sync", [](int) { return 0; }, TaskOptions{}.max_concurrency(1));
+  sync.apply(EnqueueOptions{}.concurrency_key("user-1"), 1);
+  std::string second = sync.apply(EnqueueOptions{}.concurrency_key("user-1"), 2).id();
+  reserve_all();
+
+  Result<TaskExplanation> e = app_.explain(second);
+
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_THAT(e->why(), HasSubstr("waits for a concurrency slot"));
+}
+
 TEST_F(LimitsTest, MaxConcurrencyPerKey) {
   auto sync = app_.task(
       "sync", [](int) { return 0; }, TaskOptions{}.max_concurrency(1));
