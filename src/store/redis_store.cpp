@@ -43,6 +43,9 @@
 //   P revokes      HASH  id -> revoke request of a reserved task: "terminate\x1fttl\x1fresult"
 //                        (terminate '0'/'1'); removed when the task settles, or ends it revoked
 //                        when its lease lapses
+//   flow control       P paused, P limits (pause, bounded queues) and P tlimits, P rate:<key>,
+//                        P rates, P held:<key>, P parked:<key>, P parkseq (rate limits and
+//                        per-key concurrency): documented at the top of flow_lib.lua
 //
 // Waiting never polls: wait_for_work blocks in BLPOP on the queues' wake lists, for at most
 // the time until the earliest eta or lease expiry on those queues, with a client-side deadline
