@@ -332,10 +332,7 @@ Result<bool> RedisStore::enqueue_transaction(std::span<const NewTask> all, Milli
         limits = &commands.emplace_back(script_call(Script::kQueueControl));
         limits->add("task_limits");
       }
-      const TaskLimits& l = t->limits;
-      limits->add(t->id).add_copy(l.rate_key + '\x1f' + std::to_string(l.rate_count) + '\x1f' +
-                                  std::to_string(l.rate_period_ms) + '\x1f' + l.concurrency_key +
-                                  '\x1f' + std::to_string(l.max_concurrency));
+      limits->add(t->id).add_copy(internal::limits_arg(t->limits));
     }
   }
   commands.emplace_back(script_call(Script::kQueueControl)).add("unroom");
@@ -737,6 +734,7 @@ Result<bool> RedisStore::claim_tick(std::string_view schedule, Millis tick, cons
   RedisArgs args = script_call(Script::kClaimTick);
   args.add_int(now).add(schedule).add_int(tick);
   internal::add_task_args(args, task);
+  if (!task.limits.empty()) args.add_copy(internal::limits_arg(task.limits));
   RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(args, "claiming a tick on"));
   return r == 1;
 }

@@ -253,6 +253,20 @@ TEST_P(StoreConformance, ConcurrencySlotFreesWhenARevokedTasksLeaseLapses) {
   EXPECT_EQ(ids_of(after), std::vector<std::string>{"b"});
 }
 
+// A periodic tick enqueues its task with its limits, like enqueue.
+TEST_P(StoreConformance, TickTaskKeepsItsLimits) {
+  RUNQ_SKIP_UNLESS_TASK_LIMITS();
+  enqueue({keyed("a", "k", 1)});
+  Delivery a = reserve_one("q");
+  Result<bool> claimed = store().claim_tick("every-minute", kT0, keyed("tick", "k", 1), kT0);
+  ASSERT_THAT(claimed.status(), IsOk());
+  ASSERT_TRUE(*claimed);
+
+  EXPECT_THAT(reserve({"q"}, 10), IsEmpty());
+  ASSERT_TRUE(settle_one(ack_of(a)));
+  EXPECT_EQ(ids_of(reserve({"q"}, 10)), std::vector<std::string>{"tick"});
+}
+
 // A parked task waits in its queue like a scheduled one: counted, and purged with the queue.
 TEST_P(StoreConformance, ParkedTasksAreCountedAndPurgedWithTheirQueue) {
   RUNQ_SKIP_UNLESS_TASK_LIMITS();
