@@ -116,6 +116,14 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   m.ignore_result = topts.ignore_result();
   m.result_ttl = topts.result_ttl();
   m.schedule = ctx.schedule;
+  m.workflow = ctx.workflow;
+  if (!opts.depends_on().empty()) {  // recorded for `explain` and `result`
+    nlohmann::json wf = m.workflow.empty() ? nlohmann::json::object()
+                                           : nlohmann::json::parse(m.workflow, nullptr, false);
+    if (!wf.is_object()) wf = nlohmann::json::object();
+    wf["depends_on"] = opts.depends_on();
+    m.workflow = wf.dump();
+  }
   m.time_limit = std::max<Millis>(0, opts.time_limit());
   m.soft_time_limit = std::max<Millis>(0, opts.soft_time_limit());
   NewTask t;
@@ -127,6 +135,8 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   t.body = encode_message(m);
   t.task = name;
   RUNQ_ASSIGN_OR_RETURN(t.limits, task_limits(name, topts, opts));
+  t.links.depends_on = opts.depends_on();
+  t.links.allow_dependency_failure = opts.allow_dependency_failure();
   if (t.body.size() > ctx.max_payload_bytes) {
     return resource_exhausted_error(
         "enqueueing task '" + name + "': message is " + std::to_string(t.body.size()) +

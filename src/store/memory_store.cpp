@@ -6,6 +6,7 @@
 //   reserved           -> leased_, ordered by lease expiry
 //   dead               -> dead_, ordered by time of death
 //   other final states -> finished_, ordered by when the record expires
+//   waiting            -> none (dependents_ maps each dependency to the tasks waiting on it)
 // Every change of state goes through unlink() / link(), which keeps that invariant. One mutex
 // guards everything, which makes every call atomic with respect to every other.
 //
@@ -74,7 +75,13 @@ struct TaskRec {
   Millis revoke_ttl = 0;
   TaskLimits limits;    // NewTask::limits
   bool parked = false;  // SCHEDULED without an eta: waits for a concurrency slot of its key
+  // Workflows: how many dependencies are still unfinished (WAITING while > 0).
+  int waiting_for = 0;
+  bool allow_dependency_failure = false;
 };
+
+// How long a CANCELED record is kept (the default result ttl).
+constexpr Millis kCanceledTtlMs = 86'400'000;
 
 using internal::kParkedEta;
 
@@ -96,10 +103,13 @@ class MemoryStore final : public Store {
     std::lock_guard lock(mu_);
     observe(now);
     RUNQ_RETURN_IF_ERROR(check_room(tasks));
+    RUNQ_RETURN_IF_ERROR(check_dependencies(tasks, now));
     for (const NewTask& t : tasks) add_task(t, now);
     signal_work();
     return ok_status();
   }
+
+  bool supports_workflows() const override { return true; }
 
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override {
     std::lock_guard lock(mu_);
@@ -149,6 +159,9 @@ class MemoryStore final : public Store {
   Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) override {
     std::lock_guard lock(mu_);
     observe(now);
+    for (const Settlement& s : settlements) {
+      RUNQ_RETURN_IF_ERROR(check_dependencies(s.then.tasks, now));
+    }
     std::vector<bool> flags;
     for (const Settlement& s : settlements) {
       TaskRec* rec = holder({s.id, s.token});
@@ -156,6 +169,8 @@ class MemoryStore final : public Store {
         ++duplicates_;
       } else {
         apply(*rec, s, now);
+        for (const NewTask& t : s.then.tasks) add_task(t, now);
+        if (!s.then.tasks.empty()) signal_work();
       }
       flags.push_back(rec != nullptr);
     }
@@ -523,6 +538,7 @@ class MemoryStore final : public Store {
   // ---- the per-state indexes -----------------------------------------------------------
 
   void unlink(const TaskRec& r) {
+    if (r.state == TaskState::kWaiting) return;
     if (r.parked) {
       auto it = parked_.find(r.limits.concurrency_key);
       it->second.erase({r.seq, r.id});
@@ -549,6 +565,7 @@ class MemoryStore final : public Store {
   }
 
   void link(const TaskRec& r) {
+    if (r.state == TaskState::kWaiting) return;
     if (r.parked) parked_[r.limits.concurrency_key].insert({r.seq, r.id});
     if (r.state == TaskState::kReserved && !r.limits.concurrency_key.empty()) {
       ++held_[r.limits.concurrency_key];
@@ -593,8 +610,94 @@ class MemoryStore final : public Store {
     rec.enqueued = now;
     rec.task = t.task;
     rec.limits = t.limits;
+    rec.allow_dependency_failure = t.links.allow_dependency_failure;
     listed_.insert({now, t.id});
+    // Workflows: a dependency that already ended is resolved now; the others are counted.
+    std::string cancel = t.links.canceled;
+    for (const std::string& dep : t.links.depends_on) {
+      if (!cancel.empty()) break;
+      const TaskRec& d = tasks_.at(dep);
+      if (!is_final(d.state)) {
+        std::vector<std::string>& waiters = dependents_[dep];
+        if (std::find(waiters.begin(), waiters.end(), t.id) != waiters.end()) continue;
+        waiters.push_back(t.id);
+        ++rec.waiting_for;
+      } else if (d.state != TaskState::kSuccess && !rec.allow_dependency_failure) {
+        cancel = dependency_failed(dep, d.state);
+      }
+    }
+    if (!cancel.empty()) {
+      for (const std::string& dep : t.links.depends_on) std::erase(dependents_[dep], t.id);
+      rec.waiting_for = 0;
+      rec.state = TaskState::kCanceled;
+      rec.dead_reason = cancel;
+      rec.record_expires = now + kCanceledTtlMs;
+      rec.body.clear();
+    } else if (rec.waiting_for > 0) {
+      rec.state = TaskState::kWaiting;
+    }
+    TaskState state = rec.state;
     link(tasks_.emplace(t.id, std::move(rec)).first->second);
+    if (state == TaskState::kCanceled) resolve_dependents(t.id, state, now);
+  }
+
+  // Why a task waiting on `dep` is canceled: the root cause when `dep` was itself canceled.
+  std::string dependency_failed(const std::string& dep, TaskState state) const {
+    if (state == TaskState::kCanceled) return tasks_.at(dep).dead_reason;
+    return "dependency " + dep + " ended " + std::string(task_state_name(state));
+  }
+
+  // The store-side rule of WorkflowLinks: every dependency exists (or comes earlier in
+  // `tasks`; checked_store refused the later ones).
+  Status check_dependencies(std::span<const NewTask> tasks, Millis now) const {
+    std::set<std::string_view> batch;
+    for (const NewTask& t : tasks) {
+      for (const std::string& dep : t.links.depends_on) {
+        if (batch.count(dep) != 0) continue;
+        auto it = tasks_.find(dep);
+        if (it == tasks_.end() || record_expired(it->second, now)) {
+          return invalid_argument_error("enqueueing task '" + t.id + "': dependency '" + dep +
+                                        "' does not exist (never enqueued, or its record "
+                                        "expired)");
+        }
+      }
+      batch.insert(t.id);
+    }
+    return ok_status();
+  }
+
+  // Task `id` just ended in final `state`: counts it for every task waiting on it, queueing
+  // those it was the last for and cancelling those it fails (which cascades).
+  void resolve_dependents(const std::string& id, TaskState state, Millis now) {
+    std::vector<std::pair<std::string, TaskState>> ended{{id, state}};
+    while (!ended.empty()) {
+      auto [dep, dep_state] = ended.back();
+      ended.pop_back();
+      auto it = dependents_.find(dep);
+      if (it == dependents_.end()) continue;
+      std::vector<std::string> waiters = std::move(it->second);
+      dependents_.erase(it);
+      for (const std::string& w : waiters) {
+        auto wit = tasks_.find(w);
+        if (wit == tasks_.end() || wit->second.state != TaskState::kWaiting) continue;
+        TaskRec& rec = wit->second;
+        if (dep_state == TaskState::kSuccess || rec.allow_dependency_failure) {
+          if (--rec.waiting_for > 0) continue;
+          rec.state = rec.eta <= now ? TaskState::kPending : TaskState::kScheduled;
+          link(rec);
+          signal_work();
+        } else {
+          rec.state = TaskState::kCanceled;
+          rec.waiting_for = 0;
+          rec.dead_reason = dependency_failed(dep, dep_state);
+          rec.record_expires = now + kCanceledTtlMs;
+          rec.body.clear();
+          link(rec);
+          task_cv_.notify_all();
+          ended.emplace_back(w, TaskState::kCanceled);
+        }
+      }
+    }
   }
 
   void promote_due(Millis now) {
@@ -622,6 +725,9 @@ class MemoryStore final : public Store {
                           " times (max_deliveries " + std::to_string(rec.max_deliveries) +
                           "); last holder: worker '" + rec.worker_id + "'";
         task_cv_.notify_all();
+        link(rec);
+        resolve_dependents(rec.id, rec.state, now);
+        continue;
       } else {
         rec.state = TaskState::kPending;
         signal_work();
@@ -689,6 +795,7 @@ class MemoryStore final : public Store {
     }
     link(rec);
     if (s.outcome == Outcome::kRetry || s.outcome == Outcome::kRelease) signal_work();
+    if (is_final(rec.state)) resolve_dependents(rec.id, rec.state, now);
   }
 
   // Erases every task matching `pred`. Returns how many.
@@ -715,7 +822,8 @@ class MemoryStore final : public Store {
   std::optional<TaskSummary> summary(const std::string& id, Millis now) const {
     const TaskRec& r = tasks_.at(id);
     bool finished = !is_scheduled(r.state) && r.state != TaskState::kPending &&
-                    r.state != TaskState::kReserved && r.state != TaskState::kDead;
+                    r.state != TaskState::kReserved && r.state != TaskState::kDead &&
+                    r.state != TaskState::kWaiting;
     if (finished && r.record_expires <= now) return std::nullopt;
     return TaskSummary{r.id, r.queue, r.task, r.state, r.enqueued};
   }
@@ -818,6 +926,7 @@ class MemoryStore final : public Store {
   std::map<std::string, int> held_;               // concurrency key -> tasks RESERVED
   std::map<std::string, std::set<std::pair<std::uint64_t, std::string>>> parked_;  // (seq, id)
   std::vector<std::string> freed_;  // concurrency keys whose task left RESERVED (see unlink)
+  std::map<std::string, std::vector<std::string>> dependents_;  // dependency -> waiting ids
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_token_ = 0;
   std::uint64_t next_death_ = 0;

@@ -139,6 +139,20 @@ enum class Sql {
   kUnparkTask,
   kDeleteLimits,
   kCleanLimits,
+  // workflows (store/sqlite/workflows.cpp)
+  kAnyDependents,
+  kDependentsOf,
+  kDeleteDependentsOf,
+  kPutDependency,
+  kPutWait,
+  kGetWait,
+  kCountDownWait,
+  kDeleteWait,
+  kReleaseWaiting,
+  kPutCanceled,
+  kGetCanceled,
+  kCleanCanceled,
+  kDeadLapsedWithDependents,
   kCount_,
 };
 
