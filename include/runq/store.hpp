@@ -34,6 +34,7 @@
 // retried. Every call may also return `Internal` on an unexpected backend reply.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -77,6 +78,23 @@ inline constexpr int kMaxPriority = 9;
 inline constexpr int kDefaultPriority = 0;
 inline constexpr std::string_view kDefaultQueue = "default";
 
+// ---- unique jobs: the key a task holds (NewTask::unique) ---------------------------------
+
+// Longest unique key, in bytes.
+inline constexpr std::size_t kMaxUniqueKeyBytes = 512;
+
+// A task enqueued with a non-empty `key` holds that key from the enqueue until it is released:
+// when it is handed out by reserve (`until_start`), else when it ends (SUCCESS, FAILURE,
+// EXPIRED, REVOKED, DEAD, or purged), or when `for_ms` passed since the enqueue (when > 0),
+// whichever comes first. A lapsed lease returned to its queue, a retry and a release keep the
+// key. While the key is held, an enqueue of another task with the same key adds nothing (see
+// Store::enqueue_unique). Keys are one namespace per store, shared by every queue.
+struct UniqueOptions {
+  std::string key;           // empty = the task is not unique; at most kMaxUniqueKeyBytes
+  Millis for_ms = 0;         // > 0: the key lapses this long after the enqueue; 0 = no bound
+  bool until_start = false;  // release when handed out, not when the task ends
+};
+
 // A task to add. All fields are copied into the store.
 struct NewTask {
   std::string id;  // unique; an id already present makes enqueue skip that task
@@ -86,6 +104,7 @@ struct NewTask {
   int max_deliveries = 5;  // lease lapses tolerated before the task is dead-lettered (>= 1)
   std::string body;        // the encoded task message (opaque to the store)
   std::string task;        // the task name, indexed for list_tasks (may be empty)
+  UniqueOptions unique;    // unique jobs: key empty = not unique (see UniqueOptions)
 };
 
 // One task handed out by `reserve`.
@@ -443,6 +462,23 @@ class Store {
   // The controls of every queue that has one set (paused, or max_length > 0), by queue name.
   // Errors: Unavailable. The default returns FailedPrecondition (not supported).
   virtual Result<std::vector<QueueControl>> queue_controls();
+
+  // ---- unique jobs --------------------------------------------------------------------------
+
+  // enqueue(tasks, now), and also says which tasks were not added because another task holds
+  // their unique key (UniqueOptions): returns one string per task, the id of the task holding
+  // the key when that task was not added for it, else "" (added, or skipped because its id
+  // exists). The key is checked first: a task whose key another task holds gets that id.
+  // The check and the insert are one atomic step, so producers racing on one key add exactly
+  // one task. Within a batch, tasks are taken in order: a second task with the key of an
+  // earlier one returns the earlier one's id. A task refused for its key still counts toward
+  // a bounded queue's room (set_queue_limit), as a skipped id does. `enqueue` applies the same
+  // rules and only drops the answer.
+  // Errors: those of enqueue, and InvalidArgument (a key longer than kMaxUniqueKeyBytes,
+  // for_ms < 0). The default (a store without unique jobs) returns FailedPrecondition when a
+  // task has a key, else enqueues and returns empty strings.
+  virtual Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                          Millis now);
 };
 
 // Opens a store by URL. The schemes are those of the registered backends (the
@@ -526,6 +562,9 @@ class StoreWrapper : public Store {
     return target_->set_queue_limit(q, n);
   }
   Result<std::vector<QueueControl>> queue_controls() override { return target_->queue_controls(); }
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> t, Millis now) override {
+    return target_->enqueue_unique(t, now);
+  }
 
  private:
   Store* target_;

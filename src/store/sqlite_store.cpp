@@ -111,6 +111,8 @@ class SqliteStore final : public Store {
   Status set_queue_paused(std::string_view queue, bool paused) override;
   Status set_queue_limit(std::string_view queue, std::int64_t max_length) override;
   Result<std::vector<QueueControl>> queue_controls() override;
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override;
 
  private:
   // Runs fn(Connection&) in a transaction on a pooled connection; errors get `what` as context.
@@ -174,6 +176,20 @@ Status SqliteStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   });
 }
 
+Result<std::vector<std::string>> SqliteStore::enqueue_unique(std::span<const NewTask> tasks,
+                                                             Millis now) {
+  return write("enqueueing tasks", [&](Connection& c) -> Result<std::vector<std::string>> {
+    RUNQ_RETURN_IF_ERROR(check_room(c, tasks));
+    std::vector<std::string> held;
+    held.reserve(tasks.size());
+    for (const NewTask& t : tasks) {
+      RUNQ_ASSIGN_OR_RETURN(std::string holder, sqlite::insert_unique_task(c, t, now));
+      held.push_back(std::move(holder));
+    }
+    return held;
+  });
+}
+
 // ---- workers ------------------------------------------------------------------------------
 
 Result<std::vector<Delivery>> SqliteStore::reserve(const ReserveRequest& req) {
@@ -191,6 +207,10 @@ Status SqliteStore::reclaim(Connection& c, const std::vector<std::string>& queue
     RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kPromoteDue, queue, now)));
   }
   RUNQ_RETURN_IF_ERROR(end_lapsed_revoked(c, now));
+  RUNQ_ASSIGN_OR_RETURN(bool any_unique, sqlite::exists(c, Sql::kUniqueAny));
+  if (any_unique) {  // a task dead-lettered below gives up its unique key
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueReleaseLapsedDead, now)));
+  }
   // Dead-lettering first: the requeue below takes every lapsed lease that is left.
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeadLapsed, now)));
   return status_of(run_change(c, Sql::kRequeueLapsed, now));
@@ -236,6 +256,10 @@ Status SqliteStore::take_ready(Connection& c, const ReserveRequest& req,
     }
   }
   if (out.empty()) return ok_status();
+  RUNQ_ASSIGN_OR_RETURN(bool any_unique, sqlite::exists(c, Sql::kUniqueAny));
+  for (std::size_t i = 0; any_unique && i < out.size(); ++i) {  // unique_until start
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueReleaseStarted, out[i].id)));
+  }
   return status_of(run_change(c, Sql::kAddCounter, "token", out.size()));
 }
 
@@ -261,6 +285,13 @@ Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settle
     for (const Settlement& s : settlements) {
       RUNQ_ASSIGN_OR_RETURN(bool ok, settle_one(c, s, now, counts));
       applied.push_back(ok);
+    }
+    // A task that ended gives up its unique key.
+    RUNQ_ASSIGN_OR_RETURN(bool any_unique, sqlite::exists(c, Sql::kUniqueAny));
+    for (std::size_t i = 0; any_unique && i < settlements.size(); ++i) {
+      const Outcome o = settlements[i].outcome;
+      if (applied[i] && (o == Outcome::kAck || o == Outcome::kDeadLetter))
+        RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueRelease, settlements[i].id)));
     }
     // A settlement ends the revoke request of its task (the table is nearly always empty).
     RUNQ_ASSIGN_OR_RETURN(bool any_revoke, sqlite::exists(c, Sql::kAnyRevoke));
@@ -455,6 +486,7 @@ Result<std::int64_t> SqliteStore::purge_queue(std::string_view queue) {
   return write("purging a queue", [&](Connection& c) -> Result<std::int64_t> {
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUnlistQueued, queue).status());
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDeleteQueuedResults, queue).status());
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUniqueReleaseQueued, queue).status());
     RUNQ_ASSIGN_OR_RETURN(std::int64_t pending, run_change(c, Sql::kPurgePending, queue));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t scheduled, run_change(c, Sql::kPurgeScheduled, queue));
     return pending + scheduled;
@@ -472,6 +504,7 @@ Result<std::int64_t> SqliteStore::cleanup(Millis now) {
     RUNQ_ASSIGN_OR_RETURN(std::int64_t dead, run_change(c, Sql::kCleanDead, died_before));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t workers, run_change(c, Sql::kCleanWorkers, now));
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanWorkerActivity).status());
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUniqueCleanLapsed, now).status());
     return results + dead_results + dead + workers;
   });
 }
@@ -482,6 +515,7 @@ Status SqliteStore::end_revoked(Connection& c, std::string_view id, std::string_
                                 Millis ttl, Millis now) {
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteTask, id)));
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteRevoke, id)));
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueRelease, id)));
   if (record.empty()) {
     RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kFinishTask, id, "revoked", now + ttl)));
   } else {

@@ -46,6 +46,24 @@ Result<std::vector<QueueControl>> Store::queue_controls() {
 
 namespace {
 
+bool has_unique(std::span<const NewTask> tasks) {
+  return std::any_of(tasks.begin(), tasks.end(),
+                     [](const NewTask& t) { return !t.unique.key.empty(); });
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Store::enqueue_unique(std::span<const NewTask> tasks, Millis now) {
+  if (has_unique(tasks)) {
+    return failed_precondition_error(
+        "enqueueing tasks: this store does not support unique keys (unique_key)");
+  }
+  RUNQ_RETURN_IF_ERROR(enqueue(tasks, now));
+  return std::vector<std::string>(tasks.size());
+}
+
+namespace {
+
 // The checks below run on every call, so they compare only: messages are built on failure.
 
 std::string quoted(std::string_view id) { return "'" + std::string(id) + "'"; }
@@ -70,6 +88,15 @@ Status check_task(const NewTask& t, std::size_t max_body_bytes) {
                                   std::to_string(t.max_deliveries));
   }
   if (t.body.size() > max_body_bytes) return check_body(what(), t.body, max_body_bytes);
+  if (t.unique.key.size() > kMaxUniqueKeyBytes) {
+    return invalid_argument_error(
+        what() + ": the unique key is " + std::to_string(t.unique.key.size()) +
+        " bytes, over the limit of " + std::to_string(kMaxUniqueKeyBytes) + " bytes");
+  }
+  if (t.unique.for_ms < 0) {
+    return invalid_argument_error(what() + ": unique_for must not be negative, not " +
+                                  std::to_string(t.unique.for_ms) + " ms");
+  }
   return ok_status();
 }
 
@@ -129,9 +156,22 @@ class CheckedStore final : public StoreWrapper {
   CheckedStore(std::unique_ptr<Store> backend, std::size_t max_body_bytes)
       : StoreWrapper(backend.get()), backend_(std::move(backend)), max_body_(max_body_bytes) {}
 
+  // A batch with a unique key goes through the backend's enqueue_unique (a store without
+  // unique jobs refuses it); a plain batch takes the plain path, with no extra work.
   Status enqueue(std::span<const NewTask> tasks, Millis now) override {
     for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(check_task(t, max_body_));
+    if (has_unique(tasks)) return backend_->enqueue_unique(tasks, now).status();
     return backend_->enqueue(tasks, now);
+  }
+
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override {
+    for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(check_task(t, max_body_));
+    if (!has_unique(tasks)) {
+      RUNQ_RETURN_IF_ERROR(backend_->enqueue(tasks, now));
+      return std::vector<std::string>(tasks.size());
+    }
+    return backend_->enqueue_unique(tasks, now);
   }
 
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override {
@@ -208,6 +248,11 @@ class CheckedStore final : public StoreWrapper {
                           Millis now) override {
     RUNQ_RETURN_IF_ERROR(check_name("claiming a schedule tick", schedule));
     RUNQ_RETURN_IF_ERROR(check_task(task, max_body_));
+    if (!task.unique.key.empty()) {
+      return invalid_argument_error("claiming a tick of schedule " + quoted(schedule) +
+                                    ": a periodic task cannot have a unique key (each tick "
+                                    "fires once already)");
+    }
     return backend_->claim_tick(schedule, tick, task, now);
   }
 

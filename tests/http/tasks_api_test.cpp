@@ -181,5 +181,47 @@ TEST_F(TasksApi, WaitReturnsTheCurrentStateWhenTimeRunsOut) {
   EXPECT_EQ(json(r)["state"], "pending");
 }
 
+// ---- unique jobs ---------------------------------------------------------------------------
+
+TEST_F(TasksApi, UniqueKeyHeldAnswers200WithTheExistingIdAndAddedFalse) {
+  serve();
+
+  auto a = post("/api/v1/tasks", R"({"name": "sync", "args": [42], "unique_key": "sync-42"})");
+  auto b = post("/api/v1/tasks", R"({"name": "sync", "args": [42], "unique_key": "sync-42"})");
+
+  ASSERT_EQ(a->status, 201) << a->body;
+  EXPECT_EQ(json(a)["added"], true);
+  ASSERT_EQ(b->status, 200) << b->body;
+  EXPECT_EQ(json(b)["added"], false);
+  EXPECT_EQ(json(b)["id"], json(a)["id"]);
+  EXPECT_EQ(queued(app_), 1);
+}
+
+TEST_F(TasksApi, BatchSaysWhichTasksWereAdded) {
+  serve();
+
+  auto r = post("/api/v1/tasks/batch",
+                R"({"tasks": [{"name": "a", "unique_key": "k"}, {"name": "a", "unique_key": "k"},
+                              {"name": "a", "unique_key": "k2", "unique_for": "10m",
+                               "unique_until": "start"}]})");
+
+  ASSERT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(json(r)["added"], nlohmann::json::parse("[true, false, true]"));
+  EXPECT_EQ(json(r)["ids"][1], json(r)["ids"][0]);
+  EXPECT_EQ(queued(app_), 2);
+}
+
+TEST_F(TasksApi, BadUniqueFieldsAre400) {
+  serve();
+
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "a", "unique_key": ""})")->status, 400);
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "a", "unique_key": 5})")->status, 400);
+  EXPECT_EQ(
+      post("/api/v1/tasks", R"({"name": "a", "unique_key": "k", "unique_until": "end"})")->status,
+      400);
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "a", "unique_for": "1m"})")->status, 400);
+  EXPECT_EQ(queued(app_), 0);
+}
+
 }  // namespace
 }  // namespace runq::testing

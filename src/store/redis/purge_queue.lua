@@ -28,5 +28,6 @@ writes:flush()
 local gone = {}
 for id in pairs(removed) do gone[#gone + 1] = id end
 unlist(gone)
+unique_release(gone)
 rearm_timer(q)
 return count

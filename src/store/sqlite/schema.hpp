@@ -18,19 +18,22 @@
 //   revokes(id, terminate, record, ttl): revoke requests of reserved tasks.
 //   queue_controls(queue, paused, max_length): flow controls of the queues that have one;
 //     a row whose controls are all back to their defaults is deleted.
+//   unique_keys(key, id, expires, until_start): the unique key each task holds (unique jobs),
+//     expires = 0 for no time bound; deleted by id when the holder ends (or starts, with
+//     until_start), and by cleanup once expired.
 //   counters(name, value)
 //   workers(id, ..., expires)                schedules(name, last_tick, paused, info)
 //
 // Versions: 1 = the tables above without `revokes` and `listing`; 2 adds `revokes`; 3 adds
-// `listing`; 5 adds `queue_controls`. Every statement of kCreateSchema is idempotent, so running it
-// on an older file is the migration.
+// `listing`; 5 adds `queue_controls`; 8 adds `unique_keys`. Every statement of kCreateSchema is
+// idempotent, so running it on an older file is the migration.
 #pragma once
 
 #include <cstddef>
 
 namespace runq::sqlite {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 8;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
 // transaction opened by the caller. Also upgrades a file of an older version.
@@ -47,6 +50,15 @@ enum class Sql {
   kInsertTask,
   kResultLive,
   kInsertListing,
+  // unique jobs
+  kUniqueAny,
+  kUniqueHolder,
+  kUniqueTake,
+  kUniqueRelease,
+  kUniqueReleaseStarted,
+  kUniqueReleaseLapsedDead,
+  kUniqueReleaseQueued,
+  kUniqueCleanLapsed,
   // workers
   kPromoteDue,
   kDeadLapsed,
