@@ -232,7 +232,9 @@ TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE revokes; DROP TABLE listing; PRAGMA user_version = 1",
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE revokes; DROP TABLE listing; DROP TABLE unique_keys; "
+                         "PRAGMA user_version = 1",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -254,14 +256,21 @@ TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
   // The listing table exists again (empty: tasks of the old file are not listed).
   RUNQ_ASSERT_OK_AND_ASSIGN(TaskPage page, store->list_tasks({}, "", 10, kNow));
   EXPECT_TRUE(page.tasks.empty());
+  // ... and so does unique_keys (version 8).
+  NewTask unique = task("unique");
+  unique.unique.key = "k";
+  RUNQ_ASSERT_OK_AND_ASSIGN(std::vector<std::string> holders,
+                            store->enqueue_unique({&unique, 1}, kNow));
+  EXPECT_EQ(holders, std::vector<std::string>{""});
 
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  // schema 6: revokes (2), listing (3), queue_controls (5), worker_activity (6)
+  // schema 8: revokes (2), listing (3), queue_controls (5), worker_activity (6),
+  // unique_keys (8)
   EXPECT_EQ(sqlite3_column_int(stmt, 0), sqlite::kSchemaVersion);
-  EXPECT_EQ(sqlite::kSchemaVersion, 6);
+  EXPECT_EQ(sqlite::kSchemaVersion, 8);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
