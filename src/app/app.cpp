@@ -118,7 +118,10 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   m.time_limit = std::max<Millis>(0, opts.time_limit());
   m.soft_time_limit = std::max<Millis>(0, opts.soft_time_limit());
   NewTask t;
-  RUNQ_ASSIGN_OR_RETURN(t.unique, unique_options(name, m.args, topts, opts));
+  // A periodic tick fires once already (its id is derived from the tick): it takes no key.
+  if (ctx.schedule.empty()) {
+    RUNQ_ASSIGN_OR_RETURN(t.unique, unique_options(name, m.args, topts, opts));
+  }
   t.id = m.id;
   t.queue = m.queue;
   t.priority = m.priority;

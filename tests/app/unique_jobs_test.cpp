@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "app/internal/task_builder.hpp"
 #include "runq/runq.hpp"
 #include "support/status_matchers.hpp"
 #include "support/temp_dir.hpp"
@@ -209,6 +210,25 @@ TEST_F(UniqueJobsTest, EagerModeRunsOnlyTheAddedTask) {
   EXPECT_TRUE(a.added());
   EXPECT_TRUE(b.added());  // the first one finished inline: its key was free again
   EXPECT_EQ(runs, 2);
+}
+
+// A periodic tick fires once per tick already (claim_tick refuses a key): the tick of a task
+// registered unique takes none, and registering the schedule succeeds.
+TEST_F(UniqueJobsTest, PeriodicTickOfAUniqueTaskTakesNoKey) {
+  app_.periodic("daily-report", every(std::chrono::hours(24)), report_, "d",
+                nlohmann::json::object());
+
+  Result<NewTask> tick = internal::build_task("report", R"(["d",{}])", report_.options(),
+                                              EnqueueOptions{}.id("tick-1"),
+                                              {clock_.now_ms(), 1 << 20, false, "daily-report"});
+  Result<NewTask> call =
+      internal::build_task("report", R"(["d",{}])", report_.options(), EnqueueOptions{},
+                           {clock_.now_ms(), 1 << 20, false, ""});
+
+  ASSERT_TRUE(tick.ok() && call.ok());
+  EXPECT_EQ(tick->unique.key, "");
+  EXPECT_THAT(call->unique.key, ::testing::StartsWith("report:"));
+  EXPECT_EQ(call->unique.key.size(), std::string("report:").size() + 64);
 }
 
 }  // namespace
