@@ -19,3 +19,8 @@ def add(a, b):
 @app.task(name="tasks.echo")
 def echo(v):
     return v
+
+
+@app.task(name="tasks.tsum")
+def tsum(values):
+    return sum(values)

@@ -90,6 +90,8 @@ struct TaskExplanation {
                       // lease lapses at lease_expires
     kLeaseLapsed,     // as kWorkerLost, and the lease already lapsed: redelivered at the next
                       // reserve on its queue
+    kWaiting,         // WAITING: a workflow step or depends_on task waits for unfinished
+                      // dependencies; `reasons` names them (the first few)
     kUnknown,         // the store's statistics could not be read; `reasons` says why
     kQueuePaused,     // due, but its queue is paused (App::pause_queue): no worker takes it
                       // until the queue resumes
@@ -279,6 +281,7 @@ class App final : public Producer {
   std::shared_ptr<Store> result_store() override { return store(); }
   // clock(), for result expiry.
   const Clock& producer_clock() const override { return *clock_; }
+  std::vector<std::string> enqueue_flow(const internal::Flow& flow) override;
 
  private:
   void register_task(TaskDefinition def);

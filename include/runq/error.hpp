@@ -62,7 +62,8 @@ class TaskFailed : public Error {
         error_type_(std::move(error_type)) {}
   // The id of the task that failed.
   const std::string& task_id() const { return task_id_; }
-  // Its final state: kFailure, kDead, kExpired or kRevoked.
+  // Its final state: kFailure, kDead, kExpired, kRevoked, or kCanceled (a workflow step that
+  // never ran because a dependency failed; error_type "runq::Canceled").
   TaskState state() const { return state_; }
   // The type of the last error: the demangled C++ type of the exception the body threw
   // (e.g. "std::runtime_error"), or one of runq's own: "runq::BadArguments",
@@ -74,6 +75,14 @@ class TaskFailed : public Error {
   std::string task_id_;
   TaskState state_;
   std::string error_type_;
+};
+
+// Thrown by AsyncResult::get of a chord body (runq/workflow.hpp) that did not run because
+// members failed for good. what() names the failed members (id, task, state, error), the first
+// five of them. error_type() is "runq::ChordError".
+class ChordError : public TaskFailed {
+ public:
+  using TaskFailed::TaskFailed;
 };
 
 // Thrown by AsyncResult::get(timeout) when the task was not final within `timeout`, or when

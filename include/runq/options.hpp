@@ -313,6 +313,22 @@ class EnqueueOptions {
     unique_until_ = u;
     return *this;
   }
+  // Workflows: the task waits (state WAITING, shown by `status` and `result`) until every task
+  // in `ids` has succeeded, then runs. If one ends any other way the task ends CANCELED with
+  // "dependency <id> ended <state>" and never runs, unless allow_dependency_failure(). Ids
+  // already final are resolved at enqueue; an id the store does not know is an
+  // InvalidArgument runq::Error at enqueue (nothing enqueued). See runq/workflow.hpp.
+  EnqueueOptions& depends_on(std::vector<std::string> ids) {
+    depends_on_ = std::move(ids);
+    return *this;
+  }
+  // Run after the dependencies ended, whether or not they succeeded [false].
+  EnqueueOptions& allow_dependency_failure(bool v = true) {
+    allow_dependency_failure_ = v;
+    return *this;
+  }
+  const std::vector<std::string>& depends_on() const { return depends_on_; }
+  bool allow_dependency_failure() const { return allow_dependency_failure_; }
 
   // The values set above; nullopt / 0 / empty when unset.
   const std::optional<std::string>& queue() const { return queue_; }
@@ -341,6 +357,8 @@ class EnqueueOptions {
   Millis soft_time_limit_ms_ = 0;
   std::string id_;
   Millis block_when_full_ms_ = 0;
+  std::vector<std::string> depends_on_;
+  bool allow_dependency_failure_ = false;
 };
 
 }  // namespace runq

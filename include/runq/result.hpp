@@ -56,10 +56,14 @@ struct TaskStatus {
   Millis next_run = 0;                             // RETRY / SCHEDULED: when it runs next
   std::string worker;       // the worker holding it (RESERVED) or that ran it last
   std::string queue;        // its queue while queued or reserved
-  std::string dead_reason;  // DEAD: why it was dead-lettered
+  std::string dead_reason;  // DEAD: why it was dead-lettered; CANCELED: which dependency failed
   // JSON array text of the arguments while the store keeps the task body (queued, scheduled,
   // retrying, reserved, dead); empty once the task finished (results do not keep arguments).
   std::string args;
+  // Workflows: its place in a workflow, JSON object text ("parents": ids whose results it
+  // takes, "group": whether they are a group, "depends_on": EnqueueOptions::depends_on ids);
+  // empty for a task outside any workflow.
+  std::string workflow;
 };
 
 // Reads a task's status once; never blocks. `now` decides which results have expired.
@@ -128,6 +132,9 @@ class AsyncResult {
                       std::to_string(timeout.count()) + " ms");
       }
       std::string msg = st->error.empty() ? std::string(task_state_name(st->state)) : st->error;
+      if (st->error_type == "runq::ChordError") {
+        throw ChordError(id_, st->state, st->error_type, msg);
+      }
       throw TaskFailed(id_, st->state, st->error_type, msg);
     }
     if constexpr (std::is_void_v<T>) {

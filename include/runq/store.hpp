@@ -61,14 +61,16 @@ enum class TaskState {
   kRevoked,    // cancelled before or while running
   kExpired,    // its `expires` passed before it started; it never ran
   kDead,       // in the dead-letter list, with a reason
+  kWaiting,    // waits for its dependencies (WorkflowLinks::depends_on) before it is queued
+  kCanceled,   // final: will never run because a dependency (or a chain step) failed
 };
 
 // "pending", "scheduled", "reserved", "started", "success", "failure", "retry", "revoked",
-// "expired", "dead".
+// "expired", "dead", "waiting", "canceled".
 std::string_view task_state_name(TaskState state);
 // Parses a name produced by task_state_name (case-insensitive). nullopt for anything else.
 std::optional<TaskState> parse_task_state(std::string_view name);
-// True for SUCCESS, FAILURE, REVOKED, EXPIRED and DEAD: no further transition will happen
+// True for SUCCESS, FAILURE, REVOKED, EXPIRED, DEAD and CANCELED: no further transition will happen
 // unless an admin requeues the task.
 bool is_final(TaskState state);
 
@@ -95,6 +97,37 @@ struct UniqueOptions {
   bool until_start = false;  // release when handed out, not when the task ends
 };
 
+// ---- workflows: dependencies and follow-up tasks --------------------------------------------
+// (defined before NewTask and Settlement, which hold them by value)
+
+// How a new task depends on others (NewTask::links). Empty = an ordinary task.
+//  - depends_on: the task is stored WAITING and is not queued until every id listed has ended.
+//    Each id must exist in the store (queued, running, or final with its record kept) or come
+//    EARLIER in the same enqueue batch; anything else — an unknown id, the task's own id, an
+//    id later in the batch (which is how a cycle would form) — is refused with
+//    InvalidArgument and nothing is enqueued. Repeated ids count once.
+//    When a dependency ends SUCCESS it counts as done; when it ends any other final way
+//    (FAILURE, EXPIRED, REVOKED, DEAD, CANCELED) the waiting task ends CANCELED with
+//    TaskInfo::dead_reason "dependency <id> ended <state>" (for a CANCELED dependency, that
+//    dependency's own reason: the root cause travels down), unless allow_dependency_failure,
+//    which counts it as done too. The last dependency to end makes the task PENDING (or
+//    SCHEDULED until its eta). Dependencies already final at enqueue are resolved then.
+//    This happens inside the call that ends the dependency (settle, revoke, the reserve that
+//    dead-letters a lapsed lease): one counter decrement per dependent, no scan, no poll, and
+//    a refused (stale) settlement changes nothing.
+//  - canceled: non-empty = the task is added directly as CANCELED, with this reason in
+//    TaskInfo::dead_reason (a chain's later steps, when an earlier step failed). Its
+//    dependents are resolved as for any failed dependency.
+// A CANCELED record is kept for the default result ttl (1 day); it holds no result record.
+struct WorkflowLinks {
+  std::vector<std::string> depends_on;
+  bool allow_dependency_failure = false;
+  std::string canceled;
+
+  // Whether there is any link (an ordinary task has none).
+  bool any() const { return !depends_on.empty() || !canceled.empty(); }
+};
+
 // A task to add. All fields are copied into the store.
 struct NewTask {
   std::string id;  // unique; an id already present makes enqueue skip that task
@@ -105,6 +138,7 @@ struct NewTask {
   std::string body;        // the encoded task message (opaque to the store)
   std::string task;        // the task name, indexed for list_tasks (may be empty)
   UniqueOptions unique;    // unique jobs: key empty = not unique (see UniqueOptions)
+  WorkflowLinks links;     // workflows: dependencies (see WorkflowLinks)
 };
 
 // One task handed out by `reserve`.
@@ -140,6 +174,14 @@ enum class Outcome {
   kRelease,     // give back unstarted (shutdown): ready again at once, deliveries not counted
 };
 
+// Tasks a settlement adds (Settlement::then): the next step of a chain, a link callback. They
+// are enqueued in the same atomic step as the settlement if, and only if, the settlement is
+// accepted (a stale holder's follow-ups are dropped with it), with the rules of enqueue
+// (ids that exist are skipped; dependencies as in WorkflowLinks).
+struct FollowUps {
+  std::vector<NewTask> tasks;
+};
+
 struct Settlement {
   Outcome outcome = Outcome::kAck;
   std::string id;
@@ -150,6 +192,7 @@ struct Settlement {
   Millis retry_at = 0;                    // kRetry only
   std::string body;    // kRetry only: new task body (attempt + 1); empty keeps the old
   std::string reason;  // kDeadLetter only
+  FollowUps then;      // workflows: tasks added iff this settlement is accepted
 };
 
 // A pending request to revoke a task that was RESERVED when Store::revoke was called.
@@ -178,7 +221,7 @@ struct TaskInfo {
   Millis lease_expires = 0;  // reserved: when the lease lapses
   double progress = 0;       // last value passed to set_progress (0..1)
   std::string result;        // the stored result record, if any
-  std::string dead_reason;   // dead: why
+  std::string dead_reason;   // dead: why; canceled: why (which dependency or step failed)
   std::string body;          // the task body while the task is queued, reserved or dead
 };
 
@@ -479,6 +522,20 @@ class Store {
   // task has a key, else enqueues and returns empty strings.
   virtual Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
                                                           Millis now);
+
+  // ---- workflows ----------------------------------------------------------------------
+
+  // Whether this store keeps WorkflowLinks and FollowUps (see above). A store that does not
+  // refuses an enqueue with links and a settlement with follow-ups (FailedPrecondition,
+  // through checked_store) instead of dropping them. The default is false.
+  virtual bool supports_workflows() const { return false; }
+
+  // get_task for each of `ids`, in order (a chord body reads all its members' results): each
+  // element is what get_task(id, now) returns, NotFound included. The call as a whole fails
+  // only when the store cannot be read (Unavailable, DataLoss). The default calls get_task
+  // once per id; a networked store answers a batch in one round trip.
+  virtual Result<std::vector<Result<TaskInfo>>> get_tasks(std::span<const std::string> ids,
+                                                          Millis now);
 };
 
 // Opens a store by URL. The schemes are those of the registered backends (the
@@ -564,6 +621,11 @@ class StoreWrapper : public Store {
   Result<std::vector<QueueControl>> queue_controls() override { return target_->queue_controls(); }
   Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> t, Millis now) override {
     return target_->enqueue_unique(t, now);
+  }
+  bool supports_workflows() const override { return target_->supports_workflows(); }
+  Result<std::vector<Result<TaskInfo>>> get_tasks(std::span<const std::string> ids,
+                                                  Millis now) override {
+    return target_->get_tasks(ids, now);
   }
 
  private:

@@ -43,6 +43,7 @@
 #include "runq/options.hpp"
 #include "runq/result.hpp"
 #include "runq/store.hpp"
+#include "runq/workflow.hpp"
 
 namespace runq {
 
@@ -130,6 +131,11 @@ class Producer {
 
   // The clock AsyncResult uses to decide which results have expired.
   virtual const Clock& producer_clock() const = 0;
+
+  // Enqueues every task of a workflow (runq/workflow.hpp) in one all-or-nothing store call
+  // and returns their ids by position. Throws as enqueue_json. The default throws
+  // FailedPrecondition (App implements it).
+  virtual std::vector<std::string> enqueue_flow(const internal::Flow& flow);
 };
 
 // A typed handle to a registered task. R is the body's return type (void allowed), A... the
@@ -192,6 +198,27 @@ class TaskHandle {
     return out;
   }
 
+  // A complete signature: this call with every argument, not yet sent (runq/workflow.hpp).
+  // In a chain it ignores the previous step's result. Throws nlohmann::json::type_error for
+  // a value it cannot encode.
+  Signature<R> s(std::type_identity_t<std::decay_t<A>>... args) const {
+    return Signature<R>(producer_, signature_data(false, args...), opts_);
+  }
+  // A partial signature: every argument but the first, which the previous step's result
+  // supplies (a chain step, a chord body, a link callback). Wrong types do not compile.
+  template <typename... B>
+  requires(sizeof...(B) + 1 == sizeof...(A) &&
+           internal::ConvertibleToTail<std::tuple<B...>, std::tuple<std::decay_t<A>...>>::value)
+      Signature<R, internal::FirstOf<std::decay_t<A>...>> s(const B&... rest)
+  const {
+    return Signature<R, internal::FirstOf<std::decay_t<A>...>>(
+        producer_, signature_data(true, rest...), opts_);
+  }
+  // An immutable signature: as the complete s(), said explicitly.
+  Signature<R> si(std::type_identity_t<std::decay_t<A>>... args) const {
+    return Signature<R>(producer_, signature_data(false, args...), opts_);
+  }
+
   // The JSON argument array text of one call, e.g. `[2,3]` (what App::periodic stores for
   // each tick). Throws nlohmann::json::type_error for a value it cannot encode.
   static std::string encode(const std::decay_t<A>&... args) {
@@ -199,6 +226,16 @@ class TaskHandle {
   }
 
  private:
+  template <typename... B>
+  SignatureData signature_data(bool takes_parent, const B&... args) const {
+    SignatureData d;
+    d.task = name_;
+    d.args = nlohmann::json::array();
+    (d.args.push_back(nlohmann::json(args)), ...);
+    d.takes_parent = takes_parent;
+    return d;
+  }
+
   Producer* producer_;
   std::string name_;
   TaskOptions opts_;

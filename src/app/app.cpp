@@ -115,6 +115,14 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   m.ignore_result = topts.ignore_result();
   m.result_ttl = topts.result_ttl();
   m.schedule = ctx.schedule;
+  m.workflow = ctx.workflow;
+  if (!opts.depends_on().empty()) {  // recorded for `explain` and `result`
+    nlohmann::json wf = m.workflow.empty() ? nlohmann::json::object()
+                                           : nlohmann::json::parse(m.workflow, nullptr, false);
+    if (!wf.is_object()) wf = nlohmann::json::object();
+    wf["depends_on"] = opts.depends_on();
+    m.workflow = wf.dump();
+  }
   m.time_limit = std::max<Millis>(0, opts.time_limit());
   m.soft_time_limit = std::max<Millis>(0, opts.soft_time_limit());
   NewTask t;
@@ -129,6 +137,8 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   t.max_deliveries = std::max(1, topts.max_deliveries());
   t.body = encode_message(m);
   t.task = name;
+  t.links.depends_on = opts.depends_on();
+  t.links.allow_dependency_failure = opts.allow_dependency_failure();
   if (t.body.size() > ctx.max_payload_bytes) {
     return resource_exhausted_error(
         "enqueueing task '" + name + "': message is " + std::to_string(t.body.size()) +

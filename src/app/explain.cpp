@@ -2,7 +2,11 @@
 // and the store's statistics (live workers per queue).
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
+#include "app/workflow_step.hpp"
 #include "core/duration.hpp"
+#include "core/message.hpp"
 #include "runq/app.hpp"
 #include "runq/error.hpp"
 
@@ -87,6 +91,39 @@ void explain_final(TaskExplanation& e) {
   e.reason = Reason::kFinal;
   if (e.status.state == TaskState::kDead && !e.status.dead_reason.empty())
     e.reasons.push_back("dead-lettered: " + e.status.dead_reason);
+  if (e.status.state == TaskState::kCanceled && !e.status.error.empty())
+    e.reasons.push_back("canceled: " + e.status.error);
+}
+
+// WAITING: names the first unfinished dependencies (reads at most kMaxDependencyReads).
+void explain_waiting(TaskExplanation& e, Store& store, const TaskInfo& info, Millis now) {
+  constexpr int kMaxDependencyReads = 64;
+  constexpr std::size_t kMaxNamed = 3;
+  e.reason = Reason::kWaiting;
+  std::vector<std::string> deps;
+  std::size_t total = 0;
+  Result<internal::TaskMessage> m = internal::decode_message(info.body);
+  if (m.ok() && !m->workflow.empty()) {
+    nlohmann::json wf = nlohmann::json::parse(m->workflow, nullptr, false);
+    deps = internal::workflow_parents(wf, kMaxDependencyReads);
+    total = internal::workflow_parent_count(wf);
+  }
+  std::vector<std::string> open;
+  int reads = 0;
+  for (const std::string& d : deps) {
+    if (open.size() >= kMaxNamed || ++reads > kMaxDependencyReads) break;
+    Result<TaskInfo> dep = store.get_task(d, now);
+    if (dep.ok() && !is_final(dep->state)) {
+      open.push_back(d + " (" + std::string(task_state_name(dep->state)) + ")");
+    }
+  }
+  std::string text = "waiting for its dependencies";
+  if (total > 0) text += " (" + std::to_string(total) + " in all)";
+  if (!open.empty()) {
+    text += "; unfinished: ";
+    for (std::size_t i = 0; i < open.size(); ++i) text += (i > 0 ? ", " : "") + open[i];
+  }
+  e.reasons.push_back(text);
 }
 
 }  // namespace
@@ -113,6 +150,10 @@ Result<TaskExplanation> App::explain(std::string_view id) {
   Millis now = clock_->now_ms();
   Result<TaskInfo> info = s->get_task(id, now);
   if (info.ok()) e.lease_expires = info->lease_expires;
+  if (info.ok() && info->state == TaskState::kWaiting) {
+    explain_waiting(e, *s, *info, now);
+    return e;
+  }
   Result<StoreStats> stats = s->stats(now);
   if (!stats.ok()) {
     e.reason = Reason::kUnknown;

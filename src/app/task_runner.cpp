@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <random>
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/workflow_step.hpp"
 #include "core/message.hpp"
 #include "core/message_scan.hpp"
 #include "runq/app.hpp"
@@ -61,6 +63,27 @@ Settlement dead_letter(const Delivery& d, std::string reason, ResultRecord rec) 
   return s;
 }
 
+// The message's workflow object (empty object when it has none or it does not parse).
+nlohmann::json workflow_of(const TaskMessage& msg) {
+  if (msg.workflow.empty()) return nlohmann::json::object();
+  nlohmann::json wf = nlohmann::json::parse(msg.workflow, nullptr, false);
+  return wf.is_object() ? wf : nlohmann::json::object();
+}
+
+// Adds the link_error callbacks of a task that ended for good without success.
+void add_error_callbacks(const App& app, const TaskMessage& msg, const ResultRecord& rec,
+                         Settlement& s, Millis now) {
+  if (msg.workflow.empty()) return;
+  FailedTask failed{msg.id, msg.name, std::string(task_state_name(s.state)), rec.error_type,
+                    rec.error};
+  std::vector<std::string> skipped;
+  s.then.tasks = callback_tasks(app, workflow_of(msg), false, "", failed, now, &skipped);
+  for (const std::string& why : skipped) {
+    std::fprintf(stderr, "runq: task %s: link_error callback not enqueued: %s\n", msg.id.c_str(),
+                 why.c_str());
+  }
+}
+
 }  // namespace
 
 RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
@@ -82,6 +105,7 @@ RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
   rec.enqueued = msg.created;
   rec.attempts = msg.attempt;
   rec.errors = msg.errors;
+  rec.workflow = msg.workflow;
 
   Settlement s;
   s.id = d.id;
@@ -99,9 +123,42 @@ RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
   const TaskDefinition* def = app_.find_task(msg.name);
   if (def == nullptr) {
     rec.finished = now;
-    return {dead_letter(d, "unknown task '" + msg.name + "'", std::move(rec))};
+    Settlement dead = dead_letter(d, "unknown task '" + msg.name + "'", rec);
+    rec.error_type = "runq::DeadLetter";
+    rec.error = dead.reason;
+    add_error_callbacks(app_, msg, rec, dead, now);
+    return {std::move(dead)};
   }
   int max_retries = msg.max_retries >= 0 ? msg.max_retries : def->options.max_retries();
+
+  // A workflow step: its parents' results become its first argument.
+  const nlohmann::json wf = workflow_of(msg);
+  nlohmann::json own_args;  // a retry stores the arguments without the parents' results
+  if (wf.contains("parents")) {
+    own_args = args;
+    std::shared_ptr<Store> store = const_cast<App&>(app_).store();
+    Result<std::optional<StepFailure>> bound =
+        bind_parents(*store, wf, &args, now, 16 * app_.max_payload_bytes());
+    if (!bound.ok()) {  // the store is unreachable: try again soon, as the same attempt
+      s.outcome = Outcome::kRetry;
+      rec.state = s.state = TaskState::kRetry;
+      s.retry_at = rec.next_run = now + 1000;
+      rec.error_type = "runq::WorkflowError";
+      rec.error = "reading the parents' results: " + bound.status().message();
+      s.result = encode_result(rec);
+      return {std::move(s)};
+    }
+    if (bound->has_value()) {
+      rec.finished = now;
+      rec.error_type = (*bound)->type;
+      rec.error = truncate((*bound)->message);
+      rec.errors.push_back({msg.attempt, rec.error_type, rec.error, now});
+      rec.state = s.state = TaskState::kFailure;
+      s.result = encode_result(rec);
+      add_error_callbacks(app_, msg, rec, s, now);
+      return {std::move(s), true};
+    }
+  }
 
   std::string value, err_type, err_msg;
   Millis retry_delay = -1;  // >= 0: the body asked for a retry
@@ -127,6 +184,14 @@ RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
 
   if (err_type.empty()) {
     rec.state = s.state = TaskState::kSuccess;
+    if (wf.contains("link")) {
+      std::vector<std::string> skipped;
+      s.then.tasks = callback_tasks(app_, wf, true, value, {}, now, &skipped);
+      for (const std::string& why : skipped) {
+        std::fprintf(stderr, "runq: task %s: link callback not enqueued: %s\n", msg.id.c_str(),
+                     why.c_str());
+      }
+    }
     if (!msg.ignore_result && !def->options.ignore_result()) {
       rec.value = std::move(value);
       s.result = encode_result(rec);
@@ -145,13 +210,14 @@ RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
     s.retry_at = rec.next_run = now + retry_delay;
     msg.attempt += 1;
     msg.errors = rec.errors;
-    msg.args = args.dump();
+    msg.args = (own_args.is_null() ? args : own_args).dump();
     s.body = encode_message(msg);
     s.result = encode_result(rec);
     return {std::move(s)};
   }
   rec.state = s.state = TaskState::kFailure;
   s.result = encode_result(rec);
+  add_error_callbacks(app_, msg, rec, s, now);
   return {std::move(s), true};
 }
 

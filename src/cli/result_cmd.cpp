@@ -5,6 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "app/workflow_step.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/commands.hpp"
 #include "core/duration.hpp"
@@ -38,7 +44,40 @@ nlohmann::json value_json(const std::string& text) {
   return v.is_discarded() ? nlohmann::json(text) : v;
 }
 
-void print_json(const TaskExplanation& r) {
+// The tasks a workflow step takes its inputs from or waits on (its tree, one level down):
+// the first kTreeShown with their states; the states of up to kTreeCounted counted.
+constexpr std::size_t kTreeShown = 20;
+constexpr std::size_t kTreeCounted = 1000;
+
+struct Tree {
+  std::size_t total = 0;                                   // parents + dependencies
+  std::vector<std::pair<std::string, std::string>> shown;  // (id, state name)
+  std::map<std::string, std::size_t> counts;               // state name -> count (counted ones)
+};
+
+Tree load_tree(Store& store, const std::string& workflow, Millis now) {
+  Tree t;
+  if (workflow.empty()) return t;
+  nlohmann::json wf = nlohmann::json::parse(workflow, nullptr, false);
+  t.total = workflow_parent_count(wf);
+  std::vector<std::string> ids = workflow_parents(wf, kTreeCounted);
+  for (const std::string& id : ids) {
+    Result<TaskInfo> info = store.get_task(id, now);
+    std::string state = info.ok() ? std::string(task_state_name(info->state)) : "unknown";
+    if (t.shown.size() < kTreeShown) t.shown.emplace_back(id, state);
+    ++t.counts[state];
+  }
+  return t;
+}
+
+std::string counts_text(const Tree& t) {
+  std::string out;
+  for (const auto& [state, n] : t.counts)
+    out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + state;
+  return out;
+}
+
+void print_json(const TaskExplanation& r, const Tree& tree) {
   const TaskStatus& st = r.status;
   nlohmann::json errors = nlohmann::json::array();
   for (const AttemptError& e : st.errors) {
@@ -66,6 +105,12 @@ void print_json(const TaskExplanation& r) {
                       {"dead_reason", st.dead_reason},
                       {"final", is_final(st.state)}};
   if (!is_final(st.state) && !r.reasons.empty()) j["why"] = r.why();
+  if (tree.total > 0) {
+    nlohmann::json members = nlohmann::json::array();
+    for (const auto& [id, state] : tree.shown) members.push_back({{"id", id}, {"state", state}});
+    j["workflow"] = {
+        {"depends_on_count", tree.total}, {"depends_on", members}, {"states", tree.counts}};
+  }
   std::printf("%s\n", j.dump().c_str());
 }
 
@@ -73,7 +118,7 @@ void line(const char* label, const std::string& value) {
   if (!value.empty() && value != "-") std::printf("%-10s %s\n", label, value.c_str());
 }
 
-void print_human(const TaskExplanation& r, Millis now) {
+void print_human(const TaskExplanation& r, const Tree& tree, Millis now) {
   const TaskStatus& st = r.status;
   line("id:", st.id);
   line("task:", st.task);
@@ -92,6 +137,18 @@ void print_human(const TaskExplanation& r, Millis now) {
   line("finished:", describe_time(st.finished, now));
   if (!is_final(st.state)) line("next run:", describe_time(st.next_run, now));
   if (!is_final(st.state)) line("why:", r.why());
+  if (tree.total > 0) {
+    std::printf("workflow:  depends on %zu task(s): %s%s\n", tree.total, counts_text(tree).c_str(),
+                tree.total > kTreeCounted ? " (of the first 1000)" : "");
+    for (const auto& [id, state] : tree.shown) {
+      std::string upper = state;
+      std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+      std::printf("  %-9s %s\n", upper.c_str(), id.c_str());
+    }
+    if (tree.total > tree.shown.size()) {
+      std::printf("  ... and %zu more\n", tree.total - tree.shown.size());
+    }
+  }
   if (st.errors.empty()) return;
   std::printf("errors (oldest first):\n");
   for (const AttemptError& e : st.errors) {
@@ -123,10 +180,11 @@ int run_result_cmd(App& app, const ResultArgs& a) {
                   kExitUnknown);
     return fail(kCmd, r.status());
   }
+  Tree tree = load_tree(**store, r->status.workflow, app.clock().now_ms());
   if (a.json) {
-    print_json(*r);
+    print_json(*r, tree);
   } else {
-    print_human(*r, app.clock().now_ms());
+    print_human(*r, tree, app.clock().now_ms());
   }
   return exit_code(r->status.state);
 }

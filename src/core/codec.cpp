@@ -109,6 +109,7 @@ std::string encode_message(const TaskMessage& m) {
   if (m.soft_time_limit > 0) w.num("soft_time_limit", m.soft_time_limit);
   if (m.crashes > 0) w.num("crashes", m.crashes);
   if (!m.errors.empty()) w.raw("errors", encode_errors(m.errors));
+  if (!m.workflow.empty()) w.raw("workflow", m.workflow);
   w.close();
   return out;
 }
@@ -126,6 +127,7 @@ std::string encode_result(const ResultRecord& r) {
     w.str("error", r.error);
   }
   if (!r.errors.empty()) w.raw("errors", encode_errors(r.errors));
+  if (!r.workflow.empty()) w.raw("workflow", r.workflow);
   w.num("attempts", r.attempts);
   w.num("enqueued", r.enqueued);
   w.num("started", r.started);
@@ -230,6 +232,11 @@ Result<TaskMessage> decode_message(std::string_view body, json* args_out) {
     m.soft_time_limit = get_or<Millis>(j, "soft_time_limit", 0);
     m.crashes = get_or<int>(j, "crashes", 0);
     m.errors = decode_errors(j);
+    if (auto wf = j.find("workflow"); wf != j.end()) {
+      if (!wf->is_object())
+        return data_loss_error("decoding task message: field 'workflow' must be an object");
+      m.workflow = wf->dump();
+    }
     return m;
   } catch (const json::exception& e) {
     return data_loss_error(std::string("decoding task message: ") + e.what());
@@ -259,6 +266,7 @@ Result<ResultRecord> decode_result(std::string_view text) {
     r.finished = get_or<Millis>(j, "finished", 0);
     r.next_run = get_or<Millis>(j, "next_run", 0);
     r.worker = get_or<std::string>(j, "worker", "");
+    if (auto wf = j.find("workflow"); wf != j.end() && wf->is_object()) r.workflow = wf->dump();
     return r;
   } catch (const json::exception& e) {
     return data_loss_error(std::string("decoding result record: ") + e.what());

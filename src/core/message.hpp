@@ -47,6 +47,7 @@ struct TaskMessage {
   Millis soft_time_limit = 0;       // soft limit per attempt; 0 = the registered task's option
   int crashes = 0;                  // attempts that ended with their worker process crashing
   std::vector<ErrorRecord> errors;  // earlier failed attempts, oldest first
+  std::string workflow;             // JSON object text: its place in a workflow; empty if none
 };
 
 // What a result key holds.
@@ -64,6 +65,7 @@ struct ResultRecord {
   Millis finished = 0;
   Millis next_run = 0;  // RETRY: when the next attempt runs
   std::string worker;
+  std::string workflow;  // the message's workflow object (JSON text), empty if none
 };
 
 std::string encode_message(const TaskMessage& m);

@@ -8,7 +8,7 @@
 namespace runq {
 namespace {
 
-constexpr std::array<std::pair<TaskState, std::string_view>, 10> kNames = {{
+constexpr std::array<std::pair<TaskState, std::string_view>, 12> kNames = {{
     {TaskState::kPending, "pending"},
     {TaskState::kScheduled, "scheduled"},
     {TaskState::kReserved, "reserved"},
@@ -19,6 +19,8 @@ constexpr std::array<std::pair<TaskState, std::string_view>, 10> kNames = {{
     {TaskState::kRevoked, "revoked"},
     {TaskState::kExpired, "expired"},
     {TaskState::kDead, "dead"},
+    {TaskState::kWaiting, "waiting"},
+    {TaskState::kCanceled, "canceled"},
 }};
 
 }  // namespace
@@ -42,7 +44,8 @@ std::optional<TaskState> parse_task_state(std::string_view name) {
 
 bool is_final(TaskState state) {
   return state == TaskState::kSuccess || state == TaskState::kFailure ||
-         state == TaskState::kRevoked || state == TaskState::kExpired || state == TaskState::kDead;
+         state == TaskState::kRevoked || state == TaskState::kExpired ||
+         state == TaskState::kDead || state == TaskState::kCanceled;
 }
 
 }  // namespace runq

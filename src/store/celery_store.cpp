@@ -1051,6 +1051,15 @@ Status CeleryStore::enqueue(std::span<const NewTask> tasks, Millis now) {
       continue;
     }
     RUNQ_ASSIGN_OR_RETURN(internal::TaskMessage tm, internal::decode_message(t.body));
+    // A Celery message has no place for runq's workflow links: refused, not sent without them
+    // (a chain would stop silently after this step, a dependent would run at once).
+    if (t.links.any() || !tm.workflow.empty()) {
+      return failed_precondition_error(
+          "enqueueing task '" + t.id + "' (" + tm.name + "): queue '" + t.queue +
+          "' is a Celery queue, and runq workflows (chain, group, chord, depends_on, link) "
+          "cannot travel in Celery messages; send the workflow to a runq queue (one not in "
+          "the store URL's queues=), or use Celery's canvas from Python");
+    }
     celery::Outgoing m;
     m.id = t.id;
     m.task = tm.name;

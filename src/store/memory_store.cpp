@@ -6,6 +6,7 @@
 //   reserved           -> leased_, ordered by lease expiry
 //   dead               -> dead_, ordered by time of death
 //   other final states -> finished_, ordered by when the record expires
+//   waiting            -> none (dependents_ maps each dependency to the tasks waiting on it)
 // Every change of state goes through unlink() / link(), which keeps that invariant. One mutex
 // guards everything, which makes every call atomic with respect to every other.
 //
@@ -71,6 +72,9 @@ struct TaskRec {
   bool revoke_terminate = false;
   std::string revoke_result;  // stored if a lapsed lease ends the task REVOKED
   Millis revoke_ttl = 0;
+  // Workflows: how many dependencies are still unfinished (WAITING while > 0).
+  int waiting_for = 0;
+  bool allow_dependency_failure = false;
   std::string unique_key;  // the unique key it holds ("" = none, or released)
   bool unique_until_start = false;
 };
@@ -80,6 +84,9 @@ struct UniqueHold {
   std::string id;
   Millis expires = 0;
 };
+
+// How long a CANCELED record is kept (the default result ttl).
+constexpr Millis kCanceledTtlMs = 86'400'000;
 
 using ReadyKey = std::tuple<int, std::uint64_t, std::string>;    // (-priority, seq, id)
 using TimeKey = std::pair<Millis, std::string>;                  // (time, id)
@@ -99,6 +106,7 @@ class MemoryStore final : public Store {
     std::lock_guard lock(mu_);
     observe(now);
     RUNQ_RETURN_IF_ERROR(check_room(tasks));
+    RUNQ_RETURN_IF_ERROR(check_dependencies(tasks, now));
     for (const NewTask& t : tasks) add_task(t, now);
     signal_work();
     return ok_status();
@@ -114,6 +122,7 @@ class MemoryStore final : public Store {
     signal_work();
     return held;
   }
+  bool supports_workflows() const override { return true; }
 
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override {
     std::lock_guard lock(mu_);
@@ -161,6 +170,9 @@ class MemoryStore final : public Store {
   Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) override {
     std::lock_guard lock(mu_);
     observe(now);
+    for (const Settlement& s : settlements) {
+      RUNQ_RETURN_IF_ERROR(check_dependencies(s.then.tasks, now));
+    }
     std::vector<bool> flags;
     for (const Settlement& s : settlements) {
       TaskRec* rec = holder({s.id, s.token});
@@ -168,6 +180,8 @@ class MemoryStore final : public Store {
         ++duplicates_;
       } else {
         apply(*rec, s, now);
+        for (const NewTask& t : s.then.tasks) add_task(t, now);
+        if (!s.then.tasks.empty()) signal_work();
       }
       flags.push_back(rec != nullptr);
     }
@@ -470,6 +484,7 @@ class MemoryStore final : public Store {
   // ---- the per-state indexes -----------------------------------------------------------
 
   void unlink(const TaskRec& r) {
+    if (r.state == TaskState::kWaiting) return;
     if (r.state == TaskState::kPending) {
       auto it = ready_.find(r.queue);
       it->second.erase({-r.priority, r.seq, r.id});
@@ -486,6 +501,7 @@ class MemoryStore final : public Store {
   }
 
   void link(const TaskRec& r) {
+    if (r.state == TaskState::kWaiting) return;
     if (r.state == TaskState::kPending) {
       ready_[r.queue].insert({-r.priority, r.seq, r.id});
     } else if (is_scheduled(r.state)) {
@@ -534,8 +550,35 @@ class MemoryStore final : public Store {
     rec.body = t.body;
     rec.enqueued = now;
     rec.task = t.task;
+    rec.allow_dependency_failure = t.links.allow_dependency_failure;
     listed_.insert({now, t.id});
+    // Workflows: a dependency that already ended is resolved now; the others are counted.
+    std::string cancel = t.links.canceled;
+    for (const std::string& dep : t.links.depends_on) {
+      if (!cancel.empty()) break;
+      const TaskRec& d = tasks_.at(dep);
+      if (!is_final(d.state)) {
+        std::vector<std::string>& waiters = dependents_[dep];
+        if (std::find(waiters.begin(), waiters.end(), t.id) != waiters.end()) continue;
+        waiters.push_back(t.id);
+        ++rec.waiting_for;
+      } else if (d.state != TaskState::kSuccess && !rec.allow_dependency_failure) {
+        cancel = dependency_failed(dep, d.state);
+      }
+    }
+    if (!cancel.empty()) {
+      for (const std::string& dep : t.links.depends_on) std::erase(dependents_[dep], t.id);
+      rec.waiting_for = 0;
+      rec.state = TaskState::kCanceled;
+      rec.dead_reason = cancel;
+      rec.record_expires = now + kCanceledTtlMs;
+      rec.body.clear();
+    } else if (rec.waiting_for > 0) {
+      rec.state = TaskState::kWaiting;
+    }
+    TaskState state = rec.state;
     link(tasks_.emplace(t.id, std::move(rec)).first->second);
+    if (state == TaskState::kCanceled) resolve_dependents(t.id, state, now);
     return "";
   }
 
@@ -546,6 +589,65 @@ class MemoryStore final : public Store {
     auto it = unique_.find(rec.unique_key);
     if (it != unique_.end() && it->second.id == rec.id) unique_.erase(it);
     rec.unique_key.clear();
+  }
+
+  // Why a task waiting on `dep` is canceled: the root cause when `dep` was itself canceled.
+  std::string dependency_failed(const std::string& dep, TaskState state) const {
+    if (state == TaskState::kCanceled) return tasks_.at(dep).dead_reason;
+    return "dependency " + dep + " ended " + std::string(task_state_name(state));
+  }
+
+  // The store-side rule of WorkflowLinks: every dependency exists (or comes earlier in
+  // `tasks`; checked_store refused the later ones).
+  Status check_dependencies(std::span<const NewTask> tasks, Millis now) const {
+    std::set<std::string_view> batch;
+    for (const NewTask& t : tasks) {
+      for (const std::string& dep : t.links.depends_on) {
+        if (batch.count(dep) != 0) continue;
+        auto it = tasks_.find(dep);
+        if (it == tasks_.end() || record_expired(it->second, now)) {
+          return invalid_argument_error("enqueueing task '" + t.id + "': dependency '" + dep +
+                                        "' does not exist (never enqueued, or its record "
+                                        "expired)");
+        }
+      }
+      batch.insert(t.id);
+    }
+    return ok_status();
+  }
+
+  // Task `id` just ended in final `state`: counts it for every task waiting on it, queueing
+  // those it was the last for and cancelling those it fails (which cascades).
+  void resolve_dependents(const std::string& id, TaskState state, Millis now) {
+    std::vector<std::pair<std::string, TaskState>> ended{{id, state}};
+    while (!ended.empty()) {
+      auto [dep, dep_state] = ended.back();
+      ended.pop_back();
+      auto it = dependents_.find(dep);
+      if (it == dependents_.end()) continue;
+      std::vector<std::string> waiters = std::move(it->second);
+      dependents_.erase(it);
+      for (const std::string& w : waiters) {
+        auto wit = tasks_.find(w);
+        if (wit == tasks_.end() || wit->second.state != TaskState::kWaiting) continue;
+        TaskRec& rec = wit->second;
+        if (dep_state == TaskState::kSuccess || rec.allow_dependency_failure) {
+          if (--rec.waiting_for > 0) continue;
+          rec.state = rec.eta <= now ? TaskState::kPending : TaskState::kScheduled;
+          link(rec);
+          signal_work();
+        } else {
+          rec.state = TaskState::kCanceled;
+          rec.waiting_for = 0;
+          rec.dead_reason = dependency_failed(dep, dep_state);
+          rec.record_expires = now + kCanceledTtlMs;
+          rec.body.clear();
+          link(rec);
+          task_cv_.notify_all();
+          ended.emplace_back(w, TaskState::kCanceled);
+        }
+      }
+    }
   }
 
   void promote_due(Millis now) {
@@ -574,6 +676,9 @@ class MemoryStore final : public Store {
                           " times (max_deliveries " + std::to_string(rec.max_deliveries) +
                           "); last holder: worker '" + rec.worker_id + "'";
         task_cv_.notify_all();
+        link(rec);
+        resolve_dependents(rec.id, rec.state, now);
+        continue;
       } else {
         rec.state = TaskState::kPending;
         signal_work();
@@ -643,6 +748,7 @@ class MemoryStore final : public Store {
     }
     link(rec);
     if (s.outcome == Outcome::kRetry || s.outcome == Outcome::kRelease) signal_work();
+    if (is_final(rec.state)) resolve_dependents(rec.id, rec.state, now);
   }
 
   // Erases every task matching `pred`. Returns how many.
@@ -670,7 +776,8 @@ class MemoryStore final : public Store {
   std::optional<TaskSummary> summary(const std::string& id, Millis now) const {
     const TaskRec& r = tasks_.at(id);
     bool finished = !is_scheduled(r.state) && r.state != TaskState::kPending &&
-                    r.state != TaskState::kReserved && r.state != TaskState::kDead;
+                    r.state != TaskState::kReserved && r.state != TaskState::kDead &&
+                    r.state != TaskState::kWaiting;
     if (finished && r.record_expires <= now) return std::nullopt;
     return TaskSummary{r.id, r.queue, r.task, r.state, r.enqueued};
   }
@@ -770,6 +877,7 @@ class MemoryStore final : public Store {
   std::map<std::string, ScheduleState> schedules_;
   std::map<std::string, QueueControl> controls_;  // queues with a control set (flow control)
   std::map<std::string, UniqueHold> unique_;      // held unique keys (unique jobs)
+  std::map<std::string, std::vector<std::string>> dependents_;  // dependency -> waiting ids
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_token_ = 0;
   std::uint64_t next_death_ = 0;

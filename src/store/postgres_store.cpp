@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -86,6 +87,8 @@ class PostgresStore final : public Store {
   Status heartbeat(const WorkerInfo& info) override;
   Status remove_worker(std::string_view worker_id) override;
   Result<TaskInfo> get_task(std::string_view id, Millis now) override;
+  Result<std::vector<Result<TaskInfo>>> get_tasks(std::span<const std::string> ids,
+                                                  Millis now) override;
   Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override;
   Result<TaskPage> list_tasks(const TaskFilter& filter, std::string_view cursor, std::size_t limit,
                               Millis now) override;
@@ -107,6 +110,7 @@ class PostgresStore final : public Store {
   Result<std::vector<ScheduleState>> list_schedules() override;
   Status put_schedule_info(std::string_view schedule, std::string_view info) override;
   Status set_schedule_paused(std::string_view schedule, bool paused) override;
+  bool supports_workflows() const override { return true; }
 
  private:
   // Flow control: a text[] expression of the queues in `param` that are not paused.
@@ -132,6 +136,10 @@ class PostgresStore final : public Store {
 
   Status insert_tasks(Connection& c, std::span<const NewTask> tasks, Millis now,
                       std::string_view what);
+  // Workflows (migration 0007): linked tasks added by wf_add_all, after a check that their
+  // dependencies outside `tasks` exist.
+  Status insert_linked(Connection& c, std::span<const NewTask> all, Millis now,
+                       std::string_view what);
   void notify();
   SteadyClock::time_point due_time(std::optional<Millis> next_change);
   SteadyClock::time_point with_poll(SteadyClock::time_point until);
@@ -143,6 +151,45 @@ class PostgresStore final : public Store {
 };
 
 // ---- producers ----------------------------------------------------------------------------
+
+// Parallel arrays of linked tasks for wf_add_all / wf_settle_tasks (migration 0007).
+struct LinkedArrays {
+  std::vector<std::int64_t> owners, priorities, etas, maxd;
+  std::vector<std::string_view> ids, queues, tasks, allow, canceled;
+  std::vector<std::string> deps_text;
+  std::vector<std::optional<std::string_view>> bodies;
+
+  Status add(const NewTask& t, std::int64_t owner) {
+    RUNQ_RETURN_IF_ERROR(check_text("task id", t.id));
+    RUNQ_RETURN_IF_ERROR(check_text("queue name", t.queue));
+    owners.push_back(owner);
+    ids.push_back(t.id);
+    queues.push_back(t.queue);
+    priorities.push_back(t.priority);
+    etas.push_back(t.eta);
+    maxd.push_back(t.max_deliveries);
+    bodies.emplace_back(t.body);
+    tasks.push_back(t.task);
+    std::string d;
+    for (const std::string& dep : t.links.depends_on) {
+      RUNQ_RETURN_IF_ERROR(check_text("dependency id", dep));
+      if (!d.empty()) d += '\x1f';
+      d += dep;
+    }
+    deps_text.push_back(std::move(d));
+    allow.push_back(t.links.allow_dependency_failure ? "t" : "f");
+    canceled.push_back(t.links.canceled);
+    return ok_status();
+  }
+  // $n.. : ids, queues, priorities, etas, max_deliveries, bodies, task names, dependencies,
+  // allow flags, canceled reasons.
+  void bind(Params& p) const {
+    std::vector<std::string_view> deps(deps_text.begin(), deps_text.end());
+    p.text_array(ids).text_array(queues).int_array(priorities).int_array(etas).int_array(maxd);
+    p.bytea_array(bodies).text_array(tasks).text_array(deps).text_array(allow);
+    p.text_array(canceled);
+  }
+};
 
 Status PostgresStore::insert_tasks(Connection& c, std::span<const NewTask> tasks, Millis now,
                                    std::string_view what) {
@@ -175,7 +222,68 @@ Status PostgresStore::insert_tasks(Connection& c, std::span<const NewTask> tasks
 Status PostgresStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   if (tasks.empty()) return ok_status();
   const std::string_view what = "enqueueing tasks";
-  return with_conn(what, [&](Connection& c) { return insert_tasks(c, tasks, now, what); });
+  if (std::none_of(tasks.begin(), tasks.end(), [](const NewTask& t) { return t.links.any(); })) {
+    return with_conn(what, [&](Connection& c) { return insert_tasks(c, tasks, now, what); });
+  }
+  return transact(what, [&](Connection& c) -> Status {
+    // Bounded queues: the whole batch counts, linked tasks included, before anything is added.
+    std::vector<std::string_view> queues;
+    std::vector<NewTask> plain;
+    for (const NewTask& t : tasks) {
+      queues.push_back(t.queue);
+      if (!t.links.any()) plain.push_back(t);
+    }
+    Params room;
+    room.text_array(queues);
+    RUNQ_RETURN_IF_ERROR(
+        c.exec("SELECT " + s_ + ".check_queue_room($1::text[])", room, what).status());
+    if (!plain.empty()) RUNQ_RETURN_IF_ERROR(insert_tasks(c, plain, now, what));
+    return insert_linked(c, tasks, now, what);
+  });
+}
+
+Status PostgresStore::insert_linked(Connection& c, std::span<const NewTask> all, Millis now,
+                                    std::string_view what) {
+  std::unordered_set<std::string_view> batch;
+  std::vector<std::string_view> outside;
+  for (const NewTask& t : all) {
+    for (const std::string& d : t.links.depends_on) {
+      if (batch.count(d) == 0) outside.push_back(d);
+    }
+    batch.insert(t.id);
+  }
+  if (!outside.empty()) {
+    Params p;
+    p.text_array(outside).num(now);
+    RUNQ_ASSIGN_OR_RETURN(Rows rows,
+                          c.exec("SELECT " + s_ + ".wf_missing($1::text[], $2)", p, what));
+    if (rows.size() == 1 && !rows.is_null(0, 0)) {
+      const std::string dep(rows.view(0, 0));
+      for (const NewTask& t : all) {
+        if (std::find(t.links.depends_on.begin(), t.links.depends_on.end(), dep) !=
+            t.links.depends_on.end()) {
+          return invalid_argument_error("enqueueing task '" + t.id + "': dependency '" + dep +
+                                        "' does not exist (never enqueued, or its record "
+                                        "expired)");
+        }
+      }
+    }
+  }
+  LinkedArrays a;
+  for (const NewTask& t : all) {
+    if (t.links.any()) RUNQ_RETURN_IF_ERROR(a.add(t, 0));
+  }
+  if (a.ids.empty()) return ok_status();
+  Params p;
+  a.bind(p);
+  p.num(now);
+  return c
+      .exec("SELECT " + s_ +
+                ".wf_add_all($1::text[], $2::text[], $3::integer[], $4::bigint[], "
+                "$5::integer[], $6::bytea[], $7::text[], $8::text[], $9::text[], "
+                "$10::text[], $11)",
+            p, what)
+      .status();
 }
 
 // One call of enqueue_unique_tasks (migration 0008), after the bounded queues' check.
@@ -241,7 +349,7 @@ Result<std::vector<Delivery>> PostgresStore::reserve(const ReserveRequest& req) 
   p.text_array(queues).text(req.worker_id).num(req.max).num(req.lease_ms).num(req.now);
   RUNQ_ASSIGN_OR_RETURN(Rows rows,
                         exec("SELECT id, queue, body, token, deliveries, priority, seq FROM " + s_ +
-                                 ".reserve_tasks(" + unpaused("$1") + ", $2, $3, $4, $5)",
+                                 ".wf_reserve_tasks(" + unpaused("$1") + ", $2, $3, $4, $5)",
                              p, "reserving tasks"));
   struct Row {
     std::size_t queue_rank;
@@ -338,15 +446,26 @@ Result<std::vector<bool>> PostgresStore::settle(std::span<const Settlement> sett
                          : std::nullopt);
     reasons.push_back(s.reason);
   }
+  // Workflows: follow-ups, added by wf_settle_tasks for the settlements it applies.
+  LinkedArrays follow_ups;
+  for (std::size_t i = 0; i < settlements.size(); ++i) {
+    for (const NewTask& t : settlements[i].then.tasks) {
+      RUNQ_RETURN_IF_ERROR(follow_ups.add(t, static_cast<std::int64_t>(i + 1)));
+    }
+  }
   Params p;
   p.text_array(ids).int_array(tokens).int_array(outcomes).text_array(states);
   p.bytea_array(results).int_array(ttls).int_array(retry_at).bytea_array(bodies);
   p.text_array(reasons).num(now);
+  p.int_array(follow_ups.owners);
+  follow_ups.bind(p);
   RUNQ_ASSIGN_OR_RETURN(
       Rows rows, exec("SELECT " + s_ +
-                          ".settle_tasks($1::text[], $2::bigint[], $3::integer[], $4::text[], "
+                          ".wf_settle_tasks($1::text[], $2::bigint[], $3::integer[], $4::text[], "
                           "$5::bytea[], $6::bigint[], $7::bigint[], $8::bytea[], $9::text[], "
-                          "$10)::text",
+                          "$10, $11::integer[], $12::text[], $13::text[], $14::integer[], "
+                          "$15::bigint[], $16::integer[], $17::bytea[], $18::text[], "
+                          "$19::text[], $20::text[], $21::text[])::text",
                       p, "settling tasks"));
   // "{t,f,t}"
   std::vector<bool> applied;
@@ -491,44 +610,74 @@ Result<TaskInfo> PostgresStore::wait_task(std::string_view id, Millis timeout_ms
 // ---- results and inspection ---------------------------------------------------------------
 
 Result<TaskInfo> PostgresStore::get_task(std::string_view id, Millis now) {
-  RUNQ_RETURN_IF_ERROR(check_text("task id", id));
+  std::string one(id);
+  RUNQ_ASSIGN_OR_RETURN(std::vector<Result<TaskInfo>> got, get_tasks({&one, 1}, now));
+  return std::move(got[0]);
+}
+
+// One statement per batch: a row per id, in the order given (WITH ORDINALITY).
+Result<std::vector<Result<TaskInfo>>> PostgresStore::get_tasks(std::span<const std::string> ids,
+                                                               Millis now) {
+  std::vector<std::string_view> views;
+  views.reserve(ids.size());
+  for (const std::string& id : ids) {
+    RUNQ_RETURN_IF_ERROR(check_text("task id", id));
+    views.push_back(id);
+  }
   Params p;
-  p.text(id).num(now);
+  p.text_array(views).num(now);
   RUNQ_ASSIGN_OR_RETURN(
       Rows rows,
       exec("SELECT t.state, t.queue, t.priority, t.eta, t.deliveries, t.worker_id, "
-           "t.lease_expires, t.progress, t.dead_reason, t.body, t.retry, r.state, r.record "
-           "FROM (SELECT 1) AS one LEFT JOIN " +
-               s_ + ".tasks t ON t.id = $1 LEFT JOIN " + s_ +
-               ".results r ON r.id = $1 AND r.expires_at > $2",
-           p, "getting a task"));
-  TaskInfo info;
-  info.id = id;
-  const bool queued = rows.size() == 1 && !rows.is_null(0, 0);
-  const bool has_result = rows.size() == 1 && !rows.is_null(0, 11);
-  if (!queued && !has_result) return not_found_error("no task with id '" + info.id + "'");
-  if (queued) {
-    RUNQ_ASSIGN_OR_RETURN(info.state, state_of(rows.view(0, 0)));
-    if (info.state == TaskState::kScheduled && rows.boolean(0, 10)) info.state = TaskState::kRetry;
-    if (info.state != TaskState::kDead) info.queue = rows.view(0, 1);
-    info.priority = rows.int32(0, 2);
-    info.eta = rows.int64(0, 3);
-    info.deliveries = rows.int32(0, 4);
-    if (info.state == TaskState::kReserved) {
-      info.worker_id = rows.view(0, 5);
-      info.lease_expires = rows.int64(0, 6);
-    }
-    info.progress = rows.real(0, 7);
-    info.dead_reason = rows.view(0, 8);
-    info.body = rows.view(0, 9);
+           "t.lease_expires, t.progress, t.dead_reason, t.body, t.retry, r.state, r.record, "
+           "c.reason FROM unnest($1::text[]) WITH ORDINALITY AS u(id, o) LEFT JOIN " +
+               s_ + ".tasks t ON t.id = u.id LEFT JOIN " + s_ +
+               ".results r ON r.id = u.id AND r.expires_at > $2 LEFT JOIN " + s_ +
+               ".wf_canceled c ON c.id = u.id AND r.state = 'canceled' ORDER BY u.o",
+           p, "getting tasks"));
+  if (rows.size() != static_cast<int>(ids.size())) {
+    return data_loss_error("getting tasks: " + std::to_string(rows.size()) + " rows for " +
+                           std::to_string(ids.size()) + " ids");
   }
-  if (has_result) {
-    info.result = rows.view(0, 12);
-    if (!queued) {
-      RUNQ_ASSIGN_OR_RETURN(info.state, state_of(rows.view(0, 11)));
+  std::vector<Result<TaskInfo>> out;
+  out.reserve(ids.size());
+  for (int row = 0; row < rows.size(); ++row) {
+    TaskInfo info;
+    info.id = ids[static_cast<std::size_t>(row)];
+    const bool queued = !rows.is_null(row, 0);
+    const bool has_result = !rows.is_null(row, 11);
+    if (!queued && !has_result) {
+      out.push_back(not_found_error("no task with id '" + info.id + "'"));
+      continue;
     }
+    if (queued) {
+      RUNQ_ASSIGN_OR_RETURN(info.state, state_of(rows.view(row, 0)));
+      if (info.state == TaskState::kScheduled && rows.boolean(row, 10)) {
+        info.state = TaskState::kRetry;
+      }
+      if (info.state != TaskState::kDead) info.queue = rows.view(row, 1);
+      info.priority = rows.int32(row, 2);
+      info.eta = rows.int64(row, 3);
+      info.deliveries = rows.int32(row, 4);
+      if (info.state == TaskState::kReserved) {
+        info.worker_id = rows.view(row, 5);
+        info.lease_expires = rows.int64(row, 6);
+      }
+      info.progress = rows.real(row, 7);
+      info.dead_reason = rows.view(row, 8);
+      info.body = rows.view(row, 9);
+    }
+    if (has_result) {
+      info.result = rows.view(row, 12);
+      if (!queued) {
+        RUNQ_ASSIGN_OR_RETURN(info.state, state_of(rows.view(row, 11)));
+        if (!rows.is_null(row, 13)) info.dead_reason = rows.view(row, 13);
+      }
+    }
+    Result<TaskInfo> found(std::move(info));
+    out.push_back(std::move(found));
   }
-  return info;
+  return out;
 }
 
 // Walks one listing index backwards from the cursor, reading each entry's state from tasks
@@ -740,6 +889,11 @@ Result<std::int64_t> PostgresStore::cleanup(Millis now) {
                        results, what));
     removed += r.affected();
     const Millis died_before = now - options_.dead_retention_ms;
+    RUNQ_RETURN_IF_ERROR(c.exec("DELETE FROM " + s_ +
+                                    ".wf_canceled x WHERE NOT EXISTS (SELECT 1 FROM " + s_ +
+                                    ".results r WHERE r.id = x.id)",
+                                what)
+                             .status());
     Params dead_results;
     dead_results.num(died_before);
     RUNQ_ASSIGN_OR_RETURN(

@@ -56,12 +56,14 @@
 #include "store/task_list.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <thread>
+#include <unordered_set>
 
 #include "store/redis/connection.hpp"
 #include "store/redis/records.hpp"
@@ -123,6 +125,8 @@ class RedisStore final : public Store {
   Status heartbeat(const WorkerInfo& info) override;
   Status remove_worker(std::string_view worker_id) override;
   Result<TaskInfo> get_task(std::string_view id, Millis now) override;
+  Result<std::vector<Result<TaskInfo>>> get_tasks(std::span<const std::string> ids,
+                                                  Millis now) override;
   Result<TaskInfo> wait_task(std::string_view id, Millis timeout_ms) override;
   Result<StoreStats> stats(Millis now) override;
   Result<std::vector<DeadTask>> list_dead(std::size_t limit) override;
@@ -142,6 +146,7 @@ class RedisStore final : public Store {
   Status set_queue_paused(std::string_view queue, bool paused) override;
   Status set_queue_limit(std::string_view queue, std::int64_t max_length) override;
   Result<std::vector<QueueControl>> queue_controls() override;
+  bool supports_workflows() const override { return true; }
 
  private:
   std::string key(std::string_view suffix) const { return opts_.key_prefix + std::string(suffix); }
@@ -156,6 +161,9 @@ class RedisStore final : public Store {
   Result<RedisPool::Handle> connection();
   // Sends `commands` in one round trip; with block_and_retry, also waits while the server
   // refuses them with nothing applied (loading its data, busy).
+  std::array<std::string, 6> task_keys() const;
+  Result<TaskInfo> task_of_replies(std::string_view id, std::span<const Reply> replies,
+                                   const std::array<std::string, 6>& keys, Millis now) const;
   Status round_trip(std::span<const RedisArgs* const> commands, std::vector<Reply>* replies,
                     std::string_view doing);
   RedisArgs script_call(Script s) const;
@@ -171,6 +179,7 @@ class RedisStore final : public Store {
   Result<Millis> time_to_wait(const std::vector<std::string>& queues, Millis timeout_ms);
   std::vector<std::string> wake_keys(const std::vector<std::string>& queues) const;
   Status enqueue_chunks(std::span<const NewTask> tasks, Millis now);
+  Status check_dependencies(std::span<const NewTask> tasks, Millis now);
   Result<bool> enqueue_transaction(std::span<const NewTask> tasks, Millis now);
   Result<StoreStats> parse_stats(const redisReply* r) const;
 
@@ -281,6 +290,7 @@ Result<std::optional<std::string>> RedisStore::blocking_pop(const std::vector<st
 Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   if (tasks.empty()) return ok_status();
   note_now(now);
+  RUNQ_RETURN_IF_ERROR(check_dependencies(tasks, now));
   if (tasks.size() > kEnqueueChunk) return enqueue_chunks(tasks, now);
   std::vector<const NewTask*> distinct = internal::distinct_ids(tasks);
   RedisArgs args = script_call(Script::kEnqueue);
@@ -313,6 +323,29 @@ Result<std::vector<std::string>> RedisStore::enqueue_unique(std::span<const NewT
     held.emplace_back(internal::reply_text(r->element[i]));
   }
   return held;
+}
+
+// Workflows: every dependency of `tasks` exists (in the store, or earlier in `tasks`). Checked
+// before the batch is sent, so that a refused batch writes nothing; the functions check again.
+Status RedisStore::check_dependencies(std::span<const NewTask> tasks, Millis now) {
+  if (std::none_of(tasks.begin(), tasks.end(),
+                   [](const NewTask& t) { return !t.links.depends_on.empty(); })) {
+    return ok_status();
+  }
+  std::unordered_set<std::string_view> batch;
+  for (const NewTask& t : tasks) {
+    for (const std::string& dep : t.links.depends_on) {
+      if (batch.count(dep) != 0) continue;
+      Result<TaskInfo> info = get_task(dep, now);
+      if (is_not_found(info.status())) {
+        return invalid_argument_error("enqueueing task '" + t.id + "': dependency '" + dep +
+                                      "' does not exist (never enqueued, or its record expired)");
+      }
+      RUNQ_RETURN_IF_ERROR(info.status());
+    }
+    batch.insert(t.id);
+  }
+  return ok_status();
 }
 
 // A large batch: several function calls in one MULTI/EXEC, so still all or nothing. When the
@@ -473,7 +506,11 @@ Result<std::vector<bool>> RedisStore::settle(std::span<const Settlement> settlem
   RedisArgs args = script_call(Script::kSettle);
   args.reserve(5 + settlements.size() * 7);
   args.add_int(now);
-  for (const Settlement& s : settlements) internal::add_settlement_args(args, s);
+  for (const Settlement& s : settlements) {
+    internal::add_settlement_args(args, s);
+    if (!s.then.tasks.empty()) RUNQ_RETURN_IF_ERROR(check_dependencies(s.then.tasks, now));
+  }
+  internal::add_follow_up_args(args, settlements);
   constexpr std::string_view kDoing = "settling tasks on";
   RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 1, kDoing));
@@ -512,20 +549,20 @@ Status RedisStore::remove_worker(std::string_view worker_id) {
 
 // ---- results and inspection -----------------------------------------------------------------
 
-Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
+// The six fields get_task reads for one task, in the order task_of_replies expects.
+constexpr int kTaskReads = 6;
+std::array<std::string, kTaskReads> RedisStore::task_keys() const {
+  return {key("tasks"),   key("bodies"),   key("results"),
+          key("reasons"), key("finished"), key("wf:canceled")};
+}
+
+// The task `id` from its kTaskReads replies starting at `replies[at]`.
+Result<TaskInfo> RedisStore::task_of_replies(std::string_view id, std::span<const Reply> replies,
+                                             const std::array<std::string, kTaskReads>& keys,
+                                             Millis now) const {
   const std::string what = "reading task " + in_quotes(id);
   constexpr std::string_view kDoing = "reading a task on";
-  const std::string keys[] = {key("tasks"), key("bodies"), key("results"), key("reasons"),
-                              key("finished")};
-  RedisArgs reads[] = {{"HGET", keys[0], id},
-                       {"HGET", keys[1], id},
-                       {"HGET", keys[2], id},
-                       {"HGET", keys[3], id},
-                       {"HGET", keys[4], id}};
-  const RedisArgs* ptrs[] = {&reads[0], &reads[1], &reads[2], &reads[3], &reads[4]};
-  std::vector<Reply> replies;
-  RUNQ_RETURN_IF_ERROR(round_trip(ptrs, &replies, kDoing));
-  for (std::size_t i = 0; i < replies.size(); ++i) {
+  for (int i = 0; i < kTaskReads; ++i) {
     if (internal::is_error_reply(replies[i].get(), "WRONGTYPE")) {
       return data_loss_error(what + ": the key " + keys[i] + " holds something else");
     }
@@ -535,8 +572,50 @@ Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
   if (!internal::is_nil(replies[0].get())) {
     return internal::task_from_record(id, {text(0), text(1), text(2), text(3), keys[0]});
   }
-  if (!internal::is_nil(replies[4].get())) return internal::task_from_finished(id, text(4), now);
+  if (!internal::is_nil(replies[4].get())) {
+    RUNQ_ASSIGN_OR_RETURN(TaskInfo info, internal::task_from_finished(id, text(4), now));
+    // Workflows: why it was canceled (workflow_lib.lua).
+    if (info.state == TaskState::kCanceled) info.dead_reason = text(5);
+    return info;
+  }
   return not_found_error(what + ": no such task (or its result expired)");
+}
+
+Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
+  std::string one(id);
+  RUNQ_ASSIGN_OR_RETURN(std::vector<Result<TaskInfo>> got, get_tasks({&one, 1}, now));
+  return std::move(got[0]);
+}
+
+Result<std::vector<Result<TaskInfo>>> RedisStore::get_tasks(std::span<const std::string> ids,
+                                                            Millis now) {
+  constexpr std::size_t kChunk = 512;  // ids per round trip
+  const std::array<std::string, kTaskReads> keys = task_keys();
+  std::vector<Result<TaskInfo>> out;
+  out.reserve(ids.size());
+  std::vector<RedisArgs> reads;
+  std::vector<const RedisArgs*> ptrs;
+  std::vector<Reply> replies;
+  for (std::size_t first = 0; first < ids.size(); first += kChunk) {
+    const std::span<const std::string> chunk =
+        ids.subspan(first, std::min(kChunk, ids.size() - first));
+    reads.clear();
+    reads.reserve(chunk.size() * kTaskReads);
+    for (const std::string& id : chunk) {
+      for (const std::string& k : keys) reads.push_back(RedisArgs{"HGET", k, id});
+    }
+    ptrs.clear();
+    for (const RedisArgs& r : reads) ptrs.push_back(&r);
+    replies.clear();
+    RUNQ_RETURN_IF_ERROR(round_trip(ptrs, &replies, "reading tasks on"));
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      Result<TaskInfo> info = task_of_replies(
+          chunk[i], std::span(replies).subspan(i * kTaskReads, kTaskReads), keys, now);
+      if (!info.ok() && !is_not_found(info.status())) return info.status();
+      out.push_back(std::move(info));
+    }
+  }
+  return out;
 }
 
 Result<TaskInfo> RedisStore::wait_task(std::string_view id, Millis timeout_ms) {

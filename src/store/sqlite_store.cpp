@@ -27,6 +27,7 @@
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/queries.hpp"
 #include "store/sqlite/schema.hpp"
+#include "store/sqlite/workflows.hpp"
 #include "store/task_list.hpp"
 
 namespace runq {
@@ -113,6 +114,7 @@ class SqliteStore final : public Store {
   Result<std::vector<QueueControl>> queue_controls() override;
   Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
                                                   Millis now) override;
+  bool supports_workflows() const override { return true; }
 
  private:
   // Runs fn(Connection&) in a transaction on a pooled connection; errors get `what` as context.
@@ -171,6 +173,7 @@ Status SqliteStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   if (tasks.empty()) return ok_status();
   return write("enqueueing tasks", [&](Connection& c) -> Status {
     RUNQ_RETURN_IF_ERROR(check_room(c, tasks));
+    RUNQ_RETURN_IF_ERROR(sqlite::check_dependencies(c, tasks, now));
     for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(sqlite::insert_task(c, t, now));
     return ok_status();
   });
@@ -211,8 +214,23 @@ Status SqliteStore::reclaim(Connection& c, const std::vector<std::string>& queue
   if (any_unique) {  // a task dead-lettered below gives up its unique key
     RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueReleaseLapsedDead, now)));
   }
+  // Workflows: lapsed tasks about to be dead-lettered that others wait on.
+  std::vector<std::string> dying;
+  RUNQ_ASSIGN_OR_RETURN(bool any_dependents, sqlite::any_dependents(c));
+  if (any_dependents) {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kDeadLapsedWithDependents));
+    stmt.bind(1, now);
+    for (;;) {
+      RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (!row) break;
+      dying.push_back(stmt.str(0));
+    }
+  }
   // Dead-lettering first: the requeue below takes every lapsed lease that is left.
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeadLapsed, now)));
+  for (const std::string& id : dying) {
+    RUNQ_RETURN_IF_ERROR(sqlite::resolve_dependents(c, id, TaskState::kDead, now));
+  }
   return status_of(run_change(c, Sql::kRequeueLapsed, now));
 }
 
@@ -283,8 +301,21 @@ Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settle
     applied.reserve(settlements.size());
     SettleCounts counts;
     for (const Settlement& s : settlements) {
+      RUNQ_RETURN_IF_ERROR(sqlite::check_dependencies(c, s.then.tasks, now));
+    }
+    RUNQ_ASSIGN_OR_RETURN(bool any_dependents, sqlite::any_dependents(c));
+    for (const Settlement& s : settlements) {
       RUNQ_ASSIGN_OR_RETURN(bool ok, settle_one(c, s, now, counts));
       applied.push_back(ok);
+      if (!ok) continue;
+      // Workflows: the end of a task releases or cancels its dependents, and its follow-ups
+      // are added, in this same transaction.
+      if (any_dependents && (s.outcome == Outcome::kAck || s.outcome == Outcome::kDeadLetter)) {
+        TaskState end = s.outcome == Outcome::kAck ? s.state : TaskState::kDead;
+        RUNQ_RETURN_IF_ERROR(sqlite::resolve_dependents(c, s.id, end, now));
+      }
+      for (const NewTask& t : s.then.tasks) RUNQ_RETURN_IF_ERROR(sqlite::insert_task(c, t, now));
+      if (!s.then.tasks.empty()) any_dependents = true;
     }
     // A task that ended gives up its unique key.
     RUNQ_ASSIGN_OR_RETURN(bool any_unique, sqlite::exists(c, Sql::kUniqueAny));
@@ -505,6 +536,7 @@ Result<std::int64_t> SqliteStore::cleanup(Millis now) {
     RUNQ_ASSIGN_OR_RETURN(std::int64_t workers, run_change(c, Sql::kCleanWorkers, now));
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanWorkerActivity).status());
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUniqueCleanLapsed, now).status());
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanCanceled).status());
     return results + dead_results + dead + workers;
   });
 }
@@ -523,6 +555,8 @@ Status SqliteStore::end_revoked(Connection& c, std::string_view id, std::string_
     stmt.bind_text(1, id).bind_text(2, "revoked").bind_blob(3, record).bind(4, now + ttl);
     RUNQ_RETURN_IF_ERROR(stmt.run());
   }
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteWait, id)));  // if it was waiting
+  RUNQ_RETURN_IF_ERROR(sqlite::resolve_dependents(c, id, TaskState::kRevoked, now));
   return status_of(run_change(c, Sql::kAddCounter, "completed", 1));
 }
 

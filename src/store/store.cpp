@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <unordered_map>
 
 #include "runq/store.hpp"
 #include "store/backend.hpp"
@@ -32,6 +33,18 @@ Status Store::set_queue_paused(std::string_view queue, bool paused) {
   return failed_precondition_error(std::string(paused ? "pausing" : "resuming") + " queue '" +
                                    std::string(queue) +
                                    "': this store does not support queue controls");
+}
+
+Result<std::vector<Result<TaskInfo>>> Store::get_tasks(std::span<const std::string> ids,
+                                                       Millis now) {
+  std::vector<Result<TaskInfo>> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    Result<TaskInfo> info = get_task(id, now);
+    if (!info.ok() && !is_not_found(info.status())) return info.status();
+    out.push_back(std::move(info));
+  }
+  return out;
 }
 
 Status Store::set_queue_limit(std::string_view queue, std::int64_t) {
@@ -100,6 +113,38 @@ Status check_task(const NewTask& t, std::size_t max_body_bytes) {
   return ok_status();
 }
 
+// The batch-local dependency rules of WorkflowLinks: a task may depend only on tasks earlier in
+// its batch (or already stored, which the backend checks), so that no cycle can form.
+Status check_batch_links(std::span<const NewTask> tasks, bool supported) {
+  std::unordered_map<std::string_view, std::size_t> position;
+  bool any = false;
+  for (const NewTask& t : tasks) any = any || t.links.any();
+  if (!any) return ok_status();
+  if (!supported) {
+    return failed_precondition_error("enqueueing task " + quoted(tasks.front().id) +
+                                     ": this store does not support workflows (dependencies)");
+  }
+  for (std::size_t i = 0; i < tasks.size(); ++i) position.try_emplace(tasks[i].id, i);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    for (const std::string& dep : tasks[i].links.depends_on) {
+      auto what = [&] { return "enqueueing task " + quoted(tasks[i].id) + ": dependency "; };
+      if (dep.empty()) return invalid_argument_error(what() + "'' is an empty id");
+      if (dep == tasks[i].id) {
+        return invalid_argument_error(what() + quoted(dep) +
+                                      " is the task itself (a dependency cycle)");
+      }
+      auto it = position.find(dep);
+      if (it != position.end() && it->second > i) {
+        return invalid_argument_error(
+            what() + quoted(dep) +
+            " comes later in the same batch (dependencies must be enqueued first, so that no "
+            "cycle can form)");
+      }
+    }
+  }
+  return ok_status();
+}
+
 Status check_queues(std::string_view what, const std::vector<std::string>& queues) {
   if (queues.empty()) return invalid_argument_error(std::string(what) + ": no queues given");
   for (const std::string& q : queues) {
@@ -142,12 +187,26 @@ Status check_settlement(const Settlement& s, std::size_t max_body_bytes) {
   if (s.outcome == Outcome::kRetry && s.body.size() > max_body_bytes) {
     return check_body(what(), s.body, max_body_bytes);
   }
+  for (const NewTask& t : s.then.tasks) RUNQ_RETURN_IF_ERROR(check_task(t, max_body_bytes));
   return ok_status();
 }
 
 Status check_name(std::string_view what, std::string_view name) {
   if (!name.empty()) return ok_status();
   return invalid_argument_error(std::string(what) + ": the name is empty");
+}
+
+// Unique keys and workflow links do not mix in one batch yet: a batch with a unique key holds
+// no task with dependencies (or a canceled step).
+Status check_unique_without_links(std::span<const NewTask> tasks) {
+  for (const NewTask& t : tasks) {
+    if (t.links.any()) {
+      return invalid_argument_error("enqueueing task " + quoted(t.id) +
+                                    ": a batch with unique keys cannot hold workflow steps "
+                                    "(dependencies); enqueue them separately");
+    }
+  }
+  return ok_status();
 }
 
 // Owns a backend and checks every call's arguments before forwarding it.
@@ -160,13 +219,19 @@ class CheckedStore final : public StoreWrapper {
   // unique jobs refuses it); a plain batch takes the plain path, with no extra work.
   Status enqueue(std::span<const NewTask> tasks, Millis now) override {
     for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(check_task(t, max_body_));
-    if (has_unique(tasks)) return backend_->enqueue_unique(tasks, now).status();
+    RUNQ_RETURN_IF_ERROR(check_batch_links(tasks, backend_->supports_workflows()));
+    if (has_unique(tasks)) {
+      RUNQ_RETURN_IF_ERROR(check_unique_without_links(tasks));
+      return backend_->enqueue_unique(tasks, now).status();
+    }
     return backend_->enqueue(tasks, now);
   }
 
   Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
                                                   Millis now) override {
     for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(check_task(t, max_body_));
+    RUNQ_RETURN_IF_ERROR(check_batch_links(tasks, backend_->supports_workflows()));
+    if (has_unique(tasks)) RUNQ_RETURN_IF_ERROR(check_unique_without_links(tasks));
     if (!has_unique(tasks)) {
       RUNQ_RETURN_IF_ERROR(backend_->enqueue(tasks, now));
       return std::vector<std::string>(tasks.size());
@@ -197,7 +262,15 @@ class CheckedStore final : public StoreWrapper {
   }
 
   Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) override {
-    for (const Settlement& s : settlements) RUNQ_RETURN_IF_ERROR(check_settlement(s, max_body_));
+    for (const Settlement& s : settlements) {
+      RUNQ_RETURN_IF_ERROR(check_settlement(s, max_body_));
+      if (s.then.tasks.empty()) continue;
+      if (!backend_->supports_workflows()) {
+        return failed_precondition_error("settling task " + quoted(s.id) +
+                                         ": this store does not support workflows (follow-ups)");
+      }
+      RUNQ_RETURN_IF_ERROR(check_batch_links(s.then.tasks, true));
+    }
     return backend_->settle(settlements, now);
   }
 
@@ -253,6 +326,7 @@ class CheckedStore final : public StoreWrapper {
                                     ": a periodic task cannot have a unique key (each tick "
                                     "fires once already)");
     }
+    RUNQ_RETURN_IF_ERROR(check_batch_links({&task, 1}, backend_->supports_workflows()));
     return backend_->claim_tick(schedule, tick, task, now);
   }
 

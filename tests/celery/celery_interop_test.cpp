@@ -166,6 +166,27 @@ TEST_F(CeleryInteropTest, RunqProducerSendsToARealCeleryWorkerAndReadsItsResults
   EXPECT_TRUE(celery.running());
 }
 
+// runq workflows cannot travel in Celery messages: sending one to a Celery queue is refused
+// with a message that says what to do, and nothing reaches the Celery list.
+TEST_F(CeleryInteropTest, WorkflowsToACeleryQueueAreRefusedNotSentWithoutTheirLinks) {
+  RUNQ_START_REDIS_OR_SKIP(redis_);
+  App app(AppOptions{url()});
+  auto add = app.task("tasks.add", [](int a, int b) { return a + b; });
+  try {
+    runq::chain(add.s(1, 2).queue("celery"), add.s(3).queue("celery")).delay();
+    ADD_FAILURE() << "a chain was sent to a Celery queue";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_THAT(e.what(), HasSubstr("queue 'celery' is a Celery queue"));
+    EXPECT_THAT(e.what(), HasSubstr("send the workflow to a runq queue"));
+  }
+  AsyncResult<int> first = add.delay(1, 1);  // a queue not in queues=: runq's own
+  EXPECT_THROW(add.apply(EnqueueOptions{}.queue("celery").depends_on({first.id()}), 2, 2), Error);
+  EXPECT_EQ(redis({"LLEN", "celery"}), "0");
+  // The same workflow on a runq queue of the same store is accepted.
+  EXPECT_NO_THROW(runq::chain(add.s(1, 2), add.s(3)).delay());
+}
+
 // The unacked entry of the one message in flight, once it is older than `age_s` by Redis's
 // clock (so that a visibility-timeout scan of that length restores it).
 bool unacked_older_than(const testing::RedisServer& redis, double age_s) {

@@ -283,5 +283,18 @@ TEST_P(StoreConformance, UniqueKeyRaceAddsExactlyOneTask) {
   for (const auto& per_thread : seen) EXPECT_THAT(per_thread, Each(winner));
 }
 
+// Unique keys and workflow steps do not mix in one batch yet: refused whole.
+TEST_P(StoreConformance, UniqueKeyWithAWorkflowStepInTheBatchIsRefused) {
+  RUNQ_SKIP_UNLESS_UNIQUE();
+  NewTask step = make_task("b", "q");
+  step.links.depends_on = {"a"};
+
+  Result<std::vector<std::string>> r =
+      store().enqueue_unique(std::vector{unique_task("a", "k"), step}, kT0);
+
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(exists(store(), "a"));
+}
+
 }  // namespace
 }  // namespace runq::conformance

@@ -267,7 +267,7 @@ TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  // schema 8: revokes (2), listing (3), queue_controls (5), worker_activity (6),
+  // schema 8: revokes (2), listing (3), queue_controls (5), worker_activity (6), workflows (7),
   // unique_keys (8)
   EXPECT_EQ(sqlite3_column_int(stmt, 0), sqlite::kSchemaVersion);
   EXPECT_EQ(sqlite::kSchemaVersion, 8);

@@ -55,6 +55,27 @@ struct SplitContext<std::tuple<First, Rest...>> {
   using Args = std::tuple<Rest...>;
 };
 
+// The first type of a pack (void when empty).
+template <typename... A>
+struct First {
+  using type = void;
+};
+template <typename A0, typename... A>
+struct First<A0, A...> {
+  using type = A0;
+};
+template <typename... A>
+using FirstOf = typename First<A...>::type;
+
+// Whether the arguments B... convert implicitly to the parameters after the first, P1...
+template <typename Bs, typename Ps>
+struct ConvertibleToTail : std::false_type {};
+template <typename... B, typename P0, typename... P>
+requires(sizeof...(B) ==
+         sizeof...(P)) struct ConvertibleToTail<std::tuple<B...>, std::tuple<P0, P...>>
+    : std::bool_constant<(std::is_convertible_v<const B&, P> && ...)> {
+};
+
 // The JSON array text a task message carries for one call, e.g. `[2,"x"]`. Each argument is
 // converted with nlohmann-json's to_json (ADL); a type without one does not compile.
 template <typename... A>

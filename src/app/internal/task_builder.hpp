@@ -18,6 +18,7 @@ struct BuildContext {
   std::size_t max_payload_bytes = 0;  // largest encoded message accepted
   bool eager = false;                 // eager mode ignores eta and countdown
   std::string schedule;               // periodic schedule name, empty for a direct call
+  std::string workflow;               // the message's workflow object text (workflow steps)
 };
 
 // The stored form of one call. The id is `opts.id()`, or a new random id when empty.

@@ -48,6 +48,7 @@ for _, second in ipairs(redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', math.floor
   end
   if #due > 0 then
     hash_call('HDEL', K_FINISHED, due)
+    if redis.call('EXISTS', P .. 'wf:canceled') == 1 then hash_call('HDEL', P .. 'wf:canceled', due) end
     unlist(due)
   end
   redis.call('LTRIM', key, #ids, -1)

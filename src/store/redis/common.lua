@@ -23,6 +23,7 @@ local K_LISTMETA  -- HASH id -> enqueued \31 queue \31 task name, to find its me
 local K_REVOKES  -- HASH id -> revoke request of a reserved task: terminate \31 ttl \31 result
 local any_waiter  -- whether anyone waits for a task at all: checked once per call
 local unique_release  -- unique_release(ids[, started]): the ended tasks' keys go (flow_lib.lua)
+local wf_ended  -- workflows: {id, state} of the tasks that ended in this call (workflow_lib.lua)
 local function enter(argv)
   if argv[1] ~= P then
     P = argv[1]
@@ -45,6 +46,7 @@ local function enter(argv)
     K_REVOKES = P .. 'revokes'
   end
   any_waiter = nil
+  wf_ended = {}
 end
 
 local function xkey(second) return P .. 'x:' .. second end
@@ -213,6 +215,7 @@ local function dead_letter(writes, id, t, reason, now)
   redis.call('HINCRBY', K_DEADN, t.q, 1)
   unique_release({id})
   notify(id)
+  wf_ended[#wf_ended + 1] = {id, 'dead'}
 end
 
 -- The record of id in queue q cannot be read: keep it for inspection in P corrupt and
@@ -390,6 +393,7 @@ local function finish_now(writes, id, t, state, result, ttl, now)
   redis.call('HDEL', K_REVOKES, id)
   unique_release({id})
   notify(id)
+  wf_ended[#wf_ended + 1] = {id, state}
 end
 
 -- A revoke request as stored in P revokes: terminate flag ('0'/'1'), result ttl, result.

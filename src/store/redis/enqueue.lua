@@ -9,14 +9,29 @@
 -- tasks were added.
 local now = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
-if n == 0 then return 0 end
+local ARGV_END, WF_AT, WF_END = wf_split(ARGV)
+-- Linked tasks (workflows) go last; their dependencies must exist before anything is written.
+local function linked()
+  if not WF_AT then return 0 end
+  local added = 0
+  for a = WF_AT, WF_END, WF_FIELDS do added = added + wf_add(ARGV, a, now) end
+  return added
+end
+if WF_AT then
+  local batch = {}
+  for i = 4, 3 + n do batch[ARGV[i]] = true end
+  local err = wf_check_tasks(ARGV, WF_AT, WF_END, batch, now)
+  if err then return redis.error_reply(err) end
+end
 local ids_at = 4
 local records_at = ids_at + n
 local bodies_at = records_at + 2 * n
 local metas_at = bodies_at + 2 * n
 local groups_at = metas_at + 2 * n
-local refused = enqueue_room(ARGV, groups_at)  -- a bounded queue without room (flow_lib.lua)
+-- A bounded queue without room refuses the whole batch, linked tasks included (flow_lib.lua).
+local refused = enqueue_room(ARGV, groups_at, ARGV_END, WF_AT, WF_END)
 if refused then return refused end
+if n == 0 then return linked() end
 
 -- Which ids exist: live (any record, even garbage) or finished with a result not yet expired.
 local skip = nil
@@ -50,7 +65,7 @@ local function kept(i, j, stride, at)
 end
 
 local list, i, j = kept(records_at, bodies_at - 1, 2, 0)
-if j < i then return 0 end
+if j < i then return linked() end
 hash_call('HSET', K_TASKS, list, i, j)
 hash_call('HSET', K_BODIES, kept(bodies_at, metas_at - 1, 2, 0))
 local added = (j - i + 1) / 2
@@ -65,7 +80,7 @@ do
 end
 
 local g = groups_at
-while g <= #ARGV do
+while g <= ARGV_END do
   local kind, q, m = ARGV[g], ARGV[g + 1], tonumber(ARGV[g + 3])
   local first = g + 4
   if kind == 'r' then
@@ -92,4 +107,4 @@ while g <= #ARGV do
     g = first + 2 * m
   end
 end
-return added
+return added + linked()

@@ -39,17 +39,22 @@ local function check_room(adding)
   return nil
 end
 
--- For enqueue.lua: the groups of its ARGV from index g on (see there) give the tasks per
--- queue. Returns an error reply when the batch (or the chunked batch it is part of) is
+-- For enqueue.lua: the groups of its ARGV from index g to `last` (see there), and the linked
+-- tasks of its workflow section [wf_at, wf_end] (nil: none; workflow_lib.lua), give the tasks
+-- per queue. Returns an error reply when the batch (or the chunked batch it is part of) is
 -- refused, else nil.
-local function enqueue_room(argv, g)
+local function enqueue_room(argv, g, last, wf_at, wf_end)
   local refused = redis.call('GET', refuse_key())
   if refused then return redis.error_reply(refused) end
+  if redis.call('EXISTS', limits_key()) == 0 then return nil end
   local adding = {}
-  while g <= #argv do
+  while g <= last do
     local kind, q, m = argv[g], argv[g + 1], tonumber(argv[g + 3])
     adding[q] = (adding[q] or 0) + m
     g = g + 4 + (kind == 'r' and m or 2 * m)
+  end
+  if wf_at then
+    for a = wf_at, wf_end, WF_FIELDS do adding[argv[a + 1]] = (adding[argv[a + 1]] or 0) + 1 end
   end
   return check_room(adding)
 end

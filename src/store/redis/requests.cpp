@@ -71,8 +71,25 @@ std::vector<const NewTask*> distinct_ids(std::span<const NewTask> tasks) {
   return out;
 }
 
-void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* const> tasks) {
-  args.reserve(args.size() + 9 * tasks.size() + 8);
+void add_linked_task_args(RedisArgs& args, const NewTask& t) {
+  add_task_args(args, t);
+  std::string deps;
+  for (const std::string& d : t.links.depends_on) {
+    if (!deps.empty()) deps += '\x1f';
+    deps += d;
+  }
+  args.add_copy(std::move(deps)).add(t.links.allow_dependency_failure ? "1" : "0");
+  args.add(t.links.canceled);
+}
+
+void end_workflow_section(RedisArgs& args, int at) { args.add("\x1fwf").add_int(at); }
+
+void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* const> all) {
+  // Tasks with workflow links go to the trailing section (workflow_lib.lua), after the others.
+  std::vector<const NewTask*> plain, linked;
+  for (const NewTask* t : all) (t->links.any() ? linked : plain).push_back(t);
+  std::span<const NewTask* const> tasks = plain;
+  args.reserve(args.size() + 9 * tasks.size() + 10 * linked.size() + 10);
   args.add_int(now).add_int(static_cast<std::int64_t>(tasks.size()));
   for (const NewTask* t : tasks) args.add(t->id);
   for (const NewTask* t : tasks) args.add(t->id).add_copy(new_record(*t, t->eta <= now));
@@ -88,6 +105,22 @@ void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* cons
       for (const NewTask* t : g.tasks) args.add_int(t->eta).add(t->id);
     }
   }
+  if (linked.empty()) return;
+  const int at = workflow_section_start(args);
+  for (const NewTask* t : linked) add_linked_task_args(args, *t);
+  end_workflow_section(args, at);
+}
+
+void add_follow_up_args(RedisArgs& args, std::span<const Settlement> settlements) {
+  int at = 0;
+  for (std::size_t i = 0; i < settlements.size(); ++i) {
+    const std::vector<NewTask>& tasks = settlements[i].then.tasks;
+    if (tasks.empty()) continue;
+    if (at == 0) at = workflow_section_start(args);
+    args.add_int(static_cast<std::int64_t>(i + 1)).add_int(static_cast<std::int64_t>(tasks.size()));
+    for (const NewTask& t : tasks) add_linked_task_args(args, t);
+  }
+  if (at != 0) end_workflow_section(args, at);
 }
 
 void add_settlement_args(RedisArgs& args, const Settlement& s) {

@@ -26,6 +26,18 @@ void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* cons
 // outcome, id, token, state, result, number, text: see settle.lua.
 void add_settlement_args(RedisArgs& args, const Settlement& s);
 
+// ---- workflows (workflow_lib.lua) ----
+// Whether the task has WorkflowLinks (it then travels in the trailing workflow section).
+// The ARGV index (1-based, ARGV[1] = the key prefix) of the next argument of an FCALL built by
+// RedisStore::script_call ("FCALL", name, "0", prefix, ...).
+inline int workflow_section_start(const RedisArgs& args) { return args.size() - 2; }
+// The 10 items of one task of the workflow section.
+void add_linked_task_args(RedisArgs& args, const NewTask& t);
+// Ends the workflow section that starts at ARGV index `at`.
+void end_workflow_section(RedisArgs& args, int at);
+// The follow-ups of `settlements` as settle.lua's workflow section (nothing when none).
+void add_follow_up_args(RedisArgs& args, std::span<const Settlement> settlements);
+
 // One flag per element of an array of 0/1 integers.
 std::vector<bool> parse_flags(const redisReply* r);
 

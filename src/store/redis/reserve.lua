@@ -158,6 +158,7 @@ for i = 7, #ARGV do
   end
 end
 writes:flush()
+wf_after(wf_ended, now)
 -- Work left behind (the batch is full): make sure other waiting workers wake up for it. A
 -- worker blocked on several queues may have taken the token of a queue it did not serve.
 if got >= max then

@@ -25,10 +25,12 @@ if t.s == 'reserved' then
 end
 if t.s == 'pending' then
   redis.call('LREM', qkey(t.q, prio(t)), 1, id)
-else
+elseif t.s ~= 'waiting' then
   redis.call('ZREM', skey(t.q), id)
 end
 local writes = new_writes()
+if t.s == 'waiting' then redis.call('HDEL', P .. 'wf:wait', id) end
 finish_now(writes, id, t, 'revoked', result, ttl, now)
 writes:flush()
+wf_after(wf_ended, now)
 return 'revoked'

@@ -6,6 +6,16 @@
 --           'l' release
 -- Returns one flag per settlement: 1 applied, 0 refused because the holder is stale.
 local now = tonumber(ARGV[2])
+local ARGV_END, WF_AT, WF_END = wf_split(ARGV)
+if WF_AT then  -- follow-ups: their dependencies must exist before anything is written
+  local batch, a = {}, WF_AT
+  while a <= WF_END do
+    local m = tonumber(ARGV[a + 1])
+    local err = wf_check_tasks(ARGV, a + 2, a + 1 + m * WF_FIELDS, batch, now)
+    if err then return redis.error_reply(err) end
+    a = a + 2 + m * WF_FIELDS
+  end
+end
 local flags = {}
 local completed, failed, duplicates = 0, 0, 0
 local unleased = {}  -- queue -> ids whose lease ends here
@@ -37,6 +47,7 @@ local function ack(id, d, p, pr, state, result, ttl)
   if state == 'failure' then failed = failed + 1 end
   ended[#ended + 1] = id
   notify(id)
+  wf_ended[#wf_ended + 1] = {id, state}
 end
 
 local function retry(id, t, result, retry_at, body)
@@ -63,7 +74,7 @@ local function release(id, t)
 end
 
 local ids = {}
-for i = 3, #ARGV, 7 do ids[#ids + 1] = ARGV[i + 1] end
+for i = 3, ARGV_END, 7 do ids[#ids + 1] = ARGV[i + 1] end
 local records = hmget(K_TASKS, ids)
 local settled = {}  -- an id settled earlier in this batch: its holder is gone
 -- The fields an ack needs: state, deliveries, token, priority, progress, #queue, queue...
@@ -122,4 +133,15 @@ end
 if completed > 0 then redis.call('HINCRBY', K_STATS, 'completed', completed) end
 if failed > 0 then redis.call('HINCRBY', K_STATS, 'failed', failed) end
 if duplicates > 0 then redis.call('HINCRBY', K_STATS, 'duplicates', duplicates) end
+wf_after(wf_ended, now)
+if WF_AT then  -- the follow-ups of the settlements that were applied
+  local a = WF_AT
+  while a <= WF_END do
+    local n, m = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+    if flags[n] == 1 then
+      for b = a + 2, a + 1 + m * WF_FIELDS, WF_FIELDS do wf_add(ARGV, b, now) end
+    end
+    a = a + 2 + m * WF_FIELDS
+  end
+end
 return flags

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite/workflows.hpp"
+
 namespace runq::sqlite {
 namespace {
 
@@ -91,6 +93,9 @@ Status read_counters(Connection& conn, StoreStats& stats) {
 }  // namespace
 
 Status insert_task(Connection& conn, const NewTask& t, Millis now, bool* added) {
+  if (t.links.any()) {
+    return insert_linked_task(conn, t, now);
+  }
   {
     // An id that lives on only as an unexpired result record is taken too.
     RUNQ_ASSIGN_OR_RETURN(Statement result, conn.statement(Sql::kResultLive));
@@ -182,6 +187,9 @@ Result<TaskInfo> query_task(Connection& conn, std::string_view id, Millis now) {
   info.result = result.view(1);
   if (!queued) {
     RUNQ_ASSIGN_OR_RETURN(info.state, state_column(result, 0));
+    if (info.state == TaskState::kCanceled) {
+      RUNQ_ASSIGN_OR_RETURN(info.dead_reason, canceled_reason(conn, id));
+    }
   }
   return info;
 }

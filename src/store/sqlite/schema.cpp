@@ -1,5 +1,7 @@
 #include "store/sqlite/schema.hpp"
 
+#include "store/sqlite/workflows.hpp"
+
 namespace runq::sqlite {
 
 // The partial indexes hold only the rows of one state, so a task costs index writes only for
@@ -84,6 +86,18 @@ CREATE TABLE IF NOT EXISTS queue_controls (
   paused INTEGER NOT NULL DEFAULT 0,
   max_length INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+-- workflows: dependency edges, the counters of WAITING tasks, why tasks were CANCELED
+CREATE TABLE IF NOT EXISTS deps (
+  dep TEXT NOT NULL,
+  waiter TEXT NOT NULL,
+  PRIMARY KEY (dep, waiter)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS waits (
+  id TEXT PRIMARY KEY,
+  remaining INTEGER NOT NULL,
+  allow_failure INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS canceled (id TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS unique_keys (
   key TEXT PRIMARY KEY,
   id TEXT NOT NULL,
@@ -380,6 +394,7 @@ const char* sql_text(Sql sql) {
   if (const char* text = list_sql(sql)) return text;
   if (const char* text = unique_sql(sql)) return text;
   if (const char* text = flow_sql(sql)) return text;
+  if (const char* text = workflow_sql(sql)) return text;
   return admin_sql(sql);
 }
 

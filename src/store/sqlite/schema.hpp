@@ -25,8 +25,8 @@
 //   workers(id, ..., expires)                schedules(name, last_tick, paused, info)
 //
 // Versions: 1 = the tables above without `revokes` and `listing`; 2 adds `revokes`; 3 adds
-// `listing`; 5 adds `queue_controls`; 8 adds `unique_keys`. Every statement of kCreateSchema is
-// idempotent, so running it on an older file is the migration.
+// `listing`; 5 adds `queue_controls`; 7 the workflow tables; 8 adds `unique_keys`. Every
+// statement of kCreateSchema is idempotent, so running it on an older file is the migration.
 #pragma once
 
 #include <cstddef>
@@ -130,6 +130,20 @@ enum class Sql {
   kListQueueControls,
   kLimitedQueues,
   kQueuedLength,
+  // workflows (store/sqlite/workflows.cpp)
+  kAnyDependents,
+  kDependentsOf,
+  kDeleteDependentsOf,
+  kPutDependency,
+  kPutWait,
+  kGetWait,
+  kCountDownWait,
+  kDeleteWait,
+  kReleaseWaiting,
+  kPutCanceled,
+  kGetCanceled,
+  kCleanCanceled,
+  kDeadLapsedWithDependents,
   kCount_,
 };
 
