@@ -3,17 +3,35 @@
 // schedule, with App::main's commands (`worker`, `serve`...). With DASH_APP_FORGETS_ADD set,
 // "add" is registered under another name, so this binary's worker dead-letters "add" tasks
 // as unknown (the test's way to make a dead letter that a later worker can run).
+//
+// `dash_app --store URL workflows` enqueues, on queue "work": a chord of three "add" members
+// into "total", a chain add(1, 2) -> add(+10) -> add(+100), and a chord whose second member
+// fails; it prints {"chord": id, "chain": id, "failed_chord": id} (the last steps' ids).
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "runq/runq.hpp"
 
+namespace {
+
+template <class S>
+S on_work(S sig) {
+  sig.queue("work");
+  return sig;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace std::chrono_literals;
-  runq::App app;
+  const bool enqueue_workflows =
+      argc == 4 && std::string(argv[1]) == "--store" && std::string(argv[3]) == "workflows";
+  runq::App app(enqueue_workflows ? runq::AppOptions{.store_url = argv[2]} : runq::AppOptions{});
   const bool forgets_add = std::getenv("DASH_APP_FORGETS_ADD") != nullptr;
   auto add = app.task(forgets_add ? "add-forgotten" : "add", [](int a, int b) { return a + b; });
   app.task(
@@ -27,6 +45,26 @@ int main(int argc, char** argv) {
     }
     return ms;
   });
+  auto total = app.task("total", [](std::vector<int> v) {
+    int sum = 0;
+    for (int x : v) sum += x;
+    return sum;
+  });
+  auto fail_with_int = app.task(
+      "fail_with_int", [](int) -> int { throw std::runtime_error("member failed on purpose"); },
+      runq::TaskOptions{}.max_retries(0));
+  if (enqueue_workflows) {
+    auto chord =
+        runq::chord(runq::group(on_work(add.s(1, 1)), on_work(add.s(2, 2)), on_work(add.s(3, 3))),
+                    on_work(total.s()));
+    auto chain = runq::chain(on_work(add.s(1, 2)), on_work(add.s(10)), on_work(add.s(100)));
+    auto failed = runq::chord(runq::group(on_work(add.s(4, 4)), on_work(fail_with_int.s(5))),
+                              on_work(total.s()));
+    std::printf("{\"chord\": \"%s\", \"chain\": \"%s\", \"failed_chord\": \"%s\"}\n",
+                chord.delay().id().c_str(), chain.delay().id().c_str(),
+                failed.delay().id().c_str());
+    return 0;
+  }
   app.periodic("every-minute-add", runq::every(std::chrono::minutes(1)), add, 1, 2);
   return app.main(argc, argv);
 }

@@ -258,6 +258,43 @@ function storeSuite(name, openStore) {
       await page.locator('#page-task .badge', {hasText: 'revoked'}).waitFor();
     });
 
+    test('a workflow step\'s page shows its members with their states', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const made = start(env.DASH_APP, ['--store', store.url, 'workflows']);
+      assert.equal(await made.exited, 0, made.output);
+      children.delete(made);
+      const ids = JSON.parse(made.output.trim().split('\n').pop());
+      const members = () => page.locator('#workflow li');
+      const badges = async () => (await page.locator('#workflow li .badge').allTextContents());
+
+      await page.goto(base + '/#/task/' + encodeURIComponent(ids.chord));
+      await waitFor('the chord body to succeed', async () =>
+        (await page.locator('#workflow').isVisible()) &&
+        (await page.locator('.facts .badge').first().textContent()) === 'success', 30000);
+      await waitFor('three members, all success', async () => {
+        const b = await badges();
+        return b.length === 3 && b.every((s) => s === 'success');
+      });
+      assert.deepEqual(await page.locator('#workflow li .muted').allTextContents(), ['add', 'add', 'add']);
+      assert.equal(await page.locator('#task-result').textContent(), '12');
+      await shot('workflow');
+      // Each member is a link to its own page.
+      await members().first().locator('a').click();
+      await page.waitForSelector('#task-name');
+      assert.equal(await page.locator('#task-name').textContent(), 'add');
+
+      await page.goto(base + '/#/task/' + encodeURIComponent(ids.chain));
+      await waitFor('the chain to end with 113', async () =>
+        (await page.locator('#task-result').textContent()) === '113', 30000);
+      assert.deepEqual(await badges(), ['success']);
+
+      await page.goto(base + '/#/task/' + encodeURIComponent(ids.failed_chord));
+      await waitFor('the failed chord\'s body to end', async () =>
+        ['failure', 'canceled'].includes(await page.locator('.facts .badge').first().textContent()), 30000);
+      await waitFor('the failed member shown as failure', async () =>
+        (await badges()).sort().join(',') === 'failure,success');
+    });
+
     test('filters and pagination over 10,000 tasks', async (t) => {
       if (!store) return t.skip(`${name} not available`);
       for (let b = 0; b < 2; ++b) {
@@ -301,6 +338,30 @@ function storeSuite(name, openStore) {
       assert.deepEqual(await page.locator('#tasks tbody tr td:nth-child(4)').allTextContents(), ['revoked']);
       await page.goto(base + '/#/tasks?queue=bulk&state=success');
       await page.locator('#tasks td.empty').waitFor();
+    });
+
+    test('argument text search finds a task among many, and renders the search text escaped', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const needle = await enqueue({name: 'add', args: ['needle-q9z', 1], queue: 'hay'});
+      const tasks = [];
+      for (let i = 0; i < 500; ++i) tasks.push({name: 'add', args: ['hay-' + i, i], queue: 'hay'});
+      assert.equal((await api('POST', '/api/v1/tasks/batch', {tasks})).status, 201);
+
+      await page.goto(base + '/#/tasks');
+      await page.fill('#task-filters input[name=q]', 'needle-q9z');
+      await page.click('#task-filters button[type=submit]');
+      await waitFor('the one match', async () =>
+        (await page.locator('#tasks tbody tr td a').allTextContents()).join() === needle);
+      await shot('search', false);
+
+      await page.goto(base + '/#/tasks?queue=xss');
+      await page.fill('#task-filters input[name=q]', XSS_SCRIPT);
+      await page.click('#task-filters button[type=submit]');
+      await waitFor('the XSS task found', async () =>
+        (await page.locator('#tasks tbody tr td').nth(1).textContent({timeout: 1000}).catch(() => '')) === XSS_NAME);
+      assert.equal(await page.inputValue('#task-filters input[name=q]'), XSS_SCRIPT);
+      assert.equal(await page.evaluate(() => window.__xss), undefined);
+      assert.equal(await page.locator('main script').count(), 0);
     });
 
     test('schedules and enqueue pages', async (t) => {
