@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <thread>
 
-#include <date/date.h>
-
 #include "core/duration.hpp"
 #include "runq/app.hpp"
 #include "runq/error.hpp"
@@ -76,86 +74,6 @@ Result<Millis> parse_duration_option(std::string_view option, std::string_view t
   if (!ms.ok()) return ms.status().with_context(option);
   if (*ms < 0) return invalid_argument_error(std::string(option) + ": must not be negative");
   return ms;
-}
-
-namespace {
-
-// Reads `n` digits at `*p` into *out, advancing *p.
-bool digits(std::string_view s, std::size_t* p, int n, int* out) {
-  if (*p + n > s.size()) return false;
-  int v = 0;
-  for (int i = 0; i < n; ++i) {
-    char c = s[*p + i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *p += n;
-  *out = v;
-  return true;
-}
-
-bool expect(std::string_view s, std::size_t* p, char c) {
-  if (*p >= s.size() || s[*p] != c) return false;
-  ++*p;
-  return true;
-}
-
-// "+02:00", "-0530", "Z", or nothing (UTC): minutes east of UTC.
-bool parse_offset(std::string_view s, std::size_t* p, int* minutes) {
-  *minutes = 0;
-  if (*p == s.size()) return true;
-  if (s[*p] == 'Z' || s[*p] == 'z') return ++*p == s.size();
-  if (s[*p] != '+' && s[*p] != '-') return false;
-  int sign = s[(*p)++] == '-' ? -1 : 1, h = 0, m = 0;
-  if (!digits(s, p, 2, &h)) return false;
-  if (*p < s.size() && s[*p] == ':') ++*p;
-  if (!digits(s, p, 2, &m)) return false;
-  *minutes = sign * (h * 60 + m);
-  return *p == s.size();
-}
-
-// The time of day after the date: "THH:MM[:SS[.fff]]", as milliseconds.
-bool parse_clock(std::string_view s, std::size_t* p, Millis* ms) {
-  int h = 0, m = 0, sec = 0, frac = 0;
-  if (!(expect(s, p, 'T') || expect(s, p, 't') || expect(s, p, ' '))) return false;
-  if (!digits(s, p, 2, &h) || !expect(s, p, ':') || !digits(s, p, 2, &m)) return false;
-  if (expect(s, p, ':') && !digits(s, p, 2, &sec)) return false;
-  if (expect(s, p, '.')) {
-    int scale = 100, n = 0;
-    while (*p < s.size() && s[*p] >= '0' && s[*p] <= '9') {
-      frac += (s[(*p)++] - '0') * scale;
-      scale /= 10;
-      ++n;
-    }
-    if (n == 0) return false;
-  }
-  if (h > 23 || m > 59 || sec > 60) return false;
-  *ms = ((h * 60 + m) * 60 + sec) * 1000LL + frac;
-  return true;
-}
-
-}  // namespace
-
-Result<Millis> parse_iso_time(std::string_view text) {
-  std::size_t p = 0;
-  int y = 0, mo = 0, d = 0, offset = 0;
-  Millis clock = 0;
-  bool ok = digits(text, &p, 4, &y) && expect(text, &p, '-') && digits(text, &p, 2, &mo) &&
-            expect(text, &p, '-') && digits(text, &p, 2, &d);
-  if (ok && p < text.size() && text[p] != 'Z' && text[p] != 'z' && text[p] != '+' &&
-      text[p] != '-') {
-    ok = parse_clock(text, &p, &clock);
-  }
-  ok = ok && parse_offset(text, &p, &offset);
-  date::year_month_day ymd{date::year(y), date::month(static_cast<unsigned>(mo)),
-                           date::day(static_cast<unsigned>(d))};
-  if (!ok || !ymd.ok()) {
-    return invalid_argument_error("invalid time '" + std::string(text) +
-                                  "': use ISO 8601, e.g. 2026-01-01T08:00:00Z or "
-                                  "2026-01-01T09:00:00+01:00");
-  }
-  Millis days = date::sys_days(ymd).time_since_epoch().count();
-  return days * 86'400'000 + clock - offset * 60'000LL;
 }
 
 nlohmann::json time_json(Millis t) {

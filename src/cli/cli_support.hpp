@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/duration.hpp"  // describe_time, relative_time
+#include "core/duration.hpp"  // describe_time, relative_time, parse_iso_time
 #include "runq/clock.hpp"
 #include "runq/status.hpp"
 #include "runq/store.hpp"
@@ -39,11 +39,6 @@ Result<std::shared_ptr<Store>> open_app_store_retrying(App& app, std::string_vie
 
 // A duration option ("250ms", "10s", "5m"); errors name the option, e.g. "--lease: ...".
 Result<Millis> parse_duration_option(std::string_view option, std::string_view text);
-
-// An ISO 8601 time: "2026-01-01T00:00:00Z", "2026-01-01T09:30:00+02:00",
-// "2026-01-01T00:00:00.250Z", also with a space instead of 'T'. A time without an offset is
-// read as UTC. Errors: InvalidArgument naming the input and the accepted forms.
-Result<Millis> parse_iso_time(std::string_view text);
 
 // ISO 8601 text for JSON output, null for 0.
 nlohmann::json time_json(Millis t);

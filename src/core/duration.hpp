@@ -12,6 +12,14 @@ namespace runq::internal {
 
 // Errors: InvalidArgument naming the input and the accepted forms.
 Result<Millis> parse_duration(std::string_view text);
+// An ISO 8601 time: "2026-01-01T00:00:00Z", "2026-01-01T09:30:00+02:00",
+// "2026-01-01T00:00:00.250Z", also with a space instead of 'T', or a date alone ("2026-01-01").
+// A time without an offset is read as UTC. Errors: InvalidArgument naming the input and the
+// accepted forms, or the range for a time before 1970 or from 2200 on (kTimeCeiling).
+Result<Millis> parse_iso_time(std::string_view text);
+// 2200-01-01T00:00:00Z in ms: times are refused from here on, well inside what
+// std::chrono::system_clock (nanoseconds in 64 bits, up to 2262) can hold.
+inline constexpr Millis kTimeCeiling = 7'258'118'400'000;
 // "250ms", "10s", "1m30s"...
 std::string format_duration(Millis ms);
 // ISO 8601 UTC with milliseconds, e.g. "2026-11-29T17:48:00.000Z". 0 -> "-".

@@ -1,10 +1,6 @@
 #include "http/json_io.hpp"
 
-#include <cctype>
 #include <cmath>
-#include <cstdio>
-
-#include <date/date.h>
 
 #include "core/duration.hpp"
 
@@ -73,53 +69,14 @@ Status check_fields(const nlohmann::json& object, std::initializer_list<std::str
   return Status();
 }
 
-namespace {
-
-// "YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM)", 'T' or a space; no offset = UTC.
-Result<Millis> parse_iso(const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
-  char sep = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &sec,
-                  &used) != 7 ||
-      (sep != 'T' && sep != ' ') || h > 23 || mi > 59 || sec > 60) {
-    return invalid_argument_error("");
-  }
-  std::string_view rest = std::string_view(text).substr(static_cast<std::size_t>(used));
-  Millis frac = 0;
-  if (!rest.empty() && rest[0] == '.') {
-    std::size_t i = 1;
-    Millis scale = 100;
-    for (; i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])); ++i, scale /= 10) {
-      frac += (rest[i] - '0') * scale;
-    }
-    if (i == 1) return invalid_argument_error("");
-    rest.remove_prefix(i);
-  }
-  int offset_min = 0;
-  if (rest == "Z" || rest == "z") {
-    rest = {};
-  } else if (!rest.empty()) {
-    int oh = 0, om = 0;
-    if (rest.size() != 6 || (rest[0] != '+' && rest[0] != '-') || rest[3] != ':' ||
-        std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2) {
-      return invalid_argument_error("");
-    }
-    offset_min = (rest[0] == '-' ? -1 : 1) * (oh * 60 + om);
-  }
-  date::year_month_day ymd{date::year(y), date::month(static_cast<unsigned>(mo)),
-                           date::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return invalid_argument_error("");
-  Millis days = date::sys_days(ymd).time_since_epoch().count();
-  return days * 86'400'000 + ((h * 60 + mi - offset_min) * 60 + sec) * 1000LL + frac;
-}
-
-}  // namespace
-
 Result<Millis> parse_time_field(const nlohmann::json& v, std::string_view field) {
-  if (v.is_number_integer() && v.get<long long>() >= 0) return Millis(v.get<long long>());
+  if (v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() < kTimeCeiling) {
+    return Millis(v.get<long long>());
+  }
   if (v.is_string()) {
-    Result<Millis> t = parse_iso(v.get<std::string>());
+    Result<Millis> t = parse_iso_time(v.get<std::string>());
     if (t.ok()) return t;
+    return t.status().with_context(std::string(field));
   }
   return invalid_argument_error(std::string(field) + ": expected an ISO 8601 time such as " +
                                 "\"2026-01-01T08:00:00Z\" or ms since the Unix epoch, got " +

@@ -24,6 +24,28 @@ TEST(Duration, RejectsGarbageAndHugeValues) {
   EXPECT_TRUE(is_invalid_argument(parse_duration("999999999999d").status()));
 }
 
+TEST(Duration, ParsesIsoTimesWithOffsetsAndFractions) {
+  EXPECT_EQ(*parse_iso_time("1970-01-01T00:00:01Z"), 1000);
+  EXPECT_EQ(*parse_iso_time("1970-01-01 01:00:00.5+01:00"), 500);
+  EXPECT_EQ(*parse_iso_time("2030-01-01T12:00:00"), 1'893'499'200'000);
+  EXPECT_EQ(*parse_iso_time("2030-01-01"), 1'893'456'000'000);
+  EXPECT_TRUE(is_invalid_argument(parse_iso_time("tomorrow").status()));
+  EXPECT_TRUE(is_invalid_argument(parse_iso_time("2030-02-30T00:00:00Z").status()));
+}
+
+// A time std::chrono::system_clock cannot hold (past 2262 in nanoseconds) would overflow where
+// it becomes a time_point; the parser refuses everything from 2200 on, and before 1970.
+TEST(Duration, RefusesTimesOutsideTheSupportedRange) {
+  Result<Millis> far = parse_iso_time("4052-01-01T00:00:00Z");
+  ASSERT_FALSE(far.ok());
+  EXPECT_TRUE(is_invalid_argument(far.status()));
+  EXPECT_NE(far.status().message().find("from 1970 to 2199"), std::string::npos);
+  EXPECT_FALSE(parse_iso_time("2200-01-01T00:00:00Z").ok());
+  EXPECT_TRUE(parse_iso_time("2199-12-31T23:59:59.999Z").ok());
+  EXPECT_FALSE(parse_iso_time("1969-12-31T23:59:59Z").ok());
+  EXPECT_FALSE(parse_iso_time("0000-01-01T00:00:00Z").ok());
+}
+
 TEST(Duration, FormatsBack) {
   EXPECT_EQ(format_duration(250), "250ms");
   EXPECT_EQ(format_duration(90'000), "1m30s");

@@ -7,61 +7,26 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "runq/runq.hpp"
-#include "support/redis_server.hpp"
-#ifdef RUNQ_WITH_POSTGRES
-#include "support/postgres_server.hpp"
-#endif
-#include "support/temp_dir.hpp"
+#include "support/pool_case.hpp"
 
 namespace runq {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Case {
-  const char* store;  // "sqlite", "redis" or "postgres"
-  WorkerPool pool;
-};
+using testing::pool_case_name;
+using testing::PoolCase;
 
-void PrintTo(const Case& c, std::ostream* os) {
-  *os << c.store << (c.pool == WorkerPool::kProcesses ? " processes" : " threads");
-}
-
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  return std::string(info.param.store) +
-         (info.param.pool == WorkerPool::kProcesses ? "_processes" : "_threads");
-}
-
-class NestedEnqueueTest : public ::testing::TestWithParam<Case> {
+class NestedEnqueueTest : public ::testing::TestWithParam<PoolCase> {
  protected:
   // The store URL for this case, or empty (after ADD_FAILURE under CI) when its server cannot
   // start.
-  std::string store_url() {
-    const std::string store = GetParam().store;
-    if (store == "sqlite") return "sqlite:" + dir_.file("runq.db");
-#ifdef RUNQ_WITH_POSTGRES
-    if (store == "postgres") {
-      if (postgres_.start()) return postgres_.url();
-      if (testing::running_under_ci()) {
-        ADD_FAILURE() << "PostgreSQL is required under CI: " << postgres_.error();
-      }
-      return "";
-    }
-#endif
-    if (!redis_.start()) {
-      if (testing::running_under_ci()) {
-        ADD_FAILURE() << "redis-server is required under CI: " << redis_.error();
-      }
-      return "";
-    }
-    return redis_.url();
-  }
+  std::string store_url() { return servers_.url(GetParam().store); }
   WorkerOptions pool() {
     WorkerOptions o;
     o.concurrency = 2;
@@ -69,11 +34,7 @@ class NestedEnqueueTest : public ::testing::TestWithParam<Case> {
     o.grace_ms = 5000;
     return o;
   }
-  testing::TempDir dir_;
-  testing::RedisServer redis_;
-#ifdef RUNQ_WITH_POSTGRES
-  testing::PostgresServer postgres_;
-#endif
+  testing::StoreServers servers_;
 };
 
 TEST_P(NestedEnqueueTest, TaskEnqueuesAnotherFromItsBody) {
@@ -139,11 +100,11 @@ TEST_P(NestedEnqueueTest, TaskUsesAStoreHandleOpenedBeforeTheFork) {
   EXPECT_EQ(worker.counters().failed, 0u);
 }
 
-std::vector<Case> cases() {
-  std::vector<Case> out = {{"sqlite", WorkerPool::kThreads},
-                           {"sqlite", WorkerPool::kProcesses},
-                           {"redis", WorkerPool::kThreads},
-                           {"redis", WorkerPool::kProcesses}};
+std::vector<PoolCase> cases() {
+  std::vector<PoolCase> out = {{"sqlite", WorkerPool::kThreads},
+                               {"sqlite", WorkerPool::kProcesses},
+                               {"redis", WorkerPool::kThreads},
+                               {"redis", WorkerPool::kProcesses}};
 #ifdef RUNQ_WITH_POSTGRES
   out.push_back({"postgres", WorkerPool::kThreads});
   out.push_back({"postgres", WorkerPool::kProcesses});
@@ -151,7 +112,7 @@ std::vector<Case> cases() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, NestedEnqueueTest, ::testing::ValuesIn(cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Stores, NestedEnqueueTest, ::testing::ValuesIn(cases()), pool_case_name);
 
 }  // namespace
 }  // namespace runq

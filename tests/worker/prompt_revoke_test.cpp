@@ -10,16 +10,11 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <ostream>
 #include <string>
 #include <vector>
 
 #include "runq/runq.hpp"
-#include "support/redis_server.hpp"
-#ifdef RUNQ_WITH_POSTGRES
-#include "support/postgres_server.hpp"
-#endif
-#include "support/temp_dir.hpp"
+#include "support/pool_case.hpp"
 #include "support/wait.hpp"
 
 namespace runq {
@@ -28,44 +23,14 @@ namespace {
 using namespace std::chrono_literals;
 using testing::wait_until;
 
-struct Case {
-  const char* store;  // "sqlite", "redis" or "postgres"
-  WorkerPool pool;
-};
+using testing::pool_case_name;
+using testing::PoolCase;
 
-void PrintTo(const Case& c, std::ostream* os) {
-  *os << c.store << (c.pool == WorkerPool::kProcesses ? " processes" : " threads");
-}
-
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  return std::string(info.param.store) +
-         (info.param.pool == WorkerPool::kProcesses ? "_processes" : "_threads");
-}
-
-class PromptRevokeTest : public ::testing::TestWithParam<Case> {
+class PromptRevokeTest : public ::testing::TestWithParam<PoolCase> {
  protected:
   // The store URL for this case, or empty (after ADD_FAILURE under CI) when its server cannot
   // start.
-  std::string store_url() {
-    const std::string store = GetParam().store;
-    if (store == "sqlite") return "sqlite:" + dir_.file("runq.db");
-#ifdef RUNQ_WITH_POSTGRES
-    if (store == "postgres") {
-      if (postgres_.start()) return postgres_.url();
-      if (testing::running_under_ci()) {
-        ADD_FAILURE() << "PostgreSQL is required under CI: " << postgres_.error();
-      }
-      return "";
-    }
-#endif
-    if (!redis_.start()) {
-      if (testing::running_under_ci()) {
-        ADD_FAILURE() << "redis-server is required under CI: " << redis_.error();
-      }
-      return "";
-    }
-    return redis_.url();
-  }
+  std::string store_url() { return servers_.url(GetParam().store); }
   WorkerOptions pool() {
     WorkerOptions o;
     o.concurrency = 1;
@@ -74,18 +39,14 @@ class PromptRevokeTest : public ::testing::TestWithParam<Case> {
     o.heartbeat_ms = 2000;  // the default: a revoke read only with heartbeats would take ~2 s
     return o;
   }
-  testing::TempDir dir_;
-  testing::RedisServer redis_;
-#ifdef RUNQ_WITH_POSTGRES
-  testing::PostgresServer postgres_;
-#endif
+  testing::StoreServers servers_;
 };
 
 TEST_P(PromptRevokeTest, TerminateReachesARunningTaskWellBeforeTheHeartbeat) {
   const std::string url = store_url();
   if (url.empty()) GTEST_SKIP() << GetParam().store << " server not available";
   App app(AppOptions{.store_url = url});
-  std::string started = dir_.file("started");
+  std::string started = servers_.file("started");
   auto polite = app.task(
       "polite",
       [started](Context& ctx, int round) {
@@ -137,7 +98,7 @@ TEST_P(PromptRevokeKillTest, TerminateKillsAChildThatIgnoresItAfterTheGrace) {
   const std::string url = store_url();
   if (url.empty()) GTEST_SKIP() << GetParam().store << " server not available";
   App app(AppOptions{.store_url = url});
-  std::string pid_file = dir_.file("child.pid");
+  std::string pid_file = servers_.file("child.pid");
   auto stubborn = app.task("stubborn", [pid_file] {
     std::ofstream(pid_file + ".tmp") << ::getpid();
     std::rename((pid_file + ".tmp").c_str(), pid_file.c_str());
@@ -169,8 +130,8 @@ TEST_P(PromptRevokeKillTest, TerminateKillsAChildThatIgnoresItAfterTheGrace) {
   worker.wait();
 }
 
-std::vector<Case> cases(bool with_threads) {
-  std::vector<Case> out;
+std::vector<PoolCase> cases(bool with_threads) {
+  std::vector<PoolCase> out;
   std::vector<const char*> stores = {"sqlite", "redis"};
 #ifdef RUNQ_WITH_POSTGRES
   stores.push_back("postgres");
@@ -182,9 +143,10 @@ std::vector<Case> cases(bool with_threads) {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, PromptRevokeTest, ::testing::ValuesIn(cases(true)), case_name);
+INSTANTIATE_TEST_SUITE_P(Stores, PromptRevokeTest, ::testing::ValuesIn(cases(true)),
+                         pool_case_name);
 INSTANTIATE_TEST_SUITE_P(Processes, PromptRevokeKillTest, ::testing::ValuesIn(cases(false)),
-                         case_name);
+                         pool_case_name);
 
 }  // namespace
 }  // namespace runq

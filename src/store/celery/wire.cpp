@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/duration.hpp"
+
 namespace runq::internal::celery {
 namespace {
 
@@ -461,47 +463,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
 }
 
 std::optional<Millis> parse_iso_time(std::string_view s) {
-  int y, mo, d, h, mi, sec;
-  int n = 0;
-  std::string text(s);
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-      n != 19) {
-    return std::nullopt;
-  }
-  std::size_t i = 19;
-  double frac = 0;
-  if (i < text.size() && text[i] == '.') {
-    double scale = 0.1;
-    ++i;
-    if (i >= text.size() || !std::isdigit(static_cast<unsigned char>(text[i]))) {
-      return std::nullopt;
-    }
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-      frac += (text[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-  }
-  int offset_min = 0;
-  if (i < text.size()) {
-    if (text[i] == 'Z' && i + 1 == text.size()) {
-      ++i;
-    } else if ((text[i] == '+' || text[i] == '-') && text.size() == i + 6 && text[i + 3] == ':') {
-      int oh = 0, om = 0;
-      if (std::sscanf(text.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
-      offset_min = (oh * 60 + om) * (text[i] == '-' ? -1 : 1);
-      i = text.size();
-    } else {
-      return std::nullopt;
-    }
-  }
-  using namespace std::chrono;
-  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  Millis days = sys_days(ymd).time_since_epoch().count();
-  Millis ms = ((days * 24 + h) * 60 + mi - offset_min) * 60'000LL + sec * 1000LL +
-              static_cast<Millis>(std::llround(frac * 1000.0));
-  return ms;
+  Result<Millis> t = internal::parse_iso_time(s);
+  if (!t.ok()) return std::nullopt;
+  return *t;
 }
 
 std::string format_iso_time(Millis ms, bool with_offset) {
