@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
   std::uint64_t before = worker.counters().processed;
   auto t0 = Clock::now();
   auto results = noop.delay_many(calls);
+  double plain_enqueued_s = seconds_since(t0);
   while (worker.counters().processed < before + static_cast<std::uint64_t>(members) &&
          seconds_since(t0) < 600) {
     std::this_thread::sleep_for(1ms);
@@ -92,21 +93,33 @@ int main(int argc, char** argv) {
   std::printf("plain batch: %d tasks in %.3f s (%.0f tasks/s)", members, plain_s,
               members / plain_s);
   if (c0 >= 0) std::printf(", %.2f Redis commands/task", double(c1 - c0) / members);
-  std::printf("\n");
+  std::printf("\n  enqueued in %.3f s\n", plain_enqueued_s);
 
   // 2. chord
   std::vector<runq::Signature<int>> sigs;
   sigs.reserve(static_cast<std::size_t>(members));
   for (int i = 0; i < members; ++i) sigs.push_back(noop.s(i));
   c0 = redis_commands(url);
+  before = worker.counters().processed;
   t0 = Clock::now();
-  long long sum = runq::chord(runq::group(sigs), total.s()).delay().get(600s);
+  auto chord_flow = runq::chord(runq::group(sigs), total.s());
+  double built_s = seconds_since(t0);
+  auto chord_result = chord_flow.delay();
+  double enqueued_s = seconds_since(t0);
+  std::printf("  built in %.3f s\n", built_s);
+  while (worker.counters().processed < before + static_cast<std::uint64_t>(members) &&
+         seconds_since(t0) < 600) {
+    std::this_thread::sleep_for(1ms);
+  }
+  double members_s = seconds_since(t0);
+  long long sum = chord_result.get(600s);
   double chord_s = seconds_since(t0);
   c1 = redis_commands(url);
   std::printf("chord: %d members + body in %.3f s (%.2fx the plain batch), body sum %lld", members,
               chord_s, chord_s / plain_s, sum);
   if (c0 >= 0) std::printf(", %.2f Redis commands/member", double(c1 - c0) / members);
-  std::printf("\n");
+  std::printf("\n  enqueued in %.3f s, members done at %.3f s, body result at %.3f s\n", enqueued_s,
+              members_s, chord_s);
 
   // 3. chain vs single pickup latency
   constexpr int kSingles = 100;

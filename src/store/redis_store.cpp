@@ -158,7 +158,8 @@ class RedisStore final : public Store {
   // Sends `commands` in one round trip; with block_and_retry, also waits while the server
   // refuses them with nothing applied (loading its data, busy).
   std::array<std::string, 6> task_keys() const;
-  Result<TaskInfo> task_of_replies(std::string_view id, std::span<const Reply> replies,
+  Result<TaskInfo> task_of_replies(std::string_view id,
+                                   const std::array<const redisReply*, 6>& replies,
                                    const std::array<std::string, 6>& keys, Millis now) const;
   Status round_trip(std::span<const RedisArgs* const> commands, std::vector<Reply>* replies,
                     std::string_view doing);
@@ -525,23 +526,23 @@ std::array<std::string, kTaskReads> RedisStore::task_keys() const {
           key("reasons"), key("finished"), key("wf:canceled")};
 }
 
-// The task `id` from its kTaskReads replies starting at `replies[at]`.
-Result<TaskInfo> RedisStore::task_of_replies(std::string_view id, std::span<const Reply> replies,
-                                             const std::array<std::string, kTaskReads>& keys,
-                                             Millis now) const {
+// The task `id` from its kTaskReads field values, one from each of `keys`.
+Result<TaskInfo> RedisStore::task_of_replies(
+    std::string_view id, const std::array<const redisReply*, kTaskReads>& replies,
+    const std::array<std::string, kTaskReads>& keys, Millis now) const {
   const std::string what = "reading task " + in_quotes(id);
   constexpr std::string_view kDoing = "reading a task on";
   for (int i = 0; i < kTaskReads; ++i) {
-    if (internal::is_error_reply(replies[i].get(), "WRONGTYPE")) {
+    if (internal::is_error_reply(replies[i], "WRONGTYPE")) {
       return data_loss_error(what + ": the key " + keys[i] + " holds something else");
     }
-    RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, replies[i].get()));
+    RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, replies[i]));
   }
-  auto text = [&](int i) { return internal::reply_text(replies[i].get()); };
-  if (!internal::is_nil(replies[0].get())) {
+  auto text = [&](int i) { return internal::reply_text(replies[i]); };
+  if (!internal::is_nil(replies[0])) {
     return internal::task_from_record(id, {text(0), text(1), text(2), text(3), keys[0]});
   }
-  if (!internal::is_nil(replies[4].get())) {
+  if (!internal::is_nil(replies[4])) {
     RUNQ_ASSIGN_OR_RETURN(TaskInfo info, internal::task_from_finished(id, text(4), now));
     // Workflows: why it was canceled (workflow_lib.lua).
     if (info.state == TaskState::kCanceled) info.dead_reason = text(5);
@@ -558,28 +559,42 @@ Result<TaskInfo> RedisStore::get_task(std::string_view id, Millis now) {
 
 Result<std::vector<Result<TaskInfo>>> RedisStore::get_tasks(std::span<const std::string> ids,
                                                             Millis now) {
+  // One HMGET per hash per chunk: a chord body reading 100,000 members sends 6 commands per
+  // 512 ids instead of 6 per id.
   constexpr std::size_t kChunk = 512;  // ids per round trip
   const std::array<std::string, kTaskReads> keys = task_keys();
   std::vector<Result<TaskInfo>> out;
   out.reserve(ids.size());
-  std::vector<RedisArgs> reads;
+  std::array<RedisArgs, kTaskReads> reads;
   std::vector<const RedisArgs*> ptrs;
   std::vector<Reply> replies;
   for (std::size_t first = 0; first < ids.size(); first += kChunk) {
     const std::span<const std::string> chunk =
         ids.subspan(first, std::min(kChunk, ids.size() - first));
-    reads.clear();
-    reads.reserve(chunk.size() * kTaskReads);
-    for (const std::string& id : chunk) {
-      for (const std::string& k : keys) reads.push_back(RedisArgs{"HGET", k, id});
-    }
     ptrs.clear();
-    for (const RedisArgs& r : reads) ptrs.push_back(&r);
+    for (int k = 0; k < kTaskReads; ++k) {
+      reads[k] = RedisArgs{"HMGET", keys[k]};
+      for (const std::string& id : chunk) reads[k].add(id);
+      ptrs.push_back(&reads[k]);
+    }
     replies.clear();
     RUNQ_RETURN_IF_ERROR(round_trip(ptrs, &replies, "reading tasks on"));
+    for (int k = 0; k < kTaskReads; ++k) {
+      const redisReply* r = replies[k].get();
+      if (internal::is_error_reply(r, "WRONGTYPE")) {
+        return data_loss_error("reading tasks: the key " + keys[k] + " holds something else");
+      }
+      RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), "reading tasks on", nullptr, r));
+      if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != chunk.size()) {
+        return data_loss_error("reading tasks: HMGET " + keys[k] + " returned " +
+                               std::to_string(r == nullptr ? 0 : r->elements) + " values for " +
+                               std::to_string(chunk.size()) + " ids");
+      }
+    }
     for (std::size_t i = 0; i < chunk.size(); ++i) {
-      Result<TaskInfo> info = task_of_replies(
-          chunk[i], std::span(replies).subspan(i * kTaskReads, kTaskReads), keys, now);
+      std::array<const redisReply*, kTaskReads> fields{};
+      for (int k = 0; k < kTaskReads; ++k) fields[k] = replies[k]->element[i];
+      Result<TaskInfo> info = task_of_replies(chunk[i], fields, keys, now);
       if (!info.ok() && !is_not_found(info.status())) return info.status();
       out.push_back(std::move(info));
     }

@@ -75,6 +75,47 @@ TEST_P(StoreConformance, EmptyResultStoresNothing) {
   }
 }
 
+// Store::get_tasks (a chord body reads its members with it) answers, in order, what get_task
+// answers for each id: across the Redis store's 512-id rounds, for queued, reserved, succeeded,
+// dead-lettered and unknown ids, and with an id asked twice.
+TEST_P(StoreConformance, GetTasksAnswersLikeGetTaskForEachIdInOrder) {
+  std::vector<NewTask> batch;
+  for (int i = 0; i < 1100; ++i) batch.push_back(make_task("t" + std::to_string(i)));
+  enqueue(batch);
+  std::vector<Delivery> got = reserve({"default"}, 3);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_TRUE(settle_one(ack_of(got[0], "\"value 0\"")));
+  EXPECT_TRUE(settle_one(dead_letter_of(got[1], "bad input")));
+  // got[2] stays reserved.
+  std::vector<std::string> ids;
+  for (int i = 1099; i >= 0; --i) ids.push_back("t" + std::to_string(i));
+  ids.insert(ids.begin() + 700, "never-enqueued");
+  ids.push_back(got[0].id);
+
+  auto many = store().get_tasks(ids, kT0);
+
+  ASSERT_THAT(many, IsOk());
+  ASSERT_EQ(many->size(), ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto one = store().get_task(ids[i], kT0);
+    const auto& m = (*many)[i];
+    ASSERT_EQ(m.ok(), one.ok()) << ids[i];
+    if (!one.ok()) {
+      EXPECT_EQ(m.status().code(), one.status().code()) << ids[i];
+      continue;
+    }
+    EXPECT_EQ(m->id, ids[i]);
+    EXPECT_EQ(m->state, one->state) << ids[i];
+    EXPECT_EQ(m->result, one->result) << ids[i];
+    EXPECT_EQ(m->dead_reason, one->dead_reason) << ids[i];
+    EXPECT_EQ(m->body, one->body) << ids[i];
+    EXPECT_EQ(m->worker_id, one->worker_id) << ids[i];
+  }
+  EXPECT_THAT((*many)[700], StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(many->back()->result, "\"value 0\"");
+  EXPECT_EQ(many->back()->state, TaskState::kSuccess);
+}
+
 TEST_P(StoreConformance, GetTaskOfUnknownIdIsNotFound) {
   EXPECT_THAT(store().get_task("never-enqueued", kT0), StatusIs(StatusCode::kNotFound));
 }

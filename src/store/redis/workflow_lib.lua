@@ -36,8 +36,10 @@ end
 
 -- The state of id as a dependency sees it, or nil when the store does not hold it.
 local function wf_state(id, now)
-  local t = parse(redis.call('HGET', K_TASKS, id))
-  if t then return t.s end
+  -- Only the state (a record's first field) is needed: no full parse per dependency.
+  local rec = redis.call('HGET', K_TASKS, id)
+  local s = type(rec) == 'string' and string.match(rec, '^([^\31]+)\31')
+  if s then return s end
   local fin = redis.call('HGET', K_FINISHED, id)
   if fin then
     local at = finished_expiry(fin)
