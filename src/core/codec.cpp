@@ -246,6 +246,12 @@ Result<TaskMessage> decode_message(std::string_view body, json* args_out) {
 }
 
 Result<ResultRecord> decode_result(std::string_view text) {
+  ResultRecord r;
+  if (scan_result(text, &r)) return r;  // most records: no JSON document built
+  return decode_result_dom(text);
+}
+
+Result<ResultRecord> decode_result_dom(std::string_view text) {
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return data_loss_error("decoding result record: not a JSON object");

@@ -81,6 +81,9 @@ std::string encode_result(const ResultRecord& r);
 // Errors: DataLoss "decoding result record: <cause>" for malformed input, an unknown state, a
 // mistyped field, or a number that does not fit its field.
 Result<ResultRecord> decode_result(std::string_view text);
+// decode_result without its fast path (message_scan.hpp): the general JSON decoder alone, which
+// the fast path must agree with (the result_record fuzz target checks it).
+Result<ResultRecord> decode_result_dom(std::string_view text);
 
 // JSON object text of an error history (used by `runq result --json`).
 std::string encode_errors(const std::vector<ErrorRecord>& errors);

@@ -1,5 +1,6 @@
 #include "core/message_scan.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -71,6 +72,11 @@ class Scanner {
   bool array_text(std::string_view* out) {
     skip_space();
     if (i_ >= s_.size() || s_[i_] != '[') return false;
+    return bracketed_text(out);
+  }
+
+  // The text of an array or object starting at the current position, brackets included.
+  bool bracketed_text(std::string_view* out) {
     const std::size_t start = i_;
     int depth = 0;
     for (; i_ < s_.size(); ++i_) {
@@ -88,6 +94,31 @@ class Scanner {
       }
     }
     return false;
+  }
+
+  // The text of any JSON value: a string (escapes skipped over), an array or object, or a
+  // number or literal (a run of the characters they use). Only the extent is found here.
+  bool value_text(std::string_view* out) {
+    skip_space();
+    if (i_ >= s_.size()) return false;
+    const std::size_t start = i_;
+    const char c = s_[i_];
+    if (c == '[' || c == '{') return bracketed_text(out);
+    if (c == '"') {
+      for (++i_; i_ < s_.size() && s_[i_] != '"'; ++i_) {
+        if (s_[i_] == '\\') ++i_;
+      }
+      if (i_ >= s_.size()) return false;
+      *out = s_.substr(start, ++i_ - start);
+      return true;
+    }
+    while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-' ||
+                              s_[i_] == '+' || s_[i_] == '.')) {
+      ++i_;
+    }
+    if (i_ == start) return false;
+    *out = s_.substr(start, i_ - start);
+    return true;
   }
 
  private:
@@ -207,6 +238,123 @@ bool scan_message(std::string_view body, TaskMessage* m, nlohmann::json* args) {
   } while (sc.eat(','));
   constexpr unsigned kRequired = (1u << kId) | (1u << kTask) | (1u << kArgs);
   return sc.eat('}') && sc.at_end() && (seen & kRequired) == kRequired;
+}
+
+namespace {
+
+enum ResultField : unsigned {
+  kRId,
+  kRTask,
+  kRState,
+  kRValue,
+  kRErrorType,
+  kRError,
+  kRWorkflow,
+  kRAttempts,
+  kREnqueued,
+  kRStarted,
+  kRFinished,
+  kRNextRun,
+  kRWorker,
+  kResultFieldCount
+};
+constexpr std::string_view kResultFieldNames[] = {
+    "id",       "task",     "state",   "value",    "error_type", "error", "workflow",
+    "attempts", "enqueued", "started", "finished", "next_run",   "worker"};
+static_assert(std::size(kResultFieldNames) == kResultFieldCount);
+
+int result_field_of(std::string_view key) {
+  for (unsigned f = 0; f < kResultFieldCount; ++f) {
+    if (kResultFieldNames[f] == key) return static_cast<int>(f);
+  }
+  return -1;  // unknown, or `errors`: the general decoder
+}
+
+// A JSON value as the general decoder prints it (nlohmann's dump()): a plain string, an
+// integer in canonical form and a literal are their own text; anything else is parsed and
+// printed. False when the text is not valid JSON.
+bool canonical_value(std::string_view text, std::string* out) {
+  const char c = text.front();
+  bool own = text == "true" || text == "false" || text == "null";
+  if (c == '"') {
+    own = true;
+    for (std::size_t i = 1; i + 1 < text.size() && own; ++i) {
+      const auto ch = static_cast<unsigned char>(text[i]);
+      own = ch != '\\' && ch >= 0x20 && ch < 0x80;
+    }
+  } else if (c == '-' || (c >= '0' && c <= '9')) {
+    // -?[1-9][0-9]* or 0, fitting in 64 bits: nlohmann prints it back unchanged.
+    const std::size_t d = c == '-' ? 1 : 0;
+    own = text.size() > d && text.size() - d <= 18 && (text[d] != '0' || text.size() == 1);
+    for (std::size_t i = d; i < text.size() && own; ++i) own = text[i] >= '0' && text[i] <= '9';
+  }
+  if (own) {
+    out->assign(text);
+    return true;
+  }
+  nlohmann::json v = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded()) return false;
+  *out = v.dump();
+  return true;
+}
+
+bool read_result_field(Scanner& sc, ResultField f, ResultRecord* r) {
+  std::string_view text;
+  switch (f) {
+    case kRId:
+      return string_field(sc, &r->id);
+    case kRTask:
+      return string_field(sc, &r->task);
+    case kRState: {
+      if (!sc.plain_string(&text)) return false;
+      std::optional<TaskState> state = parse_task_state(text);
+      if (!state) return false;
+      r->state = *state;
+      return true;
+    }
+    case kRValue:
+      return sc.value_text(&text) && canonical_value(text, &r->value);
+    case kRErrorType:
+      return string_field(sc, &r->error_type);
+    case kRError:
+      return string_field(sc, &r->error);
+    case kRWorkflow:
+      return sc.value_text(&text) && text.front() == '{' && canonical_value(text, &r->workflow);
+    case kRAttempts:
+      return sc.integer(&r->attempts);
+    case kREnqueued:
+      return sc.integer(&r->enqueued);
+    case kRStarted:
+      return sc.integer(&r->started);
+    case kRFinished:
+      return sc.integer(&r->finished);
+    case kRNextRun:
+      return sc.integer(&r->next_run);
+    case kRWorker:
+      return string_field(sc, &r->worker);
+    case kResultFieldCount:
+      break;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool scan_result(std::string_view text, ResultRecord* r) {
+  *r = ResultRecord{};
+  Scanner sc(text);
+  if (!sc.eat('{')) return false;
+  unsigned seen = 0;
+  if (sc.eat('}')) return false;  // no state: the general decoder's error
+  do {
+    std::string_view key;
+    if (!sc.plain_string(&key) || !sc.eat(':')) return false;
+    const int f = result_field_of(key);
+    if (f < 0 || (seen & (1u << f)) != 0) return false;
+    seen |= 1u << f;
+    if (!read_result_field(sc, static_cast<ResultField>(f), r)) return false;
+  } while (sc.eat(','));
+  return sc.eat('}') && sc.at_end() && (seen & (1u << kRState)) != 0;
 }
 
 }  // namespace runq::internal

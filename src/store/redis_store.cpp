@@ -364,8 +364,14 @@ Result<bool> RedisStore::enqueue_transaction(std::span<const NewTask> all, Milli
     multi = conn->call(RedisArgs{"MULTI"}, kDoing);
   }
   RUNQ_RETURN_IF_ERROR(multi.status());
+  // EXEC runs the whole batch, which for 100,000 tasks can take seconds on a busy server (and
+  // sending it, longer than one I/O timeout). The connection's timeout is widened to the I/O
+  // timeout plus 1 ms per 10 tasks meanwhile, so that a large batch is not reported failed
+  // (and then applied anyway) because the server was still working on it.
+  conn->set_io_timeout(opts_.io_timeout_ms + static_cast<Millis>(tasks.size() / 10));
   std::vector<Reply> replies;
   RUNQ_RETURN_IF_ERROR(conn->pipeline(ptrs, &replies, kDoing));
+  conn->set_io_timeout(opts_.io_timeout_ms);
   const redisReply* exec = replies.back().get();
   RUNQ_RETURN_IF_ERROR(redis_status(pool_.endpoint(), kDoing, nullptr, exec));
   RUNQ_RETURN_IF_ERROR(internal::expect_array(exec, 1, kDoing));

@@ -1,6 +1,6 @@
-// The worker's fast decode of task messages (core/message_scan.cpp) against the general
-// decoder: the same result for every input, and the fast path actually taken for what
-// encode_message writes.
+// The fast decoders of task messages and result records (core/message_scan.cpp) against the
+// general decoder: the same result for every input, and the fast path actually taken for what
+// encode_message and encode_result write.
 #include "core/message_scan.hpp"
 
 #include <gtest/gtest.h>
@@ -162,6 +162,101 @@ TEST(MessageDecode, NumberOutOfItsFieldsRangeIsDataLoss) {
   EXPECT_EQ(
       decode_result(R"({"id":"a","task":"t","state":"success","attempts":1e300})").status().code(),
       StatusCode::kDataLoss);
+}
+
+void expect_same_result(std::string_view text) {
+  SCOPED_TRACE(std::string(text));
+  Result<ResultRecord> fast = decode_result(text);
+  Result<ResultRecord> general = decode_result_dom(text);
+  ASSERT_EQ(fast.ok(), general.ok());
+  if (!fast.ok()) {
+    EXPECT_EQ(fast.status().code(), general.status().code());
+    return;
+  }
+  EXPECT_EQ(fast->id, general->id);
+  EXPECT_EQ(fast->task, general->task);
+  EXPECT_EQ(fast->state, general->state);
+  EXPECT_EQ(fast->value, general->value);
+  EXPECT_EQ(fast->error_type, general->error_type);
+  EXPECT_EQ(fast->error, general->error);
+  EXPECT_EQ(fast->errors.size(), general->errors.size());
+  EXPECT_EQ(fast->attempts, general->attempts);
+  EXPECT_EQ(fast->enqueued, general->enqueued);
+  EXPECT_EQ(fast->started, general->started);
+  EXPECT_EQ(fast->finished, general->finished);
+  EXPECT_EQ(fast->next_run, general->next_run);
+  EXPECT_EQ(fast->worker, general->worker);
+  EXPECT_EQ(fast->workflow, general->workflow);
+}
+
+TEST(ResultScan, ReadsWhatEncodeResultWrites) {
+  ResultRecord r;
+  r.id = "01J8ZQ-abc-17";
+  r.task = "reports.build";
+  r.state = TaskState::kFailure;
+  r.value = R"({"k":[1,{"x":"}"}],"n":-7})";
+  r.error_type = "std::runtime_error";
+  r.error = "disk full";
+  r.workflow = R"({"parents":["a"],"pass":true})";
+  r.attempts = 3;
+  r.enqueued = 1'700'000'000'123;
+  r.started = 1'700'000'000'200;
+  r.finished = 1'700'000'000'300;
+  r.next_run = 1'700'000'060'000;
+  r.worker = "host-1:42";
+  ResultRecord out;
+
+  ASSERT_TRUE(scan_result(encode_result(r), &out));
+
+  EXPECT_EQ(out.id, r.id);
+  EXPECT_EQ(out.state, TaskState::kFailure);
+  EXPECT_EQ(out.value, r.value);
+  EXPECT_EQ(out.error, r.error);
+  EXPECT_EQ(out.workflow, r.workflow);
+  EXPECT_EQ(out.attempts, 3);
+  EXPECT_EQ(out.next_run, r.next_run);
+  EXPECT_EQ(out.worker, r.worker);
+  expect_same_result(encode_result(r));
+}
+
+TEST(ResultScan, LeavesEverythingElseToTheGeneralDecoder) {
+  ResultRecord out;
+  EXPECT_FALSE(scan_result(R"({"state":"success","errors":[]})", &out));
+  EXPECT_FALSE(scan_result(R"({"state":"success","error":"a\"b"})", &out));
+  EXPECT_FALSE(scan_result(R"({"state":"success","state":"failure"})", &out));
+  EXPECT_FALSE(scan_result(R"({"state":"success","extra":1})", &out));
+  EXPECT_FALSE(scan_result(R"({"state":"success","attempts":1.0})", &out));
+  EXPECT_FALSE(scan_result(R"({"id":"x"})", &out));  // no state
+  EXPECT_FALSE(scan_result(R"({"state":"nope"})", &out));
+}
+
+TEST(ResultScan, AgreesWithTheGeneralDecoderOnEveryInput) {
+  for (std::string_view text : {
+           R"({"state":"success","value":42})",
+           R"({"state":"success","value":-0})",
+           R"({"state":"success","value":007})",
+           R"({"state":"success","value":12345678901234567890})",
+           R"({"state":"success","value":1e3})",
+           R"({"state":"success","value":"caf\u00e9"})",
+           R"({"state":"success","value":"plain"})",
+           R"({"state":"success","value":null})",
+           R"({"state":"success","value":[1, 2,{"a" : "b"}]})",
+           R"({"state":"success","value":truex})",
+           R"({"state":"success","value":[1,2})",
+           R"({"state":"success","value":"unterminated})",
+           R"({"state":"success","workflow":[1]})",
+           R"({"state":"success","workflow":{"a":1}})",
+           R"({"state":"success","attempts":99999999999})",
+           R"({"state":"success","attempts":null})",
+           R"({"state":"success","errors":[{"attempt":1,"type":"E","message":"m","at":5}]})",
+           R"( { "state" : "retry" , "next_run" : 5 } )",
+           R"({"state":"success"} trailing)",
+           R"({})",
+           R"([])",
+           "",
+       }) {
+    expect_same_result(text);
+  }
 }
 
 }  // namespace

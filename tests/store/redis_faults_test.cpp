@@ -147,6 +147,25 @@ TEST(RedisFaults, StoreReconnectsByItselfAfterARestart) {
   EXPECT_TRUE(store->enqueue(batch(3, 1), kNow).ok());
 }
 
+// A large batch is one MULTI/EXEC that Redis may take longer than the I/O timeout to run; the
+// EXEC reply gets the timeout plus 1 ms per 10 tasks, so a batch is not reported failed while
+// the server is still applying it (with timeout=100ms, 50,000 tasks take longer than that).
+TEST(RedisFaults, LargeBatchOutlastingTheIoTimeoutIsNotReportedFailed) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_null(server.url() + "?timeout=100ms");
+  ASSERT_NE(store, nullptr);
+
+  Status added = store->enqueue(batch(0, 50'000), kNow);
+
+  ASSERT_TRUE(added.ok()) << added.to_string();
+  auto stats = store->stats(kNow);
+  ASSERT_TRUE(stats.ok()) << stats.status().to_string();
+  std::int64_t pending = 0;
+  for (const QueueStats& q : stats->queues) pending += q.pending;
+  EXPECT_EQ(pending, 50'000);
+}
+
 TEST(RedisFaults, BlockedWaitEndsWhenTheServerDies) {
   RedisServer server;
   RUNQ_START_REDIS_OR_SKIP(server);

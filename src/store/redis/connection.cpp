@@ -247,6 +247,10 @@ Status RedisConnection::send(std::span<const RedisArgs* const> commands, std::st
   return flush(doing);
 }
 
+void RedisConnection::set_io_timeout(Millis timeout_ms) {
+  redisSetTimeout(ctx_, to_timeval(timeout_ms));
+}
+
 bool RedisConnection::wait_readable(Millis timeout_ms) const {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {

@@ -100,6 +100,8 @@ class RedisConnection {
   Status send(std::span<const RedisArgs* const> commands, std::string_view doing);
   // True when a reply is ready within `timeout_ms`.
   bool wait_readable(Millis timeout_ms) const;
+  // How long a read or write may block from now on (the endpoint's io_timeout_ms at connect).
+  void set_io_timeout(Millis timeout_ms);
   Result<Reply> read_reply(std::string_view doing);
   // CLIENT ID of this connection (cached), used to unblock it from another connection.
   Result<std::int64_t> client_id();
