@@ -200,7 +200,7 @@ Result<TaskFilter> parse_filter(const HttpRequest& req) {
     if (!f.state || *f.state == TaskState::kStarted) {
       return invalid_argument_error("listing tasks: unknown state '" + *v +
                                     "' (pending, scheduled, retry, reserved, success, failure, "
-                                    "revoked, expired, dead)");
+                                    "revoked, expired, dead, waiting, canceled)");
     }
   }
   for (auto [key, field] : {std::pair{"from", &f.enqueued_from}, {"to", &f.enqueued_before}}) {
@@ -224,11 +224,27 @@ nlohmann::json summary_json(const TaskSummary& t) {
 }
 
 constexpr std::size_t kMaxSearchText = 200;
+constexpr std::size_t kSnippetBytes = 200;  // of a match's arguments text, in a listing
+
+// Up to kSnippetBytes of `text` around the match at `pos` (from up to 60 bytes before it),
+// cut at UTF-8 character boundaries, with "…" where text was left out.
+std::string match_snippet(const std::string& text, std::size_t pos) {
+  const auto continuation = [&](std::size_t i) {
+    return i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;
+  };
+  std::size_t begin = pos > 60 ? pos - 60 : 0;
+  while (begin > 0 && continuation(begin)) --begin;
+  std::size_t end = std::min(text.size(), begin + kSnippetBytes);
+  while (end > begin && continuation(end)) --end;
+  return (begin > 0 ? "…" : "") + text.substr(begin, end - begin) + (end < text.size() ? "…" : "");
+}
 
 // Argument text search (`q`): keeps the tasks of `page` whose arguments' JSON text contains
 // `text`, reading their bodies in one batch (at most `limit` records: the page's cost stays
-// bounded). Tasks whose body the store no longer keeps (finished) never match.
-Status search_args(Store& store, const std::string& text, Millis now, TaskPage* page) {
+// bounded), and sets `snippets` to each kept task's arguments text around the match. Tasks
+// whose body the store no longer keeps (finished) never match.
+Status search_args(Store& store, const std::string& text, Millis now, TaskPage* page,
+                   std::vector<std::string>* snippets) {
   std::vector<std::string> ids;
   for (const TaskSummary& t : page->tasks) ids.push_back(t.id);
   Result<std::vector<Result<TaskInfo>>> infos = store.get_tasks(ids, now);
@@ -239,7 +255,11 @@ Status search_args(Store& store, const std::string& text, Millis now, TaskPage* 
     if (!info.ok() || info->body.empty()) continue;
     nlohmann::json args;
     if (!decode_message(info->body, &args).ok()) continue;
-    if (args.dump().find(text) != std::string::npos) kept.push_back(page->tasks[i]);
+    const std::string dumped = args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::size_t pos = dumped.find(text);
+    if (pos == std::string::npos) continue;
+    kept.push_back(page->tasks[i]);
+    snippets->push_back(match_snippet(dumped, pos));
   }
   page->tasks = std::move(kept);
   return Status();
@@ -266,17 +286,21 @@ HttpResponse list_tasks(ApiContext& ctx, const HttpRequest& req) {
     return error_response(501, "not_implemented", page.status().message());
   }
   if (!page.ok()) return status_response(page.status());
+  std::vector<std::string> snippets;  // with `q`: each listed task's arguments around the match
   if (auto q = req.query.find("q"); q != req.query.end() && !q->second.empty()) {
     if (q->second.size() > kMaxSearchText) {
       return error_response(
           400, "invalid_argument",
           "listing tasks: 'q' is at most " + std::to_string(kMaxSearchText) + " characters");
     }
-    Status s = search_args(**store, q->second, ctx.app.clock().now_ms(), &*page);
+    Status s = search_args(**store, q->second, ctx.app.clock().now_ms(), &*page, &snippets);
     if (!s.ok()) return status_response(s);
   }
   nlohmann::json tasks = nlohmann::json::array();
-  for (const TaskSummary& t : page->tasks) tasks.push_back(summary_json(t));
+  for (std::size_t i = 0; i < page->tasks.size(); ++i) {
+    tasks.push_back(summary_json(page->tasks[i]));
+    if (i < snippets.size()) tasks.back()["args_match"] = snippets[i];
+  }
   return json_response(
       200, {{"tasks", tasks},
             {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)

@@ -149,6 +149,14 @@ function storeSuite(name, openStore) {
       await p.waitForSelector('#nav:not([hidden])');
     }
 
+    // Opens a dashboard page (a hash) and waits until the router has drawn it: a hash change
+    // redraws asynchronously, after goto returns, so a form filled at once could be replaced.
+    async function open(hash) {
+      await page.evaluate(() => document.querySelector('#main > section')?.setAttribute('data-old', ''));
+      await page.goto(base + '/' + hash);
+      await page.locator('#main > section:not([data-old])').waitFor();
+    }
+
     before(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'runq-dash-'));
       store = await openStore(dir);
@@ -258,6 +266,74 @@ function storeSuite(name, openStore) {
       await page.locator('#page-task .badge', {hasText: 'revoked'}).waitFor();
     });
 
+    test('a workflow step\'s page shows its members with their names and states', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const made = start(env.DASH_APP, ['--store', store.url, 'workflows']);
+      assert.equal(await made.exited, 0, made.output);
+      children.delete(made);
+      const ids = JSON.parse(made.output.trim().split('\n').pop());
+      // What a reader sees of the tree: one [task name, state] per node, in member order.
+      const nodes = async () => JSON.stringify(await page.locator('#workflow li').evaluateAll((lis) =>
+        lis.map((li) => [li.querySelector('.muted').textContent, li.querySelector('.badge').textContent])));
+      const stateOf = () => page.locator('.facts .badge').first().textContent({timeout: 1000}).catch(() => '');
+      // The page of task `id` shows `state` and the tree `tree`.
+      const shown = async (id, state, tree) =>
+        (await page.locator('#task-id').textContent()) === id && (await stateOf()) === state &&
+        (await nodes()) === JSON.stringify(tree);
+      const text = (sel) => page.locator(sel).textContent({timeout: 1000});
+
+      // A chord: the body's page lists the three members it summed.
+      await open('#/task/' + encodeURIComponent(ids.chord));
+      await waitFor('the chord body and its three members to succeed', () =>
+        shown(ids.chord, 'success', [['add', 'success'], ['add', 'success'], ['add', 'success']]), 30000);
+      assert.equal(await text('#task-name'), 'total');
+      assert.equal(await text('#task-result'), '12');
+      assert.equal(await text('#workflow p'), 'Runs after a group of 3 task(s): 3 success.');
+      await shot('workflow');
+      // Each member is a link to its own page; the first member is add(1, 1).
+      const first = page.locator('#workflow li a').first();
+      const member = await first.textContent();
+      await first.click();
+      await waitFor('the member\'s page', async () =>
+        (await page.locator('#task-id').textContent()) === member && (await text('#task-result')) === '2');
+      assert.equal(await text('#task-name'), 'add');
+      assert.equal(await page.locator('#workflow').count(), 0);  // a group member names no dependent
+
+      // A chain, read backwards from its last step: add(+100) after add(+10) after add(1, 2).
+      await open('#/task/' + encodeURIComponent(ids.chain));
+      await waitFor('the chain to end with 113', async () =>
+        (await shown(ids.chain, 'success', [['add', 'success']])) && (await text('#task-result')) === '113', 30000);
+      assert.equal(await text('#workflow p'), 'Runs after 1 task(s): 1 success.');
+      await page.locator('#workflow li a').click();
+      await waitFor('the middle step (13)', async () => (await text('#task-result')) === '13' &&
+        (await nodes()) === JSON.stringify([['add', 'success']]));
+      await page.locator('#workflow li a').click();
+      await waitFor('the first step (3)', async () => (await text('#task-result')) === '3');
+      assert.equal(await page.locator('#workflow').count(), 0);
+
+      // A chord whose second member failed: the body never ran and names the failed member.
+      await open('#/task/' + encodeURIComponent(ids.failed_chord));
+      await waitFor('the failed chord', () =>
+        shown(ids.failed_chord, 'failure', [['add', 'success'], ['fail_with_int', 'failure']]), 30000);
+      assert.match(await text('#task-error'), /1 of 2 chord member\(s\) failed: .*\(fail_with_int\)/);
+      assert.equal(await text('#workflow p'), 'Runs after a group of 2 task(s): 1 failure, 1 success.');
+
+      // A chord on a queue no worker takes from: the body waits, its members are pending.
+      await open('#/task/' + encodeURIComponent(ids.waiting_chord));
+      await waitFor('the waiting chord', () =>
+        shown(ids.waiting_chord, 'waiting', [['add', 'pending'], ['add', 'pending']]));
+      assert.equal(await text('#task-name'), 'total');
+      // ... and the task list's state filter finds it.
+      await open('#/tasks');
+      await page.fill('#task-filters input[name=queue]', 'held');
+      await page.selectOption('#task-filters select[name=state]', 'waiting');
+      await page.click('#task-filters button[type=submit]');
+      await waitFor('the waiting body listed', async () =>
+        JSON.stringify(await page.locator('#tasks tbody tr').evaluateAll((trs) =>
+          trs.map((tr) => [...tr.children].slice(0, 4).map((td) => td.textContent)))) ===
+        JSON.stringify([[ids.waiting_chord, 'total', 'held', 'waiting']]));
+    });
+
     test('filters and pagination over 10,000 tasks', async (t) => {
       if (!store) return t.skip(`${name} not available`);
       for (let b = 0; b < 2; ++b) {
@@ -303,6 +379,55 @@ function storeSuite(name, openStore) {
       await page.locator('#tasks td.empty').waitFor();
     });
 
+    test('argument text search narrows the task list and shows arguments as text', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const needle = await enqueue({name: 'add', args: ['needle-q9z', 1], queue: 'hay'});
+      const tasks = [];
+      for (let i = 0; i < 500; ++i) tasks.push({name: 'add', args: ['hay-' + i, i], queue: 'hay'});
+      assert.equal((await api('POST', '/api/v1/tasks/batch', {tasks})).status, 201);
+      const ids = () => page.locator('#tasks tbody tr td a').allTextContents();
+
+      await open('#/tasks?queue=hay');
+      await waitFor('a full first page', async () => (await ids()).length === 50);
+      await page.fill('#task-filters input[name=q]', 'needle-q9z');
+      await page.click('#task-filters button[type=submit]');
+      await waitFor('the one match', async () => (await ids()).join() === needle);
+      assert.equal(await page.locator('#tasks tbody tr td.args').textContent(), '["needle-q9z",1]');
+      assert.equal(await page.inputValue('#task-filters input[name=q]'), 'needle-q9z');
+      assert.match(page.url(), /[#&?]q=needle-q9z(&|$)/);  // the search is part of the address
+      // Eleven of the 500 contain "hay-12": the list narrows to them, each showing its arguments.
+      await page.fill('#task-filters input[name=q]', 'hay-12');
+      await page.click('#task-filters button[type=submit]');
+      await waitFor('the eleven matches', async () => (await ids()).length === 11);
+      for (const args of await page.locator('#tasks tbody tr td.args').allTextContents()) {
+        assert.match(args, /^\["hay-12\d?",12\d?\]$/);
+      }
+      await shot('search', false);
+      // Without a queue the search reads on through the other queues' tasks and still finds it.
+      await open('#/tasks');
+      await page.fill('#task-filters input[name=q]', 'needle-q9z');
+      await page.click('#task-filters button[type=submit]');
+      await waitFor('the one match in every queue', async () => (await ids()).join() === needle);
+      // The id field jumps straight to a task's page.
+      await page.fill('#task-filters input[name=id]', needle);
+      await page.click('#task-filters button[type=submit]');
+      await waitFor('the needle\'s page', async () => (await page.locator('#task-id').textContent()) === needle &&
+        (await page.locator('#task-args').textContent({timeout: 1000}).catch(() => '')).includes('"needle-q9z"'));
+
+      // HTML in the arguments and in the search text stays text.
+      await open('#/tasks?queue=xss');
+      await page.fill('#task-filters input[name=q]', XSS_SCRIPT);
+      await page.click('#task-filters button[type=submit]');
+      await waitFor('the XSS task found', async () =>
+        (await page.locator('#tasks tbody tr td.args').textContent({timeout: 1000}).catch(() => '')) ===
+        JSON.stringify([XSS_SCRIPT, XSS_IMG]));
+      assert.equal(await page.locator('#tasks tbody tr td').nth(1).textContent(), XSS_NAME);
+      assert.equal(await page.inputValue('#task-filters input[name=q]'), XSS_SCRIPT);
+      assert.equal(await page.evaluate(() => window.__xss), undefined);
+      assert.equal(await page.locator('main script').count(), 0);
+      assert.equal(await page.locator('main img').count(), 0);
+    });
+
     test('schedules and enqueue pages', async (t) => {
       if (!store) return t.skip(`${name} not available`);
       await page.goto(base + '/#/schedules');
@@ -342,12 +467,14 @@ function storeSuite(name, openStore) {
     test('the overview charts the last hour from the workers\' heartbeats', async (t) => {
       if (!store) return t.skip(`${name} not available`);
       await page.goto(base + '/#/overview');
-      const add = page.locator('#task-names tbody tr', {hasText: 'add'});
+      // A task name's row (exactly: "fail_with_int" is another task name).
+      const named = (n) => page.locator('#task-names tbody tr').filter({has: page.getByRole('link', {name: n, exact: true})});
+      const add = named('add');
       // This worker ran the enqueue form's "add" (the retried dead letter ran on a worker that
       // has stopped since: its share left with it).
       await waitFor('add counted as succeeded', async () =>
         Number(await add.locator('td').nth(1).textContent()) >= 1);
-      const failWith = page.locator('#task-names tbody tr', {hasText: 'fail_with'});
+      const failWith = named('fail_with');
       assert.equal(await failWith.locator('td').nth(2).textContent(), '1');
       await waitFor('the hour total', async () =>
         Number((await page.locator('[data-stat=hour-completed] .value').textContent()).replace(/,/g, '')) >= 3);

@@ -240,11 +240,36 @@ TEST_F(TasksApi, ArgumentTextSearchKeepsOnlyTasksWhoseArgumentsContainIt) {
   ASSERT_EQ(r->status, 200) << r->body;
   ASSERT_EQ(json(r)["tasks"].size(), 1u) << r->body;
   EXPECT_EQ(json(r)["tasks"][0]["id"], id);
+  EXPECT_EQ(json(r)["tasks"][0]["args_match"], R"([{"to":"needle-7f3a"}])");
+  EXPECT_FALSE(json(get("/api/v1/tasks?limit=1"))["tasks"][0].contains("args_match"));
   EXPECT_EQ(json(get("/api/v1/tasks?q=absent-text&limit=100"))["tasks"].size(), 0u);
   EXPECT_EQ(json(get("/api/v1/tasks?q=plain-&limit=100"))["tasks"].size(), 30u);
   auto too_long = get("/api/v1/tasks?q=" + std::string(201, 'x'));
   EXPECT_EQ(too_long->status, 400);
   EXPECT_NE(too_long->body.find("'q'"), std::string::npos) << too_long->body;
+}
+
+// A match deep inside long arguments: the listing shows the text around it, at most 200
+// bytes, cut at character boundaries (two-byte "é" on both sides), "…" where text is left out.
+TEST_F(TasksApi, ArgumentTextSearchShowsTheTextAroundTheMatch) {
+  serve();
+  const std::string e = "\xc3\xa9";  // é
+  const auto times = [](const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += s;
+    return out;
+  };
+  post("/api/v1/tasks",
+       R"({"name": "mail", "args": [")" + times(e, 100) + "needle-51" + times(e, 100) + R"("]})");
+
+  auto r = get("/api/v1/tasks?q=needle-51");
+
+  ASSERT_EQ(r->status, 200) << r->body;
+  ASSERT_EQ(json(r)["tasks"].size(), 1u) << r->body;
+  // From 60 bytes (30 "é") before the match, 199 bytes: 60 + 9 + 130 (65 "é"), as the 200th
+  // would be the first half of a 66th.
+  EXPECT_EQ(json(r)["tasks"][0]["args_match"],
+            "\xe2\x80\xa6" + times(e, 30) + "needle-51" + times(e, 65) + "\xe2\x80\xa6");
 }
 
 }  // namespace

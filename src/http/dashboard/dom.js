@@ -63,11 +63,11 @@ export function badge(state) {
   return h('span', {class: 'badge state-' + String(state).replace(/[^a-z]/g, '')}, state);
 }
 
-// A table: columns [{title, cell: row -> node|string}], rows.
+// A table: columns [{title, cell: row -> node|string, class (of its cells, optional)}], rows.
 export function table(columns, rows, empty = 'Nothing here.') {
   const head = h('tr', null, columns.map((c) => h('th', null, c.title)));
   const body = rows.length
-    ? rows.map((r) => h('tr', null, columns.map((c) => h('td', null, c.cell(r)))))
+    ? rows.map((r) => h('tr', null, columns.map((c) => h('td', {class: c.class}, c.cell(r)))))
     : [h('tr', null, h('td', {colspan: columns.length, class: 'empty'}, empty))];
   return h('table', null, h('thead', null, head), h('tbody', null, body));
 }

@@ -1,13 +1,13 @@
 // Tasks: the list with filters (queue, state, task name, enqueue time range, id, argument
-// text) and cursor
-// pagination over GET /api/v1/tasks. Each store call reads a bounded slice of an index, so a
+// text; a search also shows each task's arguments around the match) and cursor pagination
+// over GET /api/v1/tasks. Each store call reads a bounded slice of an index, so a
 // page costs the same with 10 or 10,000,000 tasks; a filtered page may come back short with
 // a cursor, and the page follows it (at most kMaxCalls calls) to fill itself.
 import {get, isAdmin, post, withQuery} from './api.js';
 import {act, adminButton, badge, flash, h, table, taskLink, time, fill} from './dom.js';
 
 const kStates = ['', 'pending', 'scheduled', 'retry', 'reserved', 'success', 'failure', 'revoked',
-                 'expired', 'dead'];
+                 'expired', 'dead', 'waiting', 'canceled'];
 const kMaxCalls = 20;
 const kRetryMax = 10000;  // ids "retry all matching" collects at most
 
@@ -105,13 +105,16 @@ async function load(list, f) {
     fill(list, h('p', {class: 'error'}, 'Listing failed: ' + e.message));
     return;
   }
-  const t = table([
+  const columns = [
     {title: 'Id', cell: (x) => taskLink(x.id)},
     {title: 'Task', cell: (x) => x.task},
     {title: 'Queue', cell: (x) => x.queue},
     {title: 'State', cell: (x) => badge(x.state)},
     {title: 'Enqueued (UTC)', cell: (x) => time(x.enqueued)},
-  ], page.tasks, 'No task matches.');
+  ];
+  // A search shows each task's arguments around the match (the API's args_match), as text.
+  if (f.q) columns.push({title: 'Arguments', cell: (x) => x.args_match || '', class: 'args mono'});
+  const t = table(columns, page.tasks, 'No task matches.');
   t.id = 'tasks';
   const nav = h('div', {class: 'pager'},
                 f.cursor ? h('button', {type: 'button', onclick: () => go({...f, cursor: ''})}, 'First page') : null,
