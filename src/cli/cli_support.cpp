@@ -7,6 +7,7 @@
 
 #include <date/date.h>
 
+#include "cli/commands.hpp"
 #include "core/duration.hpp"
 #include "runq/app.hpp"
 #include "runq/error.hpp"
@@ -25,7 +26,9 @@ int fail(std::string_view cmd, std::string_view message, int code) {
 }
 
 int fail(std::string_view cmd, const Status& status) {
-  return fail(cmd, status.message(), is_invalid_argument(status) ? 2 : 1);
+  // A message over the payload limit is bad input too: it would never fit.
+  const bool usage = is_invalid_argument(status) || is_too_large(status);
+  return fail(cmd, status.message(), usage ? kExitUsage : kExitFailure);
 }
 
 std::string display_url(std::string_view url) {
