@@ -46,7 +46,7 @@ struct AppOptions {
   // Run tasks inline in delay() instead of enqueueing them (for users' own unit tests).
   bool eager = false;
   // Largest encoded task message accepted by enqueue [1 MiB]. Larger ones are rejected with
-  // a ResourceExhausted runq::Error and nothing is enqueued.
+  // a TooLarge runq::Error and nothing is enqueued.
   std::size_t max_payload_bytes = 1 << 20;
   // Source of "now" for eta/countdown/expiry [the system clock]. Not owned.
   Clock* clock = nullptr;
@@ -141,7 +141,7 @@ class App final : public Producer {
   // `runq beat`) run. Missed ticks are handled by the default misfire policy (run once).
   // The task is built once at registration with the same checks as delay(). Throws
   // runq::Error: AlreadyExists (the schedule name is taken), InvalidArgument (priority
-  // outside 0..9, empty queue), ResourceExhausted (arguments over max_payload_bytes).
+  // outside 0..9, empty queue), TooLarge (arguments over max_payload_bytes).
   // REQUIRES: called before workers or schedulers start.
   template <typename R, typename... A, typename... Args>
   void periodic(std::string name, const Schedule& schedule, const TaskHandle<R, A...>& task,
@@ -167,7 +167,8 @@ class App final : public Producer {
   // Enqueues a task by name with a JSON argument array, e.g. from code that does not link
   // the task itself; uses the registered task's options when this binary has it, else the
   // defaults. Throws runq::Error: InvalidArgument (`args` is not an array, bad options),
-  // ResourceExhausted (over max_payload_bytes), or the store's error (e.g. Unavailable).
+  // TooLarge (over max_payload_bytes), QueueFull (ResourceExhausted: a bounded queue is full
+  // or the store is out of space), or the store's error (e.g. Unavailable).
   // Thread-safe.
   AsyncResult<nlohmann::json> send(const std::string& name, const nlohmann::json& args,
                                    const EnqueueOptions& options = {});
@@ -176,7 +177,9 @@ class App final : public Producer {
   // ids in order. A name this binary registered uses that task's options, any other name the
   // defaults (a worker that does not know it dead-letters it). Throws nothing.
   // Errors: InvalidArgument (an empty batch or name, bad options, two calls with one id);
-  // ResourceExhausted (a message over max_payload_bytes); the store's errors (Unavailable).
+  // TooLarge (a message over max_payload_bytes); ResourceExhausted (a bounded queue of the
+  // batch has no room for its share, or the store is out of space: nothing is enqueued); the
+  // store's errors (Unavailable).
   // Thread-safe.
   Result<std::vector<std::string>> enqueue_batch(std::span<const TaskCall> calls);
 

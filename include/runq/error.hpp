@@ -31,9 +31,9 @@ namespace runq {
 // Base of every exception runq throws. `status()` carries the code a caller can branch on
 // and what() returns `status().message()` (without the code name). Thrown directly for
 // errors that have no subclass: a task name registered twice (AlreadyExists) or empty
-// (InvalidArgument); an enqueue refused (InvalidArgument, ResourceExhausted, or the store's
-// code, e.g. Unavailable); a store that cannot be opened or read; a result that does not
-// convert to the AsyncResult's type (DataLoss).
+// (InvalidArgument); an enqueue refused (InvalidArgument, TooLarge, or the store's code, e.g.
+// Unavailable; ResourceExhausted is thrown as QueueFull); a store that cannot be opened or read; a
+// result that does not convert to the AsyncResult's type (DataLoss).
 class Error : public std::runtime_error {
  public:
   // REQUIRES: !status.ok().
@@ -98,8 +98,10 @@ class Timeout : public Error {
 // queue has no room for the call's tasks (App::limit_queue, `runq queue limit`), after waiting
 // up to EnqueueOptions::block_when_full for room when that is set. Nothing of the call was
 // enqueued. what() reads "enqueueing task 'NAME': ... queue 'Q' is full (N tasks)".
-// status().code() is ResourceExhausted (which the store also uses for a Redis server out of
-// memory: then the message says so instead).
+// status().code() is ResourceExhausted, which the store also uses when it is out of space
+// (SQLite's disk full, Redis at maxmemory): then the message says so instead. Either way the
+// call may succeed later, unchanged. A message over AppOptions::max_payload_bytes is not
+// QueueFull: it is a runq::Error with TooLarge, and retrying cannot help.
 class QueueFull : public Error {
  public:
   explicit QueueFull(Status status) : Error(std::move(status)) {}

@@ -17,7 +17,6 @@
 // may be used from different threads freely; one object follows the rules of the types it
 // holds (const access from many threads at once is safe).
 #pragma once
-#pragma once
 
 #include <cassert>
 #include <optional>
@@ -51,9 +50,14 @@ enum class StatusCode {
   kDeadlineExceeded,
   // The operation was cancelled before it completed.
   kCancelled,
-  // A size or capacity limit was hit: a task message over AppOptions::max_payload_bytes or
-  // the store's own limit, or the Redis server out of memory.
+  // No room right now: a bounded queue is full (Store::set_queue_limit), or the store is out
+  // of space (SQLite's disk full, Redis at maxmemory). Nothing was changed; retrying later,
+  // once workers have drained the queue or space is freed, can help.
   kResourceExhausted,
+  // A value is over a size limit: a task message over AppOptions::max_payload_bytes, a body
+  // over the store's max_body_bytes, or a value SQLite cannot hold. Nothing was changed;
+  // retrying the same call cannot help (pass large data by reference: a path or a key).
+  kTooLarge,
   // Stored bytes could not be decoded (a malformed record, an unknown state name, a result
   // that does not convert to the requested type). Retrying reads the same bytes again.
   kDataLoss,
@@ -63,7 +67,8 @@ enum class StatusCode {
 
 // The fixed upper-case name of `code`: "OK", "INVALID_ARGUMENT", "NOT_FOUND",
 // "ALREADY_EXISTS", "FAILED_PRECONDITION", "UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED",
-// "RESOURCE_EXHAUSTED", "DATA_LOSS", "INTERNAL"; "UNKNOWN" for a value outside the enum.
+// "RESOURCE_EXHAUSTED", "TOO_LARGE", "DATA_LOSS", "INTERNAL"; "UNKNOWN" for a value outside
+// the enum.
 std::string_view status_code_name(StatusCode code);
 
 // Success, or a code and a message saying what failed. Prefer the factories below
@@ -120,6 +125,7 @@ inline Status cancelled_error(std::string m) { return {StatusCode::kCancelled, s
 inline Status resource_exhausted_error(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }
+inline Status too_large_error(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
 inline Status data_loss_error(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
@@ -140,6 +146,7 @@ inline bool is_cancelled(const Status& s) { return s.code() == StatusCode::kCanc
 inline bool is_resource_exhausted(const Status& s) {
   return s.code() == StatusCode::kResourceExhausted;
 }
+inline bool is_too_large(const Status& s) { return s.code() == StatusCode::kTooLarge; }
 inline bool is_data_loss(const Status& s) { return s.code() == StatusCode::kDataLoss; }
 inline bool is_internal(const Status& s) { return s.code() == StatusCode::kInternal; }
 

@@ -28,7 +28,7 @@
 // Thread safety: every method may be called concurrently from any number of threads and
 // processes; each call is atomic (all-or-nothing) with respect to every other call.
 // Errors: each method lists the codes it returns. The argument rules (`InvalidArgument`,
-// `ResourceExhausted`) are the same on every backend: they are checked once, before the call
+// `TooLarge`) are the same on every backend: they are checked once, before the call
 // reaches the backend, and a refused call changes nothing. `Unavailable` means a transient
 // fault (database busy, connection lost) after which nothing was changed, and the call may be
 // retried. Every call may also return `Internal` on an unexpected backend reply.
@@ -308,8 +308,9 @@ class Store {
   // store (queued, scheduled, running, finished with a result, or dead) is skipped silently,
   // which makes enqueue idempotent per id. eta <= now → PENDING, else SCHEDULED.
   // Errors: InvalidArgument (empty id or queue name, priority outside 0..9,
-  // max_deliveries < 1); ResourceExhausted (a body longer than the backend's max_body_bytes,
-  // 1 MiB by default); Unavailable. On error nothing was added.
+  // max_deliveries < 1); TooLarge (a body longer than the backend's max_body_bytes, 1 MiB by
+  // default); ResourceExhausted (a bounded queue without room, see set_queue_limit, or the
+  // store out of space); Unavailable. On error nothing was added.
   virtual Status enqueue(std::span<const NewTask> tasks, Millis now) = 0;
 
   // ---- workers ------------------------------------------------------------------------
@@ -347,8 +348,9 @@ class Store {
   // Applies each settlement if its (id, token) is the current holder, atomically per batch.
   // Returns one flag per input: false = refused as stale (counted in StoreStats::duplicates,
   // and its result is NOT written). Errors: InvalidArgument (an empty id, a kAck whose state is
-  // not SUCCESS, FAILURE, EXPIRED or REVOKED, a negative result_ttl); ResourceExhausted (a
-  // kRetry body longer than max_body_bytes); Unavailable. On error nothing was applied.
+  // not SUCCESS, FAILURE, EXPIRED or REVOKED, a negative result_ttl); TooLarge (a kRetry
+  // body longer than max_body_bytes); ResourceExhausted (out of space); Unavailable. On error
+  // nothing was applied.
   virtual Result<std::vector<bool>> settle(std::span<const Settlement> settlements, Millis now) = 0;
 
   // Records progress (0..1) of a running task for its current holder. A value outside 0..1 is
@@ -444,7 +446,8 @@ class Store {
   // nothing and returns false. Creates the schedule state on first use. This is what makes a
   // tick fire exactly once however many schedulers race.
   // Errors: InvalidArgument (empty schedule name, or `task` breaks a rule of enqueue);
-  // ResourceExhausted (its body is too long); Unavailable. On error no tick was claimed.
+  // TooLarge (its body is too long); ResourceExhausted (its queue is bounded and full);
+  // Unavailable. On error no tick was claimed.
   virtual Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                                   Millis now) = 0;
   // All known schedules, by name. Errors: Unavailable.

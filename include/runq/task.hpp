@@ -82,8 +82,9 @@ struct TaskDefinition {
 //
 // Both enqueue functions throw runq::Error and enqueue nothing when they do: InvalidArgument
 // (priority outside 0..9, an empty queue name, one EnqueueOptions::id for a batch of more
-// than one call), ResourceExhausted (an encoded message over AppOptions::max_payload_bytes),
-// and whatever the store returns (Unavailable when it is down or busy), or the error of
+// than one call), TooLarge (an encoded message over AppOptions::max_payload_bytes), QueueFull
+// (a runq::Error with ResourceExhausted: a bounded queue is full, or the store is out of
+// space), and whatever the store returns (Unavailable when it is down or busy), or the error of
 // opening it on first use.
 //
 // Thread safety: every function may be called from any thread.

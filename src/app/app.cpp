@@ -135,7 +135,7 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   t.links.depends_on = opts.depends_on();
   t.links.allow_dependency_failure = opts.allow_dependency_failure();
   if (t.body.size() > ctx.max_payload_bytes) {
-    return resource_exhausted_error(
+    return too_large_error(
         "enqueueing task '" + name + "': message is " + std::to_string(t.body.size()) +
         " bytes, over the limit of " + std::to_string(ctx.max_payload_bytes) +
         " bytes (AppOptions::max_payload_bytes); pass large data by reference (a path or a key)");

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "cli/commands.hpp"
 #include "core/duration.hpp"
 #include "runq/app.hpp"
 #include "runq/error.hpp"
@@ -23,7 +24,9 @@ int fail(std::string_view cmd, std::string_view message, int code) {
 }
 
 int fail(std::string_view cmd, const Status& status) {
-  return fail(cmd, status.message(), is_invalid_argument(status) ? 2 : 1);
+  // A message over the payload limit is bad input too: it would never fit.
+  const bool usage = is_invalid_argument(status) || is_too_large(status);
+  return fail(cmd, status.message(), usage ? kExitUsage : kExitFailure);
 }
 
 std::string display_url(std::string_view url) {

@@ -22,6 +22,8 @@ std::string_view status_code_name(StatusCode code) {
       return "CANCELLED";
     case StatusCode::kResourceExhausted:
       return "RESOURCE_EXHAUSTED";
+    case StatusCode::kTooLarge:
+      return "TOO_LARGE";
     case StatusCode::kDataLoss:
       return "DATA_LOSS";
     case StatusCode::kInternal:

@@ -28,8 +28,13 @@ HttpResponse status_response(const Status& s) {
       return error_response(409, "already_exists", s.message());
     case StatusCode::kFailedPrecondition:
       return error_response(409, "failed_precondition", s.message());
-    case StatusCode::kResourceExhausted:
+    case StatusCode::kTooLarge:
       return error_response(413, "too_large", s.message());
+    case StatusCode::kResourceExhausted: {
+      HttpResponse r = error_response(429, "resource_exhausted", s.message());
+      r.headers.emplace_back("Retry-After", std::to_string(kRetryAfterFullSeconds));
+      return r;
+    }
     case StatusCode::kUnavailable:
       return error_response(503, "store_unavailable", s.message());
     case StatusCode::kDeadlineExceeded:

@@ -19,9 +19,18 @@ namespace runq::internal {
 HttpResponse json_response(int status, const nlohmann::json& value);
 // The error shape: {"error": {"code": code, "message": message}}.
 HttpResponse error_response(int status, std::string_view code, std::string_view message);
+// How long a client is asked to wait (Retry-After, seconds) when there is no room: a bounded
+// queue drains at thousands of tasks a second, so a second is long enough to find room again
+// and short enough not to leave a worker idle.
+inline constexpr int kRetryAfterFullSeconds = 1;
+// The same when the store is out of space (a full disk, Redis at maxmemory): that takes an
+// operator or a cleanup, so clients are asked to come back much later.
+inline constexpr int kRetryAfterStoreFullSeconds = 30;
+
 // A runq::Status as an error response: InvalidArgument 400, NotFound 404, AlreadyExists and
-// FailedPrecondition 409, ResourceExhausted 413, Unavailable 503, DeadlineExceeded 504,
-// anything else 500. REQUIRES: !status.ok().
+// FailedPrecondition 409, TooLarge 413, ResourceExhausted 429 "resource_exhausted" with
+// Retry-After (the enqueue routes say more: queue_full or store_full), Unavailable 503,
+// DeadlineExceeded 504, anything else 500. REQUIRES: !status.ok().
 HttpResponse status_response(const Status& status);
 
 // The request body as a JSON object. Errors: InvalidArgument for an empty body, malformed JSON

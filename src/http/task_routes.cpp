@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iterator>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,12 +88,81 @@ Status check_known(App& app, const std::vector<TaskCall>& calls) {
   return Status();
 }
 
-HttpResponse enqueue(ApiContext& ctx, std::vector<TaskCall> calls, bool batch) {
+// The queue a call goes to: its own, else its registered task's, else the default.
+const std::string& queue_of(App& app, const TaskCall& c) {
+  static const TaskOptions kDefaults;
+  if (c.options.queue()) return *c.options.queue();
+  const TaskDefinition* def = app.find_task(c.name);
+  return def ? def->options.queue() : kDefaults.queue();
+}
+
+// The bounded queue that left no room for `calls`, read back from the store after it refused
+// them: among the batch's queues that have a bound, the first whose waiting tasks plus the
+// batch's share exceed it (the stats are read only when several are bounded), else the first.
+// None when no queue of the batch is bounded: then the store itself is out of space.
+std::optional<QueueControl> refusing_queue(ApiContext& ctx, const std::vector<TaskCall>& calls) {
+  Result<std::shared_ptr<Store>> store = ctx.store();
+  if (!store.ok()) return std::nullopt;
+  Result<std::vector<QueueControl>> controls = (*store)->queue_controls();
+  if (!controls.ok()) return std::nullopt;
+  std::map<std::string, std::int64_t, std::less<>> share;  // tasks of the batch per queue
+  for (const TaskCall& c : calls) ++share[queue_of(ctx.app, c)];
+  std::vector<QueueControl> bounded;
+  for (const QueueControl& q : *controls) {
+    if (q.max_length > 0 && share.contains(q.queue)) bounded.push_back(q);
+  }
+  if (bounded.size() <= 1) {
+    return bounded.empty() ? std::nullopt : std::optional<QueueControl>(bounded.front());
+  }
+  Result<StoreStats> stats = (*store)->stats(ctx.app.clock().now_ms());
+  if (!stats.ok()) return bounded.front();
+  for (const QueueControl& b : bounded) {
+    std::int64_t waiting = 0;  // a queue without tasks may be missing from the stats
+    for (const QueueStats& s : stats->queues) {
+      if (s.queue == b.queue) waiting = s.pending + s.scheduled;
+    }
+    if (waiting + share[b.queue] > b.max_length) return b;
+  }
+  return bounded.front();
+}
+
+// An enqueue refused for lack of room: 429 queue_full naming the queue and its bound, or 503
+// store_full when the store is out of space; both with Retry-After. Nothing was enqueued.
+HttpResponse no_room_response(ApiContext& ctx, const std::vector<TaskCall>& calls,
+                              const Status& status) {
+  std::optional<QueueControl> full = refusing_queue(ctx, calls);
+  if (!full) {
+    HttpResponse r = error_response(503, "store_full", status.message());
+    r.headers.emplace_back("Retry-After", std::to_string(kRetryAfterStoreFullSeconds));
+    return r;
+  }
+  HttpResponse r = json_response(429, {{"error",
+                                        {{"code", "queue_full"},
+                                         {"message", status.message()},
+                                         {"queue", full->queue},
+                                         {"limit", full->max_length}}}});
+  r.headers.emplace_back("Retry-After", std::to_string(kRetryAfterFullSeconds));
+  return r;
+}
+
+HttpResponse enqueue_batch(ApiContext& ctx, const std::vector<TaskCall>& calls) {
   if (Status known = check_known(ctx.app, calls); !known.ok()) return status_response(known);
   Result<std::vector<std::string>> ids = ctx.app.enqueue_batch(calls);
-  if (!ids.ok()) return status_response(ids.status());
-  if (!batch) return json_response(201, {{"id", ids->front()}});
+  if (!ids.ok()) {
+    return is_resource_exhausted(ids.status()) ? no_room_response(ctx, calls, ids.status())
+                                               : status_response(ids.status());
+  }
   return json_response(201, {{"ids", *ids}, {"count", ids->size()}});
+}
+
+HttpResponse enqueue_one(ApiContext& ctx, std::vector<TaskCall> calls) {
+  if (Status known = check_known(ctx.app, calls); !known.ok()) return status_response(known);
+  Result<std::vector<std::string>> ids = ctx.app.enqueue_batch(calls);
+  if (!ids.ok()) {
+    return is_resource_exhausted(ids.status()) ? no_room_response(ctx, calls, ids.status())
+                                               : status_response(ids.status());
+  }
+  return json_response(201, {{"id", ids->front()}});
 }
 
 HttpResponse post_task(ApiContext& ctx, const HttpRequest& req) {
@@ -99,7 +170,7 @@ HttpResponse post_task(ApiContext& ctx, const HttpRequest& req) {
   if (!body.ok()) return status_response(body.status());
   Result<TaskCall> call = parse_call(*body, "task");
   if (!call.ok()) return status_response(call.status());
-  return enqueue(ctx, {std::move(call).value()}, false);
+  return enqueue_one(ctx, {std::move(call).value()});
 }
 
 HttpResponse post_batch(ApiContext& ctx, const HttpRequest& req) {
@@ -125,7 +196,7 @@ HttpResponse post_batch(ApiContext& ctx, const HttpRequest& req) {
     if (!call.ok()) return status_response(call.status());
     calls.push_back(std::move(call).value());
   }
-  return enqueue(ctx, std::move(calls), true);
+  return enqueue_batch(ctx, calls);
 }
 
 // Counts a long poll in progress for as long as it lives.

@@ -64,7 +64,7 @@ const StoreBackendInfo* find_store_backend(std::string_view url);
 std::string store_url_forms();
 
 // Wraps a backend in the argument checks of the Store contract (include/runq/store.hpp, the
-// `Errors: InvalidArgument` and `ResourceExhausted` cases): a call that breaks a rule returns
+// `Errors: InvalidArgument` and `TooLarge` cases): a call that breaks a rule returns
 // that code and never reaches `backend`, so backends implement only valid calls. Every
 // backend factory returns its store through this, which is the one place those rules live.
 // `max_body_bytes` is the backend's limit on a task body (enqueue, claim_tick, retry body).

@@ -11,7 +11,7 @@
 namespace runq {
 
 struct MemoryStoreOptions {
-  std::size_t max_body_bytes = 1 << 20;  // ResourceExhausted above it. Default 1 MiB.
+  std::size_t max_body_bytes = 1 << 20;  // TooLarge above it. Default 1 MiB.
   Millis dead_retention_ms = 7LL * 24 * 3600 * 1000;
 };
 

@@ -28,7 +28,7 @@ struct PostgresStoreOptions {
   // How often an idle worker looks for work when no notification comes: the fallback of
   // LISTEN (lost connection, listen=false). Default 1 s.
   Millis poll_ms = 1000;
-  // Largest task body accepted by enqueue (ResourceExhausted above it). Default 1 MiB.
+  // Largest task body accepted by enqueue (TooLarge above it). Default 1 MiB.
   std::size_t max_body_bytes = 1 << 20;
   // How long dead letters are kept before cleanup() removes them. Default 7 days.
   Millis dead_retention_ms = 7LL * 24 * 3600 * 1000;

@@ -29,7 +29,7 @@ struct RedisStoreOptions {
   // true = calls retry with backoff for up to `retry_for_ms` before returning Unavailable.
   bool block_and_retry = false;
   Millis retry_for_ms = 30'000;
-  // Largest task body accepted by enqueue (ResourceExhausted above it). Default 1 MiB.
+  // Largest task body accepted by enqueue (TooLarge above it). Default 1 MiB.
   std::size_t max_body_bytes = 1 << 20;
   // How long dead letters are kept before cleanup() removes them. Default 7 days.
   Millis dead_retention_ms = 7LL * 24 * 3600 * 1000;

@@ -17,7 +17,7 @@ struct SqliteStoreOptions {
   // How long a call waits for another process's write lock before returning Unavailable.
   // Default 5 s; raise it for many processes on a slow disk.
   Millis busy_timeout_ms = 5000;
-  // Largest task body accepted by enqueue (ResourceExhausted above it). Default 1 MiB.
+  // Largest task body accepted by enqueue (TooLarge above it). Default 1 MiB.
   std::size_t max_body_bytes = 1 << 20;
   // How long dead letters are kept before cleanup() removes them. Default 7 days.
   Millis dead_retention_ms = 7LL * 24 * 3600 * 1000;

@@ -65,9 +65,9 @@ std::string quoted(std::string_view id) { return "'" + std::string(id) + "'"; }
 
 Status check_body(std::string_view what, const std::string& body, std::size_t max_body_bytes) {
   if (body.size() <= max_body_bytes) return ok_status();
-  return resource_exhausted_error(std::string(what) + ": the body is " +
-                                  std::to_string(body.size()) + " bytes, over the limit of " +
-                                  std::to_string(max_body_bytes) + " bytes (max_body_bytes)");
+  return too_large_error(std::string(what) + ": the body is " + std::to_string(body.size()) +
+                         " bytes, over the limit of " + std::to_string(max_body_bytes) +
+                         " bytes (max_body_bytes)");
 }
 
 Status check_task(const NewTask& t, std::size_t max_body_bytes) {

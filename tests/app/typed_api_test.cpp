@@ -181,7 +181,8 @@ TEST(TypedApi, OversizedPayloadIsRejectedAtEnqueue) {
     echo.delay(std::string(2000, 'x'));
     FAIL() << "expected runq::Error";
   } catch (const Error& e) {
-    EXPECT_TRUE(is_resource_exhausted(e.status()));
+    EXPECT_TRUE(is_too_large(e.status()));
+    EXPECT_EQ(dynamic_cast<const QueueFull*>(&e), nullptr);
     EXPECT_NE(std::string(e.what()).find("over the limit of 1024 bytes"), std::string::npos);
   }
 }

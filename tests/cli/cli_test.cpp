@@ -413,6 +413,16 @@ TEST_F(CliTest, ArgsComeFromAFileOrStdin) {
   EXPECT_EQ(sm->args, "[1,2]");
 }
 
+TEST_F(CliTest, ArgsOverThePayloadLimitAreAUsageError) {
+  std::ofstream(dir_.file("huge.json")) << "[\"" << std::string(2 << 20, 'x') << "\"]";
+
+  CommandResult r = run({"enqueue", "add", "--args", "@" + dir_.file("huge.json")});
+
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("over the limit of 1048576 bytes"));
+}
+
 TEST_F(CliTest, BadArgsFilesAreOneLineUsageErrors) {
   std::ofstream(dir_.file("bad.json")) << "[1,\n2";
   CommandResult missing = run({"enqueue", "add", "--args", "@" + dir_.file("none.json")});

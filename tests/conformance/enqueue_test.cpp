@@ -64,12 +64,12 @@ TEST_P(StoreConformance, EnqueueRejectsMaxDeliveriesBelowOne) {
   EXPECT_THAT(store().get_task("a", kT0), StatusIs(StatusCode::kNotFound));
 }
 
-TEST_P(StoreConformance, OversizedBodyIsResourceExhausted) {
+TEST_P(StoreConformance, OversizedBodyIsTooLarge) {
   NewTask big = make_task("big");
   big.body.assign((1 << 20) + 1, 'x');  // every backend's default limit is 1 MiB
   std::vector<NewTask> batch = {make_task("small"), big};
   Status s = store().enqueue(batch, kT0);
-  EXPECT_THAT(s, StatusIs(StatusCode::kResourceExhausted));
+  EXPECT_THAT(s, StatusIs(StatusCode::kTooLarge));
   EXPECT_FALSE(s.message().empty());
   EXPECT_THAT(store().get_task("small", kT0), StatusIs(StatusCode::kNotFound));
 }

@@ -1,5 +1,5 @@
 // Conformance: the argument rules of include/runq/store.hpp (`Errors: InvalidArgument` and
-// `ResourceExhausted`), with the exact code, on every store. These once differed between
+// `TooLarge`), with the exact code, on every store. These once differed between
 // backends (negative result_ttl, NaN progress, purge_queue(""), lease_ms < 1, the periodic
 // path); each case here keeps them equal.
 #include <cmath>
@@ -46,12 +46,12 @@ TEST_P(StoreConformance, EnqueueRejectsABadTaskAndAddsNoneOfTheBatch) {
   EXPECT_THAT(store().get_task("good", kT0), StatusIs(StatusCode::kNotFound));
 }
 
-TEST_P(StoreConformance, EnqueueRejectsABodyOverTheLimitAsResourceExhausted) {
+TEST_P(StoreConformance, EnqueueRejectsABodyOverTheLimitAsTooLarge) {
   NewTask big = make_task("big");
   big.body.assign(kDefaultMaxBody + 1, 'x');
 
   std::vector<NewTask> batch{big};
-  EXPECT_THAT(store().enqueue(batch, kT0), StatusIs(StatusCode::kResourceExhausted));
+  EXPECT_THAT(store().enqueue(batch, kT0), StatusIs(StatusCode::kTooLarge));
 
   EXPECT_THAT(store().get_task("big", kT0), StatusIs(StatusCode::kNotFound));
 }
@@ -133,12 +133,12 @@ TEST_P(StoreConformance, SettleRejectsANegativeResultTtl) {
   EXPECT_EQ(task_info("t1").state, TaskState::kReserved);
 }
 
-TEST_P(StoreConformance, SettleRejectsARetryBodyOverTheLimitAsResourceExhausted) {
+TEST_P(StoreConformance, SettleRejectsARetryBodyOverTheLimitAsTooLarge) {
   enqueue({make_task("t1")});
   Delivery d = reserve_one();
 
   std::vector<Settlement> batch{retry_of(d, kT0 + kSecond, std::string(kDefaultMaxBody + 1, 'x'))};
-  EXPECT_THAT(store().settle(batch, kT0), StatusIs(StatusCode::kResourceExhausted));
+  EXPECT_THAT(store().settle(batch, kT0), StatusIs(StatusCode::kTooLarge));
 
   EXPECT_EQ(task_info("t1").state, TaskState::kReserved);
 }

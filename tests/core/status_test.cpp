@@ -27,6 +27,16 @@ TEST(Status, CarriesCodeAndMessage) {
   EXPECT_EQ(s.with_context("result").message(), "result: reading task 'x': no such task");
 }
 
+TEST(Status, TooLargeIsItsOwnCodeApartFromResourceExhausted) {
+  Status big = too_large_error("enqueueing task 'x': message is 2000 bytes");
+  Status full = resource_exhausted_error("enqueueing tasks: queue 'q' is full (1 tasks)");
+
+  EXPECT_TRUE(is_too_large(big));
+  EXPECT_FALSE(is_resource_exhausted(big));
+  EXPECT_FALSE(is_too_large(full));
+  EXPECT_EQ(big.to_string(), "TOO_LARGE: enqueueing task 'x': message is 2000 bytes");
+}
+
 TEST(Status, MacrosPropagateErrors) {
   int out = 0;
 

@@ -312,7 +312,7 @@ TEST(RedisStoreScripts, LargeBatchIsAllOrNothing) {
   for (int i = 0; i < 2500; ++i) tasks.push_back(task("t" + std::to_string(i)));
   tasks[2400].body = std::string(65, 'x');
   Status s = (*store)->enqueue(tasks, kNow);
-  EXPECT_TRUE(is_resource_exhausted(s)) << s.to_string();
+  EXPECT_TRUE(is_too_large(s)) << s.to_string();
   EXPECT_NE(s.message().find("65 bytes"), std::string::npos) << s.message();
   EXPECT_EQ(server.command({"HEXISTS", "runq:tasks", "t0"}), "0");
 

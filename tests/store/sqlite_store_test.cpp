@@ -152,7 +152,7 @@ TEST_F(SqliteStoreTest, OversizedBodyIsRejectedAndNothingIsAdded) {
 
   Status s = store->enqueue(batch, kNow);
 
-  EXPECT_THAT(s, StatusIs(StatusCode::kResourceExhausted));
+  EXPECT_THAT(s, StatusIs(StatusCode::kTooLarge));
   EXPECT_EQ(s.message(),
             "enqueueing task 'big': the body is 11 bytes, over the limit of 10 bytes "
             "(max_body_bytes)");

@@ -112,5 +112,19 @@ TEST_F(SettlerTest, PermanentErrorGivesTheBatchUpAtOnce) {
   EXPECT_EQ(state_of("t1"), TaskState::kReserved);
 }
 
+// A retry body over the store's limit will never fit: unlike a full disk, it is not retried.
+TEST_F(SettlerTest, BodyTooLargeGivesTheBatchUpAtOnce) {
+  FailingSettle faulty(store_.get(), 1, too_large_error("settling tasks: the body is too long"));
+  leases_.add({delivery_});
+  internal::Settler settler(faulty, Clock::system(), leases_, {}, [] {});
+  settler.start();
+
+  settler.push(ack());
+  settler.finish();
+
+  EXPECT_EQ(faulty.calls(), 1);
+  EXPECT_EQ(settler.counters().refused, 1u);
+}
+
 }  // namespace
 }  // namespace runq

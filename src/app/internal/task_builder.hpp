@@ -22,8 +22,8 @@ struct BuildContext {
 };
 
 // The stored form of one call. The id is `opts.id()`, or a new random id when empty.
-// Errors: InvalidArgument (priority outside 0..9, empty queue name); ResourceExhausted (the
-// encoded message is larger than `ctx.max_payload_bytes`).
+// Errors: InvalidArgument (priority outside 0..9, empty queue name); TooLarge (the encoded
+// message is larger than `ctx.max_payload_bytes`).
 Result<NewTask> build_task(const std::string& name, std::string args_json, const TaskOptions& topts,
                            const EnqueueOptions& opts, const BuildContext& ctx);
 

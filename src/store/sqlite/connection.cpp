@@ -41,8 +41,9 @@ StatusCode code_for(int primary) {
     case SQLITE_NOTADB:
       return StatusCode::kDataLoss;
     case SQLITE_FULL:
-    case SQLITE_TOOBIG:
       return StatusCode::kResourceExhausted;
+    case SQLITE_TOOBIG:
+      return StatusCode::kTooLarge;
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
     case SQLITE_RANGE:

@@ -25,8 +25,8 @@ namespace runq::sqlite {
 
 // The one place SQLite result codes become a Status: BUSY/LOCKED -> Unavailable,
 // CANTOPEN/READONLY/PERM/AUTH -> FailedPrecondition, CORRUPT/NOTADB -> DataLoss,
-// FULL/TOOBIG -> ResourceExhausted, CONSTRAINT/MISMATCH/RANGE -> InvalidArgument, anything else
-// -> Internal. The message is "context: sqlite's message (hint)". `db` may be null.
+// FULL -> ResourceExhausted, TOOBIG -> TooLarge, CONSTRAINT/MISMATCH/RANGE -> InvalidArgument,
+// anything else -> Internal. The message is "context: sqlite's message (hint)". `db` may be null.
 Status sqlite_error(int rc, sqlite3* db, std::string_view context);
 
 // A cached prepared statement borrowed for one use. Binding is by 1-based index, as in SQL
