@@ -55,7 +55,8 @@ struct TaskStatus {
   Millis enqueued = 0, started = 0, finished = 0;  // started/finished: of the last attempt
   Millis next_run = 0;                             // RETRY / SCHEDULED: when it runs next
   std::string worker;       // the worker holding it (RESERVED) or that ran it last
-  std::string queue;        // its queue while queued or reserved
+  std::string queue;        // the queue it was enqueued to (kept in the result once finished;
+                            // empty for a result written before results kept it)
   std::string dead_reason;  // DEAD: why it was dead-lettered; CANCELED: which dependency failed
   // JSON array text of the arguments while the store keeps the task body (queued, scheduled,
   // retrying, reserved, dead); empty once the task finished (results do not keep arguments).

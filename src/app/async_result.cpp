@@ -17,6 +17,7 @@ TaskStatus to_status(const TaskInfo& info) {
     Result<internal::ResultRecord> rec = internal::decode_result(info.result);
     if (rec.ok()) {
       st.task = rec->task;
+      if (st.queue.empty()) st.queue = rec->queue;
       st.value = rec->value;
       st.error_type = rec->error_type;
       st.error = rec->error;
@@ -35,6 +36,7 @@ TaskStatus to_status(const TaskInfo& info) {
     if (m.ok()) {
       st.args = std::move(m->args);
       if (st.workflow.empty()) st.workflow = m->workflow;
+      if (st.queue.empty()) st.queue = m->queue;
       if (st.task.empty()) {
         st.task = m->name;
         st.enqueued = m->created;

@@ -26,6 +26,7 @@ Result<TaskState> App::revoke(std::string_view id, const RevokeOptions& options)
   if (Result<TaskInfo> info = s->get_task(id, now); info.ok() && !info->body.empty()) {
     if (Result<internal::TaskMessage> msg = internal::decode_message(info->body); msg.ok()) {
       rec.task = msg->name;
+      rec.queue = msg->queue;
       rec.enqueued = msg->created;
       rec.attempts = msg->attempt;
       rec.errors = msg->errors;

@@ -56,6 +56,7 @@ Settlement dead_letter(const Delivery& d, std::string reason, ResultRecord rec) 
   s.token = d.token;
   s.state = TaskState::kDead;
   rec.state = TaskState::kDead;
+  if (rec.queue.empty()) rec.queue = d.queue;
   rec.error_type = "runq::DeadLetter";
   rec.error = reason;
   s.reason = std::move(reason);
@@ -102,6 +103,7 @@ RunOutcome TaskRunner::run(const Delivery& d, std::stop_token stop,
   }
   TaskMessage& msg = *decoded;
   rec.task = msg.name;
+  rec.queue = msg.queue;
   rec.enqueued = msg.created;
   rec.attempts = msg.attempt;
   rec.errors = msg.errors;
@@ -233,6 +235,7 @@ RunOutcome TaskRunner::aborted(const Delivery& d, AbortKind kind, const std::str
   if (!decoded.ok()) return {dead_letter(d, decoded.status().message(), std::move(rec))};
   TaskMessage& msg = *decoded;
   rec.task = msg.name;
+  rec.queue = msg.queue;
   rec.enqueued = msg.created;
   rec.attempts = msg.attempt;
   rec.errors = msg.errors;

@@ -120,6 +120,7 @@ std::string encode_result(const ResultRecord& r) {
   ObjectWriter w(out);
   w.str("id", r.id);
   w.str("task", r.task);
+  if (!r.queue.empty()) w.str("queue", r.queue);
   w.str("state", task_state_name(r.state));
   if (!r.value.empty()) w.raw("value", r.value);
   if (!r.error.empty() || !r.error_type.empty()) {
@@ -259,6 +260,7 @@ Result<ResultRecord> decode_result_dom(std::string_view text) {
     ResultRecord r;
     r.id = get_or<std::string>(j, "id", "");
     r.task = get_or<std::string>(j, "task", "");
+    r.queue = get_or<std::string>(j, "queue", "");
     auto state = parse_task_state(get_or<std::string>(j, "state", ""));
     if (!state) return data_loss_error("decoding result record: unknown state");
     r.state = *state;

@@ -53,7 +53,8 @@ struct TaskMessage {
 // What a result key holds.
 struct ResultRecord {
   std::string id;
-  std::string task;  // task name
+  std::string task;   // task name
+  std::string queue;  // the queue it was enqueued to; empty in records written before it
   TaskState state = TaskState::kPending;
   std::string value;       // JSON text of the return value; empty if none
   std::string error_type;  // last error

@@ -256,11 +256,12 @@ enum ResultField : unsigned {
   kRFinished,
   kRNextRun,
   kRWorker,
+  kRQueue,
   kResultFieldCount
 };
 constexpr std::string_view kResultFieldNames[] = {
-    "id",       "task",     "state",   "value",    "error_type", "error", "workflow",
-    "attempts", "enqueued", "started", "finished", "next_run",   "worker"};
+    "id",       "task",     "state",   "value",    "error_type", "error",  "workflow",
+    "attempts", "enqueued", "started", "finished", "next_run",   "worker", "queue"};
 static_assert(std::size(kResultFieldNames) == kResultFieldCount);
 
 int result_field_of(std::string_view key) {
@@ -332,6 +333,8 @@ bool read_result_field(Scanner& sc, ResultField f, ResultRecord* r) {
       return sc.integer(&r->next_run);
     case kRWorker:
       return string_field(sc, &r->worker);
+    case kRQueue:
+      return string_field(sc, &r->queue);
     case kResultFieldCount:
       break;
   }

@@ -121,6 +121,10 @@ async function startRedis(dir) {
 function storeSuite(name, openStore) {
   describe(`dashboard on ${name}`, () => {
     let dir, store, server, worker, base, browser, page;
+    // The dialogs the page opened (type and message, in order), and how the next ones are
+    // answered: destructive actions must ask first, and a dismissed one must do nothing.
+    const dialogs = [];
+    let acceptDialogs = true;
 
     const api = async (method, p, body, token = ADMIN) => {
       const res = await fetch(base + p, {
@@ -177,7 +181,10 @@ function storeSuite(name, openStore) {
       worker = start(env.DASH_APP, ['--store', store.url, 'worker', '--queues', 'work', '-c', '2', '--beat']);
       browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox']});
       page = await browser.newPage({viewport: {width: 1280, height: 800}});
-      page.on('dialog', (d) => d.accept());  // the confirmations of destructive actions
+      page.on('dialog', (d) => {  // the confirmations of destructive actions
+        dialogs.push({type: d.type(), message: d.message()});
+        return acceptDialogs ? d.accept() : d.dismiss();
+      });
       page.on('pageerror', (e) => console.log('page error:', e.message));
       await login(page, ADMIN);
     });
@@ -216,6 +223,7 @@ function storeSuite(name, openStore) {
       await page.waitForSelector('#task-error');
       assert.equal(await page.locator('#task-error').textContent(), XSS_SCRIPT + XSS_IMG);
       assert.equal(await page.locator('#task-errors tbody td').nth(2).textContent(), XSS_SCRIPT + XSS_IMG);
+      assert.equal(await page.locator('#task-queue').textContent(), 'work');  // kept once finished
       await shot('task');
 
       assert.equal(await page.evaluate(() => window.__xss), undefined);
@@ -243,6 +251,84 @@ function storeSuite(name, openStore) {
       await waitFor('the retried task to succeed', async () => (await taskState(id)) === 'success');
       await stop(knowing);
       assert.equal((await api('GET', '/api/v1/tasks/' + id)).body.result, 5);
+      // The finished task's page still names the queue it ran from.
+      await open('#/task/' + encodeURIComponent(id));
+      await waitFor('the succeeded task\'s page', async () =>
+        (await page.locator('#task-id').textContent()) === id &&
+        (await page.locator('.facts .badge').first().textContent()) === 'success');
+      assert.equal(await page.locator('#task-queue').textContent(), 'limbo');
+    });
+
+    test('Purge a queue asks first, and a confirmed purge empties it', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const ids = [];
+      for (let i = 0; i < 3; ++i) ids.push(await enqueue({name: 'add', args: [i, 1], queue: 'purge-me'}));
+      const pending = async () =>
+        (await api('GET', '/api/v1/queues')).body.queues.find((q) => q.name === 'purge-me')?.pending ?? 0;
+      assert.equal(await pending(), 3);
+      await open('#/overview');
+      const row = page.locator('#queues tbody tr').filter({has: page.getByRole('link', {name: 'purge-me', exact: true})});
+      await waitFor('the purge-me row to show 3 pending', async () =>
+        (await row.locator('td').nth(1).textContent({timeout: 1000})) === '3');
+
+      // Dismissed: the dialog was shown and nothing is deleted.
+      const before = dialogs.length;
+      acceptDialogs = false;
+      try {
+        await row.getByRole('button', {name: 'Purge'}).click();
+        await waitFor('the confirmation dialog', () => dialogs.length === before + 1);
+      } finally {
+        acceptDialogs = true;
+      }
+      assert.equal(dialogs[before].type, 'confirm');
+      assert.match(dialogs[before].message, /"purge-me"/);
+      assert.equal(await pending(), 3);
+      for (const id of ids) assert.equal(await taskState(id), 'pending');
+
+      // Confirmed: the queue's pending count goes to 0 in the API and on the page.
+      await row.getByRole('button', {name: 'Purge'}).click();
+      await waitFor('the second confirmation', () => dialogs.length === before + 2);
+      assert.equal(dialogs[before + 1].type, 'confirm');
+      await waitFor('the queue to be purged', async () => (await pending()) === 0);
+      await waitFor('the page to show 0 pending (or drop the empty queue)', async () =>
+        (await row.count()) === 0 || (await row.locator('td').nth(1).textContent({timeout: 1000})) === '0');
+      for (const id of ids) assert.notEqual(await taskState(id), 'pending');
+    });
+
+    test('Retry all matching dead tasks asks first, retries only the matching ones, and they run', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const lost = [];
+      for (let i = 0; i < 3; ++i) lost.push(await enqueue({name: 'add', args: [i, 10], queue: 'lost-a'}));
+      const other = await enqueue({name: 'add', args: [0, 0], queue: 'lost-b'});
+      const unknowing = start(env.DASH_APP, ['--store', store.url, 'worker', '--queues', 'lost-a,lost-b'],
+                              {env: {...env, DASH_APP_FORGETS_ADD: '1'}});
+      await waitFor('four dead letters', async () =>
+        (await Promise.all([...lost, other].map(taskState))).every((s) => s === 'dead'));
+      await stop(unknowing);
+
+      await open('#/tasks?queue=lost-a&state=dead');
+      await waitFor('the three dead tasks listed', async () =>
+        (await page.locator('#tasks tbody tr td a').allTextContents()).sort().join() === [...lost].sort().join());
+      const before = dialogs.length;
+      await page.getByRole('button', {name: 'Retry all matching'}).click();
+      await waitFor('the confirmation dialog', () => dialogs.length === before + 1);
+      assert.equal(dialogs[before].type, 'confirm');
+      assert.match(dialogs[before].message, /^Put 3 dead task\(s\) matching the filter back/);
+      await waitFor('the three to be pending again', async () =>
+        (await Promise.all(lost.map(taskState))).every((s) => s === 'pending'));
+      assert.equal(await taskState(other), 'dead');  // another queue's dead task: not matching
+
+      const knowing = start(env.DASH_APP, ['--store', store.url, 'worker', '--queues', 'lost-a']);
+      await waitFor('the retried tasks to succeed', async () =>
+        (await Promise.all(lost.map(taskState))).every((s) => s === 'success'), 20000);
+      await stop(knowing);
+      assert.deepEqual(await Promise.all(lost.map(async (id) => (await api('GET', '/api/v1/tasks/' + id)).body.result)),
+                       [10, 11, 12]);
+      assert.equal(await taskState(other), 'dead');
+      // A dead task's page names its queue too.
+      await open('#/task/' + encodeURIComponent(other));
+      await waitFor('the dead task\'s page', async () => (await page.locator('#task-id').textContent()) === other);
+      assert.equal(await page.locator('#task-queue').textContent(), 'lost-b');
     });
 
     test('Revoke from the task page, queued and running', async (t) => {
@@ -426,6 +512,28 @@ function storeSuite(name, openStore) {
       assert.equal(await page.evaluate(() => window.__xss), undefined);
       assert.equal(await page.locator('main script').count(), 0);
       assert.equal(await page.locator('main img').count(), 0);
+    });
+
+    test('pause and resume a schedule from the schedules page', async (t) => {
+      if (!store) return t.skip(`${name} not available`);
+      const paused = async () =>
+        (await api('GET', '/api/v1/schedules')).body.schedules.find((s) => s.name === 'every-minute-add').paused;
+      await open('#/schedules');
+      const row = page.locator('#schedules tbody tr', {hasText: 'every-minute-add'});
+      await row.waitFor();
+      assert.equal(await paused(), false);
+      const state = () => row.locator('td').nth(7).textContent({timeout: 1000});
+      assert.equal(await state(), 'active');
+      const before = dialogs.length;
+      await row.getByRole('button', {name: 'Pause'}).click();
+      await waitFor('the schedule shown paused', async () => (await state()) === 'paused');
+      assert.equal(await row.locator('td').nth(4).textContent(), 'paused');  // no next run
+      assert.equal(await paused(), true);
+      await row.getByRole('button', {name: 'Resume'}).click();
+      await waitFor('the schedule shown active', async () => (await state()) === 'active');
+      assert.notEqual(await row.locator('td').nth(4).textContent(), 'paused');
+      assert.equal(await paused(), false);
+      assert.equal(dialogs.length, before);  // pausing destroys nothing: no confirmation
     });
 
     test('schedules and enqueue pages', async (t) => {

@@ -175,6 +175,7 @@ void expect_same_result(std::string_view text) {
   }
   EXPECT_EQ(fast->id, general->id);
   EXPECT_EQ(fast->task, general->task);
+  EXPECT_EQ(fast->queue, general->queue);
   EXPECT_EQ(fast->state, general->state);
   EXPECT_EQ(fast->value, general->value);
   EXPECT_EQ(fast->error_type, general->error_type);
@@ -193,6 +194,7 @@ TEST(ResultScan, ReadsWhatEncodeResultWrites) {
   ResultRecord r;
   r.id = "01J8ZQ-abc-17";
   r.task = "reports.build";
+  r.queue = "reports";
   r.state = TaskState::kFailure;
   r.value = R"({"k":[1,{"x":"}"}],"n":-7})";
   r.error_type = "std::runtime_error";
@@ -209,6 +211,7 @@ TEST(ResultScan, ReadsWhatEncodeResultWrites) {
   ASSERT_TRUE(scan_result(encode_result(r), &out));
 
   EXPECT_EQ(out.id, r.id);
+  EXPECT_EQ(out.queue, "reports");
   EXPECT_EQ(out.state, TaskState::kFailure);
   EXPECT_EQ(out.value, r.value);
   EXPECT_EQ(out.error, r.error);
@@ -228,6 +231,19 @@ TEST(ResultScan, LeavesEverythingElseToTheGeneralDecoder) {
   EXPECT_FALSE(scan_result(R"({"state":"success","attempts":1.0})", &out));
   EXPECT_FALSE(scan_result(R"({"id":"x"})", &out));  // no state
   EXPECT_FALSE(scan_result(R"({"state":"nope"})", &out));
+  EXPECT_FALSE(scan_result(R"({"state":"success","queue":"a","queue":"b"})", &out));
+  EXPECT_FALSE(scan_result(R"({"state":"success","queue":7})", &out));
+}
+
+TEST(ResultScan, RecordWithoutQueueDecodesWithAnEmptyOne) {
+  ResultRecord r;
+  r.state = TaskState::kSuccess;
+  const std::string text = encode_result(r);
+  EXPECT_EQ(text.find("\"queue\""), std::string::npos);
+  ResultRecord out;
+  ASSERT_TRUE(scan_result(R"({"id":"x","state":"success"})", &out));
+  EXPECT_EQ(out.queue, "");
+  expect_same_result(text);
 }
 
 TEST(ResultScan, AgreesWithTheGeneralDecoderOnEveryInput) {
@@ -248,6 +264,10 @@ TEST(ResultScan, AgreesWithTheGeneralDecoderOnEveryInput) {
            R"({"state":"success","workflow":{"a":1}})",
            R"({"state":"success","attempts":99999999999})",
            R"({"state":"success","attempts":null})",
+           R"({"state":"success","queue":"emails"})",
+           R"({"state":"success","queue":"caf\u00e9"})",
+           R"({"state":"success","queue":null})",
+           R"({"state":"success","queue":["q"]})",
            R"({"state":"success","errors":[{"attempt":1,"type":"E","message":"m","at":5}]})",
            R"( { "state" : "retry" , "next_run" : 5 } )",
            R"({"state":"success"} trailing)",

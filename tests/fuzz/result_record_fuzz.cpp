@@ -8,11 +8,11 @@ namespace {
 using runq::internal::ResultRecord;
 
 bool same_record(const ResultRecord& a, const ResultRecord& b) {
-  return a.id == b.id && a.task == b.task && a.state == b.state && a.value == b.value &&
-         a.error_type == b.error_type && a.error == b.error && a.errors == b.errors &&
-         a.attempts == b.attempts && a.enqueued == b.enqueued && a.started == b.started &&
-         a.finished == b.finished && a.next_run == b.next_run && a.worker == b.worker &&
-         a.workflow == b.workflow;
+  return a.id == b.id && a.task == b.task && a.queue == b.queue && a.state == b.state &&
+         a.value == b.value && a.error_type == b.error_type && a.error == b.error &&
+         a.errors == b.errors && a.attempts == b.attempts && a.enqueued == b.enqueued &&
+         a.started == b.started && a.finished == b.finished && a.next_run == b.next_run &&
+         a.worker == b.worker && a.workflow == b.workflow;
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// POST /api/v1/tasks, /tasks/batch and GET /api/v1/tasks/{id} over real HTTP on a SQLite store.
+// POST /api/v1/tasks, /tasks/batch and GET /api/v1/tasks/{id} over real HTTP on a SQLite store
+// (and on Redis where a test says so).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -8,6 +9,8 @@
 #include "http/http_fixture.hpp"
 #include "runq/worker.hpp"
 #include "runq/workflow.hpp"
+#include "support/redis_server.hpp"
+#include "support/wait.hpp"
 
 namespace runq::testing {
 namespace {
@@ -270,6 +273,64 @@ TEST_F(TasksApi, ArgumentTextSearchShowsTheTextAroundTheMatch) {
   // would be the first half of a 66th.
   EXPECT_EQ(json(r)["tasks"][0]["args_match"],
             "\xe2\x80\xa6" + times(e, 30) + "needle-51" + times(e, 65) + "\xe2\x80\xa6");
+}
+
+}  // namespace
+}  // namespace runq::testing
+
+namespace runq::testing {
+namespace {
+
+// A finished task keeps its queue in its result record, so GET /api/v1/tasks/{id} still names
+// it after the task left the queue: a succeeded one and a dead-lettered one.
+void expect_finished_tasks_report_their_queue(const std::string& store_url) {
+  App app(AppOptions{.store_url = store_url});
+  app.task("add", [](int a, int b) { return a + b; });
+  ServeOptions options;
+  options.port = 0;
+  auto server = HttpServer::start(app, options);
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  httplib::Client c("127.0.0.1", (*server)->port());
+  c.set_read_timeout(std::chrono::seconds(30));
+  auto task = [&](const std::string& id) {
+    auto r = c.Get(("/api/v1/tasks/" + id).c_str());
+    return r ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+  };
+  auto posted = c.Post("/api/v1/tasks", R"({"name": "add", "args": [2, 3], "queue": "reports"})",
+                       "application/json");
+  ASSERT_TRUE(posted);
+  ASSERT_EQ(posted->status, 201) << posted->body;
+  const std::string ok_id = nlohmann::json::parse(posted->body)["id"];
+  // No worker knows "ghost": it is dead-lettered.
+  const std::string dead_id =
+      app.send("ghost", nlohmann::json::array(), EnqueueOptions().queue("mail")).id();
+  EXPECT_EQ(task(ok_id)["queue"], "reports");
+  EXPECT_EQ(task(dead_id)["queue"], "mail");
+
+  Worker worker(app, WorkerOptions{.concurrency = 1, .queues = {"reports", "mail"}});
+  ASSERT_TRUE(worker.start().ok());
+  ASSERT_TRUE(wait_until(
+      [&] { return task(ok_id)["state"] == "success" && task(dead_id)["state"] == "dead"; },
+      std::chrono::seconds(20)))
+      << task(ok_id) << task(dead_id);
+
+  nlohmann::json ok = task(ok_id);
+  nlohmann::json dead = task(dead_id);
+  EXPECT_EQ(ok["queue"], "reports") << ok;
+  EXPECT_EQ(ok["result"], 5);
+  EXPECT_EQ(dead["queue"], "mail") << dead;
+  (*server)->stop();
+}
+
+TEST(FinishedTaskQueue, SqliteTaskReadNamesTheQueueOfASucceededAndADeadTask) {
+  TempDir dir;
+  expect_finished_tasks_report_their_queue("sqlite:" + dir.file("runq.db"));
+}
+
+TEST(FinishedTaskQueue, RedisTaskReadNamesTheQueueOfASucceededAndADeadTask) {
+  RedisServer redis;
+  RUNQ_START_REDIS_OR_SKIP(redis);
+  expect_finished_tasks_report_their_queue(redis.url());
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ function show(body, t, refresh) {
   const facts = [
     ['State', badge(t.state)],
     ['Task', h('span', {id: 'task-name'}, t.task || '—')],
-    ['Queue', t.queue || '—'],
+    ['Queue', h('span', {id: 'task-queue'}, t.queue || '—')],
     ['Worker', t.worker || '—'],
     ['Attempts', String(t.attempts)],
     ['Enqueued', time(t.enqueued) + ' (' + ago(t.enqueued) + ')'],
