@@ -61,6 +61,8 @@ void App::register_task(TaskDefinition def) {
     throw Error(
         already_exists_error("registering task '" + def.name + "': name already registered"));
   }
+  Status limits = internal::check_task_limits(def.name, def.options);
+  if (!limits.ok()) throw Error(limits);
   std::string name = def.name;
   tasks_.emplace(std::move(name), std::move(def));
 }
@@ -132,6 +134,7 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   t.max_deliveries = std::max(1, topts.max_deliveries());
   t.body = encode_message(m);
   t.task = name;
+  RUNQ_ASSIGN_OR_RETURN(t.limits, task_limits(name, topts, opts));
   t.links.depends_on = opts.depends_on();
   t.links.allow_dependency_failure = opts.allow_dependency_failure();
   if (t.body.size() > ctx.max_payload_bytes) {

@@ -1043,6 +1043,11 @@ Status CeleryStore::enqueue(std::span<const NewTask> tasks, Millis now) {
       rest.push_back(t);
       continue;
     }
+    if (!t.limits.empty()) {  // Celery's own queues carry no runq limits: refused, not dropped
+      return failed_precondition_error(
+          "enqueueing task '" + t.id + "': queue '" + t.queue +
+          "' is a Celery queue, where runq does not enforce rate limits or per-key concurrency");
+    }
     RUNQ_ASSIGN_OR_RETURN(internal::TaskMessage tm, internal::decode_message(t.body));
     // A Celery message has no place for runq's workflow links: refused, not sent without them
     // (a chain would stop silently after this step, a dependent would run at once).

@@ -23,6 +23,7 @@
 
 #include "store/backend.hpp"
 #include "store/flow.hpp"
+#include "store/rate_bucket.hpp"
 #include "store/task_list.hpp"
 
 #include <algorithm>
@@ -72,6 +73,8 @@ struct TaskRec {
   bool revoke_terminate = false;
   std::string revoke_result;  // stored if a lapsed lease ends the task REVOKED
   Millis revoke_ttl = 0;
+  TaskLimits limits;    // NewTask::limits
+  bool parked = false;  // SCHEDULED without an eta: waits for a concurrency slot of its key
   // Workflows: how many dependencies are still unfinished (WAITING while > 0).
   int waiting_for = 0;
   bool allow_dependency_failure = false;
@@ -79,6 +82,8 @@ struct TaskRec {
 
 // How long a CANCELED record is kept (the default result ttl).
 constexpr Millis kCanceledTtlMs = 86'400'000;
+
+using internal::kParkedEta;
 
 using ReadyKey = std::tuple<int, std::uint64_t, std::string>;    // (-priority, seq, id)
 using TimeKey = std::pair<Millis, std::string>;                  // (time, id)
@@ -114,10 +119,12 @@ class MemoryStore final : public Store {
     std::vector<Delivery> out;
     for (const std::string& queue : req.queues) {
       if (is_paused(queue)) continue;
-      // hand_out() may erase the queue's entry in ready_, so look it up every time.
+      // hand_out() and admit() may erase the queue's entry in ready_, so look it up every time.
       for (auto it = ready_.find(queue); it != ready_.end() && std::ssize(out) < req.max;
            it = ready_.find(queue)) {
-        out.push_back(hand_out(tasks_.at(std::get<2>(*it->second.begin())), req));
+        TaskRec& rec = tasks_.at(std::get<2>(*it->second.begin()));
+        if (!rec.limits.empty() && !admit(rec, req.now)) continue;  // moved aside
+        out.push_back(hand_out(rec, req));
       }
     }
     return out;
@@ -418,7 +425,72 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  bool enforces_task_limits() const override { return true; }
+
+  Result<std::vector<RateLimitState>> rate_limits(Millis now) override {
+    std::lock_guard lock(mu_);
+    std::vector<RateLimitState> out;
+    for (const auto& [key, r] : rates_) {
+      out.push_back({key, r.count, r.period_ms,
+                     internal::rate_started_last_period(r.bucket, r.period_ms, now),
+                     internal::rate_next_free_ms(r.bucket, r.count, r.period_ms, now)});
+    }
+    return out;
+  }
+
  private:
+  // ---- flow control: rate limits and per-key concurrency (mu_ held) ----------------------
+
+  struct Rate {
+    std::int64_t count = 0;
+    Millis period_ms = 0;
+    internal::RateBucket bucket;
+  };
+
+  // Whether the PENDING task `rec` may be handed out now under its limits. If not, moves it
+  // aside (SCHEDULED until its rate slot, or parked until a concurrency slot frees) and
+  // returns false.
+  bool admit(TaskRec& rec, Millis now) {
+    const TaskLimits& l = rec.limits;
+    if (!l.concurrency_key.empty() && held_[l.concurrency_key] >= l.max_concurrency) {
+      unlink(rec);
+      rec.state = TaskState::kScheduled;
+      rec.eta = kParkedEta;
+      rec.parked = true;
+      link(rec);
+      return false;
+    }
+    if (!l.rate_key.empty()) {
+      Rate& r = rates_[l.rate_key];
+      r.count = l.rate_count;
+      r.period_ms = l.rate_period_ms;
+      Millis again = internal::rate_take(r.bucket, r.count, r.period_ms, now);
+      if (again != 0) {
+        unlink(rec);
+        rec.state = TaskState::kScheduled;
+        rec.eta = again;
+        link(rec);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // A task of `key` left RESERVED: a free slot goes to the longest-parked task of the key.
+  void free_slot(const std::string& key) {
+    auto parked = parked_.find(key);
+    if (parked == parked_.end()) return;
+    TaskRec& next = tasks_.at(parked->second.begin()->second);
+    auto held = held_.find(key);
+    if (held != held_.end() && held->second >= next.limits.max_concurrency) return;
+    unlink(next);
+    next.state = TaskState::kPending;
+    next.eta = 0;
+    next.parked = false;
+    link(next);
+    signal_work();
+  }
+
   // ---- flow control (mu_ held) ----------------------------------------------------------
 
   QueueControl& control_of(std::string_view queue) {
@@ -467,6 +539,16 @@ class MemoryStore final : public Store {
 
   void unlink(const TaskRec& r) {
     if (r.state == TaskState::kWaiting) return;
+    if (r.parked) {
+      auto it = parked_.find(r.limits.concurrency_key);
+      it->second.erase({r.seq, r.id});
+      if (it->second.empty()) parked_.erase(it);
+    }
+    if (r.state == TaskState::kReserved && !r.limits.concurrency_key.empty()) {
+      auto held = held_.find(r.limits.concurrency_key);
+      if (--held->second <= 0) held_.erase(held);
+      freed_.push_back(r.limits.concurrency_key);
+    }
     if (r.state == TaskState::kPending) {
       auto it = ready_.find(r.queue);
       it->second.erase({-r.priority, r.seq, r.id});
@@ -484,6 +566,10 @@ class MemoryStore final : public Store {
 
   void link(const TaskRec& r) {
     if (r.state == TaskState::kWaiting) return;
+    if (r.parked) parked_[r.limits.concurrency_key].insert({r.seq, r.id});
+    if (r.state == TaskState::kReserved && !r.limits.concurrency_key.empty()) {
+      ++held_[r.limits.concurrency_key];
+    }
     if (r.state == TaskState::kPending) {
       ready_[r.queue].insert({-r.priority, r.seq, r.id});
     } else if (is_scheduled(r.state)) {
@@ -494,6 +580,11 @@ class MemoryStore final : public Store {
       dead_.insert({r.died_at, r.died_order, r.id});
     } else {
       finished_.insert({r.record_expires, r.id});
+    }
+    while (!freed_.empty()) {  // after the change: free_slot() links another task
+      std::string key = std::move(freed_.back());
+      freed_.pop_back();
+      free_slot(key);
     }
   }
 
@@ -518,6 +609,7 @@ class MemoryStore final : public Store {
     rec.body = t.body;
     rec.enqueued = now;
     rec.task = t.task;
+    rec.limits = t.limits;
     rec.allow_dependency_failure = t.links.allow_dependency_failure;
     listed_.insert({now, t.id});
     // Workflows: a dependency that already ended is resolved now; the others are counted.
@@ -669,6 +761,7 @@ class MemoryStore final : public Store {
 
   void apply(TaskRec& rec, const Settlement& s, Millis now) {
     unlink(rec);
+    rec.parked = false;
     rec.revoke_requested = rec.revoke_terminate = false;
     rec.revoke_result.clear();
     if (!s.result.empty()) {
@@ -754,7 +847,7 @@ class MemoryStore final : public Store {
     bool queued = !is_final(r.state);
     info.queue = queued ? r.queue : "";
     info.priority = r.priority;
-    info.eta = r.eta;
+    info.eta = r.parked ? 0 : r.eta;
     info.deliveries = r.deliveries;
     if (r.state == TaskState::kReserved) {
       info.worker_id = r.worker_id;
@@ -829,6 +922,10 @@ class MemoryStore final : public Store {
   std::map<std::string, WorkerInfo> workers_;
   std::map<std::string, ScheduleState> schedules_;
   std::map<std::string, QueueControl> controls_;  // queues with a control set (flow control)
+  std::map<std::string, Rate> rates_;             // rate-limit buckets by key
+  std::map<std::string, int> held_;               // concurrency key -> tasks RESERVED
+  std::map<std::string, std::set<std::pair<std::uint64_t, std::string>>> parked_;  // (seq, id)
+  std::vector<std::string> freed_;  // concurrency keys whose task left RESERVED (see unlink)
   std::map<std::string, std::vector<std::string>> dependents_;  // dependency -> waiting ids
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_token_ = 0;

@@ -57,6 +57,12 @@ Result<std::vector<QueueControl>> Store::queue_controls() {
       "reading queue controls: this store does not support queue controls");
 }
 
+bool Store::enforces_task_limits() const { return false; }
+
+Result<std::vector<RateLimitState>> Store::rate_limits(Millis) {
+  return failed_precondition_error("reading rate limits: this store does not support rate limits");
+}
+
 namespace {
 
 // The checks below run on every call, so they compare only: messages are built on failure.
@@ -68,6 +74,35 @@ Status check_body(std::string_view what, const std::string& body, std::size_t ma
   return resource_exhausted_error(std::string(what) + ": the body is " +
                                   std::to_string(body.size()) + " bytes, over the limit of " +
                                   std::to_string(max_body_bytes) + " bytes (max_body_bytes)");
+}
+
+// Flow-control limits of a task: keys of a sane length, and a limit with each key.
+template <typename What>
+Status check_limits(const NewTask& t, const What& what) {
+  const TaskLimits& l = t.limits;
+  for (const std::string* key : {&l.rate_key, &l.concurrency_key}) {
+    if (key->size() > kMaxLimitKeyBytes) {
+      return invalid_argument_error(what() + ": the limit key is " + std::to_string(key->size()) +
+                                    " bytes, over the limit of " +
+                                    std::to_string(kMaxLimitKeyBytes));
+    }
+  }
+  if (l.rate_key.empty() != (l.rate_count == 0 && l.rate_period_ms == 0) ||
+      l.concurrency_key.empty() != (l.max_concurrency == 0)) {
+    return invalid_argument_error(what() + ": a limit without a key (or a key without a " +
+                                  "limit); an empty key is no limit");
+  }
+  if (!l.rate_key.empty() && (l.rate_count < 1 || l.rate_period_ms < 1)) {
+    return invalid_argument_error(what() + ": rate limit '" + l.rate_key + "' needs a count and " +
+                                  "a period of at least 1, not " + std::to_string(l.rate_count) +
+                                  " per " + std::to_string(l.rate_period_ms) + " ms");
+  }
+  if (!l.concurrency_key.empty() && l.max_concurrency < 1) {
+    return invalid_argument_error(what() + ": concurrency key '" + l.concurrency_key +
+                                  "' needs max_concurrency of at least 1, not " +
+                                  std::to_string(l.max_concurrency));
+  }
+  return ok_status();
 }
 
 Status check_task(const NewTask& t, std::size_t max_body_bytes) {
@@ -83,6 +118,7 @@ Status check_task(const NewTask& t, std::size_t max_body_bytes) {
                                   std::to_string(t.max_deliveries));
   }
   if (t.body.size() > max_body_bytes) return check_body(what(), t.body, max_body_bytes);
+  if (!(t.limits == TaskLimits{})) return check_limits(t, what);
   return ok_status();
 }
 
@@ -176,7 +212,10 @@ class CheckedStore final : public StoreWrapper {
       : StoreWrapper(backend.get()), backend_(std::move(backend)), max_body_(max_body_bytes) {}
 
   Status enqueue(std::span<const NewTask> tasks, Millis now) override {
-    for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(check_task(t, max_body_));
+    for (const NewTask& t : tasks) {
+      RUNQ_RETURN_IF_ERROR(check_task(t, max_body_));
+      RUNQ_RETURN_IF_ERROR(check_enforced(t));
+    }
     RUNQ_RETURN_IF_ERROR(check_batch_links(tasks, backend_->supports_workflows()));
     return backend_->enqueue(tasks, now);
   }
@@ -263,6 +302,7 @@ class CheckedStore final : public StoreWrapper {
                           Millis now) override {
     RUNQ_RETURN_IF_ERROR(check_name("claiming a schedule tick", schedule));
     RUNQ_RETURN_IF_ERROR(check_task(task, max_body_));
+    RUNQ_RETURN_IF_ERROR(check_enforced(task));
     RUNQ_RETURN_IF_ERROR(check_batch_links({&task, 1}, backend_->supports_workflows()));
     return backend_->claim_tick(schedule, tick, task, now);
   }
@@ -288,6 +328,15 @@ class CheckedStore final : public StoreWrapper {
   }
 
  private:
+  // A limit the backend would not enforce is refused, never dropped.
+  Status check_enforced(const NewTask& t) const {
+    if (t.limits.empty() || backend_->enforces_task_limits()) return ok_status();
+    return failed_precondition_error(
+        "enqueueing task " + quoted(t.id) +
+        ": this store does not enforce rate limits or per-key concurrency (TaskLimits); use "
+        "sqlite:, redis:// or memory:, or register the task without them");
+  }
+
   std::unique_ptr<Store> backend_;
   const std::size_t max_body_;
 };

@@ -259,9 +259,10 @@ TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  // schema 7: revokes (2), listing (3), queue_controls (5), worker_activity (6), workflows (7)
+  // schema 9: revokes (2), listing (3), queue_controls (5), worker_activity (6), workflows (7),
+  // task_limits, rate_buckets and concurrency_slots (9)
   EXPECT_EQ(sqlite3_column_int(stmt, 0), sqlite::kSchemaVersion);
-  EXPECT_EQ(sqlite::kSchemaVersion, 7);
+  EXPECT_EQ(sqlite::kSchemaVersion, 9);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }

@@ -118,6 +118,13 @@ if redis.call('EXISTS', K_REVOKES) == 1 then  -- a settlement ends its task's re
   if #gone > 0 then hash_call('HDEL', K_REVOKES, gone) end
 end
 
+do  -- slots of per-key concurrency free (flow_lib.lua); acked tasks forget their limits
+  local left, gone = {}, {}
+  for id in pairs(settled) do left[#left + 1] = id end
+  for n = 1, #finished, 2 do gone[finished[n]] = true end
+  limits_released(left, gone)
+end
+
 for q, list in pairs(unleased) do
   for j = 1, #list, ARGS_CHUNK do
     redis.pcall('ZREM', lkey(q), unpack(list, j, math.min(j + ARGS_CHUNK - 1, #list)))

@@ -21,16 +21,20 @@
 //   counters(name, value)
 //   workers(id, ..., expires)                schedules(name, last_tick, paused, info)
 //
+//   task_limits(id, rate_key, rate_count, rate_period, conc_key, conc_max, parked),
+//   concurrency_slots(key, held), rate_buckets(key, ...): rate limits and per-key
+//     concurrency (flow control).
+//
 // Versions: 1 = the tables above without `revokes` and `listing`; 2 adds `revokes`; 3 adds
-// `listing`; 5 adds `queue_controls`. Every statement of kCreateSchema is idempotent, so running it
-// on an older file is the migration.
+// `listing`; 5 adds `queue_controls`; 9 adds task_limits, concurrency_slots, rate_buckets. Every
+// statement of kCreateSchema is idempotent, so running it on an older file is the migration.
 #pragma once
 
 #include <cstddef>
 
 namespace runq::sqlite {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 9;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
 // transaction opened by the caller. Also upgrades a file of an older version.
@@ -118,6 +122,23 @@ enum class Sql {
   kListQueueControls,
   kLimitedQueues,
   kQueuedLength,
+  // flow control: rate limits and per-key concurrency
+  kInsertLimits,
+  kGetRateBucket,
+  kPutRateBucket,
+  kListRateBuckets,
+  kSlotsHeld,
+  kTakeSlot,
+  kMoveAside,
+  kParkLimits,
+  kAnyLimits,
+  kTaskConcurrency,
+  kLapsedLimited,
+  kFreeSlot,
+  kFirstParked,
+  kUnparkTask,
+  kDeleteLimits,
+  kCleanLimits,
   // workflows (store/sqlite/workflows.cpp)
   kAnyDependents,
   kDependentsOf,
