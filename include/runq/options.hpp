@@ -74,6 +74,14 @@ class Backoff {
   bool jitter_ = true;
 };
 
+// Unique jobs: until when a task holds its unique key (see EnqueueOptions::unique_key).
+enum class UniqueUntil {
+  kStart,   // until a worker takes it (it may then be enqueued again while it runs)
+  kFinish,  // until it ends: success, failure, dead, revoked or expired (the default)
+};
+inline constexpr UniqueUntil kStart = UniqueUntil::kStart;
+inline constexpr UniqueUntil kFinish = UniqueUntil::kFinish;
+
 // Options fixed when a task is registered with App::task. Defaults in brackets.
 class TaskOptions {
  public:
@@ -219,9 +227,35 @@ class TaskOptions {
   }
   int max_concurrency() const { return max_concurrency_; }
 
+  // Unique jobs [off]: every enqueue of this task takes the unique key "<task name>:<SHA-256
+  // of its canonical JSON arguments>" (object keys sorted), so a call with the same
+  // arguments as a task still queued or running adds nothing and returns that task (see
+  // EnqueueOptions::unique_key, which overrides the key per call). unique_for and
+  // unique_until are the defaults of those of EnqueueOptions.
+  TaskOptions& unique(bool v = true) {
+    unique_ = v;
+    return *this;
+  }
+  bool unique() const { return unique_; }
+  // Turns unique() on, with the key given up at the latest `d` after the enqueue [0: none].
+  TaskOptions& unique_for(std::chrono::milliseconds d) {
+    unique_ = true;
+    unique_for_ms_ = to_millis(d);
+    return *this;
+  }
+  Millis unique_for() const { return unique_for_ms_; }
+  TaskOptions& unique_until(UniqueUntil u) {
+    unique_until_ = u;
+    return *this;
+  }
+  UniqueUntil unique_until() const { return unique_until_; }
+
  private:
   std::string rate_limit_;
   int max_concurrency_ = 0;
+  bool unique_ = false;
+  Millis unique_for_ms_ = 0;
+  UniqueUntil unique_until_ = kFinish;
   int max_retries_ = 0;
   Backoff backoff_ = Backoff::exponential();
   std::vector<std::function<bool(const std::exception_ptr&)>> retry_rules_;
@@ -310,6 +344,29 @@ class EnqueueOptions {
     return *this;
   }
 
+  // Unique jobs: while a task enqueued with key `key` is queued, scheduled or running (see
+  // unique_until), an enqueue with the same key adds nothing and returns that task's id:
+  // AsyncResult::added() is then false, and the handle reads the existing task. Atomic in the
+  // store, across every producer. Keys are one namespace per store (use a prefix such as
+  // "sync-user-42"); at most 512 bytes (kMaxUniqueKeyBytes), not empty (InvalidArgument).
+  // A periodic task cannot have one. In a batch, a second call with the key of an earlier
+  // one returns the earlier one's id.
+  EnqueueOptions& unique_key(std::string key) {
+    unique_key_ = std::move(key);
+    return *this;
+  }
+  // The key is given up at the latest `d` after the enqueue, even if its task has not
+  // started or ended [the task's; 0 = no bound]. Negative: InvalidArgument.
+  EnqueueOptions& unique_for(std::chrono::milliseconds d) {
+    unique_for_ms_ = to_millis(d);
+    return *this;
+  }
+  // kFinish (the default): the key is held until the task ends; kStart: until a worker
+  // takes it. A retry, a lapsed lease redelivered, or a task given back at shutdown keep it.
+  EnqueueOptions& unique_until(UniqueUntil u) {
+    unique_until_ = u;
+    return *this;
+  }
   // Workflows: the task waits (state WAITING, shown by `status` and `result`) until every task
   // in `ids` has succeeded, then runs. If one ends any other way the task ends CANCELED with
   // "dependency <id> ended <state>" and never runs, unless allow_dependency_failure(). Ids
@@ -339,8 +396,14 @@ class EnqueueOptions {
   Millis block_when_full() const { return block_when_full_ms_; }
   const std::string& rate_limit_key() const { return rate_limit_key_; }
   const std::string& concurrency_key() const { return concurrency_key_; }
+  const std::optional<std::string>& unique_key() const { return unique_key_; }
+  const std::optional<Millis>& unique_for() const { return unique_for_ms_; }
+  const std::optional<UniqueUntil>& unique_until() const { return unique_until_; }
 
  private:
+  std::optional<std::string> unique_key_;
+  std::optional<Millis> unique_for_ms_;
+  std::optional<UniqueUntil> unique_until_;
   std::optional<std::string> queue_;
   std::optional<int> priority_;
   Millis countdown_ms_ = 0;

@@ -34,6 +34,7 @@
 // retried. Every call may also return `Internal` on an unexpected backend reply.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -113,6 +114,23 @@ struct RateLimitState {
   Millis next_free_ms = 0;  // from `now` until the bucket allows another task (0 = now)
 };
 
+// ---- unique jobs: the key a task holds (NewTask::unique) ---------------------------------
+
+// Longest unique key, in bytes.
+inline constexpr std::size_t kMaxUniqueKeyBytes = 512;
+
+// A task enqueued with a non-empty `key` holds that key from the enqueue until it is released:
+// when it is handed out by reserve (`until_start`), else when it ends (SUCCESS, FAILURE,
+// EXPIRED, REVOKED, DEAD, or purged), or when `for_ms` passed since the enqueue (when > 0),
+// whichever comes first. A lapsed lease returned to its queue, a retry and a release keep the
+// key. While the key is held, an enqueue of another task with the same key adds nothing (see
+// Store::enqueue_unique). Keys are one namespace per store, shared by every queue.
+struct UniqueOptions {
+  std::string key;           // empty = the task is not unique; at most kMaxUniqueKeyBytes
+  Millis for_ms = 0;         // > 0: the key lapses this long after the enqueue; 0 = no bound
+  bool until_start = false;  // release when handed out, not when the task ends
+};
+
 // ---- workflows: dependencies and follow-up tasks --------------------------------------------
 // (defined before NewTask and Settlement, which hold them by value)
 
@@ -154,6 +172,7 @@ struct NewTask {
   std::string body;        // the encoded task message (opaque to the store)
   std::string task;        // the task name, indexed for list_tasks (may be empty)
   TaskLimits limits;       // flow control enforced on reserve (empty: none, costs nothing)
+  UniqueOptions unique;    // unique jobs: key empty = not unique (see UniqueOptions)
   WorkflowLinks links;     // workflows: dependencies (see WorkflowLinks)
 };
 
@@ -535,6 +554,23 @@ class Store {
   // Errors: Unavailable. The default returns FailedPrecondition (not supported).
   virtual Result<std::vector<RateLimitState>> rate_limits(Millis now);
 
+  // ---- unique jobs --------------------------------------------------------------------------
+
+  // enqueue(tasks, now), and also says which tasks were not added because another task holds
+  // their unique key (UniqueOptions): returns one string per task, the id of the task holding
+  // the key when that task was not added for it, else "" (added, or skipped because its id
+  // exists). The key is checked first: a task whose key another task holds gets that id.
+  // The check and the insert are one atomic step, so producers racing on one key add exactly
+  // one task. Within a batch, tasks are taken in order: a second task with the key of an
+  // earlier one returns the earlier one's id. A task refused for its key still counts toward
+  // a bounded queue's room (set_queue_limit), as a skipped id does. `enqueue` applies the same
+  // rules and only drops the answer.
+  // Errors: those of enqueue, and InvalidArgument (a key longer than kMaxUniqueKeyBytes,
+  // for_ms < 0). The default (a store without unique jobs) returns FailedPrecondition when a
+  // task has a key, else enqueues and returns empty strings.
+  virtual Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                          Millis now);
+
   // ---- workflows ----------------------------------------------------------------------
 
   // Whether this store keeps WorkflowLinks and FollowUps (see above). A store that does not
@@ -634,6 +670,9 @@ class StoreWrapper : public Store {
   bool enforces_task_limits() const override { return target_->enforces_task_limits(); }
   Result<std::vector<RateLimitState>> rate_limits(Millis now) override {
     return target_->rate_limits(now);
+  }
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> t, Millis now) override {
+    return target_->enqueue_unique(t, now);
   }
   bool supports_workflows() const override { return target_->supports_workflows(); }
   Result<std::vector<Result<TaskInfo>>> get_tasks(std::span<const std::string> ids,

@@ -78,6 +78,14 @@ struct TaskRec {
   // Workflows: how many dependencies are still unfinished (WAITING while > 0).
   int waiting_for = 0;
   bool allow_dependency_failure = false;
+  std::string unique_key;  // the unique key it holds ("" = none, or released)
+  bool unique_until_start = false;
+};
+
+// Who holds a unique key, and until when (0 = until released).
+struct UniqueHold {
+  std::string id;
+  Millis expires = 0;
 };
 
 // How long a CANCELED record is kept (the default result ttl).
@@ -109,6 +117,16 @@ class MemoryStore final : public Store {
     return ok_status();
   }
 
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override {
+    std::lock_guard lock(mu_);
+    observe(now);
+    RUNQ_RETURN_IF_ERROR(check_room(tasks));
+    std::vector<std::string> held(tasks.size());
+    for (std::size_t i = 0; i < tasks.size(); ++i) held[i] = add_task(tasks[i], now);
+    signal_work();
+    return held;
+  }
   bool supports_workflows() const override { return true; }
 
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override {
@@ -590,15 +608,29 @@ class MemoryStore final : public Store {
 
   // ---- transitions (mu_ held) -------------------------------------------------------------
 
-  void add_task(const NewTask& t, Millis now) {
+  // Adds `t` unless its id exists or another task holds its unique key; returns the id of
+  // that holder ("" otherwise).
+  std::string add_task(const NewTask& t, Millis now) {
     // A finished record whose ttl passed no longer holds its id (as on the other stores).
     if (auto old = tasks_.find(t.id); old != tasks_.end() && !summary(t.id, now)) {
       unlink(old->second);
       listed_.erase({old->second.enqueued, t.id});
       tasks_.erase(old);
     }
-    if (tasks_.count(t.id) != 0) return;  // idempotent per id
+    if (!t.unique.key.empty()) {
+      auto held = unique_.find(t.unique.key);
+      if (held != unique_.end() && held->second.id != t.id &&
+          (held->second.expires == 0 || held->second.expires > now)) {
+        return held->second.id;
+      }
+    }
+    if (tasks_.count(t.id) != 0) return "";  // idempotent per id
     TaskRec rec;
+    if (!t.unique.key.empty()) {
+      unique_[t.unique.key] = {t.id, t.unique.for_ms > 0 ? now + t.unique.for_ms : 0};
+      rec.unique_key = t.unique.key;
+      rec.unique_until_start = t.unique.until_start;
+    }
     rec.id = t.id;
     rec.queue = t.queue;
     rec.priority = t.priority;
@@ -639,6 +671,16 @@ class MemoryStore final : public Store {
     TaskState state = rec.state;
     link(tasks_.emplace(t.id, std::move(rec)).first->second);
     if (state == TaskState::kCanceled) resolve_dependents(t.id, state, now);
+    return "";
+  }
+
+  // Gives up the unique key `rec` holds, if it still holds it (it may have lapsed and gone to
+  // another task).
+  void release_unique(TaskRec& rec) {
+    if (rec.unique_key.empty()) return;
+    auto it = unique_.find(rec.unique_key);
+    if (it != unique_.end() && it->second.id == rec.id) unique_.erase(it);
+    rec.unique_key.clear();
   }
 
   // Why a task waiting on `dep` is canceled: the root cause when `dep` was itself canceled.
@@ -721,6 +763,7 @@ class MemoryStore final : public Store {
         rec.state = TaskState::kDead;
         rec.died_at = now;
         rec.died_order = ++next_death_;
+        release_unique(rec);
         rec.dead_reason = "lease lapsed " + std::to_string(rec.deliveries) +
                           " times (max_deliveries " + std::to_string(rec.max_deliveries) +
                           "); last holder: worker '" + rec.worker_id + "'";
@@ -744,6 +787,7 @@ class MemoryStore final : public Store {
     rec.worker_id = req.worker_id;
     rec.lease_expires = req.now + req.lease_ms;
     rec.progress = 0;
+    if (rec.unique_until_start) release_unique(rec);
     link(rec);
     return {rec.id, rec.queue, rec.body, rec.token, rec.deliveries, rec.lease_expires};
   }
@@ -770,6 +814,7 @@ class MemoryStore final : public Store {
     }
     switch (s.outcome) {
       case Outcome::kAck:
+        release_unique(rec);
         rec.state = s.state;
         rec.record_expires = now + s.result_ttl;
         rec.body.clear();
@@ -783,6 +828,7 @@ class MemoryStore final : public Store {
         if (!s.body.empty()) rec.body = s.body;
         break;
       case Outcome::kDeadLetter:
+        release_unique(rec);
         rec.state = TaskState::kDead;
         rec.dead_reason = s.reason;
         rec.died_at = now;
@@ -804,6 +850,7 @@ class MemoryStore final : public Store {
     std::int64_t n = 0;
     for (auto it = tasks_.begin(); it != tasks_.end();) {
       if (pred(it->second)) {
+        release_unique(it->second);
         unlink(it->second);
         listed_.erase({it->second.enqueued, it->first});
         it = tasks_.erase(it);
@@ -926,6 +973,7 @@ class MemoryStore final : public Store {
   std::map<std::string, int> held_;               // concurrency key -> tasks RESERVED
   std::map<std::string, std::set<std::pair<std::uint64_t, std::string>>> parked_;  // (seq, id)
   std::vector<std::string> freed_;  // concurrency keys whose task left RESERVED (see unlink)
+  std::map<std::string, UniqueHold> unique_;                    // held unique keys (unique jobs)
   std::map<std::string, std::vector<std::string>> dependents_;  // dependency -> waiting ids
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_token_ = 0;

@@ -105,6 +105,8 @@ class PostgresStore final : public Store {
   Result<std::vector<QueueControl>> queue_controls() override;
   Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                           Millis now) override;
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override;
   Result<std::vector<ScheduleState>> list_schedules() override;
   Status put_schedule_info(std::string_view schedule, std::string_view info) override;
   Status set_schedule_paused(std::string_view schedule, bool paused) override;
@@ -282,6 +284,53 @@ Status PostgresStore::insert_linked(Connection& c, std::span<const NewTask> all,
                 "$10::text[], $11)",
             p, what)
       .status();
+}
+
+// One call of enqueue_unique_tasks (migration 0008), after the bounded queues' check.
+Result<std::vector<std::string>> PostgresStore::enqueue_unique(std::span<const NewTask> tasks,
+                                                               Millis now) {
+  if (tasks.empty()) return std::vector<std::string>();
+  std::vector<std::string_view> ids, queues, names, keys;
+  std::vector<std::int64_t> priorities, etas, max_deliveries, for_ms, until_start;
+  std::vector<std::optional<std::string_view>> bodies;
+  for (const NewTask& t : tasks) {
+    RUNQ_RETURN_IF_ERROR(check_text("task id", t.id));
+    RUNQ_RETURN_IF_ERROR(check_text("queue name", t.queue));
+    RUNQ_RETURN_IF_ERROR(check_text("unique key", t.unique.key));
+    ids.push_back(t.id);
+    queues.push_back(t.queue);
+    names.push_back(t.task);
+    priorities.push_back(t.priority);
+    etas.push_back(t.eta);
+    max_deliveries.push_back(t.max_deliveries);
+    bodies.emplace_back(t.body);
+    keys.push_back(t.unique.key);
+    for_ms.push_back(t.unique.for_ms);
+    until_start.push_back(t.unique.until_start ? 1 : 0);
+  }
+  Params p;
+  p.text_array(ids).text_array(queues).int_array(priorities).int_array(etas);
+  p.int_array(max_deliveries).bytea_array(bodies).num(now).text_array(names);
+  p.text_array(keys).int_array(for_ms).int_array(until_start);
+  const std::string_view what = "enqueueing tasks";
+  RUNQ_ASSIGN_OR_RETURN(
+      Rows rows,
+      exec("SELECT u.h FROM (SELECT " + s_ +
+               ".enqueue_unique_tasks($1::text[], $2::text[], $3::integer[], $4::bigint[], "
+               "$5::integer[], $6::bytea[], $7, $8::text[], $9::text[], $10::bigint[], "
+               "$11::integer[]) AS a FROM " +
+               s_ +
+               ".check_queue_room($2::text[])) s, unnest(s.a) WITH ORDINALITY AS u(h, ord) "
+               "ORDER BY u.ord",
+           p, what));
+  if (rows.size() != static_cast<int>(tasks.size())) {
+    return internal_error("enqueueing tasks: expected " + std::to_string(tasks.size()) +
+                          " rows, got " + std::to_string(rows.size()));
+  }
+  std::vector<std::string> held;
+  held.reserve(tasks.size());
+  for (int i = 0; i < rows.size(); ++i) held.push_back(rows.str(i, 0));
+  return held;
 }
 
 void PostgresStore::notify() {

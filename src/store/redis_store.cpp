@@ -40,6 +40,8 @@
 //                        P ls:q:<queue> and P ls:t:<task name> the same per queue and name;
 //                        P lsm HASH id -> "enqueued\x1fqueue\x1ftask name" to find the members
 //                        again when the task goes (cleanup, purges, enqueue of an expired id)
+//   P uniq         HASH  unique key -> "holder id\x1fexpiry ms" (0 = none); P uniqof HASH holder
+//                        id -> "<until_start 0|1><key>": the keys of unique jobs (flow_lib.lua)
 //   P revokes      HASH  id -> revoke request of a reserved task: "terminate\x1fttl\x1fresult"
 //                        (terminate '0'/'1'); removed when the task settles, or ends it revoked
 //                        when its lease lapses
@@ -113,6 +115,8 @@ class RedisStore final : public Store {
   }
 
   Status enqueue(std::span<const NewTask> tasks, Millis now) override;
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override;
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override;
   Status wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) override;
   Result<std::vector<Delivery>> wait_and_reserve(const ReserveRequest& req, Millis timeout_ms,
@@ -301,6 +305,38 @@ Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   RedisArgs args = script_call(Script::kEnqueue);
   internal::add_enqueue_args(args, now, distinct);
   return run(args, "enqueueing tasks on").status();
+}
+
+// One call of enqueue_unique.lua, whatever the size of the batch: the tasks are taken in
+// turn, so a key taken by one task holds for the next.
+Result<std::vector<std::string>> RedisStore::enqueue_unique(std::span<const NewTask> tasks,
+                                                            Millis now) {
+  if (tasks.empty()) return std::vector<std::string>();
+  note_now(now);
+  RedisArgs args = script_call(Script::kEnqueueUnique);
+  args.add_int(now);
+  for (const NewTask& t : tasks) {
+    internal::add_task_args(args, t);
+    args.add(t.unique.key).add_int(t.unique.for_ms).add(t.unique.until_start ? "1" : "0");
+    if (t.limits.empty()) {
+      args.add("");
+    } else {
+      args.add_copy(internal::limits_arg(t.limits));  // recorded with the task (P tlimits)
+    }
+  }
+  constexpr std::string_view kDoing = "enqueueing tasks on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 1, kDoing));
+  if (r->elements != tasks.size()) {
+    return internal_error("enqueueing tasks: expected " + std::to_string(tasks.size()) +
+                          " replies, got " + std::to_string(r->elements));
+  }
+  std::vector<std::string> held;
+  held.reserve(tasks.size());
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    held.emplace_back(internal::reply_text(r->element[i]));
+  }
+  return held;
 }
 
 // Workflows: every dependency of `tasks` exists (in the store, or earlier in `tasks`). Checked

@@ -118,6 +118,8 @@ class SqliteStore final : public Store {
   Result<std::vector<QueueControl>> queue_controls() override;
   bool enforces_task_limits() const override { return true; }
   Result<std::vector<RateLimitState>> rate_limits(Millis now) override;
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override;
   bool supports_workflows() const override { return true; }
 
  private:
@@ -191,6 +193,20 @@ Status SqliteStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   });
 }
 
+Result<std::vector<std::string>> SqliteStore::enqueue_unique(std::span<const NewTask> tasks,
+                                                             Millis now) {
+  return write("enqueueing tasks", [&](Connection& c) -> Result<std::vector<std::string>> {
+    RUNQ_RETURN_IF_ERROR(check_room(c, tasks));
+    std::vector<std::string> held;
+    held.reserve(tasks.size());
+    for (const NewTask& t : tasks) {
+      RUNQ_ASSIGN_OR_RETURN(std::string holder, sqlite::insert_unique_task(c, t, now));
+      held.push_back(std::move(holder));
+    }
+    return held;
+  });
+}
+
 // ---- workers ------------------------------------------------------------------------------
 
 Result<std::vector<Delivery>> SqliteStore::reserve(const ReserveRequest& req) {
@@ -220,6 +236,10 @@ Status SqliteStore::reclaim(Connection& c, const std::vector<std::string>& queue
     }
   }
   RUNQ_RETURN_IF_ERROR(end_lapsed_revoked(c, now));
+  RUNQ_ASSIGN_OR_RETURN(bool any_unique, sqlite::exists(c, Sql::kUniqueAny));
+  if (any_unique) {  // a task dead-lettered below gives up its unique key
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueReleaseLapsedDead, now)));
+  }
   // Workflows: lapsed tasks about to be dead-lettered that others wait on.
   std::vector<std::string> dying;
   RUNQ_ASSIGN_OR_RETURN(bool any_dependents, sqlite::any_dependents(c));
@@ -350,6 +370,10 @@ Status SqliteStore::take_ready(Connection& c, const ReserveRequest& req,
     }
   }
   if (out.empty()) return ok_status();
+  RUNQ_ASSIGN_OR_RETURN(bool any_unique, sqlite::exists(c, Sql::kUniqueAny));
+  for (std::size_t i = 0; any_unique && i < out.size(); ++i) {  // unique_until start
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueReleaseStarted, out[i].id)));
+  }
   return status_of(run_change(c, Sql::kAddCounter, "token", out.size()));
 }
 
@@ -458,6 +482,13 @@ Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settle
       }
       for (const NewTask& t : s.then.tasks) RUNQ_RETURN_IF_ERROR(sqlite::insert_task(c, t, now));
       if (!s.then.tasks.empty()) any_dependents = true;
+    }
+    // A task that ended gives up its unique key.
+    RUNQ_ASSIGN_OR_RETURN(bool any_unique, sqlite::exists(c, Sql::kUniqueAny));
+    for (std::size_t i = 0; any_unique && i < settlements.size(); ++i) {
+      const Outcome o = settlements[i].outcome;
+      if (applied[i] && (o == Outcome::kAck || o == Outcome::kDeadLetter))
+        RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueRelease, settlements[i].id)));
     }
     // A settlement ends the revoke request of its task (the table is nearly always empty).
     RUNQ_ASSIGN_OR_RETURN(bool any_revoke, sqlite::exists(c, Sql::kAnyRevoke));
@@ -652,6 +683,11 @@ Result<std::int64_t> SqliteStore::purge_queue(std::string_view queue) {
   return write("purging a queue", [&](Connection& c) -> Result<std::int64_t> {
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUnlistQueued, queue).status());
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDeleteQueuedResults, queue).status());
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUniqueReleaseQueued, queue).status());
+    // Parked tasks leave the line for their slot now: free_slot looks at only a few stale
+    // entries, so many of them could leave a later parked task waiting with its slot free.
+    RUNQ_ASSIGN_OR_RETURN(bool any_limits, sqlite::exists(c, Sql::kAnyLimits));
+    if (any_limits) RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDropQueuedLimits, queue).status());
     RUNQ_ASSIGN_OR_RETURN(std::int64_t pending, run_change(c, Sql::kPurgePending, queue));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t scheduled, run_change(c, Sql::kPurgeScheduled, queue));
     return pending + scheduled;
@@ -671,6 +707,7 @@ Result<std::int64_t> SqliteStore::cleanup(Millis now) {
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanWorkerActivity).status());
     // Limits of tasks purged or dead-lettered away (acks and revokes drop theirs at once).
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanLimits).status());
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUniqueCleanLapsed, now).status());
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanCanceled).status());
     return results + dead_results + dead + workers;
   });
@@ -683,6 +720,7 @@ Status SqliteStore::end_revoked(Connection& c, std::string_view id, std::string_
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteTask, id)));
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteRevoke, id)));
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteLimits, id)));
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueRelease, id)));
   if (record.empty()) {
     RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kFinishTask, id, "revoked", now + ttl)));
   } else {

@@ -126,5 +126,24 @@ TEST_F(LimitsTest, MaxConcurrencyPerKey) {
   EXPECT_TRUE(reserve_all().empty());
 }
 
+// A task registered unique and with a per-user slot: a second call with the same arguments
+// returns the first task (added() false) while it waits for its slot, and the limits of each
+// task added hold.
+TEST_F(LimitsTest, UniqueTaskWithMaxConcurrencyKeepsItsKeyWhileParked) {
+  auto sync = app_.task(
+      "sync", [](int) { return 0; }, TaskOptions{}.unique().max_concurrency(1));
+  auto first = sync.apply(EnqueueOptions{}.concurrency_key("user-1"), 1);
+  auto second = sync.apply(EnqueueOptions{}.concurrency_key("user-1"), 2);
+  ASSERT_TRUE(first.added());
+  ASSERT_TRUE(second.added());
+
+  EXPECT_EQ(reserve_all(), std::vector<std::string>{first.id()});  // second is parked
+  auto again = sync.apply(EnqueueOptions{}.concurrency_key("user-1"), 2);
+
+  EXPECT_FALSE(again.added());
+  EXPECT_EQ(again.id(), second.id());
+  EXPECT_TRUE(reserve_all().empty());
+}
+
 }  // namespace
 }  // namespace runq

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "conformance/store_conformance.hpp"
+#include "store/backend.hpp"
+#include "store/memory_store.hpp"
 
 namespace runq::conformance {
 namespace {
@@ -283,6 +285,27 @@ TEST_P(StoreConformance, ParkedTasksAreCountedAndPurgedWithTheirQueue) {
   EXPECT_EQ(ids_of(reserve({"q"}, 10)), std::vector<std::string>{"d"});
 }
 
+// Many parked tasks purged at once leave no stale places in the line for the slot: a task
+// parked after the purge comes back as soon as the slot frees.
+TEST_P(StoreConformance, TaskParkedAfterAPurgeOfManyParkedTasksGetsTheFreedSlot) {
+  RUNQ_SKIP_UNLESS_TASK_LIMITS();
+  std::vector<NewTask> tasks;
+  for (int i = 0; i < 20; ++i) tasks.push_back(keyed("p" + std::to_string(i), "k", 1));
+  enqueue({keyed("a", "k", 1)});
+  Delivery a = reserve_one("q");
+  enqueue(tasks);
+  EXPECT_THAT(reserve({"q"}, 100), IsEmpty());  // all 20 parked
+  Result<std::int64_t> purged = store().purge_queue("q");
+  ASSERT_THAT(purged.status(), IsOk());
+  ASSERT_EQ(*purged, 20);
+  enqueue({keyed("late", "k", 1)});
+  EXPECT_THAT(reserve({"q"}, 10), IsEmpty());  // parked: a holds the slot
+
+  ASSERT_TRUE(settle_one(ack_of(a)));
+
+  EXPECT_EQ(ids_of(reserve({"q"}, 10)), std::vector<std::string>{"late"});
+}
+
 TEST_P(StoreConformance, TasksWithBothLimitsObeyBoth) {
   RUNQ_SKIP_UNLESS_TASK_LIMITS();
   NewTask a = keyed("a", "k", 1);
@@ -298,6 +321,44 @@ TEST_P(StoreConformance, TasksWithBothLimitsObeyBoth) {
   ASSERT_EQ(ids_of(got), std::vector<std::string>{"a"});
   ASSERT_TRUE(settle_one(ack_of(got[0])));
   EXPECT_EQ(ids_of(reserve({"q"}, 10, kT0 + kSecond)), std::vector<std::string>{"b"});
+}
+
+// Every backend in the registry enforces limits, so the refusal of CheckedStore is checked
+// here over a backend that says it does not: every way in (enqueue, a unique enqueue, a tick,
+// a settlement's follow-up) refuses a task with limits, and adds nothing.
+TEST(StoreWithoutLimits, EveryWayInRefusesATaskWithLimits) {
+  std::unique_ptr<Store> memory = new_memory_store();
+  struct Backend final : StoreWrapper {
+    explicit Backend(Store* s) : StoreWrapper(s) {}
+    bool enforces_task_limits() const override { return false; }
+  };
+  std::unique_ptr<Store> store = checked_store(std::make_unique<Backend>(memory.get()), 1 << 20);
+  NewTask limited = make_task("a", "q");
+  limited.limits.concurrency_key = "k";
+  limited.limits.max_concurrency = 1;
+  NewTask unique = limited;
+  unique.unique.key = "u";
+
+  EXPECT_THAT(store->enqueue(std::vector{limited}, kT0), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store->enqueue_unique(std::vector{unique}, kT0).status(),
+              StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store->claim_tick("s", kT0, limited, kT0).status(),
+              StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store->get_task("a", kT0).status(), StatusIs(StatusCode::kNotFound));
+  ASSERT_THAT(store->enqueue(std::vector{make_task("plain", "q")}, kT0), IsOk());
+  ReserveRequest req;
+  req.queues = {"q"};
+  req.worker_id = "w";
+  req.max = 1;
+  req.lease_ms = kLease;
+  req.now = kT0;
+  Result<std::vector<Delivery>> got = store->reserve(req);
+  ASSERT_THAT(got.status(), IsOk());
+  ASSERT_EQ(got->size(), 1u);
+  Settlement s = ack_of((*got)[0]);
+  s.then.tasks.push_back(limited);
+  EXPECT_THAT(store->settle({&s, 1}, kT0).status(), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store->get_task("a", kT0).status(), StatusIs(StatusCode::kNotFound));
 }
 
 }  // namespace

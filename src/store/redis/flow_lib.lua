@@ -3,6 +3,8 @@
 --
 -- Keys: P paused  SET  names of the paused queues (reserve and wait_peek skip them)
 --       P limits  HASH queue -> max_length of a bounded queue (enqueue checks it)
+--       P uniq    HASH unique key -> holder id \31 expiry (ms; 0 = none) (unique jobs)
+--       P uniqof  HASH holder id -> until_start flag ('0'/'1') followed by its key
 --       P refuse  STRING, only inside one MULTI/EXEC: a chunked enqueue whose whole batch
 --                 did not fit (queue_control 'room'); every chunk then adds nothing
 local function paused_key() return P .. 'paused' end
@@ -201,7 +203,8 @@ local function limits_unpark(k, max)
 end
 
 -- The tasks `ids` left RESERVED (settled, lapsed, revoked): their slots free. `gone`: the
--- ids that leave the store too, whose limits are forgotten.
+-- ids that leave the store too, whose limits are forgotten (and their places in the line
+-- for a slot, see limits_forget).
 local function limits_released(ids, gone)
   if #ids == 0 or not any_limits() then return end
   local values = hmget(tlimits_key(), ids)
@@ -210,6 +213,7 @@ local function limits_released(ids, gone)
     local l = parse_limits(values[i])
     if l then
       if l.ck ~= '' then
+        if gone and gone[id] then redis.call('ZREM', parked_key(l.ck), id) end
         redis.call('SREM', held_key(l.ck), id)
         limits_unpark(l.ck, l.m)
       end
@@ -217,4 +221,72 @@ local function limits_released(ids, gone)
     end
   end
   if #drop > 0 then hash_call('HDEL', tlimits_key(), drop) end
+end
+
+-- The tasks `ids` leave the store without being RESERVED (purged, dead letters removed):
+-- their limits are forgotten, and a parked one leaves the line for its slot at once, so
+-- that limits_unpark never has to skip more than a few stale entries (a purge of many
+-- parked tasks would otherwise leave a later one parked with its slot free).
+local function limits_forget(ids)
+  if #ids == 0 or not any_limits() then return end
+  local values = hmget(tlimits_key(), ids)
+  local drop = {}
+  for i, id in ipairs(ids) do
+    local l = parse_limits(values[i])
+    if l then
+      if l.ck ~= '' then redis.call('ZREM', parked_key(l.ck), id) end
+      drop[#drop + 1] = id
+    end
+  end
+  if #drop > 0 then hash_call('HDEL', tlimits_key(), drop) end
+end
+
+-- ---- unique jobs ---------------------------------------------------------------------------
+-- A task with a unique key holds it from its enqueue until it ends (dead_letter, finish_now,
+-- settle's ack, purge_queue) or, with until_start, until reserve hands it out; or until its
+-- expiry passes, when a new enqueue simply takes the key over.
+local function uniq_key() return P .. 'uniq' end
+local function uniqof_key() return P .. 'uniqof' end
+
+-- The id holding `key` for another task than `id` at `now`, or nil.
+local function unique_holder(key, id, now)
+  local v = redis.call('HGET', uniq_key(), key)
+  if not v then return nil end
+  local holder, expires = string.match(v, '^(.*)\31(%d+)$')
+  if not holder or holder == id then return nil end
+  expires = tonumber(expires)
+  if expires ~= 0 and expires <= now then return nil end
+  return holder
+end
+
+-- for_ms: number (0 = no expiry); until_start: '0' or '1'.
+local function unique_take(key, id, now, for_ms, until_start)
+  local expires = for_ms > 0 and string.format('%d', now + for_ms) or '0'
+  redis.call('HSET', uniq_key(), key, id .. SEP .. expires)
+  redis.call('HSET', uniqof_key(), id, until_start .. key)
+end
+
+-- Gives up the keys the tasks `ids` hold (only those taken until start, when `started`). A
+-- key that lapsed and went to another task stays with it. Costs one EXISTS when no task
+-- holds a key.
+unique_release = function(ids, started)
+  if #ids == 0 or redis.call('EXISTS', uniqof_key()) == 0 then return end
+  local held = hmget(uniqof_key(), ids)
+  for n, id in ipairs(ids) do
+    local v = held[n]
+    if v and (not started or string.sub(v, 1, 1) == '1') then
+      redis.call('HDEL', uniqof_key(), id)
+      local key = string.sub(v, 2)
+      local h = redis.call('HGET', uniq_key(), key)
+      if h and string.sub(h, 1, #id + 1) == id .. SEP then redis.call('HDEL', uniq_key(), key) end
+    end
+  end
+end
+
+-- For reserve.lua: out holds the deliveries, `stride` items each, the id first.
+local function unique_started(out, stride)
+  if #out == 0 then return end
+  local ids = {}
+  for i = 1, #out, stride do ids[#ids + 1] = out[i] end
+  unique_release(ids, true)
 end

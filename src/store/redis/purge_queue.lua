@@ -28,6 +28,7 @@ writes:flush()
 local gone = {}
 for id in pairs(removed) do gone[#gone + 1] = id end
 unlist(gone)
-if #gone > 0 and any_limits() then hash_call('HDEL', tlimits_key(), gone) end  -- flow_lib.lua
+limits_forget(gone)  -- flow_lib.lua
+unique_release(gone)
 rearm_timer(q)
 return count

@@ -180,4 +180,5 @@ if got >= max then
     if has_ready(ARGV[i]) then wake(ARGV[i]) end
   end
 end
+unique_started(out, 6)  -- unique_until start: handing out releases the key (flow_lib.lua)
 return out

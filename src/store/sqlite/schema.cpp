@@ -98,6 +98,14 @@ CREATE TABLE IF NOT EXISTS waits (
   allow_failure INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS canceled (id TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
+-- Unique jobs (NewTask::unique; version 8): the key each task holds.
+CREATE TABLE IF NOT EXISTS unique_keys (
+  key TEXT PRIMARY KEY,
+  id TEXT NOT NULL,
+  expires INTEGER NOT NULL,
+  until_start INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS unique_keys_id ON unique_keys(id);
 -- Flow control: rate limits and per-key concurrency (NewTask::limits; version 9). A task with
 -- limits has a task_limits row (tasks without limits have none, and pay one probe of this
 -- table on reserve). `parked` is the task's seq while it waits for a concurrency slot
@@ -221,6 +229,33 @@ const char* worker_sql(Sql sql) {
   "WHERE " cond                                                                         \
   " AND l.enqueued >= ?1 AND (l.enqueued, l.id) < (?2, ?3) "                            \
   "ORDER BY l.enqueued DESC, l.id DESC LIMIT ?4"
+
+// Unique jobs: a task's key is deleted by its id when the task ends (or starts).
+const char* unique_sql(Sql sql) {
+  switch (sql) {
+    case Sql::kUniqueAny:
+      return "SELECT 1 FROM unique_keys LIMIT 1";
+    case Sql::kUniqueHolder:
+      return "SELECT id, expires FROM unique_keys WHERE key = ?1";
+    case Sql::kUniqueTake:
+      return "INSERT OR REPLACE INTO unique_keys(key, id, expires, until_start) "
+             "VALUES (?1, ?2, ?3, ?4)";
+    case Sql::kUniqueRelease:
+      return "DELETE FROM unique_keys WHERE id = ?1";
+    case Sql::kUniqueReleaseStarted:
+      return "DELETE FROM unique_keys WHERE id = ?1 AND until_start = 1";
+    case Sql::kUniqueReleaseLapsedDead:
+      return "DELETE FROM unique_keys WHERE id IN (SELECT id FROM tasks WHERE state = 'reserved' "
+             "AND lease_expires <= ?1 AND deliveries >= max_deliveries)";
+    case Sql::kUniqueReleaseQueued:
+      return "DELETE FROM unique_keys WHERE id IN (SELECT id FROM tasks WHERE queue = ?1 "
+             "AND state IN ('pending', 'scheduled'))";
+    case Sql::kUniqueCleanLapsed:
+      return "DELETE FROM unique_keys WHERE expires > 0 AND expires <= ?1";
+    default:
+      return nullptr;
+  }
+}
 
 const char* list_sql(Sql sql) {
   switch (sql) {
@@ -407,6 +442,10 @@ const char* limits_sql(Sql sql) {
       return "DELETE FROM task_limits WHERE id = ?1";
     case Sql::kCleanLimits:
       return "DELETE FROM task_limits WHERE id NOT IN (SELECT id FROM tasks)";
+    case Sql::kDropQueuedLimits:
+      return "DELETE FROM task_limits WHERE id IN (SELECT id FROM tasks WHERE queue = ?1 AND "
+             "state = 'pending' UNION ALL SELECT id FROM tasks WHERE queue = ?1 AND "
+             "state = 'scheduled')";
     default:
       return nullptr;
   }
@@ -440,6 +479,7 @@ const char* sql_text(Sql sql) {
   }
   if (const char* text = worker_sql(sql)) return text;
   if (const char* text = list_sql(sql)) return text;
+  if (const char* text = unique_sql(sql)) return text;
   if (const char* text = flow_sql(sql)) return text;
   if (const char* text = limits_sql(sql)) return text;
   if (const char* text = workflow_sql(sql)) return text;
