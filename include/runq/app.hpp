@@ -182,6 +182,9 @@ class App final : public Producer {
   // store's errors (Unavailable).
   // Thread-safe.
   Result<std::vector<std::string>> enqueue_batch(std::span<const TaskCall> calls);
+  // enqueue_batch, also saying for each call whether it added a task (unique jobs: a call
+  // whose unique key another task holds adds nothing and gets that task's id). Same errors.
+  Result<std::vector<Enqueued>> enqueue_calls(std::span<const TaskCall> calls);
 
   // Where task `id` stands and, when it is not final, why it is not running (yet): scheduled
   // for later, waiting to retry, no live worker on its queue, leased by a worker that stopped
@@ -273,6 +276,10 @@ class App final : public Producer {
                                              std::vector<std::string> args_json,
                                              const TaskOptions& task_opts,
                                              const EnqueueOptions& opts) override;
+  std::vector<Enqueued> enqueue_json_calls(const std::string& name,
+                                           std::vector<std::string> args_json,
+                                           const TaskOptions& task_opts,
+                                           const EnqueueOptions& opts) override;
   // store(), for AsyncResult reads.
   std::shared_ptr<Store> result_store() override { return store(); }
   // clock(), for result expiry.

@@ -20,16 +20,31 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runq/clock.hpp"
+#include "runq/status.hpp"
 #include "runq/store.hpp"
 
 namespace runq {
+
+// A rate: at most `count` tasks per `period_ms`.
+struct RateLimit {
+  std::int64_t count = 0;
+  Millis period_ms = 0;
+  bool operator==(const RateLimit&) const = default;
+};
+
+// Parses "N/s", "N/m" or "N/h" (N a whole number from 1 to 1,000,000,000; spaces around the
+// parts allowed). Errors: InvalidArgument naming the text and the accepted form ("10/x",
+// "-1/s", "0/s", "" are refused).
+Result<RateLimit> parse_rate_limit(std::string_view text);
 
 // How long to wait before a retry. A default-constructed Backoff equals exponential().
 class Backoff {
@@ -58,6 +73,14 @@ class Backoff {
   Millis cap_ = 600'000;
   bool jitter_ = true;
 };
+
+// Unique jobs: until when a task holds its unique key (see EnqueueOptions::unique_key).
+enum class UniqueUntil {
+  kStart,   // until a worker takes it (it may then be enqueued again while it runs)
+  kFinish,  // until it ends: success, failure, dead, revoked or expired (the default)
+};
+inline constexpr UniqueUntil kStart = UniqueUntil::kStart;
+inline constexpr UniqueUntil kFinish = UniqueUntil::kFinish;
 
 // Options fixed when a task is registered with App::task. Defaults in brackets.
 class TaskOptions {
@@ -182,7 +205,57 @@ class TaskOptions {
   }
   int max_deliveries() const { return max_deliveries_; }
 
+  // Flow control: a global rate limit ["": none], e.g. "100/s", "600/m", "1000/h". Every
+  // worker on every machine together starts at most that many of this task per period
+  // (enforced in the store's reserve; EnqueueOptions::rate_limit_key splits it per key). A
+  // task that may not start yet waits in the store, never in a worker, and the tasks behind
+  // it in its queue are handed out meanwhile. App::task refuses a malformed rate
+  // (InvalidArgument, see parse_rate_limit) at registration.
+  TaskOptions& rate_limit(std::string rate) {
+    rate_limit_ = std::move(rate);
+    return *this;
+  }
+  const std::string& rate_limit() const { return rate_limit_; }
+
+  // Flow control: at most `n` tasks of this task name run at once across all workers [0: no
+  // limit]; with EnqueueOptions::concurrency_key, at most `n` per key (e.g. one sync per
+  // user). The others wait in the store, holding no worker thread, until a slot frees (the
+  // task settles, is revoked, or its lease lapses). App::task refuses n < 0.
+  TaskOptions& max_concurrency(int n) {
+    max_concurrency_ = n;
+    return *this;
+  }
+  int max_concurrency() const { return max_concurrency_; }
+
+  // Unique jobs [off]: every enqueue of this task takes the unique key "<task name>:<SHA-256
+  // of its canonical JSON arguments>" (object keys sorted), so a call with the same
+  // arguments as a task still queued or running adds nothing and returns that task (see
+  // EnqueueOptions::unique_key, which overrides the key per call). unique_for and
+  // unique_until are the defaults of those of EnqueueOptions.
+  TaskOptions& unique(bool v = true) {
+    unique_ = v;
+    return *this;
+  }
+  bool unique() const { return unique_; }
+  // Turns unique() on, with the key given up at the latest `d` after the enqueue [0: none].
+  TaskOptions& unique_for(std::chrono::milliseconds d) {
+    unique_ = true;
+    unique_for_ms_ = to_millis(d);
+    return *this;
+  }
+  Millis unique_for() const { return unique_for_ms_; }
+  TaskOptions& unique_until(UniqueUntil u) {
+    unique_until_ = u;
+    return *this;
+  }
+  UniqueUntil unique_until() const { return unique_until_; }
+
  private:
+  std::string rate_limit_;
+  int max_concurrency_ = 0;
+  bool unique_ = false;
+  Millis unique_for_ms_ = 0;
+  UniqueUntil unique_until_ = kFinish;
   int max_retries_ = 0;
   Backoff backoff_ = Backoff::exponential();
   std::vector<std::function<bool(const std::exception_ptr&)>> retry_rules_;
@@ -255,7 +328,45 @@ class EnqueueOptions {
     block_when_full_ms_ = to_millis(timeout);
     return *this;
   }
+  // Flow control: the bucket of the task's rate limit for this call (e.g. the customer or
+  // the API host); calls with different keys are limited separately, each at the task's rate
+  // [""]: one bucket per task name). Ignored when the task has no rate_limit. At most 200
+  // bytes.
+  EnqueueOptions& rate_limit_key(std::string key) {
+    rate_limit_key_ = std::move(key);
+    return *this;
+  }
+  // Flow control: the key of the task's max_concurrency for this call (e.g. "user-42")
+  // [""]: one key per task name). A task enqueued with a key but no max_concurrency is
+  // refused (InvalidArgument). At most 200 bytes.
+  EnqueueOptions& concurrency_key(std::string key) {
+    concurrency_key_ = std::move(key);
+    return *this;
+  }
 
+  // Unique jobs: while a task enqueued with key `key` is queued, scheduled or running (see
+  // unique_until), an enqueue with the same key adds nothing and returns that task's id:
+  // AsyncResult::added() is then false, and the handle reads the existing task. Atomic in the
+  // store, across every producer. Keys are one namespace per store (use a prefix such as
+  // "sync-user-42"); at most 512 bytes (kMaxUniqueKeyBytes), not empty (InvalidArgument).
+  // A periodic task cannot have one. In a batch, a second call with the key of an earlier
+  // one returns the earlier one's id.
+  EnqueueOptions& unique_key(std::string key) {
+    unique_key_ = std::move(key);
+    return *this;
+  }
+  // The key is given up at the latest `d` after the enqueue, even if its task has not
+  // started or ended [the task's; 0 = no bound]. Negative: InvalidArgument.
+  EnqueueOptions& unique_for(std::chrono::milliseconds d) {
+    unique_for_ms_ = to_millis(d);
+    return *this;
+  }
+  // kFinish (the default): the key is held until the task ends; kStart: until a worker
+  // takes it. A retry, a lapsed lease redelivered, or a task given back at shutdown keep it.
+  EnqueueOptions& unique_until(UniqueUntil u) {
+    unique_until_ = u;
+    return *this;
+  }
   // Workflows: the task waits (state WAITING, shown by `status` and `result`) until every task
   // in `ids` has succeeded, then runs. If one ends any other way the task ends CANCELED with
   // "dependency <id> ended <state>" and never runs, unless allow_dependency_failure(). Ids
@@ -283,8 +394,16 @@ class EnqueueOptions {
   Millis soft_time_limit() const { return soft_time_limit_ms_; }
   const std::string& id() const { return id_; }
   Millis block_when_full() const { return block_when_full_ms_; }
+  const std::string& rate_limit_key() const { return rate_limit_key_; }
+  const std::string& concurrency_key() const { return concurrency_key_; }
+  const std::optional<std::string>& unique_key() const { return unique_key_; }
+  const std::optional<Millis>& unique_for() const { return unique_for_ms_; }
+  const std::optional<UniqueUntil>& unique_until() const { return unique_until_; }
 
  private:
+  std::optional<std::string> unique_key_;
+  std::optional<Millis> unique_for_ms_;
+  std::optional<UniqueUntil> unique_until_;
   std::optional<std::string> queue_;
   std::optional<int> priority_;
   Millis countdown_ms_ = 0;
@@ -294,6 +413,8 @@ class EnqueueOptions {
   Millis soft_time_limit_ms_ = 0;
   std::string id_;
   Millis block_when_full_ms_ = 0;
+  std::string rate_limit_key_;
+  std::string concurrency_key_;
   std::vector<std::string> depends_on_;
   bool allow_dependency_failure_ = false;
 };

@@ -88,11 +88,19 @@ class AsyncResult {
   // A handle on task `id` in `store`; `clock` (not owned; the App's) gives "now" for result
   // expiry. Never throws and does not touch the store: a handle for an id that does not
   // exist is valid and reads PENDING. REQUIRES: store is non-null; clock outlives the handle.
-  AsyncResult(std::shared_ptr<Store> store, std::string id, const Clock* clock = &Clock::system())
-      : store_(std::move(store)), id_(std::move(id)), clock_(clock) {}
+  // `added`: what added() answers.
+  AsyncResult(std::shared_ptr<Store> store, std::string id, const Clock* clock = &Clock::system(),
+              bool added = true)
+      : store_(std::move(store)), id_(std::move(id)), clock_(clock), added_(added) {}
 
-  // The task id (EnqueueOptions::id, or the generated one).
+  // The task id (EnqueueOptions::id, or the generated one; for a call not added, the id of
+  // the task that holds its unique key).
   const std::string& id() const { return id_; }
+
+  // Unique jobs: false when the enqueue added nothing because another task held its unique
+  // key (EnqueueOptions::unique_key, TaskOptions::unique); this handle then reads that task.
+  // True for every other enqueue (also one skipped because its id existed).
+  bool added() const { return added_; }
 
   // Current state, from one store read; never blocks. PENDING if the store does not know
   // the id (not enqueued yet, never, or its result expired). Throws runq::Error when the
@@ -156,6 +164,7 @@ class AsyncResult {
   std::shared_ptr<Store> store_;
   std::string id_;
   const Clock* clock_;
+  bool added_ = true;
 };
 
 }  // namespace runq

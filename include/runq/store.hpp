@@ -34,6 +34,7 @@
 // retried. Every call may also return `Internal` on an unexpected backend reply.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -79,6 +80,57 @@ inline constexpr int kMaxPriority = 9;
 inline constexpr int kDefaultPriority = 0;
 inline constexpr std::string_view kDefaultQueue = "default";
 
+// ---- flow control: rate limits and per-key concurrency (NewTask::limits) -----------------
+
+// Longest rate or concurrency key a store accepts (InvalidArgument above it).
+inline constexpr std::size_t kMaxLimitKeyBytes = 512;
+
+// What a store enforces on `reserve` for one task, carried with the task. A task whose keys
+// are both empty has no limits and costs nothing extra on reserve.
+struct TaskLimits {
+  // Global rate limit: the tasks sharing `rate_key` are handed out at most `rate_count` times
+  // per `rate_period_ms`, counted by every worker together (GCRA in the store; see
+  // docs/flow-control.md). A task whose bucket is empty is not handed out: reserve moves it
+  // aside (SCHEDULED until the bucket allows it) and hands out the tasks behind it.
+  std::string rate_key;
+  std::int64_t rate_count = 0;  // >= 1 when rate_key is set
+  Millis rate_period_ms = 0;    // >= 1 when rate_key is set
+  // Per-key concurrency: at most `max_concurrency` tasks sharing `concurrency_key` are
+  // RESERVED at once. The others wait in the store (SCHEDULED, parked) and go back to their
+  // queue when a slot frees: on any settlement, a revoke, or a lapsed lease.
+  std::string concurrency_key;
+  int max_concurrency = 0;  // >= 1 when concurrency_key is set
+
+  bool empty() const { return rate_key.empty() && concurrency_key.empty(); }
+  bool operator==(const TaskLimits&) const = default;
+};
+
+// The state of one rate-limit bucket, for `runq status` (Store::rate_limits).
+struct RateLimitState {
+  std::string key;
+  std::int64_t count = 0;  // the limit: count per period (as the latest task carried it)
+  Millis period_ms = 0;
+  std::int64_t started_last_period = 0;  // tasks handed out in the latest full period
+  Millis next_free_ms = 0;  // from `now` until the bucket allows another task (0 = now)
+};
+
+// ---- unique jobs: the key a task holds (NewTask::unique) ---------------------------------
+
+// Longest unique key, in bytes.
+inline constexpr std::size_t kMaxUniqueKeyBytes = 512;
+
+// A task enqueued with a non-empty `key` holds that key from the enqueue until it is released:
+// when it is handed out by reserve (`until_start`), else when it ends (SUCCESS, FAILURE,
+// EXPIRED, REVOKED, DEAD, or purged), or when `for_ms` passed since the enqueue (when > 0),
+// whichever comes first. A lapsed lease returned to its queue, a retry and a release keep the
+// key. While the key is held, an enqueue of another task with the same key adds nothing (see
+// Store::enqueue_unique). Keys are one namespace per store, shared by every queue.
+struct UniqueOptions {
+  std::string key;           // empty = the task is not unique; at most kMaxUniqueKeyBytes
+  Millis for_ms = 0;         // > 0: the key lapses this long after the enqueue; 0 = no bound
+  bool until_start = false;  // release when handed out, not when the task ends
+};
+
 // ---- workflows: dependencies and follow-up tasks --------------------------------------------
 // (defined before NewTask and Settlement, which hold them by value)
 
@@ -119,6 +171,8 @@ struct NewTask {
   int max_deliveries = 5;  // lease lapses tolerated before the task is dead-lettered (>= 1)
   std::string body;        // the encoded task message (opaque to the store)
   std::string task;        // the task name, indexed for list_tasks (may be empty)
+  TaskLimits limits;       // flow control enforced on reserve (empty: none, costs nothing)
+  UniqueOptions unique;    // unique jobs: key empty = not unique (see UniqueOptions)
   WorkflowLinks links;     // workflows: dependencies (see WorkflowLinks)
 };
 
@@ -489,6 +543,37 @@ class Store {
   // The controls of every queue that has one set (paused, or max_length > 0), by queue name.
   // Errors: Unavailable. The default returns FailedPrecondition (not supported).
   virtual Result<std::vector<QueueControl>> queue_controls();
+
+  // ---- flow control: rate limits and per-key concurrency ------------------------------
+  // The limits travel with each task (NewTask::limits) and are enforced by reserve, in the
+  // store, so they hold across every worker on every machine.
+
+  // True when this backend enforces NewTask::limits. An enqueue (or claim_tick) of a task with
+  // limits into a store that does not is refused with FailedPrecondition: a limit is never
+  // silently ignored. The default is false.
+  virtual bool enforces_task_limits() const;
+
+  // The rate-limit buckets that tasks have used, by key, with their current state at `now`.
+  // Errors: Unavailable. The default returns FailedPrecondition (not supported).
+  virtual Result<std::vector<RateLimitState>> rate_limits(Millis now);
+
+  // ---- unique jobs --------------------------------------------------------------------------
+
+  // enqueue(tasks, now), and also says which tasks were not added because another task holds
+  // their unique key (UniqueOptions): returns one string per task, the id of the task holding
+  // the key when that task was not added for it, else "" (added, or skipped because its id
+  // exists). The key is checked first: a task whose key another task holds gets that id.
+  // The check and the insert are one atomic step, so producers racing on one key add exactly
+  // one task. Within a batch, tasks are taken in order: a second task with the key of an
+  // earlier one returns the earlier one's id. A task refused for its key still counts toward
+  // a bounded queue's room (set_queue_limit), as a skipped id does. `enqueue` applies the same
+  // rules and only drops the answer.
+  // Errors: those of enqueue, and InvalidArgument (a key longer than kMaxUniqueKeyBytes,
+  // for_ms < 0). The default (a store without unique jobs) returns FailedPrecondition when a
+  // task has a key, else enqueues and returns empty strings.
+  virtual Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                          Millis now);
+
   // ---- workflows ----------------------------------------------------------------------
 
   // Whether this store keeps WorkflowLinks and FollowUps (see above). A store that does not
@@ -585,6 +670,13 @@ class StoreWrapper : public Store {
     return target_->set_queue_limit(q, n);
   }
   Result<std::vector<QueueControl>> queue_controls() override { return target_->queue_controls(); }
+  bool enforces_task_limits() const override { return target_->enforces_task_limits(); }
+  Result<std::vector<RateLimitState>> rate_limits(Millis now) override {
+    return target_->rate_limits(now);
+  }
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> t, Millis now) override {
+    return target_->enqueue_unique(t, now);
+  }
   bool supports_workflows() const override { return target_->supports_workflows(); }
   Result<std::vector<Result<TaskInfo>>> get_tasks(std::span<const std::string> ids,
                                                   Millis now) override {

@@ -88,6 +88,12 @@ struct TaskDefinition {
 // opening it on first use.
 //
 // Thread safety: every function may be called from any thread.
+// What one enqueue did (unique jobs: EnqueueOptions::unique_key, TaskOptions::unique).
+struct Enqueued {
+  std::string id;     // the new task's id; when !added, the id of the task holding the key
+  bool added = true;  // false: another task held the call's unique key; nothing was added
+};
+
 class Producer {
  public:
   virtual ~Producer() = default;
@@ -105,6 +111,20 @@ class Producer {
                                                      std::vector<std::string> args_json,
                                                      const TaskOptions& task_opts,
                                                      const EnqueueOptions& opts) = 0;
+
+  // As enqueue_json_many, and says for each call whether it added a task or found another
+  // task holding its unique key (then the id is that task's). The default marks every call
+  // added.
+  virtual std::vector<Enqueued> enqueue_json_calls(const std::string& name,
+                                                   std::vector<std::string> args_json,
+                                                   const TaskOptions& task_opts,
+                                                   const EnqueueOptions& opts) {
+    std::vector<Enqueued> out;
+    for (std::string& id : enqueue_json_many(name, std::move(args_json), task_opts, opts)) {
+      out.push_back({std::move(id), true});
+    }
+    return out;
+  }
 
   // The store results are read from (the App's store, opened on first use). Throws
   // runq::Error when it cannot be opened.
@@ -149,8 +169,11 @@ class TaskHandle {
   // a queue or priority `opts` leaves unset comes from the task's options.
   AsyncResult<R> apply(const EnqueueOptions& opts,
                        std::type_identity_t<std::decay_t<A>>... args) const {
-    std::string id = producer_->enqueue_json(name_, internal::encode_args(args...), opts_, opts);
-    return AsyncResult<R>(producer_->result_store(), std::move(id), &producer_->producer_clock());
+    std::vector<std::string> one;
+    one.push_back(internal::encode_args(args...));
+    std::vector<Enqueued> e = producer_->enqueue_json_calls(name_, std::move(one), opts_, opts);
+    return AsyncResult<R>(producer_->result_store(), std::move(e.front().id),
+                          &producer_->producer_clock(), e.front().added);
   }
 
   // Enqueues many calls in one all-or-nothing batch (one store transaction or round trip):
@@ -165,12 +188,14 @@ class TaskHandle {
       encoded.push_back(
           std::apply([](const auto&... a) { return internal::encode_args(a...); }, c));
     }
-    std::vector<std::string> ids =
-        producer_->enqueue_json_many(name_, std::move(encoded), opts_, opts);
+    std::vector<Enqueued> done =
+        producer_->enqueue_json_calls(name_, std::move(encoded), opts_, opts);
     std::vector<AsyncResult<R>> out;
-    out.reserve(ids.size());
+    out.reserve(done.size());
     auto store = producer_->result_store();
-    for (auto& id : ids) out.emplace_back(store, std::move(id), &producer_->producer_clock());
+    for (auto& e : done) {
+      out.emplace_back(store, std::move(e.id), &producer_->producer_clock(), e.added);
+    }
     return out;
   }
 

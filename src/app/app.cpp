@@ -7,6 +7,7 @@
 
 #include "app/internal/enqueue_room.hpp"
 #include "app/internal/task_builder.hpp"
+#include "app/internal/unique_key.hpp"
 #include "app/task_runner.hpp"
 #include "core/ids.hpp"
 #include "core/message.hpp"
@@ -61,6 +62,8 @@ void App::register_task(TaskDefinition def) {
     throw Error(
         already_exists_error("registering task '" + def.name + "': name already registered"));
   }
+  Status limits = internal::check_task_limits(def.name, def.options);
+  if (!limits.ok()) throw Error(limits);
   std::string name = def.name;
   tasks_.emplace(std::move(name), std::move(def));
 }
@@ -125,6 +128,10 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   m.time_limit = std::max<Millis>(0, opts.time_limit());
   m.soft_time_limit = std::max<Millis>(0, opts.soft_time_limit());
   NewTask t;
+  // A periodic tick fires once already (its id is derived from the tick): it takes no key.
+  if (ctx.schedule.empty()) {
+    RUNQ_ASSIGN_OR_RETURN(t.unique, unique_options(name, m.args, topts, opts));
+  }
   t.id = m.id;
   t.queue = m.queue;
   t.priority = m.priority;
@@ -132,6 +139,7 @@ Result<NewTask> build_task(const std::string& name, std::string args_json, const
   t.max_deliveries = std::max(1, topts.max_deliveries());
   t.body = encode_message(m);
   t.task = name;
+  RUNQ_ASSIGN_OR_RETURN(t.limits, task_limits(name, topts, opts));
   t.links.depends_on = opts.depends_on();
   t.links.allow_dependency_failure = opts.allow_dependency_failure();
   if (t.body.size() > ctx.max_payload_bytes) {
@@ -152,10 +160,51 @@ std::string App::enqueue_json(const std::string& name, std::string args_json,
   return enqueue_json_many(name, std::move(one), task_opts, opts).front();
 }
 
+namespace {
+
+// The outcome of each task of an enqueue: `held` is enqueue_with_room's answer (empty when
+// no task had a unique key).
+std::vector<Enqueued> outcomes(std::vector<NewTask>& tasks, std::vector<std::string>& held) {
+  std::vector<Enqueued> out;
+  out.reserve(tasks.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (i < held.size() && !held[i].empty()) {
+      out.push_back({std::move(held[i]), false});
+    } else {
+      out.push_back({std::move(tasks[i].id), true});
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> added_ids(const std::vector<Enqueued>& done) {
+  std::vector<std::string> ids;
+  for (const Enqueued& e : done) {
+    if (e.added) ids.push_back(e.id);
+  }
+  return ids;
+}
+
+std::vector<std::string> ids_of(std::vector<Enqueued> done) {
+  std::vector<std::string> ids;
+  ids.reserve(done.size());
+  for (Enqueued& e : done) ids.push_back(std::move(e.id));
+  return ids;
+}
+
+}  // namespace
+
 std::vector<std::string> App::enqueue_json_many(const std::string& name,
                                                 std::vector<std::string> args_json,
                                                 const TaskOptions& task_opts,
                                                 const EnqueueOptions& opts) {
+  return ids_of(enqueue_json_calls(name, std::move(args_json), task_opts, opts));
+}
+
+std::vector<Enqueued> App::enqueue_json_calls(const std::string& name,
+                                              std::vector<std::string> args_json,
+                                              const TaskOptions& task_opts,
+                                              const EnqueueOptions& opts) {
   if (args_json.size() > 1 && !opts.id().empty()) {
     throw Error(
         invalid_argument_error("enqueueing a batch of '" + name + "': one id for many tasks"));
@@ -170,17 +219,21 @@ std::vector<std::string> App::enqueue_json_many(const std::string& name,
     tasks.push_back(std::move(t).value());
   }
   std::shared_ptr<Store> s = store();
-  Status st = internal::enqueue_with_room(*s, tasks, now, opts.block_when_full(), *clock_);
+  std::vector<std::string> held;
+  Status st = internal::enqueue_with_room(*s, tasks, now, opts.block_when_full(), *clock_, &held);
   if (is_resource_exhausted(st)) throw QueueFull(st.with_context("enqueueing task '" + name + "'"));
   if (!st.ok()) throw Error(st.with_context("enqueueing task '" + name + "'"));
-  std::vector<std::string> ids;
-  ids.reserve(tasks.size());
-  for (auto& t : tasks) ids.push_back(std::move(t.id));
-  if (eager_) run_eager(ids);
-  return ids;
+  std::vector<Enqueued> done = outcomes(tasks, held);
+  if (eager_) run_eager(added_ids(done));
+  return done;
 }
 
 Result<std::vector<std::string>> App::enqueue_batch(std::span<const TaskCall> calls) {
+  RUNQ_ASSIGN_OR_RETURN(std::vector<Enqueued> done, enqueue_calls(calls));
+  return ids_of(std::move(done));
+}
+
+Result<std::vector<Enqueued>> App::enqueue_calls(std::span<const TaskCall> calls) {
   if (calls.empty()) return invalid_argument_error("enqueueing a batch: it has no tasks");
   Millis now = clock_->now_ms();
   internal::BuildContext ctx{now, options_.max_payload_bytes, eager_, {}};
@@ -208,13 +261,12 @@ Result<std::vector<std::string>> App::enqueue_batch(std::span<const TaskCall> ca
   }
   Millis block_ms = 0;
   for (const TaskCall& c : calls) block_ms = std::max(block_ms, c.options.block_when_full());
-  Status st = internal::enqueue_with_room(*s, tasks, now, block_ms, *clock_);
+  std::vector<std::string> held;
+  Status st = internal::enqueue_with_room(*s, tasks, now, block_ms, *clock_, &held);
   if (!st.ok()) return st.with_context("enqueueing a batch");
-  std::vector<std::string> out;
-  out.reserve(tasks.size());
-  for (auto& t : tasks) out.push_back(std::move(t.id));
-  if (eager_) run_eager(out);
-  return out;
+  std::vector<Enqueued> done = outcomes(tasks, held);
+  if (eager_) run_eager(added_ids(done));
+  return done;
 }
 
 AsyncResult<nlohmann::json> App::send(const std::string& name, const nlohmann::json& args,
@@ -222,8 +274,12 @@ AsyncResult<nlohmann::json> App::send(const std::string& name, const nlohmann::j
   if (!args.is_array())
     throw Error(invalid_argument_error("sending task '" + name + "': args must be a JSON array"));
   const TaskDefinition* def = find_task(name);
-  std::string id = enqueue_json(name, args.dump(), def ? def->options : TaskOptions{}, options);
-  return AsyncResult<nlohmann::json>(store(), std::move(id), clock_);
+  std::vector<std::string> one;
+  one.push_back(args.dump());
+  std::vector<Enqueued> done =
+      enqueue_json_calls(name, std::move(one), def ? def->options : TaskOptions{}, options);
+  return AsyncResult<nlohmann::json>(store(), std::move(done.front().id), clock_,
+                                     done.front().added);
 }
 
 // Eager mode: each task runs inline, retries immediately (ignoring backoff), and its final

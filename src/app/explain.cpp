@@ -87,6 +87,24 @@ void explain_paused(TaskExplanation& e, Store& store) {
                                           "` lets workers take its tasks again");
 }
 
+// Flow control, from the task's registration (unknown to a process that did not register it):
+// a SCHEDULED task without an eta is parked for a concurrency slot; a rate-limited one may
+// have been scheduled by its bucket.
+void explain_limits(TaskExplanation& e, const TaskDefinition* def) {
+  if (def == nullptr || e.status.state != TaskState::kScheduled) return;
+  const TaskOptions& o = def->options;
+  if (e.status.next_run == 0 && o.max_concurrency() > 0) {
+    e.reasons.insert(e.reasons.begin(),
+                     "waits for a concurrency slot: at most " +
+                         std::to_string(o.max_concurrency()) + " task(s) of '" + def->name +
+                         "' with its concurrency key run at once; it goes back to its queue "
+                         "when one of them ends");
+  } else if (!o.rate_limit().empty()) {
+    e.reasons.push_back("task '" + def->name + "' is rate-limited to " + o.rate_limit() +
+                        ": reserve schedules a task whose bucket is empty for its turn");
+  }
+}
+
 void explain_final(TaskExplanation& e) {
   e.reason = Reason::kFinal;
   if (e.status.state == TaskState::kDead && !e.status.dead_reason.empty())
@@ -165,6 +183,7 @@ Result<TaskExplanation> App::explain(std::string_view id) {
     explain_reserved(e, *stats, now);
   } else {
     explain_queued(e, *stats, now);
+    explain_limits(e, find_task(e.status.task));
     explain_paused(e, *s);
   }
   return e;

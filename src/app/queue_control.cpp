@@ -44,9 +44,25 @@ Result<std::vector<QueueControl>> App::queue_controls() {
 
 namespace internal {
 
+namespace {
+
+// One enqueue; through enqueue_unique when a task has a unique key (unique jobs).
+Status enqueue_once(Store& store, std::span<const NewTask> tasks, Millis now,
+                    std::vector<std::string>* held) {
+  const bool unique = std::any_of(tasks.begin(), tasks.end(),
+                                  [](const NewTask& t) { return !t.unique.key.empty(); });
+  if (!unique) return store.enqueue(tasks, now);
+  Result<std::vector<std::string>> r = store.enqueue_unique(tasks, now);
+  if (!r.ok()) return r.status();
+  if (held != nullptr) *held = std::move(r).value();
+  return ok_status();
+}
+
+}  // namespace
+
 Status enqueue_with_room(Store& store, std::span<const NewTask> tasks, Millis now, Millis block_ms,
-                         const Clock& clock) {
-  Status st = store.enqueue(tasks, now);
+                         const Clock& clock, std::vector<std::string>* held) {
+  Status st = enqueue_once(store, tasks, now, held);
   if (!is_resource_exhausted(st) || block_ms <= 0) return st;
   using std::chrono::steady_clock;
   const auto deadline = steady_clock::now() + std::chrono::milliseconds(block_ms);
@@ -56,7 +72,7 @@ Status enqueue_with_room(Store& store, std::span<const NewTask> tasks, Millis no
     std::this_thread::sleep_for(
         std::min<steady_clock::duration>(pause, deadline - steady_clock::now()));
     pause = std::min(pause * 2, std::chrono::milliseconds(100));
-    st = store.enqueue(tasks, std::max(now, clock.now_ms()));
+    st = enqueue_once(store, tasks, std::max(now, clock.now_ms()), held);
   }
   return st;
 }

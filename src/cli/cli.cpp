@@ -105,6 +105,14 @@ void add_enqueue(CLI::App& cli, Args& a, std::vector<Command>& table) {
   c->add_option("--eta", e.eta, "Run no earlier than this ISO 8601 time");
   c->add_option("--expires", e.expires, "End EXPIRED if not started within this, e.g. 5m");
   c->add_option("--id", e.id, "Task id [random]; enqueue is idempotent per id");
+  c->add_option("--unique-key", e.unique_key,
+                "Add nothing while a task with this key is queued or running; prints that "
+                "task's id instead (and a note on stderr)");
+  c->add_option("--unique-for", e.unique_for,
+                "Give the unique key up at the latest this long after the enqueue, e.g. 10m");
+  c->add_option("--unique-until", e.unique_until,
+                "Hold the unique key until the task starts or finishes [finish]")
+      ->check(CLI::IsMember({"start", "finish"}));
   table.push_back({c, [&a](App& app) { return run_enqueue_cmd(app, a.enqueue); }});
 }
 

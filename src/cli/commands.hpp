@@ -7,6 +7,7 @@
 // bad value is reported by the command that received it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ struct EnqueueArgs {
   std::string eta;        // ISO 8601 time
   std::string expires;    // duration
   std::string id;
+  std::optional<std::string> unique_key;  // unique jobs; unset = none
+  std::string unique_for;                 // duration
+  std::string unique_until;               // "start" or "finish"; empty = the default
 };
 int run_enqueue_cmd(App& app, const EnqueueArgs& args);
 

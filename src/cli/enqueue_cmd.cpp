@@ -1,6 +1,8 @@
 // `enqueue NAME --args JSON`: adds one task and prints its id. The task need not be
 // registered in this binary; the worker that picks it up decides. `--args @FILE` reads the
 // arguments from a file and `--args -` from stdin, for arguments too large for a command line.
+// With --unique-key, a task already holding the key is not added to: its id is printed (the
+// same line as for a new task) and a note goes to stderr.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -81,6 +83,12 @@ Result<EnqueueOptions> build_options(const EnqueueArgs& a) {
     RUNQ_ASSIGN_OR_RETURN(Millis ms, parse_duration_option("--expires", a.expires));
     opts.expires(std::chrono::milliseconds(ms));
   }
+  if (a.unique_key) opts.unique_key(*a.unique_key);
+  if (!a.unique_for.empty()) {
+    RUNQ_ASSIGN_OR_RETURN(Millis ms, parse_duration_option("--unique-for", a.unique_for));
+    opts.unique_for(std::chrono::milliseconds(ms));
+  }
+  if (!a.unique_until.empty()) opts.unique_until(a.unique_until == "start" ? kStart : kFinish);
   return opts;
 }
 
@@ -96,6 +104,10 @@ int run_enqueue_cmd(App& app, const EnqueueArgs& a) {
   try {
     AsyncResult<nlohmann::json> r = app.send(a.name, *args, *opts);
     std::printf("%s\n", r.id().c_str());
+    if (!r.added()) {
+      std::fprintf(stderr, "%s: not added: task %s holds its unique key\n",
+                   std::string(kCmd).c_str(), r.id().c_str());
+    }
   } catch (const QueueFull& e) {
     return fail(kCmd, e.status().message(), kExitQueueFull);
   } catch (const Error& e) {

@@ -22,6 +22,7 @@ struct Snapshot {
   double rate = -1;  // completed tasks/s between two samples; < 0 = not sampled
   Millis sampled_ms = 0;
   std::vector<QueueControl> controls;  // paused or bounded queues (flow control)
+  std::vector<RateLimitState> rates;   // rate-limit buckets in use (flow control)
 };
 
 // Two reads of the completed counter `gap_ms` apart give the current rate. Only worth the
@@ -44,6 +45,11 @@ Result<Snapshot> take_snapshot(Store& store, Clock& clock, Millis gap_ms) {
     s.controls = std::move(c).value();
   } else if (!is_failed_precondition(c.status())) {
     return c.status();
+  }
+  if (Result<std::vector<RateLimitState>> r = store.rate_limits(clock.now_ms()); r.ok()) {
+    s.rates = std::move(r).value();
+  } else if (!is_failed_precondition(r.status())) {
+    return r.status();
   }
   return s;
 }
@@ -91,8 +97,17 @@ nlohmann::json to_json(const Snapshot& s, const std::string& url) {
   for (const QueueControl& c : s.controls) {
     controls.push_back({{"queue", c.queue}, {"paused", c.paused}, {"max_length", c.max_length}});
   }
-  return {{"store", url},       {"queues", queues},         {"queue_controls", controls},
-          {"workers", workers}, {"throughput", throughput}, {"schedules", schedules}};
+  nlohmann::json rates = nlohmann::json::array();
+  for (const RateLimitState& r : s.rates) {
+    rates.push_back({{"key", r.key},
+                     {"count", r.count},
+                     {"period_ms", r.period_ms},
+                     {"started_last_period", r.started_last_period},
+                     {"next_free_ms", r.next_free_ms}});
+  }
+  return {{"store", url},          {"queues", queues},   {"queue_controls", controls},
+          {"rate_limits", rates},  {"workers", workers}, {"throughput", throughput},
+          {"schedules", schedules}};
 }
 
 void print_queues(const StoreStats& stats) {
@@ -118,6 +133,21 @@ void print_queue_controls(const std::vector<QueueControl>& controls) {
               std::to_string(c.max_length) + " waiting tasks";
     }
     std::printf("queue '%s': %s\n", c.queue.c_str(), what.c_str());
+  }
+}
+
+// Rate-limit buckets: the limit and the tasks started in the latest full period.
+void print_rate_limits(const std::vector<RateLimitState>& rates) {
+  for (const RateLimitState& r : rates) {
+    const std::string unit = r.period_ms == 1000        ? "s"
+                             : r.period_ms == 60'000    ? "m"
+                             : r.period_ms == 3'600'000 ? "h"
+                                                        : format_duration(r.period_ms);
+    std::printf(
+        "rate limit '%s': %lld/%s, %lld started in the last period%s\n", r.key.c_str(),
+        static_cast<long long>(r.count), unit.c_str(),
+        static_cast<long long>(r.started_last_period),
+        r.next_free_ms > 0 ? ("; next allowed in " + format_duration(r.next_free_ms)).c_str() : "");
   }
 }
 
@@ -155,6 +185,7 @@ void print_human(const Snapshot& s, const std::string& url, Millis now) {
   std::printf("store: %s\n\n", url.c_str());
   print_queues(s.stats);
   print_queue_controls(s.controls);
+  print_rate_limits(s.rates);
   std::printf("\n");
   print_workers(s.stats, now);
   std::printf("\n");

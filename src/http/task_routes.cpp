@@ -24,7 +24,10 @@ constexpr std::size_t kMaxBatch = 10'000;  // tasks per batch request (the body 
 // One enqueue request object (POST /tasks, and each item of POST /tasks/batch) as a TaskCall.
 Result<TaskCall> parse_call(const nlohmann::json& j, const std::string& what) {
   Status fields = check_fields(
-      j, {"name", "args", "queue", "priority", "countdown", "eta", "expires", "id"}, what);
+      j,
+      {"name", "args", "queue", "priority", "countdown", "eta", "expires", "id", "unique_key",
+       "unique_for", "unique_until", "rate_limit_key", "concurrency_key"},
+      what);
   if (!fields.ok()) return fields;
   TaskCall c;
   auto name = j.find("name");
@@ -70,6 +73,39 @@ Result<TaskCall> parse_call(const nlohmann::json& j, const std::string& what) {
       return invalid_argument_error(what + ": 'id' must be a string of 1 to 200 characters");
     }
     c.options.id(i->get<std::string>());
+  }
+  if (auto k = j.find("unique_key"); k != j.end()) {
+    if (!k->is_string() || k->get<std::string>().empty() ||
+        k->get<std::string>().size() > kMaxUniqueKeyBytes) {
+      return invalid_argument_error(what + ": 'unique_key' must be a string of 1 to " +
+                                    std::to_string(kMaxUniqueKeyBytes) + " bytes");
+    }
+    c.options.unique_key(k->get<std::string>());
+  }
+  if (auto u = j.find("unique_for"); u != j.end()) {
+    Result<Millis> ms = parse_duration_field(*u, what + ": 'unique_for'");
+    if (!ms.ok()) return ms.status();
+    c.options.unique_for(std::chrono::milliseconds(*ms));
+  }
+  if (auto u = j.find("unique_until"); u != j.end()) {
+    if (!u->is_string() || (*u != "start" && *u != "finish")) {
+      return invalid_argument_error(what + ": 'unique_until' must be \"start\" or \"finish\"");
+    }
+    c.options.unique_until(*u == "start" ? kStart : kFinish);
+  }
+  // Flow control: the keys of the task's rate limit and max_concurrency (its registration
+  // gives the limits; build_task checks the keys).
+  for (const char* field : {"rate_limit_key", "concurrency_key"}) {
+    auto k = j.find(field);
+    if (k == j.end()) continue;
+    if (!k->is_string()) {
+      return invalid_argument_error(what + ": '" + field + "' must be a string");
+    }
+    if (std::string_view(field) == "rate_limit_key") {
+      c.options.rate_limit_key(k->get<std::string>());
+    } else {
+      c.options.concurrency_key(k->get<std::string>());
+    }
   }
   return c;
 }
@@ -145,24 +181,27 @@ HttpResponse no_room_response(ApiContext& ctx, const std::vector<TaskCall>& call
   return r;
 }
 
-HttpResponse enqueue_batch(ApiContext& ctx, const std::vector<TaskCall>& calls) {
+// Enqueues `calls` all or nothing. Unique jobs: a call whose key another task holds added
+// nothing ("added": false, that task's id); a single such call answers 200 instead of 201.
+// No room in a bounded queue (or the store): 429 / 503 (no_room_response).
+HttpResponse enqueue(ApiContext& ctx, const std::vector<TaskCall>& calls, bool batch) {
   if (Status known = check_known(ctx.app, calls); !known.ok()) return status_response(known);
-  Result<std::vector<std::string>> ids = ctx.app.enqueue_batch(calls);
-  if (!ids.ok()) {
-    return is_resource_exhausted(ids.status()) ? no_room_response(ctx, calls, ids.status())
-                                               : status_response(ids.status());
+  Result<std::vector<Enqueued>> done = ctx.app.enqueue_calls(calls);
+  if (!done.ok()) {
+    return is_resource_exhausted(done.status()) ? no_room_response(ctx, calls, done.status())
+                                                : status_response(done.status());
   }
-  return json_response(201, {{"ids", *ids}, {"count", ids->size()}});
-}
-
-HttpResponse enqueue_one(ApiContext& ctx, std::vector<TaskCall> calls) {
-  if (Status known = check_known(ctx.app, calls); !known.ok()) return status_response(known);
-  Result<std::vector<std::string>> ids = ctx.app.enqueue_batch(calls);
-  if (!ids.ok()) {
-    return is_resource_exhausted(ids.status()) ? no_room_response(ctx, calls, ids.status())
-                                               : status_response(ids.status());
+  if (!batch) {
+    const Enqueued& e = done->front();
+    return json_response(e.added ? 201 : 200, {{"id", e.id}, {"added", e.added}});
   }
-  return json_response(201, {{"id", ids->front()}});
+  std::vector<std::string> ids;
+  std::vector<bool> added;
+  for (const Enqueued& e : *done) {
+    ids.push_back(e.id);
+    added.push_back(e.added);
+  }
+  return json_response(201, {{"ids", ids}, {"count", ids.size()}, {"added", added}});
 }
 
 HttpResponse post_task(ApiContext& ctx, const HttpRequest& req) {
@@ -170,7 +209,7 @@ HttpResponse post_task(ApiContext& ctx, const HttpRequest& req) {
   if (!body.ok()) return status_response(body.status());
   Result<TaskCall> call = parse_call(*body, "task");
   if (!call.ok()) return status_response(call.status());
-  return enqueue_one(ctx, {std::move(call).value()});
+  return enqueue(ctx, {std::move(call).value()}, false);
 }
 
 HttpResponse post_batch(ApiContext& ctx, const HttpRequest& req) {
@@ -196,7 +235,7 @@ HttpResponse post_batch(ApiContext& ctx, const HttpRequest& req) {
     if (!call.ok()) return status_response(call.status());
     calls.push_back(std::move(call).value());
   }
-  return enqueue_batch(ctx, calls);
+  return enqueue(ctx, calls, true);
 }
 
 // Counts a long poll in progress for as long as it lives.

@@ -203,6 +203,13 @@ class CeleryStore final : public StoreWrapper {
         hostname_("runq-" + std::to_string(::getpid()) + "@" + internal::host_name()) {}
 
   Status enqueue(std::span<const NewTask> tasks, Millis now) override;
+  // Celery's layout has no unique keys: the Store default refuses a task with one (and
+  // enqueues a batch without keys as enqueue() does), instead of forwarding to the runq
+  // layout underneath.
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override {
+    return Store::enqueue_unique(tasks, now);
+  }
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override;
   Result<std::vector<Delivery>> wait_and_reserve(const ReserveRequest& req, Millis timeout_ms,
                                                  const Clock& clock) override;
@@ -1042,6 +1049,11 @@ Status CeleryStore::enqueue(std::span<const NewTask> tasks, Millis now) {
     if (!is_celery_queue(t.queue)) {
       rest.push_back(t);
       continue;
+    }
+    if (!t.limits.empty()) {  // Celery's own queues carry no runq limits: refused, not dropped
+      return failed_precondition_error(
+          "enqueueing task '" + t.id + "': queue '" + t.queue +
+          "' is a Celery queue, where runq does not enforce rate limits or per-key concurrency");
     }
     RUNQ_ASSIGN_OR_RETURN(internal::TaskMessage tm, internal::decode_message(t.body));
     // A Celery message has no place for runq's workflow links: refused, not sent without them

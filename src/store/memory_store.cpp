@@ -23,6 +23,7 @@
 
 #include "store/backend.hpp"
 #include "store/flow.hpp"
+#include "store/rate_bucket.hpp"
 #include "store/task_list.hpp"
 
 #include <algorithm>
@@ -72,13 +73,25 @@ struct TaskRec {
   bool revoke_terminate = false;
   std::string revoke_result;  // stored if a lapsed lease ends the task REVOKED
   Millis revoke_ttl = 0;
+  TaskLimits limits;    // NewTask::limits
+  bool parked = false;  // SCHEDULED without an eta: waits for a concurrency slot of its key
   // Workflows: how many dependencies are still unfinished (WAITING while > 0).
   int waiting_for = 0;
   bool allow_dependency_failure = false;
+  std::string unique_key;  // the unique key it holds ("" = none, or released)
+  bool unique_until_start = false;
+};
+
+// Who holds a unique key, and until when (0 = until released).
+struct UniqueHold {
+  std::string id;
+  Millis expires = 0;
 };
 
 // How long a CANCELED record is kept (the default result ttl).
 constexpr Millis kCanceledTtlMs = 86'400'000;
+
+using internal::kParkedEta;
 
 using ReadyKey = std::tuple<int, std::uint64_t, std::string>;    // (-priority, seq, id)
 using TimeKey = std::pair<Millis, std::string>;                  // (time, id)
@@ -104,6 +117,16 @@ class MemoryStore final : public Store {
     return ok_status();
   }
 
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override {
+    std::lock_guard lock(mu_);
+    observe(now);
+    RUNQ_RETURN_IF_ERROR(check_room(tasks));
+    std::vector<std::string> held(tasks.size());
+    for (std::size_t i = 0; i < tasks.size(); ++i) held[i] = add_task(tasks[i], now);
+    signal_work();
+    return held;
+  }
   bool supports_workflows() const override { return true; }
 
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override {
@@ -114,10 +137,12 @@ class MemoryStore final : public Store {
     std::vector<Delivery> out;
     for (const std::string& queue : req.queues) {
       if (is_paused(queue)) continue;
-      // hand_out() may erase the queue's entry in ready_, so look it up every time.
+      // hand_out() and admit() may erase the queue's entry in ready_, so look it up every time.
       for (auto it = ready_.find(queue); it != ready_.end() && std::ssize(out) < req.max;
            it = ready_.find(queue)) {
-        out.push_back(hand_out(tasks_.at(std::get<2>(*it->second.begin())), req));
+        TaskRec& rec = tasks_.at(std::get<2>(*it->second.begin()));
+        if (!rec.limits.empty() && !admit(rec, req.now)) continue;  // moved aside
+        out.push_back(hand_out(rec, req));
       }
     }
     return out;
@@ -418,7 +443,72 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  bool enforces_task_limits() const override { return true; }
+
+  Result<std::vector<RateLimitState>> rate_limits(Millis now) override {
+    std::lock_guard lock(mu_);
+    std::vector<RateLimitState> out;
+    for (const auto& [key, r] : rates_) {
+      out.push_back({key, r.count, r.period_ms,
+                     internal::rate_started_last_period(r.bucket, r.period_ms, now),
+                     internal::rate_next_free_ms(r.bucket, r.count, r.period_ms, now)});
+    }
+    return out;
+  }
+
  private:
+  // ---- flow control: rate limits and per-key concurrency (mu_ held) ----------------------
+
+  struct Rate {
+    std::int64_t count = 0;
+    Millis period_ms = 0;
+    internal::RateBucket bucket;
+  };
+
+  // Whether the PENDING task `rec` may be handed out now under its limits. If not, moves it
+  // aside (SCHEDULED until its rate slot, or parked until a concurrency slot frees) and
+  // returns false.
+  bool admit(TaskRec& rec, Millis now) {
+    const TaskLimits& l = rec.limits;
+    if (!l.concurrency_key.empty() && held_[l.concurrency_key] >= l.max_concurrency) {
+      unlink(rec);
+      rec.state = TaskState::kScheduled;
+      rec.eta = kParkedEta;
+      rec.parked = true;
+      link(rec);
+      return false;
+    }
+    if (!l.rate_key.empty()) {
+      Rate& r = rates_[l.rate_key];
+      r.count = l.rate_count;
+      r.period_ms = l.rate_period_ms;
+      Millis again = internal::rate_take(r.bucket, r.count, r.period_ms, now);
+      if (again != 0) {
+        unlink(rec);
+        rec.state = TaskState::kScheduled;
+        rec.eta = again;
+        link(rec);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // A task of `key` left RESERVED: a free slot goes to the longest-parked task of the key.
+  void free_slot(const std::string& key) {
+    auto parked = parked_.find(key);
+    if (parked == parked_.end()) return;
+    TaskRec& next = tasks_.at(parked->second.begin()->second);
+    auto held = held_.find(key);
+    if (held != held_.end() && held->second >= next.limits.max_concurrency) return;
+    unlink(next);
+    next.state = TaskState::kPending;
+    next.eta = 0;
+    next.parked = false;
+    link(next);
+    signal_work();
+  }
+
   // ---- flow control (mu_ held) ----------------------------------------------------------
 
   QueueControl& control_of(std::string_view queue) {
@@ -467,6 +557,16 @@ class MemoryStore final : public Store {
 
   void unlink(const TaskRec& r) {
     if (r.state == TaskState::kWaiting) return;
+    if (r.parked) {
+      auto it = parked_.find(r.limits.concurrency_key);
+      it->second.erase({r.seq, r.id});
+      if (it->second.empty()) parked_.erase(it);
+    }
+    if (r.state == TaskState::kReserved && !r.limits.concurrency_key.empty()) {
+      auto held = held_.find(r.limits.concurrency_key);
+      if (--held->second <= 0) held_.erase(held);
+      freed_.push_back(r.limits.concurrency_key);
+    }
     if (r.state == TaskState::kPending) {
       auto it = ready_.find(r.queue);
       it->second.erase({-r.priority, r.seq, r.id});
@@ -484,6 +584,10 @@ class MemoryStore final : public Store {
 
   void link(const TaskRec& r) {
     if (r.state == TaskState::kWaiting) return;
+    if (r.parked) parked_[r.limits.concurrency_key].insert({r.seq, r.id});
+    if (r.state == TaskState::kReserved && !r.limits.concurrency_key.empty()) {
+      ++held_[r.limits.concurrency_key];
+    }
     if (r.state == TaskState::kPending) {
       ready_[r.queue].insert({-r.priority, r.seq, r.id});
     } else if (is_scheduled(r.state)) {
@@ -495,19 +599,38 @@ class MemoryStore final : public Store {
     } else {
       finished_.insert({r.record_expires, r.id});
     }
+    while (!freed_.empty()) {  // after the change: free_slot() links another task
+      std::string key = std::move(freed_.back());
+      freed_.pop_back();
+      free_slot(key);
+    }
   }
 
   // ---- transitions (mu_ held) -------------------------------------------------------------
 
-  void add_task(const NewTask& t, Millis now) {
+  // Adds `t` unless its id exists or another task holds its unique key; returns the id of
+  // that holder ("" otherwise).
+  std::string add_task(const NewTask& t, Millis now) {
     // A finished record whose ttl passed no longer holds its id (as on the other stores).
     if (auto old = tasks_.find(t.id); old != tasks_.end() && !summary(t.id, now)) {
       unlink(old->second);
       listed_.erase({old->second.enqueued, t.id});
       tasks_.erase(old);
     }
-    if (tasks_.count(t.id) != 0) return;  // idempotent per id
+    if (!t.unique.key.empty()) {
+      auto held = unique_.find(t.unique.key);
+      if (held != unique_.end() && held->second.id != t.id &&
+          (held->second.expires == 0 || held->second.expires > now)) {
+        return held->second.id;
+      }
+    }
+    if (tasks_.count(t.id) != 0) return "";  // idempotent per id
     TaskRec rec;
+    if (!t.unique.key.empty()) {
+      unique_[t.unique.key] = {t.id, t.unique.for_ms > 0 ? now + t.unique.for_ms : 0};
+      rec.unique_key = t.unique.key;
+      rec.unique_until_start = t.unique.until_start;
+    }
     rec.id = t.id;
     rec.queue = t.queue;
     rec.priority = t.priority;
@@ -518,6 +641,7 @@ class MemoryStore final : public Store {
     rec.body = t.body;
     rec.enqueued = now;
     rec.task = t.task;
+    rec.limits = t.limits;
     rec.allow_dependency_failure = t.links.allow_dependency_failure;
     listed_.insert({now, t.id});
     // Workflows: a dependency that already ended is resolved now; the others are counted.
@@ -547,6 +671,16 @@ class MemoryStore final : public Store {
     TaskState state = rec.state;
     link(tasks_.emplace(t.id, std::move(rec)).first->second);
     if (state == TaskState::kCanceled) resolve_dependents(t.id, state, now);
+    return "";
+  }
+
+  // Gives up the unique key `rec` holds, if it still holds it (it may have lapsed and gone to
+  // another task).
+  void release_unique(TaskRec& rec) {
+    if (rec.unique_key.empty()) return;
+    auto it = unique_.find(rec.unique_key);
+    if (it != unique_.end() && it->second.id == rec.id) unique_.erase(it);
+    rec.unique_key.clear();
   }
 
   // Why a task waiting on `dep` is canceled: the root cause when `dep` was itself canceled.
@@ -629,6 +763,7 @@ class MemoryStore final : public Store {
         rec.state = TaskState::kDead;
         rec.died_at = now;
         rec.died_order = ++next_death_;
+        release_unique(rec);
         rec.dead_reason = "lease lapsed " + std::to_string(rec.deliveries) +
                           " times (max_deliveries " + std::to_string(rec.max_deliveries) +
                           "); last holder: worker '" + rec.worker_id + "'";
@@ -652,6 +787,7 @@ class MemoryStore final : public Store {
     rec.worker_id = req.worker_id;
     rec.lease_expires = req.now + req.lease_ms;
     rec.progress = 0;
+    if (rec.unique_until_start) release_unique(rec);
     link(rec);
     return {rec.id, rec.queue, rec.body, rec.token, rec.deliveries, rec.lease_expires};
   }
@@ -669,6 +805,7 @@ class MemoryStore final : public Store {
 
   void apply(TaskRec& rec, const Settlement& s, Millis now) {
     unlink(rec);
+    rec.parked = false;
     rec.revoke_requested = rec.revoke_terminate = false;
     rec.revoke_result.clear();
     if (!s.result.empty()) {
@@ -677,6 +814,7 @@ class MemoryStore final : public Store {
     }
     switch (s.outcome) {
       case Outcome::kAck:
+        release_unique(rec);
         rec.state = s.state;
         rec.record_expires = now + s.result_ttl;
         rec.body.clear();
@@ -690,6 +828,7 @@ class MemoryStore final : public Store {
         if (!s.body.empty()) rec.body = s.body;
         break;
       case Outcome::kDeadLetter:
+        release_unique(rec);
         rec.state = TaskState::kDead;
         rec.dead_reason = s.reason;
         rec.died_at = now;
@@ -711,6 +850,7 @@ class MemoryStore final : public Store {
     std::int64_t n = 0;
     for (auto it = tasks_.begin(); it != tasks_.end();) {
       if (pred(it->second)) {
+        release_unique(it->second);
         unlink(it->second);
         listed_.erase({it->second.enqueued, it->first});
         it = tasks_.erase(it);
@@ -754,7 +894,7 @@ class MemoryStore final : public Store {
     bool queued = !is_final(r.state);
     info.queue = queued ? r.queue : "";
     info.priority = r.priority;
-    info.eta = r.eta;
+    info.eta = r.parked ? 0 : r.eta;
     info.deliveries = r.deliveries;
     if (r.state == TaskState::kReserved) {
       info.worker_id = r.worker_id;
@@ -829,6 +969,11 @@ class MemoryStore final : public Store {
   std::map<std::string, WorkerInfo> workers_;
   std::map<std::string, ScheduleState> schedules_;
   std::map<std::string, QueueControl> controls_;  // queues with a control set (flow control)
+  std::map<std::string, Rate> rates_;             // rate-limit buckets by key
+  std::map<std::string, int> held_;               // concurrency key -> tasks RESERVED
+  std::map<std::string, std::set<std::pair<std::uint64_t, std::string>>> parked_;  // (seq, id)
+  std::vector<std::string> freed_;  // concurrency keys whose task left RESERVED (see unlink)
+  std::map<std::string, UniqueHold> unique_;                    // held unique keys (unique jobs)
   std::map<std::string, std::vector<std::string>> dependents_;  // dependency -> waiting ids
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_token_ = 0;

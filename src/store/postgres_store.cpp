@@ -27,6 +27,7 @@
 #include "store/postgres/connection.hpp"
 #include "store/postgres/listener.hpp"
 #include "store/postgres/schema.hpp"
+#include "store/rate_bucket.hpp"
 #include "store/task_list.hpp"
 
 namespace runq {
@@ -105,12 +106,20 @@ class PostgresStore final : public Store {
   Result<std::vector<QueueControl>> queue_controls() override;
   Result<bool> claim_tick(std::string_view schedule, Millis tick, const NewTask& task,
                           Millis now) override;
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override;
   Result<std::vector<ScheduleState>> list_schedules() override;
   Status put_schedule_info(std::string_view schedule, std::string_view info) override;
   Status set_schedule_paused(std::string_view schedule, bool paused) override;
   bool supports_workflows() const override { return true; }
+  // Rate limits on the server's clock, per-key concurrency in the tasks' rows (migration 0009).
+  bool enforces_task_limits() const override { return true; }
+  Result<std::vector<RateLimitState>> rate_limits(Millis now) override;
 
  private:
+  // Flow control: the limits of those of `tasks` that have any, recorded in the caller's
+  // transaction after they were added (limits_record, migration 0009).
+  Status record_limits(Connection& c, std::span<const NewTask> tasks, std::string_view what);
   // Flow control: a text[] expression of the queues in `param` that are not paused.
   std::string unpaused(std::string_view param) const;
   Status set_queue_control(std::string_view queue, std::string_view column, std::int64_t value,
@@ -217,11 +226,50 @@ Status PostgresStore::insert_tasks(Connection& c, std::span<const NewTask> tasks
       .status();
 }
 
+bool any_limits(std::span<const NewTask> tasks) {
+  return std::any_of(tasks.begin(), tasks.end(),
+                     [](const NewTask& t) { return !t.limits.empty(); });
+}
+
+Status PostgresStore::record_limits(Connection& c, std::span<const NewTask> tasks,
+                                    std::string_view what) {
+  std::vector<std::string_view> ids, rate_keys, conc_keys;
+  std::vector<std::int64_t> counts, periods, maxes;
+  for (const NewTask& t : tasks) {
+    if (t.limits.empty()) continue;
+    RUNQ_RETURN_IF_ERROR(check_text("rate limit key", t.limits.rate_key));
+    RUNQ_RETURN_IF_ERROR(check_text("concurrency key", t.limits.concurrency_key));
+    ids.push_back(t.id);
+    rate_keys.push_back(t.limits.rate_key);
+    counts.push_back(t.limits.rate_count);
+    periods.push_back(t.limits.rate_period_ms);
+    conc_keys.push_back(t.limits.concurrency_key);
+    maxes.push_back(t.limits.max_concurrency);
+  }
+  if (ids.empty()) return ok_status();
+  Params p;
+  p.text_array(ids).text_array(rate_keys).int_array(counts).int_array(periods);
+  p.text_array(conc_keys).int_array(maxes);
+  return c
+      .exec("SELECT " + s_ +
+                ".limits_record($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], "
+                "$6::integer[])",
+            p, what)
+      .status();
+}
+
 Status PostgresStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   if (tasks.empty()) return ok_status();
   const std::string_view what = "enqueueing tasks";
+  const bool limited = any_limits(tasks);
   if (std::none_of(tasks.begin(), tasks.end(), [](const NewTask& t) { return t.links.any(); })) {
-    return with_conn(what, [&](Connection& c) { return insert_tasks(c, tasks, now, what); });
+    if (!limited) {
+      return with_conn(what, [&](Connection& c) { return insert_tasks(c, tasks, now, what); });
+    }
+    return transact(what, [&](Connection& c) -> Status {
+      RUNQ_RETURN_IF_ERROR(insert_tasks(c, tasks, now, what));
+      return record_limits(c, tasks, what);
+    });
   }
   return transact(what, [&](Connection& c) -> Status {
     // Bounded queues: the whole batch counts, linked tasks included, before anything is added.
@@ -236,7 +284,8 @@ Status PostgresStore::enqueue(std::span<const NewTask> tasks, Millis now) {
     RUNQ_RETURN_IF_ERROR(
         c.exec("SELECT " + s_ + ".check_queue_room($1::text[])", room, what).status());
     if (!plain.empty()) RUNQ_RETURN_IF_ERROR(insert_tasks(c, plain, now, what));
-    return insert_linked(c, tasks, now, what);
+    RUNQ_RETURN_IF_ERROR(insert_linked(c, tasks, now, what));
+    return limited ? record_limits(c, tasks, what) : ok_status();
   });
 }
 
@@ -284,6 +333,58 @@ Status PostgresStore::insert_linked(Connection& c, std::span<const NewTask> all,
       .status();
 }
 
+// One call of enqueue_unique_tasks (migration 0008), after the bounded queues' check.
+Result<std::vector<std::string>> PostgresStore::enqueue_unique(std::span<const NewTask> tasks,
+                                                               Millis now) {
+  if (tasks.empty()) return std::vector<std::string>();
+  std::vector<std::string_view> ids, queues, names, keys;
+  std::vector<std::int64_t> priorities, etas, max_deliveries, for_ms, until_start;
+  std::vector<std::optional<std::string_view>> bodies;
+  for (const NewTask& t : tasks) {
+    RUNQ_RETURN_IF_ERROR(check_text("task id", t.id));
+    RUNQ_RETURN_IF_ERROR(check_text("queue name", t.queue));
+    RUNQ_RETURN_IF_ERROR(check_text("unique key", t.unique.key));
+    ids.push_back(t.id);
+    queues.push_back(t.queue);
+    names.push_back(t.task);
+    priorities.push_back(t.priority);
+    etas.push_back(t.eta);
+    max_deliveries.push_back(t.max_deliveries);
+    bodies.emplace_back(t.body);
+    keys.push_back(t.unique.key);
+    for_ms.push_back(t.unique.for_ms);
+    until_start.push_back(t.unique.until_start ? 1 : 0);
+  }
+  Params p;
+  p.text_array(ids).text_array(queues).int_array(priorities).int_array(etas);
+  p.int_array(max_deliveries).bytea_array(bodies).num(now).text_array(names);
+  p.text_array(keys).int_array(for_ms).int_array(until_start);
+  const std::string_view what = "enqueueing tasks";
+  const std::string sql =
+      "SELECT u.h FROM (SELECT " + s_ +
+      ".enqueue_unique_tasks($1::text[], $2::text[], $3::integer[], $4::bigint[], "
+      "$5::integer[], $6::bytea[], $7, $8::text[], $9::text[], $10::bigint[], "
+      "$11::integer[]) AS a FROM " +
+      s_ +
+      ".check_queue_room($2::text[])) s, unnest(s.a) WITH ORDINALITY AS u(h, ord) "
+      "ORDER BY u.ord";
+  RUNQ_ASSIGN_OR_RETURN(Rows rows, !any_limits(tasks)
+                                       ? exec(sql, p, what)
+                                       : transact(what, [&](Connection& c) -> Result<Rows> {
+                                           RUNQ_ASSIGN_OR_RETURN(Rows added, c.exec(sql, p, what));
+                                           RUNQ_RETURN_IF_ERROR(record_limits(c, tasks, what));
+                                           return added;
+                                         }));
+  if (rows.size() != static_cast<int>(tasks.size())) {
+    return internal_error("enqueueing tasks: expected " + std::to_string(tasks.size()) +
+                          " rows, got " + std::to_string(rows.size()));
+  }
+  std::vector<std::string> held;
+  held.reserve(tasks.size());
+  for (int i = 0; i < rows.size(); ++i) held.push_back(rows.str(i, 0));
+  return held;
+}
+
 void PostgresStore::notify() {
   Params p;
   p.text(pg::notify_channel(s_));
@@ -300,7 +401,7 @@ Result<std::vector<Delivery>> PostgresStore::reserve(const ReserveRequest& req) 
   p.text_array(queues).text(req.worker_id).num(req.max).num(req.lease_ms).num(req.now);
   RUNQ_ASSIGN_OR_RETURN(Rows rows,
                         exec("SELECT id, queue, body, token, deliveries, priority, seq FROM " + s_ +
-                                 ".wf_reserve_tasks(" + unpaused("$1") + ", $2, $3, $4, $5)",
+                                 ".limits_reserve_tasks(" + unpaused("$1") + ", $2, $3, $4, $5)",
                              p, "reserving tasks"));
   struct Row {
     std::size_t queue_rank;
@@ -410,14 +511,27 @@ Result<std::vector<bool>> PostgresStore::settle(std::span<const Settlement> sett
   p.text_array(reasons).num(now);
   p.int_array(follow_ups.owners);
   follow_ups.bind(p);
-  RUNQ_ASSIGN_OR_RETURN(
-      Rows rows, exec("SELECT " + s_ +
+  const std::string sql = "SELECT " + s_ +
                           ".wf_settle_tasks($1::text[], $2::bigint[], $3::integer[], $4::text[], "
                           "$5::bytea[], $6::bigint[], $7::bigint[], $8::bytea[], $9::text[], "
                           "$10, $11::integer[], $12::text[], $13::text[], $14::integer[], "
                           "$15::bigint[], $16::integer[], $17::bytea[], $18::text[], "
-                          "$19::text[], $20::text[], $21::text[])::text",
-                      p, "settling tasks"));
+                          "$19::text[], $20::text[], $21::text[])::text";
+  // Follow-ups with limits record them in the same transaction (those not added are skipped).
+  std::vector<NewTask> limited;
+  for (const Settlement& s : settlements) {
+    for (const NewTask& t : s.then.tasks) {
+      if (!t.limits.empty()) limited.push_back(t);
+    }
+  }
+  const std::string_view what = "settling tasks";
+  RUNQ_ASSIGN_OR_RETURN(Rows rows, limited.empty()
+                                       ? exec(sql, p, what)
+                                       : transact(what, [&](Connection& c) -> Result<Rows> {
+                                           RUNQ_ASSIGN_OR_RETURN(Rows r, c.exec(sql, p, what));
+                                           RUNQ_RETURN_IF_ERROR(record_limits(c, limited, what));
+                                           return r;
+                                         }));
   // "{t,f,t}"
   std::vector<bool> applied;
   applied.reserve(settlements.size());
@@ -609,6 +723,7 @@ Result<std::vector<Result<TaskInfo>>> PostgresStore::get_tasks(std::span<const s
       if (info.state != TaskState::kDead) info.queue = rows.view(row, 1);
       info.priority = rows.int32(row, 2);
       info.eta = rows.int64(row, 3);
+      if (info.eta >= internal::kParkedEta) info.eta = 0;  // waits for a slot, not a time
       info.deliveries = rows.int32(row, 4);
       if (info.state == TaskState::kReserved) {
         info.worker_id = rows.view(row, 5);
@@ -927,8 +1042,24 @@ Result<bool> PostgresStore::claim_tick(std::string_view schedule, Millis tick, c
                                             claim, what));
     if (rows.affected() != 1) return false;
     RUNQ_RETURN_IF_ERROR(insert_tasks(c, std::span<const NewTask>(&task, 1), now, what));
+    RUNQ_RETURN_IF_ERROR(record_limits(c, std::span<const NewTask>(&task, 1), what));
     return true;
   });
+}
+
+// ---- flow control: rate limits --------------------------------------------------------------
+
+Result<std::vector<RateLimitState>> PostgresStore::rate_limits(Millis) {
+  Params none;
+  RUNQ_ASSIGN_OR_RETURN(Rows rows, exec("SELECT key, count, period, started, next_free_ms FROM " +
+                                            s_ + ".limits_rate_state()",
+                                        none, "reading rate limits"));
+  std::vector<RateLimitState> out;
+  for (int i = 0; i < rows.size(); ++i) {
+    out.push_back(
+        {rows.str(i, 0), rows.int64(i, 1), rows.int64(i, 2), rows.int64(i, 3), rows.int64(i, 4)});
+  }
+  return out;
 }
 
 Result<std::vector<ScheduleState>> PostgresStore::list_schedules() {

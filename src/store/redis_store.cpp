@@ -40,9 +40,14 @@
 //                        P ls:q:<queue> and P ls:t:<task name> the same per queue and name;
 //                        P lsm HASH id -> "enqueued\x1fqueue\x1ftask name" to find the members
 //                        again when the task goes (cleanup, purges, enqueue of an expired id)
+//   P uniq         HASH  unique key -> "holder id\x1fexpiry ms" (0 = none); P uniqof HASH holder
+//                        id -> "<until_start 0|1><key>": the keys of unique jobs (flow_lib.lua)
 //   P revokes      HASH  id -> revoke request of a reserved task: "terminate\x1fttl\x1fresult"
 //                        (terminate '0'/'1'); removed when the task settles, or ends it revoked
 //                        when its lease lapses
+//   flow control       P paused, P limits (pause, bounded queues) and P tlimits, P rate:<key>,
+//                        P rates, P held:<key>, P parked:<key>, P parkseq (rate limits and
+//                        per-key concurrency): documented at the top of flow_lib.lua
 //
 // Waiting never polls: wait_for_work blocks in BLPOP on the queues' wake lists, for at most
 // the time until the earliest eta or lease expiry on those queues, with a client-side deadline
@@ -110,6 +115,8 @@ class RedisStore final : public Store {
   }
 
   Status enqueue(std::span<const NewTask> tasks, Millis now) override;
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override;
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override;
   Status wait_for_work(const std::vector<std::string>& queues, Millis timeout_ms) override;
   Result<std::vector<Delivery>> wait_and_reserve(const ReserveRequest& req, Millis timeout_ms,
@@ -142,6 +149,9 @@ class RedisStore final : public Store {
   Status set_queue_paused(std::string_view queue, bool paused) override;
   Status set_queue_limit(std::string_view queue, std::int64_t max_length) override;
   Result<std::vector<QueueControl>> queue_controls() override;
+  // Rate limits run on the server's clock (TIME), per-key concurrency on the task records.
+  bool enforces_task_limits() const override { return true; }
+  Result<std::vector<RateLimitState>> rate_limits(Millis now) override;
   bool supports_workflows() const override { return true; }
 
  private:
@@ -288,11 +298,46 @@ Status RedisStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   if (tasks.empty()) return ok_status();
   note_now(now);
   RUNQ_RETURN_IF_ERROR(check_dependencies(tasks, now));
-  if (tasks.size() > kEnqueueChunk) return enqueue_chunks(tasks, now);
+  // Tasks with limits record them in the same MULTI as the enqueue (enqueue_transaction).
+  const bool limited =
+      std::any_of(tasks.begin(), tasks.end(), [](const NewTask& t) { return !t.limits.empty(); });
+  if (tasks.size() > kEnqueueChunk || limited) return enqueue_chunks(tasks, now);
   std::vector<const NewTask*> distinct = internal::distinct_ids(tasks);
   RedisArgs args = script_call(Script::kEnqueue);
   internal::add_enqueue_args(args, now, distinct);
   return run(args, "enqueueing tasks on").status();
+}
+
+// One call of enqueue_unique.lua, whatever the size of the batch: the tasks are taken in
+// turn, so a key taken by one task holds for the next.
+Result<std::vector<std::string>> RedisStore::enqueue_unique(std::span<const NewTask> tasks,
+                                                            Millis now) {
+  if (tasks.empty()) return std::vector<std::string>();
+  note_now(now);
+  RedisArgs args = script_call(Script::kEnqueueUnique);
+  args.add_int(now);
+  for (const NewTask& t : tasks) {
+    internal::add_task_args(args, t);
+    args.add(t.unique.key).add_int(t.unique.for_ms).add(t.unique.until_start ? "1" : "0");
+    if (t.limits.empty()) {
+      args.add("");
+    } else {
+      args.add_copy(internal::limits_arg(t.limits));  // recorded with the task (P tlimits)
+    }
+  }
+  constexpr std::string_view kDoing = "enqueueing tasks on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 1, kDoing));
+  if (r->elements != tasks.size()) {
+    return internal_error("enqueueing tasks: expected " + std::to_string(tasks.size()) +
+                          " replies, got " + std::to_string(r->elements));
+  }
+  std::vector<std::string> held;
+  held.reserve(tasks.size());
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    held.emplace_back(internal::reply_text(r->element[i]));
+  }
+  return held;
 }
 
 // Workflows: every dependency of `tasks` exists (in the store, or earlier in `tasks`). Checked
@@ -348,6 +393,17 @@ Result<bool> RedisStore::enqueue_transaction(std::span<const NewTask> all, Milli
     RedisArgs& a = commands.emplace_back(script_call(Script::kEnqueue));
     internal::add_enqueue_args(
         a, now, std::span(tasks).subspan(i, std::min(kEnqueueChunk, tasks.size() - i)));
+  }
+  {  // flow control: the limits of the tasks just added (flow_lib.lua, queue_control.lua)
+    RedisArgs* limits = nullptr;
+    for (const NewTask* t : tasks) {
+      if (t->limits.empty()) continue;
+      if (limits == nullptr) {
+        limits = &commands.emplace_back(script_call(Script::kQueueControl));
+        limits->add("task_limits");
+      }
+      limits->add(t->id).add_copy(internal::limits_arg(t->limits));
+    }
   }
   commands.emplace_back(script_call(Script::kQueueControl)).add("unroom");
   commands.push_back(RedisArgs{"EXEC"});
@@ -814,6 +870,7 @@ Result<bool> RedisStore::claim_tick(std::string_view schedule, Millis tick, cons
   RedisArgs args = script_call(Script::kClaimTick);
   args.add_int(now).add(schedule).add_int(tick);
   internal::add_task_args(args, task);
+  if (!task.limits.empty()) args.add_copy(internal::limits_arg(task.limits));
   RUNQ_ASSIGN_OR_RETURN(std::int64_t r, run_int(args, "claiming a tick on"));
   return r == 1;
 }
@@ -863,6 +920,24 @@ Status RedisStore::set_queue_limit(std::string_view queue, std::int64_t max_leng
   RedisArgs args = script_call(Script::kQueueControl);
   args.add("limit").add(queue).add_int(max_length);
   return run_int(args, "limiting a queue on").status();
+}
+
+Result<std::vector<RateLimitState>> RedisStore::rate_limits(Millis) {
+  RedisArgs args = script_call(Script::kQueueControl);
+  args.add("rate_limits");
+  constexpr std::string_view kDoing = "reading rate limits on";
+  RUNQ_ASSIGN_OR_RETURN(Reply r, run(args, kDoing));
+  RUNQ_RETURN_IF_ERROR(internal::expect_array(r.get(), 5, kDoing));
+  std::vector<RateLimitState> out;
+  for (std::size_t i = 0; i < r->elements; i += 5) {
+    redisReply** e = r->element + i;
+    out.push_back({std::string(internal::reply_text(e[0])), internal::reply_int_or(e[1], 0),
+                   internal::reply_int_or(e[2], 0), internal::reply_int_or(e[3], 0),
+                   internal::reply_int_or(e[4], 0)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const RateLimitState& a, const RateLimitState& b) { return a.key < b.key; });
+  return out;
 }
 
 Result<std::vector<QueueControl>> RedisStore::queue_controls() {

@@ -12,6 +12,7 @@
 
 #include "store/backend.hpp"
 #include "store/flow.hpp"
+#include "store/rate_bucket.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -54,6 +55,9 @@ constexpr Millis kJustDueMs = 50;
 constexpr auto kStaleRecheck = std::chrono::milliseconds(100);
 // Longer waits are cut to this, so that adding them to the steady clock cannot overflow.
 constexpr Millis kLongestWaitMs = 10LL * 365 * 24 * 3600 * 1000;
+// One reserve moves at most about this many rate-limited or parked tasks aside before it
+// returns what it has, so that it never holds the write lock for long.
+constexpr int kMaxMovedAside = 1000;
 
 SteadyClock::time_point deadline_after(Millis timeout_ms) {
   return SteadyClock::now() +
@@ -114,6 +118,10 @@ class SqliteStore final : public Store {
   Status set_queue_paused(std::string_view queue, bool paused) override;
   Status set_queue_limit(std::string_view queue, std::int64_t max_length) override;
   Result<std::vector<QueueControl>> queue_controls() override;
+  bool enforces_task_limits() const override { return true; }
+  Result<std::vector<RateLimitState>> rate_limits(Millis now) override;
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override;
   bool supports_workflows() const override { return true; }
 
  private:
@@ -130,10 +138,18 @@ class SqliteStore final : public Store {
   }
 
   Status reclaim(Connection& c, const std::vector<std::string>& queues, Millis now);
+  Status free_slot(Connection& c, const std::string& key, int max);
+  Status limits_settled(Connection& c, const Settlement& s);
   Status end_lapsed_revoked(Connection& c, Millis now);
   Status end_revoked(Connection& c, std::string_view id, std::string_view record, Millis ttl,
                      Millis now);
   Status take_ready(Connection& c, const ReserveRequest& req, std::vector<Delivery>& out);
+  Result<int> admit_limited(Connection& c,
+                            const std::vector<std::pair<std::int64_t, TaskLimits>>& limited,
+                            Millis now, std::vector<std::int64_t>& seqs, std::vector<Delivery>& out,
+                            std::size_t first);
+  Result<bool> admit_one(Connection& c, std::int64_t seq, const std::string& id,
+                         const TaskLimits& l, Millis now);
   Status check_room(Connection& c, std::span<const NewTask> tasks);
   Result<bool> settle_one(Connection& c, const Settlement& s, Millis now, SettleCounts& counts);
   Result<std::int64_t> end_lease(Connection& c, const Settlement& s, Millis now);
@@ -179,6 +195,20 @@ Status SqliteStore::enqueue(std::span<const NewTask> tasks, Millis now) {
   });
 }
 
+Result<std::vector<std::string>> SqliteStore::enqueue_unique(std::span<const NewTask> tasks,
+                                                             Millis now) {
+  return write("enqueueing tasks", [&](Connection& c) -> Result<std::vector<std::string>> {
+    RUNQ_RETURN_IF_ERROR(check_room(c, tasks));
+    std::vector<std::string> held;
+    held.reserve(tasks.size());
+    for (const NewTask& t : tasks) {
+      RUNQ_ASSIGN_OR_RETURN(std::string holder, sqlite::insert_unique_task(c, t, now));
+      held.push_back(std::move(holder));
+    }
+    return held;
+  });
+}
+
 // ---- workers ------------------------------------------------------------------------------
 
 Result<std::vector<Delivery>> SqliteStore::reserve(const ReserveRequest& req) {
@@ -195,7 +225,23 @@ Status SqliteStore::reclaim(Connection& c, const std::vector<std::string>& queue
   for (const std::string& queue : queues) {
     RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kPromoteDue, queue, now)));
   }
+  // Flow control: the concurrency slots of lapsed leases free once they are requeued.
+  std::vector<std::pair<std::string, int>> slots;
+  RUNQ_ASSIGN_OR_RETURN(bool any_limits, sqlite::exists(c, Sql::kAnyLimits));
+  if (any_limits) {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kLapsedLimited));
+    stmt.bind(1, now);
+    for (;;) {
+      RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (!row) break;
+      slots.emplace_back(stmt.str(0), stmt.int32(1));
+    }
+  }
   RUNQ_RETURN_IF_ERROR(end_lapsed_revoked(c, now));
+  RUNQ_ASSIGN_OR_RETURN(bool any_unique, sqlite::exists(c, Sql::kUniqueAny));
+  if (any_unique) {  // a task dead-lettered below gives up its unique key
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueReleaseLapsedDead, now)));
+  }
   // Workflows: lapsed tasks about to be dead-lettered that others wait on.
   std::vector<std::string> dying;
   RUNQ_ASSIGN_OR_RETURN(bool any_dependents, sqlite::any_dependents(c));
@@ -213,7 +259,59 @@ Status SqliteStore::reclaim(Connection& c, const std::vector<std::string>& queue
   for (const std::string& id : dying) {
     RUNQ_RETURN_IF_ERROR(sqlite::resolve_dependents(c, id, TaskState::kDead, now));
   }
-  return status_of(run_change(c, Sql::kRequeueLapsed, now));
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kRequeueLapsed, now)));
+  for (const auto& [key, max] : slots) RUNQ_RETURN_IF_ERROR(free_slot(c, key, max));
+  return ok_status();
+}
+
+// A task of concurrency key `key` left RESERVED: its slot frees, and while a slot is free the
+// longest-parked task of the key goes back to its queue (skipping parked entries whose task
+// was revoked or purged meanwhile).
+Status SqliteStore::free_slot(Connection& c, const std::string& key, int max) {
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kFreeSlot, key)));
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    {
+      RUNQ_ASSIGN_OR_RETURN(Statement held, c.statement(Sql::kSlotsHeld));
+      held.bind_text(1, key);
+      RUNQ_ASSIGN_OR_RETURN(bool row, held.step());
+      if (row && held.int64(0) >= max) return ok_status();
+    }
+    std::string id;
+    std::int64_t seq = 0;
+    {
+      RUNQ_ASSIGN_OR_RETURN(Statement first, c.statement(Sql::kFirstParked));
+      first.bind_text(1, key);
+      RUNQ_ASSIGN_OR_RETURN(bool row, first.step());
+      if (!row) return ok_status();
+      id = first.str(0);
+      seq = first.int64(1);
+    }
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kParkLimits, id, 0)));
+    RUNQ_ASSIGN_OR_RETURN(std::int64_t back,
+                          run_change(c, Sql::kUnparkTask, seq, internal::kParkedEta));
+    if (back == 1) return ok_status();
+  }
+  return ok_status();
+}
+
+// After settlement `s` was applied: frees the task's concurrency slot, and forgets the limits
+// of a task that left the store.
+Status SqliteStore::limits_settled(Connection& c, const Settlement& s) {
+  std::string key;
+  int max = 0;
+  {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kTaskConcurrency));
+    stmt.bind_text(1, s.id);
+    RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (row) {
+      key = stmt.str(0);
+      max = stmt.int32(1);
+    }
+  }
+  if (s.outcome == Outcome::kAck) {
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteLimits, s.id)));
+  }
+  return key.empty() ? ok_status() : free_slot(c, key, max);
 }
 
 Status SqliteStore::take_ready(Connection& c, const ReserveRequest& req,
@@ -228,27 +326,45 @@ Status SqliteStore::take_ready(Connection& c, const ReserveRequest& req,
   std::vector<std::int64_t> seqs;
   seqs.reserve(out.capacity());
   const Millis lease_expires = req.now + req.lease_ms;
-  for (const std::string& queue : req.queues) {
+  int moved_aside = 0;
+  for (std::size_t q = 0; q < req.queues.size(); ++q) {
+    const std::string& queue = req.queues[q];
     const std::size_t first = out.size();
     if (first >= static_cast<std::size_t>(req.max)) break;
+    std::vector<std::pair<std::int64_t, TaskLimits>> limited;  // (seq, limits) read
     {
       RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kSelectReady));
       stmt.bind_text(1, queue).bind(2, static_cast<std::int64_t>(req.max - first));
       for (;;) {
         RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
         if (!row) break;
+        if (!stmt.is_null(4)) {  // a task with limits: admitted below, or moved aside
+          TaskLimits& l = limited.emplace_back(stmt.int64(0), TaskLimits{}).second;
+          l.rate_key = stmt.view(4);
+          l.rate_count = stmt.int64(5);
+          l.rate_period_ms = stmt.int64(6);
+          l.concurrency_key = stmt.view(7);
+          l.max_concurrency = stmt.int32(8);
+        }
         seqs.push_back(stmt.int64(0));
         Delivery& d = out.emplace_back();
         d.id = stmt.view(1);
         d.queue = queue;
         d.body = stmt.view(2);
-        d.token = static_cast<std::uint64_t>(last_token) + out.size();
         d.deliveries = stmt.int32(3) + 1;
         d.lease_expires = lease_expires;
       }
     }
+    if (!limited.empty()) {
+      RUNQ_ASSIGN_OR_RETURN(int refused, admit_limited(c, limited, req.now, seqs, out, first));
+      moved_aside += refused;
+      // Tasks were moved aside: the queue may hold more behind them (a bounded number of
+      // passes, so that one reserve cannot move a whole backlog).
+      if (refused > 0 && moved_aside < kMaxMovedAside) --q;
+    }
     // Marked before the next queue is read, so a queue listed twice cannot hand a task twice.
     for (std::size_t i = first; i < out.size(); ++i) {
+      out[i].token = static_cast<std::uint64_t>(last_token) + i + 1;
       RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kMarkReserved));
       stmt.bind(1, seqs[i]).bind(2, static_cast<std::int64_t>(out[i].token));
       stmt.bind_text(3, req.worker_id).bind(4, lease_expires);
@@ -256,7 +372,79 @@ Status SqliteStore::take_ready(Connection& c, const ReserveRequest& req,
     }
   }
   if (out.empty()) return ok_status();
+  RUNQ_ASSIGN_OR_RETURN(bool any_unique, sqlite::exists(c, Sql::kUniqueAny));
+  for (std::size_t i = 0; any_unique && i < out.size(); ++i) {  // unique_until start
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueReleaseStarted, out[i].id)));
+  }
   return status_of(run_change(c, Sql::kAddCounter, "token", out.size()));
+}
+
+// Decides the tasks with limits among the rows read from out[first..]: a task that may start
+// takes its rate token and concurrency slot; one that may not is moved aside (SCHEDULED until
+// its rate slot, or parked until a concurrency slot frees) and dropped from `out` and `seqs`.
+// Returns how many were moved aside.
+Result<int> SqliteStore::admit_limited(
+    Connection& c, const std::vector<std::pair<std::int64_t, TaskLimits>>& limited, Millis now,
+    std::vector<std::int64_t>& seqs, std::vector<Delivery>& out, std::size_t first) {
+  int refused = 0;
+  std::size_t keep = first;
+  std::size_t next_limited = 0;
+  for (std::size_t i = first; i < out.size(); ++i) {
+    bool admitted = true;
+    if (next_limited < limited.size() && limited[next_limited].first == seqs[i]) {
+      const TaskLimits& l = limited[next_limited++].second;
+      RUNQ_ASSIGN_OR_RETURN(admitted, admit_one(c, seqs[i], out[i].id, l, now));
+    }
+    if (!admitted) {
+      ++refused;
+      continue;
+    }
+    if (keep != i) {
+      seqs[keep] = seqs[i];
+      out[keep] = std::move(out[i]);
+    }
+    ++keep;
+  }
+  seqs.resize(keep);
+  out.resize(keep);
+  return refused;
+}
+
+Result<bool> SqliteStore::admit_one(Connection& c, std::int64_t seq, const std::string& id,
+                                    const TaskLimits& l, Millis now) {
+  if (!l.concurrency_key.empty()) {
+    RUNQ_ASSIGN_OR_RETURN(Statement held, c.statement(Sql::kSlotsHeld));
+    held.bind_text(1, l.concurrency_key);
+    RUNQ_ASSIGN_OR_RETURN(bool row, held.step());
+    if (row && held.int64(0) >= l.max_concurrency) {
+      RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kMoveAside, seq, internal::kParkedEta)));
+      RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kParkLimits, id, seq)));
+      return false;
+    }
+  }
+  if (!l.rate_key.empty()) {
+    internal::RateBucket b;
+    {
+      RUNQ_ASSIGN_OR_RETURN(Statement get, c.statement(Sql::kGetRateBucket));
+      get.bind_text(1, l.rate_key);
+      RUNQ_ASSIGN_OR_RETURN(bool row, get.step());
+      if (row) b = {get.int64(0), get.int64(1), get.int64(2), get.int64(3), get.int64(4)};
+    }
+    const Millis again = internal::rate_take(b, l.rate_count, l.rate_period_ms, now);
+    RUNQ_ASSIGN_OR_RETURN(Statement put, c.statement(Sql::kPutRateBucket));
+    put.bind_text(1, l.rate_key).bind(2, l.rate_count).bind(3, l.rate_period_ms);
+    put.bind(4, b.tat_us).bind(5, b.park_next_us).bind(6, b.window_start);
+    put.bind(7, b.window_n).bind(8, b.previous_n);
+    RUNQ_RETURN_IF_ERROR(put.run());
+    if (again != 0) {
+      RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kMoveAside, seq, again)));
+      return false;
+    }
+  }
+  if (!l.concurrency_key.empty()) {
+    RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kTakeSlot, l.concurrency_key)));
+  }
+  return true;
 }
 
 Result<std::vector<bool>> SqliteStore::extend(std::span<const LeaseRef> leases, Millis lease_ms,
@@ -278,6 +466,7 @@ Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settle
     std::vector<bool> applied;
     applied.reserve(settlements.size());
     SettleCounts counts;
+    RUNQ_ASSIGN_OR_RETURN(bool any_limits, sqlite::exists(c, Sql::kAnyLimits));
     for (const Settlement& s : settlements) {
       RUNQ_RETURN_IF_ERROR(sqlite::check_dependencies(c, s.then.tasks, now));
     }
@@ -285,6 +474,7 @@ Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settle
     for (const Settlement& s : settlements) {
       RUNQ_ASSIGN_OR_RETURN(bool ok, settle_one(c, s, now, counts));
       applied.push_back(ok);
+      if (ok && any_limits) RUNQ_RETURN_IF_ERROR(limits_settled(c, s));
       if (!ok) continue;
       // Workflows: the end of a task releases or cancels its dependents, and its follow-ups
       // are added, in this same transaction.
@@ -294,6 +484,13 @@ Result<std::vector<bool>> SqliteStore::settle(std::span<const Settlement> settle
       }
       for (const NewTask& t : s.then.tasks) RUNQ_RETURN_IF_ERROR(sqlite::insert_task(c, t, now));
       if (!s.then.tasks.empty()) any_dependents = true;
+    }
+    // A task that ended gives up its unique key.
+    RUNQ_ASSIGN_OR_RETURN(bool any_unique, sqlite::exists(c, Sql::kUniqueAny));
+    for (std::size_t i = 0; any_unique && i < settlements.size(); ++i) {
+      const Outcome o = settlements[i].outcome;
+      if (applied[i] && (o == Outcome::kAck || o == Outcome::kDeadLetter))
+        RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueRelease, settlements[i].id)));
     }
     // A settlement ends the revoke request of its task (the table is nearly always empty).
     RUNQ_ASSIGN_OR_RETURN(bool any_revoke, sqlite::exists(c, Sql::kAnyRevoke));
@@ -504,6 +701,11 @@ Result<std::int64_t> SqliteStore::purge_queue(std::string_view queue) {
   return write("purging a queue", [&](Connection& c) -> Result<std::int64_t> {
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUnlistQueued, queue).status());
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDeleteQueuedResults, queue).status());
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUniqueReleaseQueued, queue).status());
+    // Parked tasks leave the line for their slot now: free_slot looks at only a few stale
+    // entries, so many of them could leave a later parked task waiting with its slot free.
+    RUNQ_ASSIGN_OR_RETURN(bool any_limits, sqlite::exists(c, Sql::kAnyLimits));
+    if (any_limits) RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kDropQueuedLimits, queue).status());
     RUNQ_ASSIGN_OR_RETURN(std::int64_t pending, run_change(c, Sql::kPurgePending, queue));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t scheduled, run_change(c, Sql::kPurgeScheduled, queue));
     return pending + scheduled;
@@ -521,6 +723,9 @@ Result<std::int64_t> SqliteStore::cleanup(Millis now) {
     RUNQ_ASSIGN_OR_RETURN(std::int64_t dead, run_change(c, Sql::kCleanDead, died_before));
     RUNQ_ASSIGN_OR_RETURN(std::int64_t workers, run_change(c, Sql::kCleanWorkers, now));
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanWorkerActivity).status());
+    // Limits of tasks purged or dead-lettered away (acks and revokes drop theirs at once).
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanLimits).status());
+    RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kUniqueCleanLapsed, now).status());
     RUNQ_RETURN_IF_ERROR(run_change(c, Sql::kCleanCanceled).status());
     return results + dead_results + dead + workers;
   });
@@ -532,6 +737,8 @@ Status SqliteStore::end_revoked(Connection& c, std::string_view id, std::string_
                                 Millis ttl, Millis now) {
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteTask, id)));
   RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteRevoke, id)));
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kDeleteLimits, id)));
+  RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kUniqueRelease, id)));
   if (record.empty()) {
     RUNQ_RETURN_IF_ERROR(status_of(run_change(c, Sql::kFinishTask, id, "revoked", now + ttl)));
   } else {
@@ -676,6 +883,23 @@ Result<std::vector<QueueControl>> SqliteStore::queue_controls() {
       RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
       if (!row) return out;
       out.push_back({stmt.str(0), stmt.int32(1) != 0, stmt.int64(2)});
+    }
+  });
+}
+
+Result<std::vector<RateLimitState>> SqliteStore::rate_limits(Millis now) {
+  return read("reading rate limits", [&](Connection& c) -> Result<std::vector<RateLimitState>> {
+    RUNQ_ASSIGN_OR_RETURN(Statement stmt, c.statement(Sql::kListRateBuckets));
+    std::vector<RateLimitState> out;
+    for (;;) {
+      RUNQ_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (!row) return out;
+      const internal::RateBucket b{stmt.int64(3), stmt.int64(4), stmt.int64(5), stmt.int64(6),
+                                   stmt.int64(7)};
+      const std::int64_t count = stmt.int64(1);
+      const Millis period = stmt.int64(2);
+      out.push_back({stmt.str(0), count, period, internal::rate_started_last_period(b, period, now),
+                     internal::rate_next_free_ms(b, count, period, now)});
     }
   });
 }

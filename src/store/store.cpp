@@ -57,6 +57,30 @@ Result<std::vector<QueueControl>> Store::queue_controls() {
       "reading queue controls: this store does not support queue controls");
 }
 
+bool Store::enforces_task_limits() const { return false; }
+
+Result<std::vector<RateLimitState>> Store::rate_limits(Millis) {
+  return failed_precondition_error("reading rate limits: this store does not support rate limits");
+}
+
+namespace {
+
+bool has_unique(std::span<const NewTask> tasks) {
+  return std::any_of(tasks.begin(), tasks.end(),
+                     [](const NewTask& t) { return !t.unique.key.empty(); });
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Store::enqueue_unique(std::span<const NewTask> tasks, Millis now) {
+  if (has_unique(tasks)) {
+    return failed_precondition_error(
+        "enqueueing tasks: this store does not support unique keys (unique_key)");
+  }
+  RUNQ_RETURN_IF_ERROR(enqueue(tasks, now));
+  return std::vector<std::string>(tasks.size());
+}
+
 namespace {
 
 // The checks below run on every call, so they compare only: messages are built on failure.
@@ -68,6 +92,35 @@ Status check_body(std::string_view what, const std::string& body, std::size_t ma
   return too_large_error(std::string(what) + ": the body is " + std::to_string(body.size()) +
                          " bytes, over the limit of " + std::to_string(max_body_bytes) +
                          " bytes (max_body_bytes)");
+}
+
+// Flow-control limits of a task: keys of a sane length, and a limit with each key.
+template <typename What>
+Status check_limits(const NewTask& t, const What& what) {
+  const TaskLimits& l = t.limits;
+  for (const std::string* key : {&l.rate_key, &l.concurrency_key}) {
+    if (key->size() > kMaxLimitKeyBytes) {
+      return invalid_argument_error(what() + ": the limit key is " + std::to_string(key->size()) +
+                                    " bytes, over the limit of " +
+                                    std::to_string(kMaxLimitKeyBytes));
+    }
+  }
+  if (l.rate_key.empty() != (l.rate_count == 0 && l.rate_period_ms == 0) ||
+      l.concurrency_key.empty() != (l.max_concurrency == 0)) {
+    return invalid_argument_error(what() + ": a limit without a key (or a key without a " +
+                                  "limit); an empty key is no limit");
+  }
+  if (!l.rate_key.empty() && (l.rate_count < 1 || l.rate_period_ms < 1)) {
+    return invalid_argument_error(what() + ": rate limit '" + l.rate_key + "' needs a count and " +
+                                  "a period of at least 1, not " + std::to_string(l.rate_count) +
+                                  " per " + std::to_string(l.rate_period_ms) + " ms");
+  }
+  if (!l.concurrency_key.empty() && l.max_concurrency < 1) {
+    return invalid_argument_error(what() + ": concurrency key '" + l.concurrency_key +
+                                  "' needs max_concurrency of at least 1, not " +
+                                  std::to_string(l.max_concurrency));
+  }
+  return ok_status();
 }
 
 Status check_task(const NewTask& t, std::size_t max_body_bytes) {
@@ -83,6 +136,16 @@ Status check_task(const NewTask& t, std::size_t max_body_bytes) {
                                   std::to_string(t.max_deliveries));
   }
   if (t.body.size() > max_body_bytes) return check_body(what(), t.body, max_body_bytes);
+  if (t.unique.key.size() > kMaxUniqueKeyBytes) {
+    return invalid_argument_error(
+        what() + ": the unique key is " + std::to_string(t.unique.key.size()) +
+        " bytes, over the limit of " + std::to_string(kMaxUniqueKeyBytes) + " bytes");
+  }
+  if (t.unique.for_ms < 0) {
+    return invalid_argument_error(what() + ": unique_for must not be negative, not " +
+                                  std::to_string(t.unique.for_ms) + " ms");
+  }
+  if (!(t.limits == TaskLimits{})) return check_limits(t, what);
   return ok_status();
 }
 
@@ -169,16 +232,53 @@ Status check_name(std::string_view what, std::string_view name) {
   return invalid_argument_error(std::string(what) + ": the name is empty");
 }
 
+// Unique keys and workflow links do not mix in one batch yet: a batch with a unique key holds
+// no task with dependencies (or a canceled step).
+Status check_unique_without_links(std::span<const NewTask> tasks) {
+  for (const NewTask& t : tasks) {
+    if (t.links.any()) {
+      return invalid_argument_error("enqueueing task " + quoted(t.id) +
+                                    ": a batch with unique keys cannot hold workflow steps "
+                                    "(dependencies); enqueue them separately");
+    }
+  }
+  return ok_status();
+}
+
 // Owns a backend and checks every call's arguments before forwarding it.
 class CheckedStore final : public StoreWrapper {
  public:
   CheckedStore(std::unique_ptr<Store> backend, std::size_t max_body_bytes)
       : StoreWrapper(backend.get()), backend_(std::move(backend)), max_body_(max_body_bytes) {}
 
+  // A batch with a unique key goes through the backend's enqueue_unique (a store without
+  // unique jobs refuses it); a plain batch takes the plain path, with no extra work.
   Status enqueue(std::span<const NewTask> tasks, Millis now) override {
-    for (const NewTask& t : tasks) RUNQ_RETURN_IF_ERROR(check_task(t, max_body_));
+    for (const NewTask& t : tasks) {
+      RUNQ_RETURN_IF_ERROR(check_task(t, max_body_));
+      RUNQ_RETURN_IF_ERROR(check_enforced(t));
+    }
     RUNQ_RETURN_IF_ERROR(check_batch_links(tasks, backend_->supports_workflows()));
+    if (has_unique(tasks)) {
+      RUNQ_RETURN_IF_ERROR(check_unique_without_links(tasks));
+      return backend_->enqueue_unique(tasks, now).status();
+    }
     return backend_->enqueue(tasks, now);
+  }
+
+  Result<std::vector<std::string>> enqueue_unique(std::span<const NewTask> tasks,
+                                                  Millis now) override {
+    for (const NewTask& t : tasks) {
+      RUNQ_RETURN_IF_ERROR(check_task(t, max_body_));
+      RUNQ_RETURN_IF_ERROR(check_enforced(t));
+    }
+    RUNQ_RETURN_IF_ERROR(check_batch_links(tasks, backend_->supports_workflows()));
+    if (has_unique(tasks)) RUNQ_RETURN_IF_ERROR(check_unique_without_links(tasks));
+    if (!has_unique(tasks)) {
+      RUNQ_RETURN_IF_ERROR(backend_->enqueue(tasks, now));
+      return std::vector<std::string>(tasks.size());
+    }
+    return backend_->enqueue_unique(tasks, now);
   }
 
   Result<std::vector<Delivery>> reserve(const ReserveRequest& req) override {
@@ -212,6 +312,7 @@ class CheckedStore final : public StoreWrapper {
                                          ": this store does not support workflows (follow-ups)");
       }
       RUNQ_RETURN_IF_ERROR(check_batch_links(s.then.tasks, true));
+      for (const NewTask& t : s.then.tasks) RUNQ_RETURN_IF_ERROR(check_enforced(t));
     }
     return backend_->settle(settlements, now);
   }
@@ -263,6 +364,12 @@ class CheckedStore final : public StoreWrapper {
                           Millis now) override {
     RUNQ_RETURN_IF_ERROR(check_name("claiming a schedule tick", schedule));
     RUNQ_RETURN_IF_ERROR(check_task(task, max_body_));
+    RUNQ_RETURN_IF_ERROR(check_enforced(task));
+    if (!task.unique.key.empty()) {
+      return invalid_argument_error("claiming a tick of schedule " + quoted(schedule) +
+                                    ": a periodic task cannot have a unique key (each tick "
+                                    "fires once already)");
+    }
     RUNQ_RETURN_IF_ERROR(check_batch_links({&task, 1}, backend_->supports_workflows()));
     return backend_->claim_tick(schedule, tick, task, now);
   }
@@ -288,6 +395,15 @@ class CheckedStore final : public StoreWrapper {
   }
 
  private:
+  // A limit the backend would not enforce is refused, never dropped.
+  Status check_enforced(const NewTask& t) const {
+    if (t.limits.empty() || backend_->enforces_task_limits()) return ok_status();
+    return failed_precondition_error(
+        "enqueueing task " + quoted(t.id) +
+        ": this store does not enforce rate limits or per-key concurrency (TaskLimits); use "
+        "sqlite:, redis:// or memory:, or register the task without them");
+  }
+
   std::unique_ptr<Store> backend_;
   const std::size_t max_body_;
 };

@@ -82,5 +82,21 @@ TEST_F(QueueCmdTest, NegativeLimitIsAUsageError) {
   EXPECT_THAT(r.err, HasSubstr("queue limit"));
 }
 
+// Unique jobs: a held key prints the existing task's id on stdout and says so on stderr.
+TEST_F(QueueCmdTest, EnqueueWithAHeldUniqueKeyPrintsTheExistingId) {
+  CommandResult first = run({"enqueue", "sync", "--args", "[42]", "--unique-key", "sync-42"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+
+  CommandResult second = run({"enqueue", "sync", "--args", "[42]", "--unique-key", "sync-42",
+                              "--unique-for", "10m", "--unique-until", "finish"});
+
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, first.out);
+  EXPECT_THAT(second.err, HasSubstr("not added: task " + first.out.substr(0, first.out.size() - 1) +
+                                    " holds its unique key"));
+  EXPECT_THAT(run({"enqueue", "sync", "--unique-key", ""}).err, HasSubstr("unique key is empty"));
+  EXPECT_NE(run({"enqueue", "sync", "--unique-key", "k", "--unique-until", "end"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace runq

@@ -252,6 +252,95 @@ TEST_F(TasksApi, ArgumentTextSearchKeepsOnlyTasksWhoseArgumentsContainIt) {
   EXPECT_NE(too_long->body.find("'q'"), std::string::npos) << too_long->body;
 }
 
+// ---- unique jobs ---------------------------------------------------------------------------
+
+TEST_F(TasksApi, UniqueKeyHeldAnswers200WithTheExistingIdAndAddedFalse) {
+  serve();
+
+  auto a = post("/api/v1/tasks", R"({"name": "sync", "args": [42], "unique_key": "sync-42"})");
+  auto b = post("/api/v1/tasks", R"({"name": "sync", "args": [42], "unique_key": "sync-42"})");
+
+  ASSERT_EQ(a->status, 201) << a->body;
+  EXPECT_EQ(json(a)["added"], true);
+  ASSERT_EQ(b->status, 200) << b->body;
+  EXPECT_EQ(json(b)["added"], false);
+  EXPECT_EQ(json(b)["id"], json(a)["id"]);
+  EXPECT_EQ(queued(app_), 1);
+}
+
+TEST_F(TasksApi, BatchSaysWhichTasksWereAdded) {
+  serve();
+
+  auto r = post("/api/v1/tasks/batch",
+                R"({"tasks": [{"name": "a", "unique_key": "k"}, {"name": "a", "unique_key": "k"},
+                              {"name": "a", "unique_key": "k2", "unique_for": "10m",
+                               "unique_until": "start"}]})");
+
+  ASSERT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(json(r)["added"], nlohmann::json::parse("[true, false, true]"));
+  EXPECT_EQ(json(r)["ids"][1], json(r)["ids"][0]);
+  EXPECT_EQ(queued(app_), 2);
+}
+
+TEST_F(TasksApi, BadUniqueFieldsAre400) {
+  serve();
+
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "a", "unique_key": ""})")->status, 400);
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "a", "unique_key": 5})")->status, 400);
+  EXPECT_EQ(
+      post("/api/v1/tasks", R"({"name": "a", "unique_key": "k", "unique_until": "end"})")->status,
+      400);
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "a", "unique_for": "1m"})")->status, 400);
+  EXPECT_EQ(queued(app_), 0);
+}
+
+// ---- flow control: the keys of a registered task's limits ------------------------------------
+
+TEST_F(TasksApi, ConcurrencyKeyOfARegisteredTaskIsEnforcedByTheStore) {
+  app_.task(
+      "sync", [](int) { return 0; }, TaskOptions{}.max_concurrency(1));
+  serve();
+  std::vector<std::string> ids;
+  for (const char* user : {"u1", "u1", "u2"}) {
+    auto r = post("/api/v1/tasks", std::string(R"({"name": "sync", "args": [1], )") +
+                                       R"("concurrency_key": ")" + user + R"("})");
+    ASSERT_EQ(r->status, 201) << r->body;
+    ids.push_back(json(r)["id"]);
+  }
+  ReserveRequest req;
+  req.queues = {std::string(kDefaultQueue)};
+  req.worker_id = "w";
+  req.max = 10;
+  req.lease_ms = 30'000;
+  req.now = app_.clock().now_ms();
+
+  Result<std::vector<Delivery>> got = app_.store()->reserve(req);
+
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  ASSERT_EQ(got->size(), 2u);  // one of u1 (the other waits for its slot) and u2
+  EXPECT_EQ((*got)[0].id, ids[0]);
+  EXPECT_EQ((*got)[1].id, ids[2]);
+  EXPECT_EQ(json(get("/api/v1/tasks/" + ids[1]))["state"], "scheduled");
+}
+
+TEST_F(TasksApi, BadLimitKeysAre400) {
+  app_.task(
+      "sync", [](int) { return 0; }, TaskOptions{}.max_concurrency(1));
+  app_.task("plain", [](int) { return 0; });
+  serve();
+
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "sync", "concurrency_key": 5})")->status, 400);
+  EXPECT_EQ(post("/api/v1/tasks", R"({"name": "sync", "rate_limit_key": ["a"]})")->status, 400);
+  auto no_limit = post("/api/v1/tasks", R"({"name": "plain", "concurrency_key": "u1"})");
+  EXPECT_EQ(no_limit->status, 400);
+  EXPECT_NE(no_limit->body.find("no max_concurrency"), std::string::npos) << no_limit->body;
+  auto too_long = post("/api/v1/tasks", R"({"name": "sync", "concurrency_key": ")" +
+                                            std::string(201, 'k') + R"("})");
+  EXPECT_EQ(too_long->status, 400);
+  EXPECT_NE(too_long->body.find("over the limit of 200"), std::string::npos) << too_long->body;
+  EXPECT_EQ(queued(app_), 0);
+}
+
 // A match deep inside long arguments: the listing shows the text around it, at most 200
 // bytes, cut at character boundaries (two-byte "é" on both sides), "…" where text is left out.
 TEST_F(TasksApi, ArgumentTextSearchShowsTheTextAroundTheMatch) {

@@ -359,6 +359,54 @@ TEST(RedisStoreLayout, BatchWithExistingIdsAddsOnlyTheNewOnesInOrder) {
   EXPECT_EQ(ids_of(*got), (std::vector<std::string>{"d", "c", "b", "a", "f", "e"}));
 }
 
+// Unique keys and limits live in their own keys (P uniq, P uniqof, P tlimits, P parked:<k>,
+// P held:<k>): every way a task leaves (ack, revoke, purge of its queue, dead letter purged)
+// removes its entries, so they hold only live tasks.
+TEST(RedisStoreLayout, AckRevokePurgeAndDeadPurgeLeaveNoUniqueOrLimitEntries) {
+  RedisServer server;
+  RUNQ_START_REDIS_OR_SKIP(server);
+  auto store = open_or_die(server.url());
+  ASSERT_NE(store, nullptr);
+  std::vector<NewTask> batch;
+  for (std::string id : {"a", "b", "c", "d", "e"}) {
+    batch.push_back(task(id, id == "e" ? "poison" : "default"));
+    batch.back().unique.key = "u-" + id;
+    batch.back().limits.concurrency_key = "k-" + batch.back().queue;
+    batch.back().limits.max_concurrency = 1;
+  }
+  auto holders = store->enqueue_unique(batch, kNow);
+  ASSERT_TRUE(holders.ok()) << holders.status().to_string();
+  EXPECT_EQ(server.command({"HLEN", "runq:tlimits"}), "5");
+  EXPECT_EQ(server.command({"HLEN", "runq:uniqof"}), "5");
+  auto got = store->reserve(request({"default"}));
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  ASSERT_EQ(ids_of(*got), std::vector<std::string>{"a"});  // b, c, d parked
+  EXPECT_EQ(server.command({"ZCARD", "runq:parked:k-default"}), "3");
+  auto poison = store->reserve(request({"poison"}));
+  ASSERT_TRUE(poison.ok() && poison->size() == 1u);
+
+  Revocation revoke;
+  revoke.id = "b";
+  ASSERT_TRUE(store->revoke(revoke, kNow).ok());
+  ASSERT_TRUE(store->purge_queue("default").ok());
+  std::vector<Settlement> settle(2);
+  settle[0].id = "a";
+  settle[0].token = (*got)[0].token;
+  settle[1].id = "e";
+  settle[1].token = (*poison)[0].token;
+  settle[1].outcome = Outcome::kDeadLetter;
+  settle[1].reason = "poison";
+  ASSERT_TRUE(store->settle(settle, kNow).ok());
+  ASSERT_TRUE(store->purge_dead().ok());
+
+  for (std::string key : {"runq:tlimits", "runq:uniq", "runq:uniqof"}) {
+    EXPECT_EQ(server.command({"HLEN", key}), "0") << key;
+  }
+  EXPECT_EQ(server.command({"ZCARD", "runq:parked:k-default"}), "0");
+  EXPECT_EQ(server.command({"SCARD", "runq:held:k-default"}), "0");
+  EXPECT_EQ(server.command({"SCARD", "runq:held:k-poison"}), "0");
+}
+
 TEST(RedisStoreLayout, FinishedRecordsLeaveTheirHashAtCleanupAfterTheirTtl) {
   RedisServer server;
   RUNQ_START_REDIS_OR_SKIP(server);

@@ -232,7 +232,9 @@ TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE revokes; DROP TABLE listing; PRAGMA user_version = 1",
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE revokes; DROP TABLE listing; DROP TABLE unique_keys; "
+                         "PRAGMA user_version = 1",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -254,16 +256,138 @@ TEST_F(SqliteStoreTest, Version1FileIsUpgradedOnOpen) {
   // The listing table exists again (empty: tasks of the old file are not listed).
   RUNQ_ASSERT_OK_AND_ASSIGN(TaskPage page, store->list_tasks({}, "", 10, kNow));
   EXPECT_TRUE(page.tasks.empty());
+  // ... and so does unique_keys (version 8).
+  NewTask unique = task("unique");
+  unique.unique.key = "k";
+  RUNQ_ASSERT_OK_AND_ASSIGN(std::vector<std::string> holders,
+                            store->enqueue_unique({&unique, 1}, kNow));
+  EXPECT_EQ(holders, std::vector<std::string>{""});
 
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  // schema 7: revokes (2), listing (3), queue_controls (5), worker_activity (6), workflows (7)
+  // schema 9: revokes (2), listing (3), queue_controls (5), worker_activity (6), workflows (7),
+  // unique_keys (8), task_limits, rate_buckets and concurrency_slots (9)
   EXPECT_EQ(sqlite3_column_int(stmt, 0), sqlite::kSchemaVersion);
-  EXPECT_EQ(sqlite::kSchemaVersion, 7);
+  EXPECT_EQ(sqlite::kSchemaVersion, 9);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// Drops the tables newer than `version` from the file at `path` and sets its user_version, as
+// a runq of that version left it.
+void downgrade(const std::string& path, int version) {
+  std::string sql;
+  if (version < 9)
+    sql +=
+        "DROP TABLE task_limits; DROP TABLE concurrency_slots; "
+        "DROP TABLE rate_buckets; ";
+  if (version < 8) sql += "DROP TABLE unique_keys; ";
+  sql += "PRAGMA user_version = " + std::to_string(version);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+// One integer read from the file at `path` (-1 when the query fails).
+std::int64_t read_int(const std::string& path, const char* query) {
+  sqlite3* db = nullptr;
+  std::int64_t out = -1;
+  if (sqlite3_open(path.c_str(), &db) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, query, -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      out = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+// A unique task of the default queue that runs at most one at a time per concurrency key `k`.
+NewTask unique_keyed(std::string id, std::string key) {
+  NewTask t = task(std::move(id));
+  t.unique.key = std::move(key);
+  t.limits.concurrency_key = "k";
+  t.limits.max_concurrency = 1;
+  return t;
+}
+
+// Files of version 7 (before unique jobs) and 8 (before rate limits and per-key concurrency)
+// are upgraded in place when opened: their tasks stay, and both features work on them.
+TEST_F(SqliteStoreTest, Version7And8FilesAreUpgradedOnOpen) {
+  for (int version : {7, 8}) {
+    SCOPED_TRACE("version " + std::to_string(version));
+    path_ = dir_.file("v" + std::to_string(version) + ".db");
+    {
+      auto store = open();
+      ASSERT_NE(store, nullptr);
+      ASSERT_THAT(store->enqueue(std::vector<NewTask>{task("old")}, kNow), IsOk());
+    }
+    downgrade(path_, version);
+    ASSERT_EQ(read_int(path_, "PRAGMA user_version"), version);
+
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    RUNQ_ASSERT_OK_AND_ASSIGN(
+        std::vector<std::string> holders,
+        store->enqueue_unique(std::vector{unique_keyed("a", "ua"), unique_keyed("b", "ub"),
+                                          unique_keyed("dup", "ua")},
+                              kNow));
+    EXPECT_EQ(holders, (std::vector<std::string>{"", "", "a"}));
+    RUNQ_ASSERT_OK_AND_ASSIGN(std::vector<Delivery> got, store->reserve(request(10)));
+    ASSERT_EQ(got.size(), 2u);  // old, and a; b waits for a's slot
+    EXPECT_EQ(got[0].id, "old");
+    EXPECT_EQ(got[1].id, "a");
+    RUNQ_ASSERT_OK_AND_ASSIGN(TaskInfo b, store->get_task("b", kNow));
+    EXPECT_EQ(b.state, TaskState::kScheduled);
+    EXPECT_EQ(read_int(path_, "PRAGMA user_version"), sqlite::kSchemaVersion);
+  }
+}
+
+// Every way a unique task with limits leaves the store (ack, revoke, purge) takes its
+// unique_keys and task_limits rows with it (purged ones at the next cleanup), and no
+// concurrency slot stays held.
+TEST_F(SqliteStoreTest, AckRevokeAndPurgeLeaveNoUniqueOrLimitRows) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  std::vector<NewTask> batch;
+  for (std::string id : {"a", "b", "c", "d"}) {
+    batch.push_back(unique_keyed(id, "u-" + id));
+    batch.back().limits.rate_key = "r";
+    batch.back().limits.rate_count = 1000;
+    batch.back().limits.rate_period_ms = 1000;
+  }
+  RUNQ_ASSERT_OK_AND_ASSIGN(std::vector<std::string> holders, store->enqueue_unique(batch, kNow));
+  EXPECT_EQ(holders, std::vector<std::string>(4));
+  ASSERT_EQ(read_int(path_, "SELECT COUNT(*) FROM unique_keys"), 4);
+  ASSERT_EQ(read_int(path_, "SELECT COUNT(*) FROM task_limits"), 4);
+  RUNQ_ASSERT_OK_AND_ASSIGN(std::vector<Delivery> got, store->reserve(request(10)));
+  ASSERT_EQ(got.size(), 1u);  // a; the others wait for its slot
+  ASSERT_EQ(got[0].id, "a");
+
+  Revocation revoke;
+  revoke.id = "b";
+  RUNQ_ASSERT_OK_AND_ASSIGN(TaskState revoked, store->revoke(revoke, kNow));
+  EXPECT_EQ(revoked, TaskState::kRevoked);
+  RUNQ_ASSERT_OK_AND_ASSIGN(std::int64_t purged, store->purge_queue("default"));
+  EXPECT_EQ(purged, 2);
+  Settlement ack;
+  ack.id = "a";
+  ack.token = got[0].token;
+  ack.result_ttl = 1000;
+  ASSERT_THAT(store->settle({&ack, 1}, kNow), IsOk());
+  ASSERT_THAT(store->cleanup(kNow), IsOk());
+
+  EXPECT_EQ(read_int(path_, "SELECT COUNT(*) FROM unique_keys"), 0);
+  EXPECT_EQ(read_int(path_, "SELECT COUNT(*) FROM task_limits"), 0);
+  EXPECT_EQ(read_int(path_, "SELECT COALESCE(SUM(held), 0) FROM concurrency_slots"), 0);
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaVersionIsRefused) {

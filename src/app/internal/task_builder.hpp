@@ -27,4 +27,14 @@ struct BuildContext {
 Result<NewTask> build_task(const std::string& name, std::string args_json, const TaskOptions& topts,
                            const EnqueueOptions& opts, const BuildContext& ctx);
 
+// Flow control: the limits of one call of `task` (NewTask::limits), from its registration and
+// the call's keys. Errors: InvalidArgument (a malformed rate, a key over 200 bytes, a
+// concurrency_key without max_concurrency).
+Result<TaskLimits> task_limits(const std::string& task, const TaskOptions& topts,
+                               const EnqueueOptions& opts);
+
+// The registration-time check of a task's flow-control options: InvalidArgument for a
+// malformed rate_limit or a negative max_concurrency, naming the task.
+Status check_task_limits(const std::string& task, const TaskOptions& topts);
+
 }  // namespace runq::internal

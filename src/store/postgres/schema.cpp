@@ -21,6 +21,8 @@ constexpr Migration kMigrations[] = {
     {5, "flow_control", embedded::postgres_sql_0005_flow_control},
     {6, "worker_activity", embedded::postgres_sql_0006_worker_activity},
     {7, "workflows", embedded::postgres_sql_0007_workflows},
+    {8, "unique", embedded::postgres_sql_0008_unique},
+    {9, "limits", embedded::postgres_sql_0009_limits},
 };
 
 std::string replace_all(std::string text, std::string_view from, const std::string& to) {

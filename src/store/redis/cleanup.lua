@@ -22,6 +22,7 @@ for n, id in ipairs(old) do
   if t and t.s == 'dead' then unlisted[#unlisted + 1] = id end
 end
 unlist(unlisted)
+limits_forget(unlisted)  -- flow_lib.lua
 -- Finished records, by second of expiry. An id whose record is gone (deleted, or enqueued
 -- again) is dropped; one not due yet stays in its list.
 local budget = 10000

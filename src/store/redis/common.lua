@@ -22,6 +22,7 @@ local K_LIST  -- ZSET (lex) of every task held: '<enqueued, 15 digits>:<id>' (li
 local K_LISTMETA  -- HASH id -> enqueued \31 queue \31 task name, to find its members again
 local K_REVOKES  -- HASH id -> revoke request of a reserved task: terminate \31 ttl \31 result
 local any_waiter  -- whether anyone waits for a task at all: checked once per call
+local unique_release  -- unique_release(ids[, started]): the ended tasks' keys go (flow_lib.lua)
 local wf_ended  -- workflows: {id, state} of the tasks that ended in this call (workflow_lib.lua)
 local function enter(argv)
   if argv[1] ~= P then
@@ -212,6 +213,7 @@ local function dead_letter(writes, id, t, reason, now)
   writes:set('reasons', id, reason)
   redis.call('ZADD', K_DEAD, now, id)
   redis.call('HINCRBY', K_DEADN, t.q, 1)
+  unique_release({id})
   notify(id)
   wf_ended[#wf_ended + 1] = {id, 'dead'}
 end
@@ -389,6 +391,7 @@ local function finish_now(writes, id, t, state, result, ttl, now)
   redis.call('ZADD', K_EXPIRY, 'NX', second, second)
   redis.call('HINCRBY', K_STATS, 'completed', 1)
   redis.call('HDEL', K_REVOKES, id)
+  unique_release({id})
   notify(id)
   wf_ended[#wf_ended + 1] = {id, state}
 end

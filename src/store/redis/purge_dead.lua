@@ -8,5 +8,6 @@ for n, id in ipairs(ids) do
 end
 writes:flush()
 unlist(ids)
+limits_forget(ids)  -- flow_lib.lua
 redis.call('DEL', K_DEAD, K_DEADN)
 return #ids

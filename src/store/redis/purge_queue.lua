@@ -28,5 +28,7 @@ writes:flush()
 local gone = {}
 for id in pairs(removed) do gone[#gone + 1] = id end
 unlist(gone)
+limits_forget(gone)  -- flow_lib.lua
+unique_release(gone)
 rearm_timer(q)
 return count

@@ -55,6 +55,12 @@ std::vector<Group> group_tasks(std::span<const NewTask* const> tasks, Millis now
 
 }  // namespace
 
+std::string limits_arg(const TaskLimits& l) {
+  return l.rate_key + '\x1f' + std::to_string(l.rate_count) + '\x1f' +
+         std::to_string(l.rate_period_ms) + '\x1f' + l.concurrency_key + '\x1f' +
+         std::to_string(l.max_concurrency);
+}
+
 void add_task_args(RedisArgs& args, const NewTask& t) {
   args.add(t.id).add(t.queue).add_int(t.priority).add_int(t.eta).add_int(t.max_deliveries);
   args.add(t.body).add(t.task);

@@ -22,6 +22,9 @@ std::vector<const NewTask*> distinct_ids(std::span<const NewTask> tasks);
 // now, then the batch laid out for enqueue.lua (ids, records, bodies, ready lists and
 // scheduled sets). Borrows from the tasks.
 void add_enqueue_args(RedisArgs& args, Millis now, std::span<const NewTask* const> tasks);
+// A task's limits as P tlimits stores them (flow_lib.lua):
+// rate_key \x1f count \x1f period_ms \x1f concurrency_key \x1f max_concurrency.
+std::string limits_arg(const TaskLimits& l);
 
 // outcome, id, token, state, result, number, text: see settle.lua.
 void add_settlement_args(RedisArgs& args, const Settlement& s);

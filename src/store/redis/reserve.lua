@@ -28,6 +28,7 @@ local function promote(q)
   batch:flush()
 end
 
+local lapsed, lapsed_gone = {}, {}  -- ids whose lease ended here: their slots free (flow_lib)
 local function reclaim(q)
   local ids = redis.call('ZRANGEBYSCORE', lkey(q), '-inf', now, 'LIMIT', 0, budget)
   if #ids == 0 then return end
@@ -38,10 +39,12 @@ local function reclaim(q)
   for i, id in ipairs(ids) do
     local t = parse(records[i])
     local revoke = t and t.s == 'reserved' and revoking and redis.call('HGET', K_REVOKES, id)
+    if t and t.s == 'reserved' then lapsed[#lapsed + 1] = id end
     if revoke then
       -- revoked while its holder ran it, and the holder is gone: it ends revoked
       local _, ttl, result = parse_revoke(revoke)
       finish_now(writes, id, t, 'revoked', result, ttl, now)
+      lapsed_gone[id] = true
     elseif t and t.s == 'reserved' then
       local d = tonumber(t.d) or 0
       if d >= (tonumber(t.md) or 1) then
@@ -73,6 +76,10 @@ end
 -- Housekeeping first: a task it made ready or dead is read again below.
 writes:flush()
 writes = new_writes()
+limits_released(lapsed, lapsed_gone)
+local limited = any_limits()  -- whether any task has limits (flow_lib.lua)
+local fresh = {}
+local moved_aside = 0
 
 local out = {}
 local got = 0
@@ -89,10 +96,16 @@ local HEAD = '^([^\31]*)\31([^\31]*)\31[^\31]*\31[^\31]*\31' ..
 local function take(ids, q, leased)
   local records = hmget(K_TASKS, ids)
   local bodies = hmget(K_BODIES, ids)
+  local limits = limited and hmget(tlimits_key(), ids)
   for i, id in ipairs(ids) do
     local record, body = records[i], bodies[i]
     local s, d, rest, p, md
     if record then s, d, rest, p, md = string.match(record, HEAD) end
+    local l = limits and s == 'pending' and not seen[id] and parse_limits(limits[i])
+    if l and not limits_admit(writes, id, parse(record), q, l, now, fresh) then
+      s = 'aside'  -- moved aside by its rate limit or concurrency key
+      moved_aside = moved_aside + 1
+    end
     if s == 'pending' and body and tonumber(d) and tonumber(md) and not seen[id] then
       if not token then token = redis.call('INCRBY', K_TOKEN, max - got) - (max - got) end
       token = token + 1
@@ -112,7 +125,8 @@ local function take(ids, q, leased)
       got = got + 1
     else
       local t = parse(record)
-      if seen[id] or (not record and not body) or (t and t.s ~= 'pending' and STATES[t.s]) then
+      if s == 'aside' or seen[id] or (not record and not body) or
+         (t and t.s ~= 'pending' and STATES[t.s]) then
         -- the index entry is stale: the task moved on, or never existed
       elseif not t then
         quarantine(writes, id, q, record, now)
@@ -146,7 +160,7 @@ for i = 7, #ARGV do
   if ensure_type(lkey(q), 'zset') and not queue_paused(q) then
     local keys = ready_keys(q)
     local leased = {}
-    while got < max do
+    while got < max and moved_aside < 1000 do
       local ids = pop(q, keys, max - got)
       if #ids == 0 then break end
       take(ids, q, leased)
@@ -166,4 +180,5 @@ if got >= max then
     if has_ready(ARGV[i]) then wake(ARGV[i]) end
   end
 end
+unique_started(out, 6)  -- unique_until start: handing out releases the key (flow_lib.lua)
 return out

@@ -32,5 +32,6 @@ local writes = new_writes()
 if t.s == 'waiting' then redis.call('HDEL', P .. 'wf:wait', id) end
 finish_now(writes, id, t, 'revoked', result, ttl, now)
 writes:flush()
+limits_released({id}, {[id] = true})  -- forgets its limits (flow_lib.lua)
 wf_after(wf_ended, now)
 return 'revoked'

@@ -36,6 +36,7 @@ enum class Script {
   kRevoke,
   kRevokeRequests,
   kQueueControl,
+  kEnqueueUnique,
   kCount
 };
 
@@ -50,13 +51,14 @@ inline constexpr std::string_view kScriptBodies[] = {
     embedded::redis_scripts_schedules,       embedded::redis_scripts_workers,
     embedded::redis_scripts_list_tasks,      embedded::redis_scripts_revoke,
     embedded::redis_scripts_revoke_requests, embedded::redis_scripts_queue_control,
+    embedded::redis_scripts_enqueue_unique,
 };
 static_assert(std::size(kScriptBodies) == static_cast<std::size_t>(Script::kCount));
 inline constexpr std::string_view kScriptNames[] = {
-    "enqueue",    "reserve",     "settle",  "extend",          "progress",
-    "wait_peek",  "wait_task",   "stats",   "list_dead",       "retry_dead",
-    "purge_dead", "purge_queue", "cleanup", "claim_tick",      "schedules",
-    "workers",    "list_tasks",  "revoke",  "revoke_requests", "queue_control",
+    "enqueue",         "reserve",       "settle",         "extend",     "progress",   "wait_peek",
+    "wait_task",       "stats",         "list_dead",      "retry_dead", "purge_dead", "purge_queue",
+    "cleanup",         "claim_tick",    "schedules",      "workers",    "list_tasks", "revoke",
+    "revoke_requests", "queue_control", "enqueue_unique",
 };
 static_assert(std::size(kScriptNames) == static_cast<std::size_t>(Script::kCount));
 

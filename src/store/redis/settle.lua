@@ -24,6 +24,7 @@ local writes = new_writes()
 
 local finished = {}  -- (id, finished record) pairs
 local expires_text = {}  -- ttl -> expiry as text: acks of a batch mostly share their ttl
+local ended = {}  -- acked ids: their unique keys go
 
 -- The live record (and its body) goes; a compact finished record stays until its ttl.
 -- d, p, pr: deliveries, priority, progress as stored.
@@ -44,6 +45,7 @@ local function ack(id, d, p, pr, state, result, ttl)
   ids[#ids + 1] = id
   completed = completed + 1
   if state == 'failure' then failed = failed + 1 end
+  ended[#ended + 1] = id
   notify(id)
   wf_ended[#wf_ended + 1] = {id, state}
 end
@@ -112,10 +114,18 @@ for n, id in ipairs(ids) do
 end
 writes:flush()
 if #finished > 0 then hash_call('HSET', K_FINISHED, finished) end
+unique_release(ended)
 if redis.call('EXISTS', K_REVOKES) == 1 then  -- a settlement ends its task's revoke request
   local gone = {}
   for id in pairs(settled) do gone[#gone + 1] = id end
   if #gone > 0 then hash_call('HDEL', K_REVOKES, gone) end
+end
+
+do  -- slots of per-key concurrency free (flow_lib.lua); acked tasks forget their limits
+  local left, gone = {}, {}
+  for id in pairs(settled) do left[#left + 1] = id end
+  for n = 1, #finished, 2 do gone[finished[n]] = true end
+  limits_released(left, gone)
 end
 
 for q, list in pairs(unleased) do

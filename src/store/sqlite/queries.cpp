@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/rate_bucket.hpp"
 #include "store/sqlite/workflows.hpp"
 
 namespace runq::sqlite {
@@ -29,6 +30,7 @@ Result<bool> read_task_row(Connection& conn, std::string_view id, TaskInfo& info
   if (info.state != TaskState::kDead) info.queue = task.view(1);
   info.priority = task.int32(2);
   info.eta = task.int64(3);
+  if (info.eta == ::runq::internal::kParkedEta) info.eta = 0;  // waits for a slot, not a time
   info.deliveries = task.int32(4);
   if (info.state == TaskState::kReserved) {
     info.worker_id = task.view(5);
@@ -92,7 +94,7 @@ Status read_counters(Connection& conn, StoreStats& stats) {
 
 }  // namespace
 
-Status insert_task(Connection& conn, const NewTask& t, Millis now) {
+Status insert_task(Connection& conn, const NewTask& t, Millis now, bool* added) {
   if (t.links.any()) {
     return insert_linked_task(conn, t, now);
   }
@@ -109,7 +111,39 @@ Status insert_task(Connection& conn, const NewTask& t, Millis now) {
   stmt.bind(6, t.max_deliveries).bind_blob(7, t.body);
   RUNQ_RETURN_IF_ERROR(stmt.run());
   if (stmt.changes() != 1) return ok_status();  // the id is queued already
+  if (!t.limits.empty()) {
+    RUNQ_ASSIGN_OR_RETURN(Statement limits, conn.statement(Sql::kInsertLimits));
+    limits.bind_text(1, t.id).bind_text(2, t.limits.rate_key).bind(3, t.limits.rate_count);
+    limits.bind(4, t.limits.rate_period_ms).bind_text(5, t.limits.concurrency_key);
+    limits.bind(6, t.limits.max_concurrency);
+    RUNQ_RETURN_IF_ERROR(limits.run());
+  }
+  if (added != nullptr) *added = true;
   return run_change(conn, Sql::kInsertListing, t.id, now, t.queue, t.task).status();
+}
+
+Result<std::string> insert_unique_task(Connection& conn, const NewTask& t, Millis now) {
+  if (t.unique.key.empty()) {
+    RUNQ_RETURN_IF_ERROR(insert_task(conn, t, now));
+    return std::string();
+  }
+  {
+    RUNQ_ASSIGN_OR_RETURN(Statement holder, conn.statement(Sql::kUniqueHolder));
+    holder.bind_text(1, t.unique.key);
+    RUNQ_ASSIGN_OR_RETURN(bool row, holder.step());
+    if (row && holder.view(0) != t.id && (holder.int64(1) == 0 || holder.int64(1) > now)) {
+      return holder.str(0);
+    }
+  }
+  bool added = false;
+  RUNQ_RETURN_IF_ERROR(insert_task(conn, t, now, &added));
+  if (!added) return std::string();  // the id is taken
+  RUNQ_ASSIGN_OR_RETURN(Statement take, conn.statement(Sql::kUniqueTake));
+  take.bind_text(1, t.unique.key).bind_text(2, t.id);
+  take.bind(3, t.unique.for_ms > 0 ? now + t.unique.for_ms : Millis{0});
+  take.bind(4, std::int64_t{t.unique.until_start ? 1 : 0});
+  RUNQ_RETURN_IF_ERROR(take.run());
+  return std::string();
 }
 
 namespace {

@@ -17,8 +17,13 @@
 namespace runq::sqlite {
 
 // Inserts `task` unless its id is taken by a task or an unexpired result (then does nothing).
-// REQUIRES: `task` passed validation.
-Status insert_task(Connection& conn, const NewTask& task, Millis now);
+// Sets *added (when given) to true when it inserted. REQUIRES: `task` passed validation.
+Status insert_task(Connection& conn, const NewTask& task, Millis now, bool* added = nullptr);
+
+// insert_task for a task that may have a unique key: returns the id of the task holding the
+// key when `task` was not added for it, else "" (added, or its id is taken), and takes the key
+// for `task` when it was added.
+Result<std::string> insert_unique_task(Connection& conn, const NewTask& task, Millis now);
 
 // Everything known about `id`; results with expires_at <= now are ignored. NotFound if none.
 Result<TaskInfo> query_task(Connection& conn, std::string_view id, Millis now);

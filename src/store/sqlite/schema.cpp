@@ -98,7 +98,46 @@ CREATE TABLE IF NOT EXISTS waits (
   allow_failure INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS canceled (id TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
-PRAGMA user_version = 7;
+-- Unique jobs (NewTask::unique; version 8): the key each task holds.
+CREATE TABLE IF NOT EXISTS unique_keys (
+  key TEXT PRIMARY KEY,
+  id TEXT NOT NULL,
+  expires INTEGER NOT NULL,
+  until_start INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS unique_keys_id ON unique_keys(id);
+-- Flow control: rate limits and per-key concurrency (NewTask::limits; version 9). A task with
+-- limits has a task_limits row (tasks without limits have none, and pay one probe of this
+-- table on reserve). `parked` is the task's seq while it waits for a concurrency slot
+-- (SCHEDULED with the parked eta), else 0. concurrency_slots counts the RESERVED tasks of a
+-- key: reserve takes a slot, and every way out of RESERVED (settle, lapsed lease) frees it and
+-- brings back the longest-parked task of the key (sqlite_store.cpp, free_slot). No triggers:
+-- they would cost every task a copy of its row on each change of state.
+CREATE TABLE IF NOT EXISTS task_limits (
+  id TEXT PRIMARY KEY,
+  rate_key TEXT NOT NULL,
+  rate_count INTEGER NOT NULL,
+  rate_period INTEGER NOT NULL,
+  conc_key TEXT NOT NULL,
+  conc_max INTEGER NOT NULL,
+  parked INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS task_limits_parked ON task_limits(conc_key, parked) WHERE parked > 0;
+CREATE TABLE IF NOT EXISTS concurrency_slots (
+  key TEXT PRIMARY KEY,
+  held INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rate_buckets (
+  key TEXT PRIMARY KEY,
+  count INTEGER NOT NULL,
+  period INTEGER NOT NULL,
+  tat_us INTEGER NOT NULL,
+  park_next_us INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  window_n INTEGER NOT NULL,
+  previous_n INTEGER NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 9;
 )sql";
 
 namespace {
@@ -118,10 +157,13 @@ const char* worker_sql(Sql sql) {
     case Sql::kRequeueLapsed:
       return "UPDATE tasks SET state = 'pending' WHERE state = 'reserved' AND lease_expires <= ?1";
     case Sql::kSelectReady:
-      // A paused queue hands out nothing (flow control): one primary-key probe per queue.
-      return "SELECT seq, id, body, deliveries FROM tasks WHERE queue = ?1 AND state = 'pending' "
+      // A paused queue hands out nothing (flow control): one primary-key probe per queue. The
+      // task's limits, if any, come along (one primary-key probe per task).
+      return "SELECT t.seq, t.id, t.body, t.deliveries, l.rate_key, l.rate_count, "
+             "l.rate_period, l.conc_key, l.conc_max FROM tasks t "
+             "LEFT JOIN task_limits l ON l.id = t.id WHERE t.queue = ?1 AND t.state = 'pending' "
              "AND NOT EXISTS (SELECT 1 FROM queue_controls WHERE queue = ?1 AND paused = 1) "
-             "ORDER BY priority DESC, seq LIMIT ?2";
+             "ORDER BY t.priority DESC, t.seq LIMIT ?2";
     case Sql::kMarkReserved:
       return "UPDATE tasks SET state = 'reserved', token = ?2, deliveries = deliveries + 1, "
              "worker_id = ?3, lease_expires = ?4, progress = 0 WHERE seq = ?1";
@@ -187,6 +229,33 @@ const char* worker_sql(Sql sql) {
   "WHERE " cond                                                                         \
   " AND l.enqueued >= ?1 AND (l.enqueued, l.id) < (?2, ?3) "                            \
   "ORDER BY l.enqueued DESC, l.id DESC LIMIT ?4"
+
+// Unique jobs: a task's key is deleted by its id when the task ends (or starts).
+const char* unique_sql(Sql sql) {
+  switch (sql) {
+    case Sql::kUniqueAny:
+      return "SELECT 1 FROM unique_keys LIMIT 1";
+    case Sql::kUniqueHolder:
+      return "SELECT id, expires FROM unique_keys WHERE key = ?1";
+    case Sql::kUniqueTake:
+      return "INSERT OR REPLACE INTO unique_keys(key, id, expires, until_start) "
+             "VALUES (?1, ?2, ?3, ?4)";
+    case Sql::kUniqueRelease:
+      return "DELETE FROM unique_keys WHERE id = ?1";
+    case Sql::kUniqueReleaseStarted:
+      return "DELETE FROM unique_keys WHERE id = ?1 AND until_start = 1";
+    case Sql::kUniqueReleaseLapsedDead:
+      return "DELETE FROM unique_keys WHERE id IN (SELECT id FROM tasks WHERE state = 'reserved' "
+             "AND lease_expires <= ?1 AND deliveries >= max_deliveries)";
+    case Sql::kUniqueReleaseQueued:
+      return "DELETE FROM unique_keys WHERE id IN (SELECT id FROM tasks WHERE queue = ?1 "
+             "AND state IN ('pending', 'scheduled'))";
+    case Sql::kUniqueCleanLapsed:
+      return "DELETE FROM unique_keys WHERE expires > 0 AND expires <= ?1";
+    default:
+      return nullptr;
+  }
+}
 
 const char* list_sql(Sql sql) {
   switch (sql) {
@@ -330,6 +399,58 @@ const char* flow_sql(Sql sql) {
   }
 }
 
+// Flow control: rate limits and per-key concurrency (TaskLimits).
+const char* limits_sql(Sql sql) {
+  switch (sql) {
+    case Sql::kInsertLimits:
+      return "INSERT OR REPLACE INTO task_limits(id, rate_key, rate_count, rate_period, "
+             "conc_key, conc_max, parked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)";
+    case Sql::kGetRateBucket:
+      return "SELECT tat_us, park_next_us, window_start, window_n, previous_n FROM rate_buckets "
+             "WHERE key = ?1";
+    case Sql::kPutRateBucket:
+      return "INSERT OR REPLACE INTO rate_buckets(key, count, period, tat_us, park_next_us, "
+             "window_start, window_n, previous_n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    case Sql::kListRateBuckets:
+      return "SELECT key, count, period, tat_us, park_next_us, window_start, window_n, "
+             "previous_n FROM rate_buckets ORDER BY key";
+    case Sql::kSlotsHeld:
+      return "SELECT held FROM concurrency_slots WHERE key = ?1";
+    case Sql::kTakeSlot:
+      return "INSERT INTO concurrency_slots(key, held) VALUES (?1, 1) "
+             "ON CONFLICT(key) DO UPDATE SET held = held + 1";
+    case Sql::kMoveAside:
+      return "UPDATE tasks SET state = 'scheduled', eta = ?2 WHERE seq = ?1";
+    case Sql::kParkLimits:
+      return "UPDATE task_limits SET parked = ?2 WHERE id = ?1";
+    case Sql::kAnyLimits:
+      return "SELECT 1 FROM task_limits LIMIT 1";
+    case Sql::kTaskConcurrency:
+      return "SELECT conc_key, conc_max FROM task_limits WHERE id = ?1 AND conc_key <> ''";
+    case Sql::kLapsedLimited:
+      return "SELECT l.conc_key, l.conc_max FROM tasks t JOIN task_limits l ON l.id = t.id "
+             "WHERE t.state = 'reserved' AND t.lease_expires <= ?1 AND l.conc_key <> ''";
+    case Sql::kFreeSlot:
+      return "UPDATE concurrency_slots SET held = held - 1 WHERE key = ?1 AND held > 0";
+    case Sql::kFirstParked:
+      return "SELECT id, parked FROM task_limits WHERE conc_key = ?1 AND parked > 0 "
+             "ORDER BY parked LIMIT 1";
+    case Sql::kUnparkTask:
+      return "UPDATE tasks SET state = 'pending', eta = 0 WHERE seq = ?1 AND "
+             "state = 'scheduled' AND eta = ?2";
+    case Sql::kDeleteLimits:
+      return "DELETE FROM task_limits WHERE id = ?1";
+    case Sql::kCleanLimits:
+      return "DELETE FROM task_limits WHERE id NOT IN (SELECT id FROM tasks)";
+    case Sql::kDropQueuedLimits:
+      return "DELETE FROM task_limits WHERE id IN (SELECT id FROM tasks WHERE queue = ?1 AND "
+             "state = 'pending' UNION ALL SELECT id FROM tasks WHERE queue = ?1 AND "
+             "state = 'scheduled')";
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 const char* sql_text(Sql sql) {
@@ -358,7 +479,9 @@ const char* sql_text(Sql sql) {
   }
   if (const char* text = worker_sql(sql)) return text;
   if (const char* text = list_sql(sql)) return text;
+  if (const char* text = unique_sql(sql)) return text;
   if (const char* text = flow_sql(sql)) return text;
+  if (const char* text = limits_sql(sql)) return text;
   if (const char* text = workflow_sql(sql)) return text;
   return admin_sql(sql);
 }

@@ -18,19 +18,26 @@
 //   revokes(id, terminate, record, ttl): revoke requests of reserved tasks.
 //   queue_controls(queue, paused, max_length): flow controls of the queues that have one;
 //     a row whose controls are all back to their defaults is deleted.
+//   unique_keys(key, id, expires, until_start): the unique key each task holds (unique jobs),
+//     expires = 0 for no time bound; deleted by id when the holder ends (or starts, with
+//     until_start), and by cleanup once expired.
+//   task_limits(id, rate_key, rate_count, rate_period, conc_key, conc_max, parked),
+//   concurrency_slots(key, held), rate_buckets(key, ...): rate limits and per-key
+//     concurrency (flow control).
 //   counters(name, value)
 //   workers(id, ..., expires)                schedules(name, last_tick, paused, info)
 //
 // Versions: 1 = the tables above without `revokes` and `listing`; 2 adds `revokes`; 3 adds
-// `listing`; 5 adds `queue_controls`. Every statement of kCreateSchema is idempotent, so running it
-// on an older file is the migration.
+// `listing`; 5 adds `queue_controls`; 7 the workflow tables; 8 adds `unique_keys`; 9 adds
+// `task_limits`, `concurrency_slots` and `rate_buckets`. Every statement of kCreateSchema is
+// idempotent, so running it on an older file is the migration.
 #pragma once
 
 #include <cstddef>
 
 namespace runq::sqlite {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 9;
 
 // Creates every table and index if missing and sets user_version. Runs inside a write
 // transaction opened by the caller. Also upgrades a file of an older version.
@@ -47,6 +54,15 @@ enum class Sql {
   kInsertTask,
   kResultLive,
   kInsertListing,
+  // unique jobs
+  kUniqueAny,
+  kUniqueHolder,
+  kUniqueTake,
+  kUniqueRelease,
+  kUniqueReleaseStarted,
+  kUniqueReleaseLapsedDead,
+  kUniqueReleaseQueued,
+  kUniqueCleanLapsed,
   // workers
   kPromoteDue,
   kDeadLapsed,
@@ -118,6 +134,24 @@ enum class Sql {
   kListQueueControls,
   kLimitedQueues,
   kQueuedLength,
+  // flow control: rate limits and per-key concurrency
+  kInsertLimits,
+  kGetRateBucket,
+  kPutRateBucket,
+  kListRateBuckets,
+  kSlotsHeld,
+  kTakeSlot,
+  kMoveAside,
+  kParkLimits,
+  kAnyLimits,
+  kTaskConcurrency,
+  kLapsedLimited,
+  kFreeSlot,
+  kFirstParked,
+  kUnparkTask,
+  kDeleteLimits,
+  kCleanLimits,
+  kDropQueuedLimits,
   // workflows (store/sqlite/workflows.cpp)
   kAnyDependents,
   kDependentsOf,
